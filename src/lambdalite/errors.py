@@ -1,0 +1,160 @@
+"""The one exception tree of Lambdalite.
+
+    LambdaliteError                      anything the platform raises on purpose
+    ├── ServiceError                     an AWS API error: HTTP status, AWS code, message, extra fields
+    │   ├── ResourceNotFound             404 ResourceNotFoundException   (body key "Message")
+    │   ├── ResourceConflict             409 ResourceConflictException   (body key "message")
+    │   ├── InvalidParameterValue        400 InvalidParameterValueException
+    │   ├── ValidationError              400 ValidationException         (no "Type" in the body)
+    │   ├── InvalidRequestContent        400 InvalidRequestContentException
+    │   ├── RequestTooLarge              413 RequestEntityTooLargeException (what AWS sends on the wire)
+    │   ├── PreconditionFailed           412 PreconditionFailedException
+    │   ├── TooManyRequests              429 TooManyRequestsException   (with "Reason")
+    │   ├── AccessDenied                 403 AccessDeniedException      (an ARN of another account)
+    │   ├── UnsupportedOperation         400 InvalidParameterValueException for what is not built yet
+    │   └── ServiceFailure               500 ServiceException           ("Type": "Service")
+    ├── InstanceFailure                  the pool: an instance could not serve an invocation
+    │   ├── InstanceTimedOut             the deadline passed; the process group was killed
+    │   ├── InstanceExited               the process ended (exit status or signal known)
+    │   └── InstanceProtocolError        the worker broke the frame protocol
+    └── ClientError                      the SDK: the server answered an error, or could not be reached
+
+A function's own error (a handler that raises) is not an exception here: it is a normal
+invocation outcome, rendered as HTTP 200 with ``X-Amz-Function-Error: Unhandled`` (AWS's rule).
+The Lambda API renders ServiceError; the CLI maps ClientError to exit codes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class LambdaliteError(Exception):
+    """Base of everything Lambdalite raises on purpose."""
+
+
+class ServiceError(LambdaliteError):
+    """An error answered by an AWS-compatible API in AWS's REST-JSON error shape."""
+
+    status = 500
+    code = "ServiceException"
+    message_key = "message"  # AWS's model decides the case: "Message" or "message"
+    error_type: str | None = "User"
+
+    def __init__(self, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extra = extra
+
+    def body(self) -> dict[str, Any]:
+        out: dict[str, Any] = dict(self.extra)
+        if self.error_type is not None:
+            out["Type"] = self.error_type
+        out[self.message_key] = self.message
+        return out
+
+
+class ResourceNotFound(ServiceError):
+    status, code, message_key = 404, "ResourceNotFoundException", "Message"
+
+
+class ResourceConflict(ServiceError):
+    status, code = 409, "ResourceConflictException"
+
+
+class InvalidParameterValue(ServiceError):
+    status, code = 400, "InvalidParameterValueException"
+
+
+class ValidationError(ServiceError):
+    status, code, error_type = 400, "ValidationException", None
+
+
+class InvalidRequestContent(ServiceError):
+    status, code = 400, "InvalidRequestContentException"
+
+
+class RequestTooLarge(ServiceError):
+    # AWS sends RequestEntityTooLargeException on the wire, not the modeled RequestTooLargeException.
+    status, code, message_key, error_type = 413, "RequestEntityTooLargeException", "Message", None
+
+
+class PreconditionFailed(ServiceError):
+    status, code = 412, "PreconditionFailedException"
+
+
+class TooManyRequests(ServiceError):
+    status, code = 429, "TooManyRequestsException"
+
+
+class UnsupportedOperation(ServiceError):
+    """A request for something Lambdalite has not built yet: said plainly, never dropped."""
+
+    status, code = 400, "InvalidParameterValueException"
+
+
+class NotFoundRoute(ServiceError):
+    """No operation answers at this method and path (AWS answers an UnknownOperationException)."""
+
+    status, code, error_type = 404, "UnknownOperationException", None
+
+
+class AccessDenied(ServiceError):
+    """403 AccessDeniedException: an ARN of another account.
+
+    AWS answers this with no message at all (recorded: ``"Message": null``), so the body carries
+    a null message; the exception's own text says what happened, for logs.
+    """
+
+    status, code, message_key, error_type = 403, "AccessDeniedException", "Message", None
+
+    def body(self) -> dict[str, Any]:
+        return {**self.extra, "Message": None}
+
+
+class ServiceFailure(ServiceError):
+    status, code, message_key, error_type = 500, "ServiceException", "Message", "Service"
+
+
+class InstanceFailure(LambdaliteError):
+    """An instance could not finish an invocation; the instance is gone afterwards.
+
+    Carries what was known when it failed: the function's output so far, how long the invocation
+    ran, and the init duration when this invocation started the instance.
+    """
+
+    def __init__(self, message: str, output: str = "", duration_ms: float = 0.0,
+                 init_duration_ms: float | None = None, max_memory_mb: int = 0) -> None:
+        super().__init__(message)
+        self.output = output
+        self.duration_ms = duration_ms
+        self.init_duration_ms = init_duration_ms
+        self.max_memory_mb = max_memory_mb
+
+
+class InstanceTimedOut(InstanceFailure):
+    pass
+
+
+class InstanceExited(InstanceFailure):
+    """The process ended; exit_status (>= 0) or signal (a number) says how, from waitpid's facts."""
+
+    def __init__(self, message: str, exit_status: int | None = None, signal: int | None = None,
+                 **known: object) -> None:
+        super().__init__(message, **known)  # type: ignore[arg-type]
+        self.exit_status = exit_status
+        self.signal = signal
+
+
+class InstanceProtocolError(InstanceFailure):
+    pass
+
+
+class ClientError(LambdaliteError):
+    """Raised by lambdalite.Client: the server answered with an error, or was not reachable."""
+
+    def __init__(self, message: str, code: str = "", status: int = 0) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.status = status

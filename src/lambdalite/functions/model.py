@@ -1,0 +1,78 @@
+"""The function as stored and served: one immutable record per function version.
+
+`FunctionVersion` is what the store returns and what the invoke path reads from the in-memory
+snapshot; a change (UpdateFunctionCode, UpdateFunctionConfiguration) makes a new record with a new
+RevisionId that replaces the old one atomically.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+LATEST = "$LATEST"
+
+# Configuration members that CreateFunction / UpdateFunctionConfiguration accept and that are kept
+# as given (after validation), with AWS's default when absent.
+DEFAULTS: dict[str, Any] = {
+    "Description": "",
+    "Timeout": 3,
+    "MemorySize": 128,
+    "Environment": None,          # {"Variables": {...}} or None
+    "Architectures": ["x86_64"],
+    "EphemeralStorage": {"Size": 512},
+    "TracingConfig": {"Mode": "PassThrough"},
+    "PackageType": "Zip",
+    "Layers": [],
+    "LoggingConfig": None,        # filled with {"LogFormat": "Text", "LogGroup": "/aws/lambda/<name>"}
+    "DeadLetterConfig": None,
+    "KMSKeyArn": None,
+    "VpcConfig": None,
+    "SnapStart": {"ApplyOn": "None", "OptimizationStatus": "Off"},
+}
+
+
+@dataclass(frozen=True)
+class FunctionVersion:
+    name: str
+    version: str                  # "$LATEST" (the only one until versions are built)
+    runtime: str                  # as declared, e.g. "python3.11"
+    role: str
+    handler: str
+    code_sha256: str              # base64 of SHA-256 over the zip bytes (AWS's form)
+    code_size: int                # zip length in bytes
+    config: dict[str, Any]        # the members of DEFAULTS, validated
+    revision_id: str
+    last_modified: str            # "2026-01-01T00:00:00.000+0000"
+    state: str = "Pending"        # Pending | Active | Failed
+    state_reason: str | None = "The function is being created."
+    state_reason_code: str | None = "Creating"
+    last_update_status: str = "Successful"   # Successful | InProgress | Failed
+    last_update_status_reason: str | None = None
+    last_update_status_reason_code: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def timeout(self) -> int:
+        return int(self.config["Timeout"])
+
+    @property
+    def memory_size(self) -> int:
+        return int(self.config["MemorySize"])
+
+    @property
+    def variables(self) -> dict[str, str]:
+        env = self.config.get("Environment") or {}
+        return dict(env.get("Variables") or {})
+
+    def with_changes(self, **changes: Any) -> FunctionVersion:
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A function's resource-based policy: statements stored and returned, not enforced yet."""
+
+    function_name: str
+    revision_id: str
+    statements: tuple[dict[str, Any], ...] = ()

@@ -1,0 +1,58 @@
+"""AddPermission's input rules and the policy statement it makes (pure).
+
+Statements are stored and returned as AWS writes them; enforcing them is later work.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .. import errors
+
+STATEMENT_ID = re.compile(r"[a-zA-Z0-9-_]+")
+SERVICE_PRINCIPAL = re.compile(r"[a-z0-9.-]+\.amazonaws\.com(\.cn)?")
+ACCOUNT_PRINCIPAL = re.compile(r"\d{12}|\*|arn:aws[a-zA-Z-]*:iam::\d{12}:(root|role/.+|user/.+)")
+
+
+def check_statement(body: dict[str, Any]) -> None:
+    missing = [k for k in ("StatementId", "Action", "Principal") if not isinstance(body.get(k), str)]
+    if missing:
+        raise errors.ValidationError(
+            f"{len(missing)} validation error{'s' if len(missing) > 1 else ''} detected: "
+            + "; ".join(f"Value null at '{k[0].lower() + k[1:]}' failed to satisfy constraint: "
+                        "Member must not be null" for k in missing))
+    sid = body["StatementId"]
+    if not STATEMENT_ID.fullmatch(sid) or len(sid) > 100:
+        raise errors.ValidationError(
+            f"1 validation error detected: Value '{sid}' at 'statementId' failed to satisfy constraint: "
+            "Member must satisfy regular expression pattern: ([a-zA-Z0-9-_]+)")
+    principal = body["Principal"]
+    if not (SERVICE_PRINCIPAL.fullmatch(principal) or ACCOUNT_PRINCIPAL.fullmatch(principal)):
+        raise errors.InvalidParameterValue(
+            "The provided principal was invalid. Please check the principal and try again.")
+
+
+def statement_of(body: dict[str, Any], resource_arn: str) -> dict[str, Any]:
+    principal = body["Principal"]
+    if SERVICE_PRINCIPAL.fullmatch(principal):
+        shown: Any = {"Service": principal}
+    elif principal == "*":
+        shown = "*"
+    else:
+        account = principal if principal.isdigit() else principal.split(":")[4]
+        shown = {"AWS": f"arn:aws:iam::{account}:root"}
+    statement: dict[str, Any] = {"Sid": body["StatementId"], "Effect": "Allow", "Principal": shown,
+                                 "Action": body["Action"], "Resource": resource_arn}
+    condition: dict[str, Any] = {}
+    if body.get("SourceArn"):
+        condition["ArnLike"] = {"AWS:SourceArn": body["SourceArn"]}
+    if body.get("SourceAccount"):
+        condition["StringEquals"] = {"AWS:SourceAccount": body["SourceAccount"]}
+    if body.get("PrincipalOrgID"):
+        condition.setdefault("StringEquals", {})["aws:PrincipalOrgID"] = body["PrincipalOrgID"]
+    if body.get("FunctionUrlAuthType"):
+        condition.setdefault("StringEquals", {})["lambda:FunctionUrlAuthType"] = body["FunctionUrlAuthType"]
+    if condition:
+        statement["Condition"] = condition
+    return statement
