@@ -1,0 +1,261 @@
+"""One worker process running one function version, one invocation at a time.
+
+An instance learns how it ended from facts only: the deadline timer it set (timed out), the exit
+status or signal that waitpid returned (exited), a frame it could not parse (protocol error).
+Whatever the ending, the whole process group is killed with SIGKILL and the process is reaped
+(waitpid);
+`dead` resolves when both happened and the socket is closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import math
+import os
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .. import errors
+from ..runtime import protocol
+from .channel import FrameProtocol, OutputBuffer, PipeProtocol, ReplyTooLarge
+from .launch import Spawned, spawn
+from .types import InstanceSpec, Invocation, Outcome
+
+TOO_LARGE_BODY = (b'{"errorMessage": "Response payload size exceeded maximum allowed payload size '
+                  b'(6291556 bytes).", "errorType": "Function.ResponseSizeTooLarge"}')
+UNKNOWN_EXIT = -1000  # stands for "exited, status unknown" (never a real exit code or signal)
+EOF_GRACE_S = 1.0     # how long an exit and the socket's close may lag behind each other
+_quote = json.encoder.encode_basestring_ascii
+_INVOKE_HEADER = '{"id":%s,"deadline_ms":%d,"arn":%s,"client_context":%s,"trace_id":%s}'
+_Reply = tuple[int, dict[str, Any] | None, "bytes | ReplyTooLarge"]
+
+
+def memory_mb(rss_kb: int) -> int:
+    return math.ceil(rss_kb / 1024)
+
+
+class Instance:
+    def __init__(self, spec: InstanceSpec, spawned: Spawned, loop: asyncio.AbstractEventLoop) -> None:
+        self.spec = spec
+        self.pid = spawned.process.pid
+        self.output = OutputBuffer()
+        self.dead: asyncio.Future[None] = loop.create_future()
+        self.last_used = 0.0
+        self.on_dead: Callable[[Instance], object] = lambda instance: None
+        self.on_free: Callable[[Instance], object] = lambda instance: None   # after an abandoned call
+        self._loop = loop
+        self._process = spawned.process
+        self._spawned_at = loop.time()
+        self._phase_started = self._spawned_at
+        self._phase = "init"
+        self._expect: tuple[int, ...] = (protocol.READY, protocol.INIT_ERROR)
+        self._reply: asyncio.Future[_Reply] | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._pending_init_ms: float | None = None
+        self._max_rss_kb = 0
+        self._timed_out_after: float | None = None
+        self._protocol_error: str | None = None
+        self._exit_code: int | None = None
+        self._eof = self._finished = False
+        self._frames: asyncio.BaseTransport | None = None
+        self._pipe: asyncio.BaseTransport | None = None
+        self._pidfd = -1
+
+    @classmethod
+    async def start(cls, spec: InstanceSpec, launcher: Path) -> Instance:
+        loop = asyncio.get_running_loop()
+        spawned = spawn(spec, launcher)
+        instance = cls(spec, spawned, loop)
+        try:
+            await instance._connect(spawned)
+        except BaseException:
+            instance.kill()
+            raise
+        return instance
+
+    async def _connect(self, spawned: Spawned) -> None:
+        self._pidfd = os.pidfd_open(self.pid)
+        self._loop.add_reader(self._pidfd, self._on_exit)
+        pipe = os.fdopen(spawned.pipe_fd, "rb", buffering=0)
+        self._pipe, _ = await self._loop.connect_read_pipe(lambda: PipeProtocol(self.output), pipe)
+        self._frames, _ = await self._loop.create_unix_connection(lambda: FrameProtocol(self),
+                                                                  sock=spawned.sock)
+
+    @property
+    def alive(self) -> bool:
+        return self._exit_code is None and not self._finished
+
+    # -- the two phases ------------------------------------------------------------------------
+
+    async def wait_ready(self, timeout_s: float) -> Outcome | None:
+        """None when the handler is loaded; the init error as an Outcome (the instance is gone)."""
+        kind, head, payload = await self._await_reply(timeout_s)
+        init_ms = (self._loop.time() - self._spawned_at) * 1000
+        if kind == protocol.READY:
+            self._max_rss_kb = int((head or {}).get("max_rss_kb", 0))
+            self._pending_init_ms = init_ms
+            self._phase, self._expect = "idle", ()
+            return None
+        assert isinstance(payload, bytes)
+        with contextlib.suppress(asyncio.TimeoutError):   # the worker exits 1 right after X
+            await asyncio.wait_for(asyncio.shield(self.dead), 2.0)
+        self.kill()
+        return Outcome(body=payload, function_error=True, error_type=_error_type(payload),
+                       output=self.output.take(), duration_ms=0.0,
+                       max_memory_mb=memory_mb(self._max_rss_kb), init_duration_ms=init_ms)
+
+    async def invoke(self, inv: Invocation) -> Outcome:
+        timeout = self.spec.timeout_s
+        header = (_INVOKE_HEADER % (
+            _quote(inv.request_id), int((time.time() + timeout) * 1000), _quote(inv.invoked_arn),
+            "null" if inv.client_context is None else _quote(inv.client_context),
+            "null" if inv.trace_id is None else _quote(inv.trace_id))).encode()
+        self._phase, self._expect = "invoke", (protocol.RESULT, protocol.ERROR)
+        self._frames.write(protocol.headed_frame(protocol.INVOKE, header, inv.payload))  # type: ignore[union-attr]
+        kind, head, payload = await self._await_reply(timeout)
+        self._phase, self._expect = "idle", ()
+        return self._outcome(kind, head, payload)
+
+    async def _await_reply(self, timeout_s: float) -> _Reply:
+        if not self.alive:
+            raise self._failure()
+        self._phase_started = self._loop.time()
+        reply = self._reply = self._loop.create_future()
+        self._timer = self._loop.call_later(timeout_s, self._on_deadline, timeout_s)
+        # When the caller is cancelled here, `reply` is cancelled with it: the invocation runs on
+        # (the timer stays: its deadline still applies) and on_frame frees the instance later.
+        result: _Reply = await reply
+        self._timer.cancel()
+        return result
+
+    def _outcome(self, kind: int, head: dict[str, Any] | None, payload: bytes | ReplyTooLarge) -> Outcome:
+        init_ms, self._pending_init_ms = self._pending_init_ms, None
+        elapsed_ms = (self._loop.time() - self._phase_started) * 1000
+        if head is not None:
+            self._max_rss_kb = max(self._max_rss_kb, int(head.get("max_rss_kb", 0)))
+        if isinstance(payload, ReplyTooLarge) or head is None:
+            return Outcome(body=TOO_LARGE_BODY, function_error=True,
+                           error_type="Function.ResponseSizeTooLarge", output=self.output.take(),
+                           duration_ms=elapsed_ms, max_memory_mb=memory_mb(self._max_rss_kb),
+                           init_duration_ms=init_ms)
+        is_error = kind == protocol.ERROR
+        return Outcome(body=payload, function_error=is_error,
+                       error_type=head.get("error_type") if is_error else None,
+                       output=self.output.take(), duration_ms=float(head.get("duration_ms", elapsed_ms)),
+                       max_memory_mb=memory_mb(self._max_rss_kb), init_duration_ms=init_ms,
+                       raw=bool(head.get("raw")))
+
+    # -- FrameSink: called by FrameProtocol ------------------------------------------------------
+
+    def on_frame(self, kind: int, header: dict[str, Any] | None, payload: bytes | ReplyTooLarge) -> None:
+        reply = self._reply
+        if kind not in self._expect or reply is None:
+            self.on_protocol_error(f"unexpected frame {chr(kind)!r} while {self._phase}")
+            return
+        self._reply = None
+        if reply.cancelled():   # an abandoned invocation answered: the instance is free again
+            if self._timer is not None:
+                self._timer.cancel()
+            self._phase, self._expect = "idle", ()
+            self.output.take()
+            self.on_free(self)
+            return
+        reply.set_result((kind, header, payload))
+
+    def on_protocol_error(self, reason: str) -> None:
+        if self._protocol_error is None:
+            self._protocol_error = reason
+        self.kill()
+
+    def on_eof(self) -> None:
+        self._eof = True
+        if self._exit_code is not None:
+            self._finish()
+        else:
+            # The socket closes while the interpreter shuts down, a moment before the exit: give
+            # the exit its time (its status is the fact we report), then kill: a worker without
+            # its socket can do nothing more.
+            self._loop.call_later(EOF_GRACE_S, self.kill)
+
+    # -- endings ---------------------------------------------------------------------------------
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group (the worker and anything it started). Safe to repeat:
+        the group id stays pinned by the worker until it is reaped, which happens after this."""
+        if self._exit_code is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.pid, signal.SIGKILL)
+
+    def _on_deadline(self, seconds: float) -> None:
+        self._timed_out_after = seconds
+        self.kill()
+
+    def _on_exit(self) -> None:
+        """The pidfd is readable: the worker has exited (a zombie until waitpid below)."""
+        self.kill()   # children it left behind go too
+        try:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+        except ChildProcessError:   # reaped by someone else: how it ended is not known
+            pid, status = self.pid, -1
+        if pid == 0:
+            return    # not reaped yet: the pidfd stays readable, this runs again
+        self._loop.remove_reader(self._pidfd)
+        os.close(self._pidfd)
+        self._exit_code = os.waitstatus_to_exitcode(status) if status != -1 else UNKNOWN_EXIT
+        self._process.returncode = self._exit_code
+        # wait4's ru_maxrss is not used: it includes the peak of the server that spawned the
+        # worker (see runtime/memory.py); the worker's last report stands.
+        if self._eof:
+            self._finish()
+        else:
+            self._loop.call_later(EOF_GRACE_S, self._finish)
+
+    def _finish(self) -> None:
+        if self._finished:
+            return
+        self._finished = True
+        if self._timer is not None:
+            self._timer.cancel()
+        for transport in (self._frames, self._pipe):
+            if transport is not None:
+                transport.close()
+        reply, self._reply = self._reply, None
+        if reply is not None and not reply.done():
+            reply.set_exception(self._failure())
+        self.dead.set_result(None)
+        self.on_dead(self)
+
+    def _failure(self) -> errors.InstanceFailure:
+        elapsed_ms = (self._loop.time() - self._phase_started) * 1000
+        in_init = self._phase == "init"
+        known: dict[str, Any] = {
+            "output": self.output.take(), "max_memory_mb": memory_mb(self._max_rss_kb),
+            "duration_ms": 0.0 if in_init else elapsed_ms,
+            "init_duration_ms": elapsed_ms if in_init else self._pending_init_ms,
+        }
+        phase = "Init" if in_init else "Task"
+        if self._timed_out_after is not None:
+            return errors.InstanceTimedOut(f"{phase} timed out after {self._timed_out_after:.2f} seconds",
+                                           **known)
+        if self._protocol_error is not None:
+            return errors.InstanceProtocolError(f"worker broke the protocol: {self._protocol_error}",
+                                                **known)
+        code = self._exit_code
+        if code is None or code == UNKNOWN_EXIT:
+            return errors.InstanceExited("Runtime exited; its exit status is unknown", **known)
+        if code >= 0:
+            return errors.InstanceExited(f"Runtime exited with status {code}", exit_status=code, **known)
+        return errors.InstanceExited(f"Runtime exited with signal {-code} ({signal.strsignal(-code)})",
+                                     signal=-code, **known)
+
+
+def _error_type(error_json: bytes) -> str | None:
+    with contextlib.suppress(ValueError, AttributeError):
+        value = json.loads(error_json).get("errorType")
+        return value if isinstance(value, str) else None
+    return None

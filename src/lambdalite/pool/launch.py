@@ -1,0 +1,90 @@
+"""Starting a worker process: the command line, its environment, its file descriptors.
+
+The worker runs `python -I -S -c LAUNCH_CODE <launcher dir>`: isolated mode and no site, so
+neither site-packages, PYTHONPATH nor a script directory reach it; the platform's own packages
+(lambdalite, uvicorn, click) cannot be imported by a function. The launcher dir holds one link,
+`_lambdalite_runtime`, to `lambdalite/runtime`: the worker imports the runtime under that name,
+takes the dir off sys.path again, and sets sys.path to the function's path + the standard library.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..runtime import protocol
+from .types import InstanceSpec
+
+RUNTIME_PACKAGE = Path(__file__).resolve().parent.parent / "runtime"
+LINK_NAME = "_lambdalite_runtime"
+
+LAUNCH_CODE = (
+    "import sys\n"
+    "sys.path.insert(0, sys.argv[1])\n"
+    "import _lambdalite_runtime.bootstrap as b\n"
+    "del sys.path[0], sys.argv[1:]\n"
+    "b.main()\n"
+)
+
+
+def ensure_launcher(runtime_dir: Path) -> Path:
+    """`<runtime_dir>/launcher/_lambdalite_runtime` -> the runtime package; returns the dir."""
+    launcher = runtime_dir / "launcher"
+    launcher.mkdir(parents=True, exist_ok=True)
+    link = launcher / LINK_NAME
+    if not (link.is_symlink() and link.resolve() == RUNTIME_PACKAGE):
+        tmp = launcher / f".{LINK_NAME}.{os.getpid()}"
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        tmp.symlink_to(RUNTIME_PACKAGE, target_is_directory=True)
+        tmp.replace(link)  # atomic: a worker starting meanwhile sees the old or the new link
+    return launcher
+
+
+@dataclass
+class Spawned:
+    """A started worker: its process, the parent's end of the socket, the read end of its
+    stdout/stderr pipe."""
+
+    process: subprocess.Popen[bytes]
+    sock: socket.socket
+    pipe_fd: int
+
+
+def spawn(spec: InstanceSpec, launcher: Path) -> Spawned:
+    parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    read_fd, write_fd = os.pipe()
+    try:
+        env = _environment(spec, child.fileno())
+        process = subprocess.Popen(
+            [spec.python, "-I", "-S", "-c", LAUNCH_CODE, str(launcher)],
+            cwd=spec.code_dir, env=env, stdin=subprocess.DEVNULL, stdout=write_fd, stderr=write_fd,
+            pass_fds=(child.fileno(),), start_new_session=True,
+        )
+    except BaseException:
+        parent.close()
+        os.close(read_fd)
+        raise
+    finally:
+        child.close()
+        os.close(write_fd)
+    return Spawned(process, parent, read_fd)
+
+
+def _environment(spec: InstanceSpec, fd: int) -> dict[str, str]:
+    # The Lambda variables the context reads, from the spec when the caller's env lacks them.
+    env = {
+        "AWS_LAMBDA_FUNCTION_NAME": spec.function_name,
+        "AWS_LAMBDA_FUNCTION_VERSION": spec.version,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
+        "_HANDLER": spec.handler,
+        **spec.env,
+    }
+    env[protocol.FD_VARIABLE] = str(fd)
+    env[protocol.PATH_VARIABLE] = os.pathsep.join(spec.sys_path)
+    env[protocol.HANDLER_VARIABLE] = spec.handler
+    return env

@@ -1,0 +1,224 @@
+"""The local process backend: each instance is a worker process on this machine.
+
+Per spec key, a `_KeyPool` keeps idle instances (most recently used first), the instances busy
+with an invocation, and the invocations waiting for one. An invocation takes an idle instance;
+when there is none it starts one and takes whichever is ready first: the new instance, or a busy
+one of the same key that frees up (the new one then joins the idle set). In-flight invocations
+across the backend are capped: over the cap answers Lambda's throttling error at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from .. import errors
+from .instance import Instance
+from .launch import ensure_launcher
+from .types import InstanceSpec, Invocation, Outcome
+
+log = logging.getLogger(__name__)
+
+_Waiter = asyncio.Future["Instance | Outcome"]
+STOP_TIMEOUT_S = 10.0   # SIGKILL is not refused; this only guards against a process stuck in the kernel
+
+
+class _KeyPool:
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.idle: list[Instance] = []
+        self.busy: set[Instance] = set()
+        self.waiters: collections.deque[_Waiter] = collections.deque()
+        self.retired = False
+
+
+class LocalProcessBackend:
+    """pool.types.Backend on local processes. `reap_idle()` is meant to be called periodically by
+    the server; idle age is measured with the injected `clock`."""
+
+    def __init__(self, runtime_dir: Path, max_concurrency: int = 128, idle_timeout_s: float = 600,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._launcher = ensure_launcher(Path(runtime_dir))
+        self._max_concurrency = max_concurrency
+        self._idle_timeout_s = idle_timeout_s
+        self._clock = clock
+        self._pools: dict[str, _KeyPool] = {}
+        self._instances: set[Instance] = set()
+        self._starting: set[asyncio.Task[None]] = set()
+        self._in_flight = 0
+        self._drained: asyncio.Event | None = None
+        self._closing = False
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    def instance_pids(self, key: str | None = None) -> list[int]:
+        """The pids of the live instances (of one key, or all): for tests, metrics and the console."""
+        return [i.pid for i in self._instances if key is None or i.spec.key == key]
+
+    # -- Backend ---------------------------------------------------------------------------------
+
+    async def invoke(self, spec: InstanceSpec, invocation: Invocation) -> Outcome:
+        if self._closing:
+            raise errors.ServiceFailure("The server is shutting down.")
+        if self._in_flight >= self._max_concurrency:
+            raise errors.TooManyRequests("Rate Exceeded.", Reason="ConcurrentInvocationLimitExceeded")
+        self._in_flight += 1
+        try:
+            pool = self._pool(spec.key)
+            got = self._take_idle(pool) or await self._start_and_wait(spec, pool)
+            if isinstance(got, Outcome):
+                return got   # the new instance failed its init: that is this invocation's answer
+            return await self._run(pool, got, invocation)
+        finally:
+            self._in_flight -= 1
+            if self._in_flight == 0 and self._drained is not None:
+                self._drained.set()
+
+    async def retire(self, key: str) -> None:
+        pool = self._pools.pop(key, None)
+        if pool is None:
+            return
+        pool.retired = True
+        idle, pool.idle = pool.idle, []
+        await self._stop(idle)
+
+    async def reap_idle(self) -> int:
+        """Stop the instances idle for idle_timeout_s or longer; returns how many were stopped."""
+        now = self._clock()
+        old: list[Instance] = []
+        for pool in self._pools.values():
+            keep = [i for i in pool.idle if now - i.last_used < self._idle_timeout_s]
+            old += [i for i in pool.idle if now - i.last_used >= self._idle_timeout_s]
+            pool.idle = keep
+        await self._stop(old)
+        return len(old)
+
+    async def close(self, drain_s: float = 5.0) -> None:
+        """Refuse new invocations, let running ones finish for up to drain_s, then kill them all."""
+        self._closing = True
+        if self._in_flight:
+            self._drained = asyncio.Event()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._drained.wait(), drain_s)
+        await self._stop(list(self._instances))
+        if self._starting:
+            await asyncio.gather(*self._starting, return_exceptions=True)
+        await self._stop(list(self._instances))   # any that finished starting meanwhile
+        self._pools.clear()
+
+    # -- acquiring and releasing -----------------------------------------------------------------
+
+    def _pool(self, key: str) -> _KeyPool:
+        pool = self._pools.get(key)
+        if pool is None:
+            pool = self._pools[key] = _KeyPool(key)
+        return pool
+
+    @staticmethod
+    def _take_idle(pool: _KeyPool) -> Instance | None:
+        while pool.idle:
+            instance = pool.idle.pop()
+            if instance.alive:
+                pool.busy.add(instance)
+                return instance
+        return None
+
+    async def _start_and_wait(self, spec: InstanceSpec, pool: _KeyPool) -> Instance | Outcome:
+        waiter: _Waiter = asyncio.get_running_loop().create_future()
+        pool.waiters.append(waiter)
+        task = asyncio.create_task(self._start(spec, pool, waiter))
+        self._starting.add(task)
+        task.add_done_callback(self._starting.discard)
+        try:
+            return await waiter
+        except asyncio.CancelledError:
+            # Cancelled just after an instance was handed over: give it back, do not leak it.
+            if waiter.done() and not waiter.cancelled() and isinstance(waiter.result(), Instance):
+                self._release(pool, waiter.result())  # type: ignore[arg-type]
+            raise
+        finally:
+            with contextlib.suppress(ValueError):
+                pool.waiters.remove(waiter)
+
+    async def _start(self, spec: InstanceSpec, pool: _KeyPool, waiter: _Waiter) -> None:
+        """Start an instance for `waiter`; once ready it serves the first waiting invocation (or
+        goes idle). Its init failure is the answer of `waiter` when that one still waits."""
+        try:
+            instance = await Instance.start(spec, self._launcher)
+        except Exception as exc:   # could not even spawn (no such interpreter, no code dir)
+            _answer(waiter, errors.InstanceFailure(f"could not start a worker for {spec.function_name}: {exc}"))
+            return
+        self._instances.add(instance)
+        instance.on_dead = lambda dead: self._forget(pool, dead)
+        instance.on_free = lambda free: self._release(pool, free)
+        try:
+            init_error = await instance.wait_ready(max(spec.init_timeout_s, spec.timeout_s))
+        except Exception as failure:   # InstanceFailure; anything else must not leave `waiter` hanging
+            instance.kill()
+            self._forget(pool, instance)
+            _answer(waiter, failure if isinstance(failure, errors.InstanceFailure)
+                    else errors.InstanceFailure(f"instance start failed: {failure!r}"))
+            return
+        if init_error is not None:
+            self._forget(pool, instance)
+            _answer(waiter, init_error)
+            return
+        self._release(pool, instance)
+
+    def _release(self, pool: _KeyPool, instance: Instance) -> None:
+        pool.busy.discard(instance)
+        if not instance.alive:
+            return
+        if pool.retired or self._closing:
+            self._stop_soon(instance)
+            return
+        while pool.waiters:
+            waiter = pool.waiters.popleft()
+            if not waiter.done():
+                pool.busy.add(instance)
+                waiter.set_result(instance)
+                return
+        instance.last_used = self._clock()
+        pool.idle.append(instance)
+
+    def _forget(self, pool: _KeyPool, instance: Instance) -> None:
+        self._instances.discard(instance)
+        pool.busy.discard(instance)
+        with contextlib.suppress(ValueError):
+            pool.idle.remove(instance)
+
+    async def _run(self, pool: _KeyPool, instance: Instance, invocation: Invocation) -> Outcome:
+        outcome = await instance.invoke(invocation)   # InstanceFailure: the instance is gone
+        self._release(pool, instance)
+        return outcome
+
+    # -- stopping --------------------------------------------------------------------------------
+
+    def _stop_soon(self, instance: Instance) -> None:
+        instance.kill()
+
+    async def _stop(self, instances: list[Instance]) -> None:
+        for instance in instances:
+            instance.kill()
+        if instances:
+            await asyncio.wait([asyncio.shield(i.dead) for i in instances], timeout=STOP_TIMEOUT_S)
+
+
+def _answer(waiter: _Waiter, answer: Instance | Outcome | BaseException) -> None:
+    """Give `answer` to the invocation that started an instance, if it is still waiting; an
+    answer nobody waits for any more is dropped (that invocation was served by another one)."""
+    if waiter.done():
+        if isinstance(answer, BaseException):
+            log.info("instance start failed after its invocation was served: %s", answer)
+        return
+    if isinstance(answer, BaseException):
+        waiter.set_exception(answer)
+    else:
+        waiter.set_result(answer)

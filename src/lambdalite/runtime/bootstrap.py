@@ -1,0 +1,148 @@
+"""The worker's main loop: init (import the handler) once, then one invocation per I frame.
+
+Started by the pool as `python -I -S -c LAUNCH_CODE <launcher dir>` (see lambdalite.pool.launch);
+LAUNCH_CODE imports this module and calls `main()`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import sys
+import time
+from typing import Any, BinaryIO
+
+from . import errors, logs, protocol
+from .context import LambdaContext, parse_client_context
+from .errors import Fault
+from .handler import Handler, load_handler
+from .memory import MemoryGauge
+from .protocol import loads
+from .serialize import Marshaller
+
+# Printed by awslambdaric before an init error, word for word.
+UNHANDLED_WARNING = (
+    "LAMBDA_WARNING: Unhandled exception. The most likely cause is an issue in the function code. "
+    "However, in rare cases, a Lambda runtime update can cause unexpected function behavior. "
+    "For functions using managed runtimes, runtime updates can be triggered by a function change, "
+    "or can be applied automatically. To determine if the runtime has been updated, check the "
+    "runtime version in the INIT_START log entry. If this error correlates with a change in the "
+    "runtime version, you may be able to mitigate this error by temporarily rolling back to the "
+    "previous runtime version. For more information, see "
+    "https://docs.aws.amazon.com/lambda/latest/dg/runtimes-update.html\r"
+)
+
+
+class Worker:
+    def __init__(self, sock: socket.socket, output: logs.Output) -> None:
+        self.reader: BinaryIO = sock.makefile("rb")
+        self.sender = output.sender
+        self.output = output
+        self.marshaller = Marshaller()
+        self.memory = MemoryGauge()
+        self.trace_id: str | None = None
+        LambdaContext.configure(output.write)
+
+    def init(self, handler_name: str) -> Handler | None:
+        started = time.perf_counter()
+        try:
+            handler = load_handler(handler_name)
+        except Fault as fault:
+            error = errors.from_fault(fault)
+        except Exception as exc:
+            error = errors.from_exception(exc)
+        else:
+            init_ms = (time.perf_counter() - started) * 1000
+            self.output.end_invocation()
+            ready = b'{"init_ms":%.3f,"max_rss_kb":%d}' % (init_ms, self.memory.peak_kb())
+            self.sender.send(protocol.frame(protocol.READY, ready))
+            return handler
+        logging.warning(UNHANDLED_WARNING)
+        self.output.write(errors.log_text(error))
+        self.output.end_invocation()
+        self.sender.send(protocol.frame(protocol.INIT_ERROR, self.marshaller.encode_error(error)))
+        return None
+
+    def serve(self, handler: Handler) -> None:
+        read = self.reader.read
+        head_size = protocol.FRAME.size
+        while True:
+            head = read(head_size)
+            if len(head) < head_size:
+                return  # the parent closed the socket: stop
+            size, kind = protocol.FRAME.unpack(head)
+            body = read(size)
+            if kind != protocol.INVOKE or len(body) < size:
+                return
+            header, event = protocol.split_headed(body)
+            self.invoke(handler, loads(header.decode()), event)
+
+    def invoke(self, handler: Handler, request: dict[str, Any], event_bytes: bytes) -> None:
+        request_id = request["id"]
+        logs.set_request_id(request_id)
+        trace_id = request.get("trace_id")
+        if trace_id is not None or self.trace_id is not None:
+            self.trace_id = _set_trace_id(trace_id)
+        started = time.perf_counter()
+        kind, error_type = protocol.RESULT, ""
+        try:
+            context = LambdaContext(request_id, request["deadline_ms"], request["arn"],
+                                    parse_client_context(request.get("client_context")))
+            event = self.marshaller.decode_event(event_bytes)
+            body, raw = self.marshaller.encode_result(handler(event, context))
+        except Fault as fault:
+            kind, body, raw, error_type = self._fail(errors.from_fault(fault, request_id))
+        except Exception as exc:
+            kind, body, raw, error_type = self._fail(errors.from_exception(exc, request_id))
+        duration_ms = (time.perf_counter() - started) * 1000
+        self.output.end_invocation()
+        self._reply(kind, duration_ms, raw, error_type, body)
+
+    def _fail(self, error: dict[str, Any]) -> tuple[int, bytes, bool, str]:
+        self.output.write(errors.log_text(error))
+        return protocol.ERROR, self.marshaller.encode_error(error), False, error["errorType"]
+
+    def _reply(self, kind: int, duration_ms: float, raw: bool, error_type: str, body: bytes) -> None:
+        rss_kb = self.memory.peak_kb()
+        if kind == protocol.RESULT:
+            header = b'{"duration_ms":%.3f,"max_rss_kb":%d,"raw":%s}' % (
+                duration_ms, rss_kb, b"true" if raw else b"false")
+        else:
+            header = b'{"duration_ms":%.3f,"max_rss_kb":%d,"raw":false,"error_type":%s}' % (
+                duration_ms, rss_kb, json.dumps(error_type).encode())
+        self.sender.send(protocol.headed_frame(kind, header, body))
+
+
+def _set_trace_id(trace_id: str | None) -> str | None:
+    """_X_AMZN_TRACE_ID follows each invocation's trace header, and is removed without one."""
+    if trace_id is not None:
+        os.environ["_X_AMZN_TRACE_ID"] = trace_id
+    else:
+        os.environ.pop("_X_AMZN_TRACE_ID", None)
+    return trace_id
+
+
+def _take_private_environment() -> dict[str, str]:
+    """Remove the platform's own variables before user code can see them."""
+    private = {k: v for k, v in os.environ.items() if k.startswith(protocol.PRIVATE_PREFIX)}
+    for name in private:
+        del os.environ[name]
+    return private
+
+
+def main() -> None:
+    private = _take_private_environment()
+    user_path = [p for p in private.get(protocol.PATH_VARIABLE, "").split(os.pathsep) if p]
+    sys.path[:] = user_path + sys.path   # what is left on sys.path here is the standard library
+    sock = socket.socket(fileno=int(private[protocol.FD_VARIABLE]))
+    sock.set_inheritable(False)
+    output = logs.Output(logs.Sender(sock.sendall))
+    output.install()
+    logs.setup_logging(output)
+    worker = Worker(sock, output)
+    handler = worker.init(private[protocol.HANDLER_VARIABLE])
+    if handler is None:
+        sys.exit(1)
+    worker.serve(handler)

@@ -1,0 +1,137 @@
+"""Capture of the function's output: print, sys.stdout/sys.stderr and logging become L frames.
+
+Writes are line-buffered (a line reaches the parent when it is complete, so output before a
+timeout is not lost); text without a newline waits for the end of the invocation and then
+travels in the same write as the result. An invocation that prints nothing sends no L frame.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from .protocol import FRAME, LOG
+
+LOG_FORMAT = "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n"
+DATE_FORMAT = "%Y-%m-%dT%H:%M:%S"
+
+
+class Sender:
+    """The worker's end of the socket: every frame goes out whole, under one lock (user threads
+    may print while the main thread answers). While `holding`, log frames are kept and leave with
+    the next `send`."""
+
+    def __init__(self, send: Callable[[bytes], Any]) -> None:
+        self._send = send
+        self._lock = threading.Lock()
+        self._held: list[bytes] = []
+        self.holding = False
+
+    def log(self, data: bytes) -> None:
+        frame = FRAME.pack(len(data), LOG) + data
+        with self._lock:
+            if self.holding:
+                self._held.append(frame)
+            else:
+                self._send(frame)
+
+    def send(self, data: bytes) -> None:
+        with self._lock:
+            if self._held:
+                data = b"".join((*self._held, data))
+                self._held.clear()
+            self._send(data)
+
+
+class _FrameWriter(io.RawIOBase):
+    def __init__(self, sender: Sender) -> None:
+        super().__init__()
+        self._sender = sender
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        if chunk:
+            self._sender.log(chunk)
+        return len(chunk)
+
+
+class Output:
+    """The text streams that replace sys.stdout and sys.stderr, both into the one log."""
+
+    def __init__(self, sender: Sender) -> None:
+        self.sender = sender
+        self.stdout = self._stream(sender, 1)
+        self.stderr = self._stream(sender, 2)
+
+    @staticmethod
+    def _stream(sender: Sender, fd: int) -> io.TextIOWrapper:
+        raw = _FrameWriter(sender)
+        stream = io.TextIOWrapper(io.BufferedWriter(raw), encoding="utf-8", errors="backslashreplace",
+                                  line_buffering=True)
+        stream.mode = "w"  # type: ignore[misc]
+        return stream
+
+    def install(self) -> None:
+        sys.stdout = self.stdout
+        sys.stderr = self.stderr
+
+    def write(self, text: str) -> None:
+        self.stdout.write(text)
+
+    def end_invocation(self) -> None:
+        """Hold what is still buffered so that it leaves with the result frame."""
+        self.sender.holding = True
+        try:
+            self.stdout.flush()
+            self.stderr.flush()
+        finally:
+            self.sender.holding = False
+
+
+class _RequestFilter(logging.Filter):
+    request_id = ""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.aws_request_id = _RequestFilter.request_id
+        record.tenant_id = None
+        return True
+
+
+class _LambdaHandler(logging.Handler):
+    def __init__(self, output: Output) -> None:
+        super().__init__()
+        self._output = output
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self._output.write(self.format(record))
+        except Exception:
+            self.handleError(record)
+
+
+def setup_logging(output: Output) -> None:
+    """The root logger as awslambdaric leaves it: its handler, level WARNING unless
+    AWS_LAMBDA_LOG_LEVEL says otherwise, timestamps in UTC."""
+    logging.Formatter.converter = time.gmtime
+    handler = _LambdaHandler(output)
+    handler.setFormatter(logging.Formatter(LOG_FORMAT, DATE_FORMAT))
+    handler.addFilter(_RequestFilter())
+    root = logging.getLogger()
+    configured = os.environ.get("AWS_LAMBDA_LOG_LEVEL", "").upper()
+    level = "DEBUG" if configured == "TRACE" else configured
+    if level in logging.getLevelNamesMapping():
+        root.setLevel(level)
+    root.addHandler(handler)
+
+
+def set_request_id(request_id: str) -> None:
+    _RequestFilter.request_id = request_id

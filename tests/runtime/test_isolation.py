@@ -1,0 +1,42 @@
+"""What a function can see: its own path and environment, never the platform's packages."""
+
+from __future__ import annotations
+
+import json
+
+
+async def test_platform_packages_are_not_importable_but_boto3_is(make_spec, invoke, bundle) -> None:
+    spec = make_spec("""
+        import importlib, sys
+        def handler(event, context):
+            seen = {}
+            for name in ["uvicorn", "lambdalite", "click", "requests", "boto3", "botocore"]:
+                try:
+                    importlib.import_module(name)
+                    seen[name] = True
+                except ImportError:
+                    seen[name] = False
+            import boto3
+            client = boto3.client("lambda", region_name="us-east-1")
+            return {"seen": seen, "path": sys.path, "service": client.meta.service_model.service_name}
+    """)
+    result = json.loads((await invoke(spec)).body)
+    assert result["seen"] == {"uvicorn": False, "lambdalite": False, "click": False, "requests": False,
+                              "boto3": True, "botocore": True}
+    assert result["service"] == "lambda"
+    assert result["path"][:2] == [spec.code_dir, str(bundle)]
+    assert not any("site-packages" in entry for entry in result["path"])
+
+
+async def test_environment_is_passed_through(make_spec, invoke) -> None:
+    spec = make_spec("""
+        import os
+        def handler(event, context):
+            return {"mine": os.environ.get("MY_SETTING"), "cwd": os.getcwd(),
+                    "trace": os.environ.get("_X_AMZN_TRACE_ID"),
+                    "private": sorted(k for k in os.environ if k.startswith("_LAMBDALITE"))}
+    """, env={"MY_SETTING": "on"})
+    result = json.loads((await invoke(spec, trace_id="Root=1-5759e988-bd862e3fe1be46a994272793")).body)
+    assert result == {"mine": "on", "cwd": spec.code_dir, "trace": "Root=1-5759e988-bd862e3fe1be46a994272793",
+                      "private": []}
+    assert json.loads((await invoke(spec)).body)["trace"] is None
