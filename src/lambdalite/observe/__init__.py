@@ -1,0 +1,4 @@
+"""Observability: invocation records and logs (CloudWatch-style lines), written in batches.
+
+May import: store, config. Later: metrics, cost.
+"""

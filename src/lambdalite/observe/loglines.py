@@ -1,0 +1,65 @@
+"""CloudWatch-style platform lines around an invocation's own output (pure functions).
+
+START uses a space before `Version:`; REPORT's fields are TAB-separated and the line ends with a
+TAB, as AWS writes them. Billed Duration rounds up to the next millisecond and, as on AWS since
+August 2025 for ZIP functions, includes the Init Duration on a cold start.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+
+def start_line(request_id: str, version: str) -> str:
+    return f"START RequestId: {request_id} Version: {version}"
+
+
+def end_line(request_id: str) -> str:
+    return f"END RequestId: {request_id}"
+
+
+def billed_ms(duration_ms: float, init_ms: float | None) -> int:
+    return max(1, math.ceil(duration_ms + (init_ms or 0.0)))
+
+
+def report_line(request_id: str, duration_ms: float, memory_mb: int, max_memory_mb: int,
+                init_ms: float | None) -> str:
+    fields = [
+        f"REPORT RequestId: {request_id}",
+        f"Duration: {duration_ms:.2f} ms",
+        f"Billed Duration: {billed_ms(duration_ms, init_ms)} ms",
+        f"Memory Size: {memory_mb} MB",
+        f"Max Memory Used: {max_memory_mb} MB",
+    ]
+    if init_ms is not None:
+        fields.append(f"Init Duration: {init_ms:.2f} ms")
+    return "\t".join(fields) + "\t"
+
+
+def init_start_line(runtime: str, region: str) -> str:
+    version = runtime.replace("python", "python:") + ".lambdalite"
+    return f"INIT_START Runtime Version: {version}\tRuntime Version ARN: arn:aws:lambda:{region}::runtime:lambdalite"
+
+
+def timeout_line(request_id: str, timeout_s: float, now: float | None = None) -> str:
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now or time.time()))
+    ms = int(((now or time.time()) % 1) * 1000)
+    return f"{stamp}.{ms:03d}Z {request_id} Task timed out after {timeout_s:.2f} seconds"
+
+
+def compose(request_id: str, version: str, output: str, duration_ms: float, memory_mb: int,
+            max_memory_mb: int, init_ms: float | None, cold_start_line: str | None = None,
+            after: str | None = None) -> str:
+    """The invocation's whole log text, as `LogType: Tail` returns its last 4 KB."""
+    parts = []
+    if cold_start_line:
+        parts.append(cold_start_line + "\n")
+    parts.append(start_line(request_id, version) + "\n")
+    if output:
+        parts.append(output if output.endswith("\n") else output + "\n")
+    parts.append(end_line(request_id) + "\n")
+    parts.append(report_line(request_id, duration_ms, memory_mb, max_memory_mb, init_ms) + "\n")
+    if after:
+        parts.append(after + "\n")
+    return "".join(parts)

@@ -1,0 +1,171 @@
+"""The only module that touches SQLite.
+
+One database file (`<home>/lambdalite.db`, WAL mode) holds functions, policies, invocation records
+and log events; code archives live beside it as content-addressed blob files (`blobs.py`). A
+write the API has answered for is committed before the answer goes out, so it survives a
+`kill -9`: WAL with synchronous=NORMAL loses nothing when only the process dies.
+
+The control plane uses the connection of the event loop's thread; the recorder's thread opens its
+own (`Database(path)` per thread), and SQLite's busy timeout serialises the two writers.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from ..functions.model import FunctionVersion, Policy
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS functions (
+    name TEXT PRIMARY KEY,
+    data TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS policies (
+    name TEXT PRIMARY KEY,
+    data TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS invocations (
+    request_id TEXT PRIMARY KEY,
+    function TEXT NOT NULL,
+    version TEXT NOT NULL,
+    started_ms INTEGER NOT NULL,
+    duration_ms REAL NOT NULL,
+    billed_ms INTEGER NOT NULL,
+    memory_mb INTEGER NOT NULL,
+    max_memory_mb INTEGER NOT NULL,
+    init_ms REAL,
+    outcome TEXT NOT NULL,
+    error_type TEXT
+);
+CREATE INDEX IF NOT EXISTS invocations_by_function ON invocations (function, started_ms);
+CREATE TABLE IF NOT EXISTS logs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    function TEXT NOT NULL,
+    ts_ms INTEGER NOT NULL,
+    request_id TEXT NOT NULL,
+    message TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS logs_by_function ON logs (function, id);
+"""
+
+
+@dataclass(frozen=True)
+class InvocationRecord:
+    request_id: str
+    function: str
+    version: str
+    started_ms: int
+    duration_ms: float
+    billed_ms: int
+    memory_mb: int
+    max_memory_mb: int
+    init_ms: float | None
+    outcome: str          # "ok" | "error"
+    error_type: str | None
+
+
+@dataclass(frozen=True)
+class LogEvent:
+    function: str
+    ts_ms: int
+    request_id: str
+    message: str
+
+
+@dataclass(frozen=True)
+class StoredLogEvent:
+    id: int
+    ts_ms: int
+    request_id: str
+    message: str
+
+
+class Database:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        self._lock = threading.Lock()
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def _write(self, sql: str, params: Sequence[Any] = ()) -> None:
+        with self._lock:
+            self._conn.execute(sql, params)
+
+    # functions and policies --------------------------------------------------------------
+    def load_functions(self) -> list[FunctionVersion]:
+        rows = self._conn.execute("SELECT data FROM functions ORDER BY name").fetchall()
+        return [FunctionVersion(**json.loads(data)) for (data,) in rows]
+
+    def put_function(self, fn: FunctionVersion) -> None:
+        self._write("INSERT OR REPLACE INTO functions (name, data) VALUES (?, ?)",
+                    (fn.name, json.dumps(asdict(fn))))
+
+    def delete_function(self, name: str) -> None:
+        with self._lock:
+            self._conn.execute("BEGIN")
+            self._conn.execute("DELETE FROM functions WHERE name = ?", (name,))
+            self._conn.execute("DELETE FROM policies WHERE name = ?", (name,))
+            self._conn.execute("COMMIT")
+
+    def load_policies(self) -> list[Policy]:
+        rows = self._conn.execute("SELECT name, data FROM policies").fetchall()
+        out = []
+        for name, data in rows:
+            d = json.loads(data)
+            out.append(Policy(function_name=name, revision_id=d["revision_id"],
+                              statements=tuple(d["statements"])))
+        return out
+
+    def put_policy(self, policy: Policy) -> None:
+        data = {"revision_id": policy.revision_id, "statements": list(policy.statements)}
+        self._write("INSERT OR REPLACE INTO policies (name, data) VALUES (?, ?)",
+                    (policy.function_name, json.dumps(data)))
+
+    def code_in_use(self) -> set[str]:
+        rows = self._conn.execute("SELECT data FROM functions").fetchall()
+        return {json.loads(data)["code_sha256"] for (data,) in rows}
+
+    # records and logs (written in batches by the recorder) ---------------------------------
+    def append(self, records: Iterable[InvocationRecord], events: Iterable[LogEvent]) -> None:
+        with self._lock:
+            self._conn.execute("BEGIN")
+            self._conn.executemany(
+                "INSERT OR REPLACE INTO invocations VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                [tuple(asdict(r).values()) for r in records])
+            self._conn.executemany(
+                "INSERT INTO logs (function, ts_ms, request_id, message) VALUES (?,?,?,?)",
+                [(e.function, e.ts_ms, e.request_id, e.message) for e in events])
+            self._conn.execute("COMMIT")
+
+    def query_logs(self, function: str, since_ms: int | None, after_id: int | None,
+                   limit: int) -> list[StoredLogEvent]:
+        sql = "SELECT id, ts_ms, request_id, message FROM logs WHERE function = ?"
+        params: list[Any] = [function]
+        if after_id is not None:
+            sql += " AND id > ?"
+            params.append(after_id)
+        if since_ms is not None:
+            sql += " AND ts_ms >= ?"
+            params.append(since_ms)
+        sql += " ORDER BY id LIMIT ?"
+        params.append(limit)
+        with self._lock:
+            rows = self._conn.execute(sql, params).fetchall()
+        return [StoredLogEvent(*row) for row in rows]
+
+    def invocation(self, request_id: str) -> InvocationRecord | None:
+        with self._lock:
+            row = self._conn.execute("SELECT * FROM invocations WHERE request_id = ?", (request_id,)).fetchone()
+        return InvocationRecord(*row) if row else None
