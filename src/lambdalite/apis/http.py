@@ -1,0 +1,91 @@
+"""The thin HTTP layer under the AWS protocol modules: read a request, send a response (raw ASGI).
+
+No framework on purpose: the invoke path is benchmarked against a raw ASGI app, and every
+layer between uvicorn and the instance costs microseconds there.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from .. import errors
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+JSON = b"application/json"
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: bytes
+    request_id: str
+
+    def json(self) -> dict[str, Any]:
+        """The body as a JSON object ({} when empty), or AWS's error for anything else."""
+        if not self.body.strip():
+            return {}
+        try:
+            value = json.loads(self.body)
+        except (ValueError, UnicodeDecodeError) as e:
+            raise errors.InvalidRequestContent(f"Could not parse request body into json: {e}") from None
+        if not isinstance(value, dict):
+            raise errors.InvalidRequestContent(
+                "Could not parse request body into json: the body must be a JSON object")
+        return value
+
+
+async def read_request(scope: Scope, receive: Receive, limit: int) -> tuple[Request, bool]:
+    """The request with its body, and whether the body went over `limit` (then it is cut)."""
+    body, too_large = await read_body(receive, limit)
+    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+    query = dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
+    request_id = str(uuid.uuid4())
+    return Request(scope["method"], scope["path"], query, headers, body, request_id), too_large
+
+
+async def read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:
+    message = await receive()
+    body = message.get("body", b"")
+    if not message.get("more_body"):
+        return body, len(body) > limit
+    chunks = [body]
+    size = len(body)
+    while message.get("more_body"):
+        message = await receive()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size <= limit:   # past the limit the rest is read and dropped: the answer is a 413
+            chunks.append(chunk)
+    return b"".join(chunks), size > limit
+
+
+async def send_response(send: Send, status: int, body: bytes,
+                        headers: list[tuple[bytes, bytes]]) -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": [*headers, (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def send_json(send: Send, status: int, value: Any, request_id: str) -> None:
+    body = b"" if value is None else json.dumps(value).encode()
+    await send_response(send, status, body, [(b"content-type", JSON), (b"x-amzn-requestid", request_id.encode())])
+
+
+async def send_error(send: Send, error: errors.ServiceError, request_id: str) -> None:
+    """AWS's REST-JSON error: x-amzn-ErrorType header (botocore reads it first) and the body."""
+    body = json.dumps(error.body()).encode()
+    headers = [(b"content-type", JSON), (b"x-amzn-requestid", request_id.encode()),
+               (b"x-amzn-errortype", error.code.encode())]
+    await send_response(send, error.status, body, headers)

@@ -1,0 +1,253 @@
+"""The Lambda REST API (2015-03-31 and the other dated prefixes): parse, call the services, render.
+
+Paths arrive percent-decoded from the ASGI server (`arn%3Aaws...` is `arn:aws...` here); query
+values are decoded by parse_qsl. Invoke has a lane of its own (`invoke`) because it is the hot path.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+from typing import Any
+
+from .. import errors
+from ..functions.service import FunctionService, policy_document
+from ..invoke.invoker import Invoker
+from . import lambda_shapes as shapes
+from .http import Receive, Request, Scope, Send, read_request, send_error, send_json, send_response
+
+log = logging.getLogger("lambdalite.api")
+
+INVOKE_LIMIT = 6_291_456          # bytes, RequestResponse
+CREATE_LIMIT = 70_167_211         # bytes, CreateFunction / UpdateFunctionCode request
+PAGE_LIMIT = 50                   # ListFunctions returns at most 50 per page
+INVOCATION_TYPES = ("Event", "RequestResponse", "DryRun")
+LOG_TYPES = ("None", "Tail")
+FUNCTIONS = "/2015-03-31/functions"
+
+
+class NotBuilt(errors.ServiceError):
+    """An AWS operation that Lambdalite has not built yet: answered plainly, never dropped."""
+
+    status, code, message_key, error_type = 501, "NotImplemented", "message", None
+
+
+class LambdaApi:
+    def __init__(self, functions: FunctionService, invoker: Invoker, base_url: str) -> None:
+        self.functions = functions
+        self.invoker = invoker
+        self.base_url = base_url
+
+    # the hot path --------------------------------------------------------------------------
+    async def invoke(self, scope: Scope, receive: Receive, send: Send, ref: str) -> None:
+        request, too_large = await read_request(scope, receive, INVOKE_LIMIT)
+        try:
+            if too_large:
+                raise errors.RequestTooLarge(
+                    f"Request must be smaller than {INVOKE_LIMIT} bytes for the InvokeFunction operation")
+            await self._invoke(request, send, ref)
+        except errors.ServiceError as e:
+            await send_error(send, e, request.request_id)
+
+    async def _invoke(self, request: Request, send: Send, ref: str) -> None:
+        headers = request.headers
+        kind = headers.get("x-amz-invocation-type", "RequestResponse")
+        log_type = headers.get("x-amz-log-type", "None")
+        check_enum(kind, INVOCATION_TYPES, "invocationType")
+        check_enum(log_type, LOG_TYPES, "logType")
+        qualifier = request.query.get("Qualifier")
+        fn = self.invoker.resolve(ref, qualifier)
+        check_payload(request.body)
+        if kind == "DryRun":
+            await send_response(send, 204, b"", [(b"x-amzn-requestid", request.request_id.encode())])
+            return
+        if kind == "Event":
+            raise errors.UnsupportedOperation(
+                "Asynchronous invocation (InvocationType Event) is not built yet in Lambdalite; "
+                "invoke with InvocationType RequestResponse for now.")
+        context = client_context(headers.get("x-amz-client-context"))
+        invoked_arn = invoked_function_arn(self.functions, ref, fn.name, qualifier)
+        result = await self.invoker.invoke(fn, invoked_arn, request.body, context)
+        await send_response(send, 200, result.body, result.headers(log_type == "Tail"))
+
+    # everything else -----------------------------------------------------------------------
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request, too_large = await read_request(scope, receive, CREATE_LIMIT)
+        try:
+            if too_large:
+                raise errors.RequestTooLarge(
+                    f"Request must be smaller than {CREATE_LIMIT} bytes for the CreateFunction operation")
+            status, value = await self.route(request)
+        except errors.ServiceError as e:
+            await send_error(send, e, request.request_id)
+        except Exception:
+            log.exception("unexpected error in %s %s", request.method, request.path)
+            await send_error(send, errors.ServiceFailure("An internal error occurred; the server log has the "
+                                                         "details."), request.request_id)
+        else:
+            await send_json(send, status, value, request.request_id)
+
+    async def route(self, request: Request) -> tuple[int, Any]:
+        parts = request.path.rstrip("/").split("/")[1:]
+        method = request.method
+        if parts[:2] == ["2015-03-31", "functions"]:
+            rest = parts[2:]
+            if not rest:
+                if method == "POST":
+                    return 201, await self.create_function(request)
+                if method == "GET":
+                    return 200, self.list_functions(request)
+            elif len(rest) == 1:
+                return await self.function_operation(request, rest[0])
+            else:
+                return await self.function_sub_operation(request, rest[0], rest[1:])
+        if parts == ["2016-08-19", "account-settings"] and method == "GET":
+            return 200, self.account_settings()
+        raise NotBuilt(f"Lambdalite does not support {method} {request.path} yet. Supported today: "
+                       "functions (create, get, list, update code and configuration, delete), invoke "
+                       "(RequestResponse, DryRun) and permissions; see docs/lambda-api.md.")
+
+    async def function_operation(self, request: Request, ref: str) -> tuple[int, Any]:
+        qualifier = request.query.get("Qualifier")
+        if request.method == "GET":
+            return 200, self.get_function(ref, qualifier)
+        if request.method == "DELETE":
+            self.functions.delete(ref, qualifier)
+            return 204, None
+        raise NotBuilt(f"{request.method} {request.path} is not an operation Lambdalite knows.")
+
+    async def function_sub_operation(self, request: Request, ref: str, rest: list[str]) -> tuple[int, Any]:
+        method, what = request.method, rest[0]
+        qualifier = request.query.get("Qualifier")
+        if what == "configuration" and method == "GET":
+            fn, q = self.functions.resolve(ref, qualifier)
+            return 200, self.render(fn, q)
+        if what == "configuration" and method == "PUT":
+            return 200, self.render(self.functions.update_configuration(ref, request.json()), None)
+        if what == "code" and method == "PUT":
+            return 200, self.render(await self.functions.update_code(ref, request.json()), None)
+        if what == "policy":
+            return self.policy_operation(request, ref, qualifier, rest[1:])
+        raise NotBuilt(f"Lambdalite does not support {method} {request.path} yet (versions, aliases, "
+                       "concurrency and async settings are later work).")
+
+    def policy_operation(self, request: Request, ref: str, qualifier: str | None,
+                         rest: list[str]) -> tuple[int, Any]:
+        if request.method == "POST" and not rest:
+            statement = self.functions.add_permission(ref, qualifier, request.json())
+            return 201, {"Statement": json.dumps(statement, separators=(",", ":"))}
+        if request.method == "GET" and not rest:
+            policy = self.functions.get_policy(ref, qualifier)
+            return 200, {"Policy": policy_document(policy), "RevisionId": policy.revision_id}
+        if request.method == "DELETE" and len(rest) == 1:
+            self.functions.remove_permission(ref, qualifier, rest[0], request.query.get("RevisionId"))
+            return 204, None
+        raise NotBuilt(f"{request.method} {request.path} is not an operation Lambdalite knows.")
+
+    # operations ----------------------------------------------------------------------------
+    async def create_function(self, request: Request) -> dict[str, Any]:
+        fn = await self.functions.create(request.json())
+        return shapes.configuration(fn, self.functions.arn(fn.name), self.functions.region, creating=True)
+
+    def get_function(self, ref: str, qualifier: str | None) -> dict[str, Any]:
+        fn, q = self.functions.resolve(ref, qualifier)
+        digest = base64.b64decode(fn.code_sha256).hex()
+        out: dict[str, Any] = {
+            "Configuration": self.render(fn, q),
+            "Code": {"RepositoryType": "S3", "Location": f"{self.base_url}/_lambdalite/code/{digest}.zip"},
+        }
+        if fn.tags:
+            out["Tags"] = dict(fn.tags)
+        return out
+
+    def list_functions(self, request: Request) -> dict[str, Any]:
+        size = page_size(request.query.get("MaxItems"))
+        names = [fn.name for fn in self.functions.list()]
+        start = 0
+        marker = request.query.get("Marker")
+        if marker:
+            start = decode_marker(marker, names)
+        page = names[start:start + size]
+        region = self.functions.region
+        out: dict[str, Any] = {"Functions": [
+            shapes.list_entry(self.functions.current[n], self.functions.arn(n), region) for n in page]}
+        if start + size < len(names):
+            out["NextMarker"] = base64.urlsafe_b64encode(page[-1].encode()).decode()
+        return out
+
+    def account_settings(self) -> dict[str, Any]:
+        fns = self.functions.list()
+        return {
+            "AccountLimit": {"TotalCodeSize": 80530636800, "CodeSizeUnzipped": 262144000,
+                             "CodeSizeZipped": 52428800, "ConcurrentExecutions": 1000,
+                             "UnreservedConcurrentExecutions": 1000},
+            "AccountUsage": {"TotalCodeSize": sum(f.code_size for f in fns), "FunctionCount": len(fns)},
+        }
+
+    def render(self, fn: Any, qualifier: str | None) -> dict[str, Any]:
+        return shapes.configuration(fn, self.functions.arn(fn.name, qualifier), self.functions.region)
+
+
+def check_enum(value: str, allowed: tuple[str, ...], field: str) -> None:
+    if value not in allowed:
+        raise errors.ValidationError(
+            f"1 validation error detected: Value '{value}' at '{field}' failed to satisfy constraint: "
+            f"Member must satisfy enum value set: [{', '.join(allowed)}]")
+
+
+def check_payload(body: bytes) -> None:
+    """Invoke's body must be JSON (empty means {}); AWS answers InvalidRequestContentException."""
+    if not body:
+        return
+    try:
+        json.loads(body)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise errors.InvalidRequestContent(
+            f"Could not parse request body into json: Could not parse payload into json: {e}") from None
+
+
+def client_context(header: str | None) -> str | None:
+    if not header:
+        return None
+    try:
+        text = base64.b64decode(header, validate=True).decode()
+        if not isinstance(json.loads(text), dict):
+            raise ValueError("not an object")
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise errors.InvalidRequestContent(
+            "Client context must be a valid Base64-encoded JSON object.") from None
+    return text
+
+
+def invoked_function_arn(functions: FunctionService, ref: str, name: str, qualifier: str | None) -> str:
+    """The ARN exactly as invoked: qualified only when the caller gave a qualifier."""
+    if qualifier is None and ref.count(":") in (1, 3, 7):   # name:q, acct:function:name:q, full ARN:q
+        qualifier = ref.rsplit(":", 1)[1]
+    return functions.arn(name, qualifier)
+
+
+def page_size(raw: str | None) -> int:
+    if raw is None:
+        return PAGE_LIMIT
+    try:
+        value = int(raw)
+    except ValueError:
+        raise errors.ValidationError(
+            f"1 validation error detected: Value '{raw}' at 'maxItems' failed to satisfy constraint: "
+            "Member must be a number") from None
+    if not 1 <= value <= 10000:
+        bound = "greater than or equal to 1" if value < 1 else "less than or equal to 10000"
+        raise errors.ValidationError(
+            f"1 validation error detected: Value '{value}' at 'maxItems' failed to satisfy constraint: "
+            f"Member must have value {bound}")
+    return min(value, PAGE_LIMIT)
+
+
+def decode_marker(marker: str, names: list[str]) -> int:
+    try:
+        last = base64.urlsafe_b64decode(marker.encode()).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise errors.InvalidParameterValue("Invalid marker: use the NextMarker of the previous page.") from None
+    return next((i for i, n in enumerate(names) if n > last), len(names))

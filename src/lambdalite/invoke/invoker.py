@@ -1,0 +1,134 @@
+"""The invoker: from a function reference and an event to the answer Lambda gives.
+
+It reads the functions' in-memory snapshot (never SQLite), keeps one immutable InstanceSpec per
+function revision, runs the invocation on the pool backend, turns instance failures into Lambda's
+error shapes (Sandbox.Timedout, Runtime.ExitError), writes the CloudWatch-style lines around the
+function's output, and hands the record and the log lines to the recorder (written in batches, off
+the request path).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import signal
+import time
+import uuid
+from dataclasses import dataclass
+
+from .. import errors
+from ..functions.model import FunctionVersion
+from ..functions.service import FunctionService
+from ..observe import loglines
+from ..observe.recorder import Recorder
+from ..pool.types import Backend, InstanceSpec, Invocation, Outcome
+from ..store import InvocationRecord, LogEvent
+from .specs import SpecFactory
+
+LOG_TAIL_BYTES = 4096
+JSON_HEADERS = [(b"content-type", b"application/json")]
+
+
+@dataclass(frozen=True)
+class InvokeResult:
+    request_id: str
+    body: bytes
+    version: str
+    function_error: bool
+    log_text: str
+    raw: bool = False
+
+    def headers(self, tail: bool) -> list[tuple[bytes, bytes]]:
+        out = [(b"content-type", b"application/unknown" if self.raw else b"application/json"),
+               (b"x-amzn-requestid", self.request_id.encode()),
+               (b"x-amz-executed-version", self.version.encode())]
+        if self.function_error:
+            out.append((b"x-amz-function-error", b"Unhandled"))
+        if tail:
+            out.append((b"x-amz-log-result", base64.b64encode(self.log_text.encode()[-LOG_TAIL_BYTES:])))
+        return out
+
+
+class Invoker:
+    def __init__(self, functions: FunctionService, backend: Backend, recorder: Recorder,
+                 specs: SpecFactory) -> None:
+        self.functions = functions
+        self.backend = backend
+        self.recorder = recorder
+        self.specs = specs
+
+    def resolve(self, ref: str, qualifier: str | None) -> FunctionVersion:
+        fn, _ = self.functions.resolve(ref, qualifier)
+        if fn.state != "Active":
+            raise errors.ResourceConflict(
+                "The operation cannot be performed at this time. The function is currently in the "
+                f"following state: {fn.state}")
+        return fn
+
+    async def invoke(self, fn: FunctionVersion, invoked_arn: str, payload: bytes,
+                     client_context: str | None = None) -> InvokeResult:
+        spec = self.specs.spec_for(fn)
+        request_id = str(uuid.uuid4())
+        started = time.time()
+        invocation = Invocation(request_id, payload, invoked_arn, client_context)
+        try:
+            outcome = await self.backend.invoke(spec, invocation)
+        except errors.InstanceFailure as failure:
+            outcome = failed_outcome(failure, request_id, spec)
+        after = None
+        if outcome.error_type == "Sandbox.Timedout":
+            after = loglines.timeout_line(request_id, spec.timeout_s)
+        cold = loglines.init_start_line(fn.runtime, self.functions.region) if outcome.init_duration_ms else None
+        text = loglines.compose(request_id, fn.version, outcome.output, outcome.duration_ms, spec.memory_mb,
+                                outcome.max_memory_mb, outcome.init_duration_ms, cold, after)
+        self._record(fn, spec, request_id, started, outcome, text)
+        return InvokeResult(request_id, outcome.body, fn.version, outcome.function_error, text, outcome.raw)
+
+    def _record(self, fn: FunctionVersion, spec: InstanceSpec, request_id: str, started: float,
+                outcome: Outcome, text: str) -> None:
+        record = InvocationRecord(
+            request_id=request_id, function=fn.name, version=fn.version, started_ms=int(started * 1000),
+            duration_ms=round(outcome.duration_ms, 3),
+            billed_ms=loglines.billed_ms(outcome.duration_ms, outcome.init_duration_ms),
+            memory_mb=spec.memory_mb, max_memory_mb=outcome.max_memory_mb, init_ms=outcome.init_duration_ms,
+            outcome="error" if outcome.function_error else "ok", error_type=outcome.error_type)
+        ts = record.started_ms
+        events = [LogEvent(fn.name, ts, request_id, line) for line in text.splitlines()]
+        self.recorder.add(record, events)
+
+
+def failed_outcome(failure: errors.InstanceFailure, request_id: str, spec: InstanceSpec) -> Outcome:
+    """Lambda's answer for an instance that timed out, exited or broke the protocol."""
+    if isinstance(failure, errors.InstanceTimedOut):
+        error_type = "Sandbox.Timedout"
+        message = f"RequestId: {request_id} Error: Task timed out after {spec.timeout_s:.2f} seconds"
+        duration = max(failure.duration_ms, spec.timeout_s * 1000)
+        output = failure.output
+    else:
+        error_type, message = exit_error(failure, request_id)
+        duration = failure.duration_ms
+        output = failure.output + ("" if not failure.output or failure.output.endswith("\n") else "\n")
+        output += f"{message}\n{error_type}"
+    body = json.dumps({"errorType": error_type, "errorMessage": message}).encode()
+    return Outcome(body=body, function_error=True, error_type=error_type, output=output,
+                   duration_ms=duration, max_memory_mb=failure.max_memory_mb,
+                   init_duration_ms=failure.init_duration_ms)
+
+
+def exit_error(failure: errors.InstanceFailure, request_id: str) -> tuple[str, str]:
+    """Runtime.ExitError's message from the facts waitpid gave (AWS's wording, Go's signal names)."""
+    prefix = f"RequestId: {request_id} Error: "
+    if isinstance(failure, errors.InstanceExited):
+        if failure.signal is not None:
+            return "Runtime.ExitError", f"{prefix}Runtime exited with error: signal: {signal_name(failure.signal)}"
+        if failure.exit_status:
+            return "Runtime.ExitError", f"{prefix}Runtime exited with error: exit status {failure.exit_status}"
+        return "Runtime.ExitError", f"{prefix}Runtime exited without providing a reason"
+    return "Runtime.Unknown", f"{prefix}{failure}"
+
+
+def signal_name(number: int) -> str:
+    try:
+        return (signal.strsignal(number) or str(number)).lower()
+    except ValueError:
+        return str(number)

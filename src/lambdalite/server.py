@@ -1,0 +1,189 @@
+"""Assembles the ASGI app and starts/stops the services behind it.
+
+One server, one port (DESIGN.md): the dated Lambda prefixes go to the Lambda API, `/_lambdalite/`
+to Lambdalite's own endpoints; the API Gateway data plane is later work (404 with a message).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .apis.http import Receive, Scope, Send, send_error, send_json, send_response
+from .apis.lambda_api import LambdaApi
+from .config import Settings
+from .errors import ResourceNotFound, ServiceError
+from .functions.service import FunctionService
+from .invoke.invoker import Invoker
+from .invoke.specs import SpecFactory
+from .observe.recorder import Recorder
+from .pool.interpreters import build_runtime_bundle, find_interpreter
+from .pool.local import LocalProcessBackend
+from .store import BlobStore, Database
+
+log = logging.getLogger("lambdalite")
+
+INVOKE_PREFIX = "/2015-03-31/functions/"
+INVOKE_SUFFIX = "/invocations"
+LAMBDA_PREFIXES = ("/2015-03-31/", "/2014-11-13/", "/2016-08-19/", "/2017-03-31/", "/2017-10-31/",
+                   "/2018-10-31/", "/2019-09-25/", "/2019-09-30/", "/2020-04-22/", "/2020-06-30/",
+                   "/2021-10-31/", "/2021-11-15/")
+CODE_PATH = re.compile(r"/_lambdalite/code/([0-9a-f]{64})\.zip")
+REAP_EVERY_S = 30.0
+
+
+class Platform:
+    """The running services; built at startup, closed at shutdown."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        home = settings.home
+        home.mkdir(parents=True, exist_ok=True)
+        self.db = Database(home / "lambdalite.db")
+        self.blobs = BlobStore(home)
+        self.recorder = Recorder(home / "lambdalite.db", settings.flush_interval_s)
+        self.backend = LocalProcessBackend(home / "runtime", max_concurrency=settings.max_concurrency,
+                                           idle_timeout_s=settings.idle_timeout_s)
+        self.functions = FunctionService(self.db, self.blobs, settings.region, settings.account,
+                                         prepare=lambda fn: find_interpreter(fn.runtime)[1])
+        self.bundle = build_runtime_bundle(home)
+        self.specs = SpecFactory(self.functions.code_dir, lambda rt: find_interpreter(rt)[0], self.bundle,
+                                 settings.base_url, settings.region, settings.account,
+                                 retire=self.backend.retire)
+        self.functions.on_change(self.specs.forget)
+        self.invoker = Invoker(self.functions, self.backend, self.recorder, self.specs)
+        self.lambda_api = LambdaApi(self.functions, self.invoker, settings.base_url)
+        self._reaper: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self.functions.load()
+        self.recorder.start()
+        self._reaper = asyncio.get_running_loop().create_task(self._reap())
+
+    async def stop(self) -> None:
+        if self._reaper:
+            self._reaper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reaper
+        await self.functions.drain()
+        await self.backend.close()
+        self.recorder.stop()
+        self.db.close()
+
+    async def _reap(self) -> None:
+        while True:
+            await asyncio.sleep(REAP_EVERY_S)
+            await self.backend.reap_idle()
+
+
+class App:
+    """The ASGI application."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.platform: Platform | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await self.http(scope, receive, send)
+        elif scope["type"] == "lifespan":
+            await self.lifespan(receive, send)
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        platform = self.platform
+        assert platform is not None
+        path: str = scope["path"]
+        if path.startswith(INVOKE_PREFIX) and path.endswith(INVOKE_SUFFIX) and scope["method"] == "POST":
+            ref = path[len(INVOKE_PREFIX):-len(INVOKE_SUFFIX)]
+            if "/" not in ref:
+                await platform.lambda_api.invoke(scope, receive, send, ref)
+                return
+        if path.startswith(LAMBDA_PREFIXES):
+            await platform.lambda_api.handle(scope, receive, send)
+        elif path.startswith("/_lambdalite/"):
+            await self.own(scope, send, platform)
+        else:
+            await send_json(send, 404, {"message": f"Nothing is served at {path}: the API Gateway data "
+                                                   "plane is not built yet."}, "-")
+
+    async def own(self, scope: Scope, send: Send, platform: Platform) -> None:
+        """Lambdalite's own endpoints: health, logs, code archives."""
+        path = scope["path"]
+        query = dict(_query(scope))
+        try:
+            if path == "/_lambdalite/health":
+                await send_json(send, 200, self.health(platform), "-")
+            elif path == "/_lambdalite/logs":
+                await send_json(send, 200, logs_page(platform, query), "-")
+            elif (m := CODE_PATH.fullmatch(path)) and platform.blobs.path(m.group(1)).exists():
+                data = await asyncio.to_thread(platform.blobs.read, m.group(1))
+                await send_response(send, 200, data, [(b"content-type", b"application/zip")])
+            else:
+                raise ResourceNotFound(f"No Lambdalite endpoint at {path}.")
+        except ServiceError as e:
+            await send_error(send, e, "-")
+
+    def health(self, platform: Platform) -> dict[str, Any]:
+        return {"status": "ok", "version": __version__, "region": self.settings.region,
+                "account": self.settings.account, "functions": len(platform.functions.current),
+                "recorderFailures": platform.recorder.failures}
+
+    async def lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    self.platform = Platform(self.settings)
+                    await self.platform.start()
+                except Exception as e:  # noqa: BLE001 - reported to uvicorn, which exits
+                    log.exception("startup failed")
+                    await send({"type": "lifespan.startup.failed", "message": str(e)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if self.platform is not None:
+                    await self.platform.stop()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+def logs_page(platform: Platform, query: dict[str, str]) -> dict[str, Any]:
+    name = query.get("function", "")
+    if name not in platform.functions.current:
+        raise ResourceNotFound(f"Function not found: {platform.functions.arn(name)}")
+    since = int(query["since"]) if query.get("since") else None
+    after = int(query["after"]) if query.get("after") else None
+    limit = min(int(query.get("limit") or 1000), 10000)
+    events = platform.db.query_logs(name, since, after, limit)
+    return {"events": [{"id": e.id, "timestamp": e.ts_ms, "requestId": e.request_id, "message": e.message}
+                       for e in events],
+            "next": events[-1].id if events else after}
+
+
+def _query(scope: Scope) -> list[tuple[str, str]]:
+    from urllib.parse import parse_qsl
+    return parse_qsl(scope["query_string"].decode("latin-1"))
+
+
+def serve(settings: Settings) -> None:
+    """Run the server until SIGINT/SIGTERM (graceful: instances are stopped, records flushed)."""
+    import uvicorn
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
+    print(json.dumps({"lambdalite": __version__, "listening": settings.base_url,
+                      "home": str(settings.home), "region": settings.region,
+                      "account": settings.account}), flush=True)
+    uvicorn.run(App(settings), host=settings.host, port=settings.port, log_level="warning",
+                access_log=False, lifespan="on", timeout_graceful_shutdown=15)
+
+
+def home_of(path: str) -> Path:
+    return Path(path).expanduser().resolve()
