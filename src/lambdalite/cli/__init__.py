@@ -1,0 +1,31 @@
+"""The `lambdalite` command.
+
+Owns the command line only: parsing, printing and exit codes. Every command talks to the server
+through `lambdalite.client` (the SDK), never to the store; `serve` imports the server lazily.
+Exit codes: 0 ok, 1 the function failed, 2 usage error, 3 the server answered an error or could
+not be reached (see `failures.py`).
+"""
+
+from __future__ import annotations
+
+import click
+
+from lambdalite.cli.functions import invoke, list_functions, remove_function
+from lambdalite.cli.logs import logs
+from lambdalite.cli.serve import serve
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.version_option(package_name="lambdalite", prog_name="lambdalite")
+def main() -> None:
+    """Lambdalite: AWS-Lambda-compatible Python functions on your own machine.
+
+    Start a server with `lambdalite serve`; the other commands talk to it at --endpoint
+    (LAMBDALITE_ENDPOINT, else http://127.0.0.1:9000).
+    """
+
+
+for command in (serve, invoke, list_functions, logs, remove_function):
+    main.add_command(command)
+
+__all__ = ["main"]

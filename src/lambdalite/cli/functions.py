@@ -1,0 +1,72 @@
+"""`lambdalite invoke`, `ls` and `rm`: functions, through the SDK only."""
+
+from __future__ import annotations
+
+from typing import BinaryIO
+
+import click
+
+from lambdalite.cli.failures import FunctionFailed
+from lambdalite.cli.options import function_name, with_client
+from lambdalite.cli.output import describe_function_error, function_table
+from lambdalite.cli.parse import parse_event
+from lambdalite.client import Client
+
+
+def event_payload(event_json: str | None, event_file: BinaryIO | None) -> bytes:
+    """The event's bytes from --event or -e FILE (checked to be JSON); none at all is an empty body."""
+    if event_json is not None and event_file is not None:
+        raise click.UsageError("give the event with --event or with -e/--event-file, not both")
+    try:
+        if event_file is not None:
+            return parse_event(event_file.read(), f"the event file {event_file.name}")
+        return parse_event(event_json, "--event") if event_json is not None else b""
+    except ValueError as exc:
+        hint = """; quote it for the shell, e.g. --event '{"num": "15"}'""" if event_file is None else ""
+        raise click.UsageError(f"{exc}{hint}") from None
+
+
+@click.command()
+@function_name
+@click.option("--event", "event_json", metavar="JSON",
+              help="""The event as JSON text, e.g. '{"num": "15"}'. Without an event the function gets {}.""")
+@click.option("-e", "--event-file", type=click.File("rb"), metavar="FILE",
+              help="Read the event from FILE ('-': stdin).")
+@click.option("-q", "--qualifier", metavar="Q", help="$LATEST, a version number or an alias name.")
+@click.option("--log", is_flag=True, help="Print the log tail (START ... REPORT) on stderr first.")
+@with_client
+def invoke(client: Client, name: str, event_json: str | None, event_file: BinaryIO | None,
+           qualifier: str | None, log: bool) -> None:
+    """Invoke function NAME and print what it returned.
+
+    Exit status: 0 on success, 1 when the function failed (its error object is printed),
+    2 on a usage error, 3 when the server answered an error or could not be reached.
+    """
+    result = client.invoke(name, payload=event_payload(event_json, event_file), qualifier=qualifier, log=log)
+    if log and result.log:
+        click.echo(result.log, err=True, nl=not result.log.endswith("\n"))
+    click.echo(result.payload)
+    if result.function_error:
+        raise FunctionFailed(describe_function_error(name, result.function_error, result.payload,
+                                                     result.request_id))
+
+
+@click.command(name="ls")
+@with_client
+def list_functions(client: Client) -> None:
+    """List the functions: name, runtime, memory, timeout, last modified."""
+    functions = client.list_functions()
+    if not functions:
+        click.echo(f"No functions at {client.endpoint}; create one with boto3, the AWS CLI "
+                   "or `lambdalite deploy`.", err=True)
+        return
+    click.echo(function_table(functions))
+
+
+@click.command(name="rm")
+@function_name
+@with_client
+def remove_function(client: Client, name: str) -> None:
+    """Delete function NAME with its versions and aliases."""
+    client.delete_function(name)
+    click.echo(f"Deleted function {name} from {client.endpoint}.")

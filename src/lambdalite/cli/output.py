@@ -1,0 +1,56 @@
+"""Pure rendering of what the commands print: the function table, a function error in one line."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+FUNCTION_COLUMNS = ("NAME", "RUNTIME", "MEMORY", "TIMEOUT", "LAST MODIFIED")
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Left-aligned columns two spaces apart, no trailing blanks."""
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=False)]
+    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+             for row in (headers, *rows)]
+    return "\n".join(lines)
+
+
+def format_last_modified(value: str) -> str:
+    """AWS's '2026-01-12T09:30:00.000+0000' -> '2026-01-12 09:30:00 UTC'; anything else as given."""
+    try:
+        moment = datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z")
+    except ValueError:
+        return value
+    return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
+
+
+def function_row(config: dict[str, Any]) -> list[str]:
+    return [
+        str(config.get("FunctionName", "")),
+        str(config.get("Runtime") or "-"),
+        f"{config['MemorySize']} MB" if config.get("MemorySize") else "-",
+        f"{config['Timeout']} s" if config.get("Timeout") else "-",
+        format_last_modified(str(config.get("LastModified", ""))),
+    ]
+
+
+def function_table(configs: Sequence[dict[str, Any]]) -> str:
+    rows = [function_row(c) for c in sorted(configs, key=lambda c: str(c.get("FunctionName", "")))]
+    return format_table(FUNCTION_COLUMNS, rows)
+
+
+def describe_function_error(name: str, kind: str, payload: bytes, request_id: str | None) -> str:
+    """One line for stderr: which function failed, with Lambda's errorType and errorMessage."""
+    try:
+        error = json.loads(payload)
+    except ValueError:
+        error = None
+    what = "the function returned an error"
+    if isinstance(error, dict) and (error.get("errorType") or error.get("errorMessage")):
+        what = ": ".join(str(error[k]) for k in ("errorType", "errorMessage") if error.get(k))
+    request = f", request {request_id}" if request_id else ""
+    return (f"function {name} failed ({kind}{request}): {what}\n"
+            f"The error object is on stdout; `lambdalite logs {name}` shows the function's log lines.")

@@ -1,0 +1,49 @@
+"""`lambdalite serve`: run the server in the foreground."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from lambdalite.config import (
+    DEFAULT_ACCOUNT,
+    DEFAULT_HOST,
+    DEFAULT_IDLE_TIMEOUT_S,
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_PORT,
+    DEFAULT_REGION,
+    Settings,
+)
+
+
+def _default(variable: str, value: object) -> str:
+    return f"[default: {variable}, else {value}]"
+
+
+@click.command()
+@click.option("--host", help=f"Interface to listen on. {_default('LAMBDALITE_HOST', DEFAULT_HOST)}")
+@click.option("--port", type=click.IntRange(1, 65535),
+              help=f"Port to listen on. {_default('LAMBDALITE_PORT', DEFAULT_PORT)}")
+@click.option("--home", type=click.Path(file_okay=False, path_type=Path),
+              help="Where functions, code and logs are kept. [default: LAMBDALITE_HOME, else ~/.lambdalite]")
+@click.option("--region", help=f"Region in ARNs and URLs. {_default('LAMBDALITE_REGION', DEFAULT_REGION)}")
+@click.option("--account", help=f"Account id in ARNs. {_default('LAMBDALITE_ACCOUNT', DEFAULT_ACCOUNT)}")
+@click.option("--max-concurrency", type=click.IntRange(min=1),
+              help="In-flight invocations across the server; more are throttled (429). "
+                   + _default("LAMBDALITE_MAX_CONCURRENCY", DEFAULT_MAX_CONCURRENCY))
+@click.option("--idle-timeout", type=click.FloatRange(min=0), metavar="SECONDS",
+              help="Stop an instance idle this long. "
+                   + _default("LAMBDALITE_IDLE_TIMEOUT", f"{DEFAULT_IDLE_TIMEOUT_S:g}"))
+def serve(host: str | None, port: int | None, home: Path | None, region: str | None, account: str | None,
+          max_concurrency: int | None, idle_timeout: float | None) -> None:
+    """Run the Lambdalite server in the foreground until Ctrl-C.
+
+    One port answers the Lambda API (boto3 and the AWS CLI with --endpoint-url), API Gateway
+    stages and Lambdalite's own /_lambdalite/ endpoints. Flags win over LAMBDALITE_* variables.
+    """
+    from lambdalite.server import serve as run_server  # heavy; only this command needs the server
+
+    settings = Settings.from_env(host=host, port=port, home=home, region=region, account=account,
+                                 max_concurrency=max_concurrency, idle_timeout_s=idle_timeout)
+    run_server(settings)

@@ -1,0 +1,308 @@
+"""The Python SDK: a small client of a Lambdalite server over its HTTP API.
+
+It speaks the Lambda REST API as AWS defines it (unsigned; a Lambdalite server accepts that) plus
+Lambdalite's own `/_lambdalite/...` endpoints, with the standard library only. Every error crosses
+this seam as `errors.ClientError`: the server's AWS error code and HTTP status when it answered, an
+empty code and status 0 with the endpoint named when it could not be reached.
+
+    >>> from lambdalite import Client
+    >>> Client().invoke("addfive", {"num": "15"}).json()
+    20
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import os
+import select
+import socket
+import threading
+import urllib.parse
+from dataclasses import dataclass
+from typing import Any
+
+from lambdalite.errors import ClientError
+
+DEFAULT_ENDPOINT = "http://127.0.0.1:9000"
+# Longer than the longest function timeout AWS allows (900 s): a long synchronous invoke is never
+# cut off by the client first, and never retried behind the caller's back (boto3's classic trap).
+DEFAULT_TIMEOUT_S = 910.0
+DEFAULT_CONNECT_TIMEOUT_S = 10.0
+LAMBDA_PREFIX = "/2015-03-31/functions"
+_RETRYABLE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
+
+
+@dataclass(frozen=True)
+class InvokeResult:
+    """One synchronous invocation's answer, as Lambda's Invoke returns it."""
+
+    status: int
+    payload: bytes
+    function_error: str | None = None   # "Unhandled" when the function raised, timed out or crashed
+    log: str | None = None              # the log tail (last 4 KB) when asked for with log=True
+    executed_version: str | None = None
+    request_id: str | None = None
+
+    def json(self) -> Any:
+        """The payload parsed as JSON (None for an empty payload)."""
+        return json.loads(self.payload) if self.payload else None
+
+    @property
+    def text(self) -> str:
+        return self.payload.decode("utf-8", errors="replace")
+
+
+@dataclass(frozen=True)
+class LogEvent:
+    id: int
+    timestamp: int      # epoch milliseconds
+    request_id: str
+    message: str
+
+
+@dataclass(frozen=True)
+class LogPage:
+    """Log events in id order; `next` is the `after` to ask with for the events that follow."""
+
+    events: list[LogEvent]
+    next: int | None
+
+
+@dataclass(frozen=True)
+class _Answer:
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name)
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else {}
+
+
+class _TimeoutsMixin:
+    """Connect with a short timeout, then read with the long one."""
+
+    read_timeout: float
+    sock: socket.socket | None
+
+    def connect(self) -> None:
+        super().connect()  # type: ignore[misc]
+        if self.sock is not None:
+            self.sock.settimeout(self.read_timeout)
+
+
+class _HTTPConnection(_TimeoutsMixin, http.client.HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_TimeoutsMixin, http.client.HTTPSConnection):
+    pass
+
+
+def _dropped(conn: http.client.HTTPConnection) -> bool:
+    """True when the server closed an idle kept-alive connection (it reads as ready: EOF)."""
+    if conn.sock is None:
+        return True
+    try:
+        readable, _, _ = select.select([conn.sock], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
+
+
+class Client:
+    """A client of one Lambdalite server. Keeps its connections alive; safe to share across threads."""
+
+    def __init__(self, endpoint: str | None = None, region: str = "us-east-1",
+                 timeout: float = DEFAULT_TIMEOUT_S,
+                 connect_timeout: float = DEFAULT_CONNECT_TIMEOUT_S) -> None:
+        self.endpoint = (endpoint or os.environ.get("LAMBDALITE_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
+        self.region = region
+        self.timeout = timeout
+        self.connect_timeout = connect_timeout
+        url = urllib.parse.urlsplit(self.endpoint)
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise ClientError(f"endpoint {self.endpoint!r} is not an http(s) URL; "
+                              "give one like http://127.0.0.1:9000", "InvalidEndpoint")
+        self._https = url.scheme == "https"
+        self._host = url.hostname
+        self._port = url.port
+        self._base_path = url.path.rstrip("/")
+        self._idle: list[http.client.HTTPConnection] = []
+        self._lock = threading.Lock()
+
+    # -- the Lambda API ------------------------------------------------------------------------
+
+    def invoke(self, name: str, event: Any = None, *, payload: bytes | None = None,
+               qualifier: str | None = None, log: bool = False) -> InvokeResult:
+        """Invoke `name` synchronously with `event` (JSON-encoded) or the raw `payload` bytes.
+
+        A function that raises is not an exception here: see `InvokeResult.function_error`.
+        """
+        if payload is None:
+            payload = b"" if event is None else json.dumps(event).encode()
+        headers = {"X-Amz-Invocation-Type": "RequestResponse", "X-Amz-Log-Type": "Tail" if log else "None"}
+        query = {"Qualifier": qualifier} if qualifier else {}
+        answer = self._call("POST", f"{LAMBDA_PREFIX}/{_quote(name)}/invocations", query, payload, headers)
+        tail = answer.header("X-Amz-Log-Result")
+        return InvokeResult(
+            status=answer.status, payload=answer.body,
+            function_error=answer.header("X-Amz-Function-Error"),
+            log=base64.b64decode(tail).decode("utf-8", errors="replace") if tail else None,
+            executed_version=answer.header("X-Amz-Executed-Version"),
+            request_id=answer.header("x-amzn-RequestId"),
+        )
+
+    def list_functions(self) -> list[dict[str, Any]]:
+        """Every function's configuration ($LATEST), following NextMarker across pages."""
+        functions: list[dict[str, Any]] = []
+        marker: str | None = None
+        seen: set[str] = set()
+        while True:
+            page = self._call("GET", f"{LAMBDA_PREFIX}/", {"Marker": marker} if marker else {}).json()
+            functions.extend(page.get("Functions") or [])
+            marker = page.get("NextMarker") or None
+            if marker is None or marker in seen:  # a repeated marker would loop forever
+                return functions
+            seen.add(marker)
+
+    def get_function(self, name: str, qualifier: str | None = None) -> dict[str, Any]:
+        """GetFunction: {"Configuration": ..., "Code": ..., "Tags": ...}."""
+        query = {"Qualifier": qualifier} if qualifier else {}
+        result: dict[str, Any] = self._call("GET", f"{LAMBDA_PREFIX}/{_quote(name)}", query).json()
+        return result
+
+    def delete_function(self, name: str, qualifier: str | None = None) -> None:
+        query = {"Qualifier": qualifier} if qualifier else {}
+        self._call("DELETE", f"{LAMBDA_PREFIX}/{_quote(name)}", query)
+
+    # -- Lambdalite's own endpoints ------------------------------------------------------------
+
+    def logs(self, name: str, since_ms: int | None = None, after: int | None = None,
+             limit: int = 1000) -> LogPage:
+        """The function's log events with id > `after` and timestamp >= `since_ms`, oldest first."""
+        query: dict[str, Any] = {"function": name, "since": since_ms, "after": after, "limit": limit}
+        body = self._call("GET", "/_lambdalite/logs", query).json()
+        events = [
+            LogEvent(id=int(e["id"]), timestamp=int(e["timestamp"]), request_id=str(e.get("requestId") or ""),
+                     message=str(e.get("message", "")))
+            for e in body.get("events") or []
+        ]
+        following = body.get("next")
+        return LogPage(events=events, next=int(following) if following is not None else after)
+
+    def health(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", "/_lambdalite/health").json()
+        return result
+
+    # -- connections ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Client(endpoint={self.endpoint!r})"
+
+    def _call(self, method: str, path: str, query: dict[str, Any] | None = None, body: bytes | None = None,
+              headers: dict[str, str] | None = None) -> _Answer:
+        """One request; an answer of 300 or more is raised as ClientError in AWS's terms."""
+        target = self._base_path + path
+        pairs = {k: str(v) for k, v in (query or {}).items() if v is not None}
+        if pairs:
+            target += "?" + urllib.parse.urlencode(pairs)
+        sent = {"User-Agent": "lambdalite-client", "Accept": "application/json", **(headers or {})}
+        answer = self._send(method, target, body, sent)
+        if answer.status >= 300:
+            raise _error_from(answer, method, path)
+        return answer
+
+    def _send(self, method: str, target: str, body: bytes | None, headers: dict[str, str]) -> _Answer:
+        conn, reused = self._checkout()
+        try:
+            try:
+                conn.request(method, target, body=body, headers=headers)
+            except _RETRYABLE:
+                if not reused:
+                    raise
+                # The server closed a kept-alive connection as we wrote: nothing reached it, retry.
+                conn.close()
+                conn, reused = self._new_connection(), False
+                conn.request(method, target, body=body, headers=headers)
+            response = conn.getresponse()
+            answer = _Answer(response.status, response.headers, response.read())
+        except TimeoutError as exc:
+            conn.close()
+            raise ClientError(f"no answer from the Lambdalite server at {self.endpoint} within "
+                              f"{self.timeout:g} s; pass a larger timeout to Client() if the function "
+                              "runs longer", "Timeout") from exc
+        except (OSError, http.client.HTTPException) as exc:
+            conn.close()
+            raise self._unreachable(exc) from exc
+        self._checkin(conn, response.will_close)
+        return answer
+
+    def _unreachable(self, exc: BaseException) -> ClientError:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return ClientError(
+            f"could not reach the Lambdalite server at {self.endpoint} ({reason or type(exc).__name__}). "
+            "Start one with `lambdalite serve`, or set LAMBDALITE_ENDPOINT to where yours runs.",
+            "ConnectionError", 0,
+        )
+
+    def _checkout(self) -> tuple[http.client.HTTPConnection, bool]:
+        while True:
+            with self._lock:
+                conn = self._idle.pop() if self._idle else None
+            if conn is None:
+                return self._new_connection(), False
+            if not _dropped(conn):
+                return conn, True
+            conn.close()
+
+    def _checkin(self, conn: http.client.HTTPConnection, will_close: bool) -> None:
+        if will_close:
+            conn.close()
+            return
+        with self._lock:
+            self._idle.append(conn)
+
+    def _new_connection(self) -> http.client.HTTPConnection:
+        kind = _HTTPSConnection if self._https else _HTTPConnection
+        conn = kind(self._host, self._port, timeout=self.connect_timeout)
+        conn.read_timeout = self.timeout
+        return conn
+
+
+def _quote(name: str) -> str:
+    return urllib.parse.quote(name, safe="")
+
+
+def _error_from(answer: _Answer, method: str, path: str) -> ClientError:
+    """AWS's REST-JSON error: the code in x-amzn-ErrorType (else the body), the message in the body."""
+    try:
+        body = json.loads(answer.body) if answer.body else {}
+    except ValueError:
+        body = {}
+    if not isinstance(body, dict):
+        body = {}
+    code = answer.header("x-amzn-ErrorType") or body.get("code") or body.get("Code") or body.get("__type")
+    # botocore's rule: "Foo:http://internal..." and "namespace#Foo" both mean "Foo".
+    code = str(code or "").split(":")[0].split("#")[-1]
+    message = body.get("message") or body.get("Message")
+    if not message:
+        text = answer.body.decode("utf-8", errors="replace").strip()[:500]
+        message = f"{method} {path} answered HTTP {answer.status}" + (f": {text}" if text else "")
+    return ClientError(str(message), code or f"HTTP{answer.status}", answer.status)
