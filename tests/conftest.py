@@ -1,0 +1,141 @@
+"""Shared fixtures: a real `lambdalite serve` on a free loopback port, and clients for it."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
+ROLE = "arn:aws:iam::000000000000:role/lambda-role"
+LAMBDALITE = str(Path(sys.executable).with_name("lambdalite"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def zip_of(files: dict[str, str] | str, name: str = "app.py") -> bytes:
+    """A zip holding `files` ({path: source}), or one module `name` with the given source."""
+    if isinstance(files, str):
+        files = {name: files}
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for path, source in files.items():
+            z.writestr(path, source)
+    return buf.getvalue()
+
+
+@dataclass
+class Server:
+    """One `lambdalite serve` process; `restart()` keeps the home, `kill()` sends SIGKILL."""
+
+    home: Path
+    port: int = field(default_factory=free_port)
+    extra: tuple[str, ...] = ()
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> Server:
+        with open(self.home / "server.log", "ab") as log:  # the child keeps its own descriptor
+            self.proc = subprocess.Popen(
+                [LAMBDALITE, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--home",
+                 str(self.home), *self.extra],
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError):
+                with urllib.request.urlopen(self.base + "/_lambdalite/health", timeout=1) as r:
+                    if r.status == 200:
+                        return self
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise RuntimeError("server did not start: " + (self.home / "server.log").read_text()[-2000:])
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, sig)
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(5)
+        # Workers share the server's process group; make sure none outlives it.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc = None
+
+    def kill(self) -> None:
+        self.stop(signal.SIGKILL)
+
+    def restart(self) -> Server:
+        self.stop()
+        return self.start()
+
+    def log(self) -> str:
+        return (self.home / "server.log").read_text(errors="replace")
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server shared by the tests of a session (tests use unique function names)."""
+    srv = Server(tmp_path_factory.mktemp("home")).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def own_server(tmp_path: Path) -> Iterator[Server]:
+    """A server of the test's own (restart, kill -9, settings)."""
+    srv = Server(tmp_path / "home")
+    srv.home.mkdir()
+    yield srv
+    srv.stop()
+
+
+def boto_client(base: str, service: str = "lambda", **config: object):  # type: ignore[no-untyped-def]
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        service, endpoint_url=base, region_name="us-east-1", aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(retries={"max_attempts": 0}, read_timeout=120, **config),  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def lam(server: Server):  # type: ignore[no-untyped-def]
+    return boto_client(server.base)
+
+
+def create_function(lam, name: str, source: str | dict[str, str], handler: str = "app.handler",  # type: ignore[no-untyped-def]
+                    wait: bool = True, **config: object) -> dict:
+    out = lam.create_function(
+        FunctionName=name, Runtime=config.pop("Runtime", "python3.11"), Role=ROLE, Handler=handler,
+        Code={"ZipFile": zip_of(source)}, **config,
+    )
+    if wait:
+        lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 100})
+    return out

@@ -1,0 +1,107 @@
+"""CreateFunction's bad input: AWS's error, nothing stored, the server still serving."""
+
+from __future__ import annotations
+
+import io
+import uuid
+import zipfile
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.conftest import ROLE, zip_of
+
+HELLO = "def handler(event, context):\n    return 1\n"
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def refused(lam, name: str, **overrides) -> tuple[str, int, str]:  # type: ignore[no-untyped-def]
+    kwargs = {"FunctionName": name, "Runtime": "python3.11", "Role": ROLE, "Handler": "app.handler",
+              "Code": {"ZipFile": zip_of(HELLO)}, **overrides}
+    with pytest.raises(ClientError) as info:
+        lam.create_function(**kwargs)
+    r = info.value.response
+    # nothing was stored
+    with pytest.raises(ClientError) as missing:
+        lam.get_function(FunctionName=name if len(name) <= 64 and "." not in name else "x-missing")
+    assert missing.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    return r["Error"]["Code"], r["ResponseMetadata"]["HTTPStatusCode"], r["Error"]["Message"]
+
+
+def zip_with(entries: list[tuple[zipfile.ZipInfo | str, bytes]]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("app.py", HELLO)
+        for info, data in entries:
+            z.writestr(info, data)
+    return buf.getvalue()
+
+
+def test_timeout_and_memory_out_of_range(lam) -> None:  # type: ignore[no-untyped-def]
+    code, status, message = refused(lam, unique("t"), Timeout=3000)
+    assert (code, status) == ("ValidationException", 400)
+    assert message == ("1 validation error detected: Value '3000' at 'timeout' failed to satisfy constraint: "
+                       "Member must have value less than or equal to 900")
+    code, status, message = refused(lam, unique("m"), MemorySize=5555555)
+    assert status == 400 and "Value '5555555' at 'memorySize'" in message
+
+
+def test_unknown_and_deprecated_runtime(lam) -> None:  # type: ignore[no-untyped-def]
+    code, status, message = refused(lam, unique("rt"), Runtime="python2.1")
+    assert (code, status) == ("InvalidParameterValueException", 400)
+    assert message.startswith("Value python2.1 at 'runtime' failed to satisfy constraint")
+    code, status, message = refused(lam, unique("old"), Runtime="python3.7")
+    assert message.startswith("The runtime parameter of python3.7 is no longer supported")
+
+
+def test_invalid_names(lam) -> None:  # type: ignore[no-untyped-def]
+    code, status, message = refused(lam, "a" * 65)
+    assert status == 400 and "Member must have length less than or equal to 64" in message
+    code, status, _ = refused(lam, "bad.name")
+    assert status == 400
+
+
+def test_reserved_and_oversized_environment(lam) -> None:  # type: ignore[no-untyped-def]
+    code, status, message = refused(lam, unique("env"), Environment={"Variables": {"AWS_REGION": "x"}})
+    assert (code, status) == ("InvalidParameterValueException", 400)
+    assert message.endswith("Reserved keys used in this request: AWS_REGION")
+    big = {f"K{i}": "v" * 100 for i in range(50)}
+    code, status, message = refused(lam, unique("env"), Environment={"Variables": big})
+    assert (code, status) == ("InvalidParameterValueException", 400)
+    assert "exceeded the 4KB limit" in message
+
+
+def test_not_a_zip(lam) -> None:  # type: ignore[no-untyped-def]
+    code, status, message = refused(lam, unique("nz"), Code={"ZipFile": b"this is not a zip"})
+    assert (code, status, message) == (
+        "InvalidParameterValueException", 400,
+        "Could not unzip uploaded file. Please check your file, then try to upload again.")
+
+
+@pytest.mark.parametrize("member", ["../evil.py", "/abs/evil.py", "lib/../../evil.py"])
+def test_zip_slip_is_refused(lam, member: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    code, status, message = refused(lam, unique("slip"), Code={"ZipFile": zip_with([(member, b"x")])})
+    assert (code, status) == ("InvalidParameterValueException", 400)
+
+
+def test_symlink_out_of_the_code_folder_is_refused(lam) -> None:  # type: ignore[no-untyped-def]
+    link = zipfile.ZipInfo("passwd")
+    link.external_attr = (0o120777 << 16)
+    code, status, _ = refused(lam, unique("link"), Code={"ZipFile": zip_with([(link, b"/etc/passwd")])})
+    assert (code, status) == ("InvalidParameterValueException", 400)
+
+
+def test_unzipped_size_over_250_mb_is_refused(lam) -> None:  # type: ignore[no-untyped-def]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("app.py", HELLO)
+        with z.open("big.bin", "w", force_zip64=True) as f:
+            chunk = b"\0" * (1 << 20)
+            for _ in range(251):
+                f.write(chunk)
+    code, status, message = refused(lam, unique("bomb"), Code={"ZipFile": buf.getvalue()})
+    assert (code, status, message) == ("InvalidParameterValueException", 400,
+                                       "Unzipped size must be smaller than 262144000 bytes")

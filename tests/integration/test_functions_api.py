@@ -1,0 +1,235 @@
+"""The Lambda control plane through boto3 against the real server: shapes, states, paging, errors."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import uuid
+
+import pytest
+import requests
+from botocore.exceptions import ClientError
+
+from tests.conftest import ROLE, create_function, zip_of
+
+HELLO = "def handler(event, context):\n    return {'hello': event.get('name', 'world')}\n"
+DATE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000$")
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def error_of(call, *args, **kwargs) -> tuple[str, int, str]:  # type: ignore[no-untyped-def]
+    with pytest.raises(ClientError) as info:
+        call(*args, **kwargs)
+    err = info.value.response
+    return err["Error"]["Code"], err["ResponseMetadata"]["HTTPStatusCode"], err["Error"]["Message"]
+
+
+def test_create_answers_pending_then_active_with_aws_fields(lam) -> None:  # type: ignore[no-untyped-def]
+    name = unique("shape")
+    code = zip_of(HELLO)
+    out = create_function(lam, name, HELLO, wait=False, Description="d", Timeout=7, MemorySize=256)
+    assert out["ResponseMetadata"]["HTTPStatusCode"] == 201
+    assert out["State"] == "Pending" and out["StateReasonCode"] == "Creating"
+    assert out["FunctionArn"] == f"arn:aws:lambda:us-east-1:000000000000:function:{name}"
+    assert out["CodeSha256"] == base64.b64encode(hashlib.sha256(code).digest()).decode()
+    assert out["CodeSize"] == len(code)
+    assert DATE.match(out["LastModified"])
+    assert out["Architectures"] == ["x86_64"] and out["EphemeralStorage"] == {"Size": 512}
+    assert out["LoggingConfig"] == {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{name}"}
+    assert out["Version"] == "$LATEST" and out["PackageType"] == "Zip"
+    assert (out["Timeout"], out["MemorySize"], out["Description"]) == (7, 256, "d")
+    lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    got = lam.get_function(FunctionName=name)
+    conf = got["Configuration"]
+    assert conf["State"] == "Active" and conf["LastUpdateStatus"] == "Successful"
+    assert "StateReason" not in conf
+    assert conf["RevisionId"] != out["RevisionId"]  # the transition to Active is a change
+    assert got["Code"]["RepositoryType"] == "S3"
+    assert requests.get(got["Code"]["Location"], timeout=10).content == code
+    same = lam.get_function_configuration(FunctionName=name)
+    assert same["RevisionId"] == conf["RevisionId"]
+
+
+def test_function_arn_forms_and_region_conflicts(lam) -> None:  # type: ignore[no-untyped-def]
+    name = unique("arn")
+    create_function(lam, name, HELLO)
+    arn = f"arn:aws:lambda:us-east-1:000000000000:function:{name}"
+    for ref in (name, arn, f"000000000000:function:{name}", f"{arn}:$LATEST"):
+        assert lam.get_function_configuration(FunctionName=ref)["FunctionName"] == name
+    code, status, message = error_of(lam.get_function, FunctionName=arn.replace("us-east-1", "eu-west-1"))
+    assert (code, status) == ("ResourceNotFoundException", 404)
+    assert message == "Functions from 'eu-west-1' are not reachable in this region ('us-east-1')"
+    code, status, message = error_of(lam.invoke, FunctionName=f"{name}:$LATEST", Qualifier="1")
+    assert (code, status) == ("InvalidParameterValueException", 400)
+    assert message == "The derived qualifier from the function name does not match the specified qualifier."
+
+
+def test_unknown_function_everywhere_is_404_with_the_full_arn(lam) -> None:  # type: ignore[no-untyped-def]
+    arn = "arn:aws:lambda:us-east-1:000000000000:function:no-such-fn"
+    for call in (lam.get_function, lam.get_function_configuration, lam.delete_function):
+        code, status, message = error_of(call, FunctionName="no-such-fn")
+        assert (code, status, message) == ("ResourceNotFoundException", 404, f"Function not found: {arn}")
+    code, status, message = error_of(lam.invoke, FunctionName="no-such-fn", Qualifier="live")
+    assert (code, status, message) == ("ResourceNotFoundException", 404, f"Function not found: {arn}:live")
+
+
+def test_error_shape_on_the_wire(server) -> None:  # type: ignore[no-untyped-def]
+    r = requests.get(server.base + "/2015-03-31/functions/no-such-fn", timeout=10)
+    assert r.status_code == 404
+    assert r.headers["x-amzn-ErrorType"] == "ResourceNotFoundException"
+    assert re.fullmatch(r"[0-9a-f-]{36}", r.headers["x-amzn-RequestId"])
+    assert r.json() == {"Type": "User", "Message": "Function not found: "
+                        "arn:aws:lambda:us-east-1:000000000000:function:no-such-fn"}
+
+
+def test_list_functions_pages_with_marker(lam) -> None:  # type: ignore[no-untyped-def]
+    prefix = unique("page")
+    names = [f"{prefix}-{i}" for i in range(5)]
+    for n in names:
+        create_function(lam, n, HELLO, wait=False)
+    seen: list[str] = []
+    marker = None
+    pages = 0
+    while True:
+        kwargs = {"MaxItems": 2, **({"Marker": marker} if marker else {})}
+        page = lam.list_functions(**kwargs)
+        pages += 1
+        assert len(page["Functions"]) <= 2
+        for f in page["Functions"]:
+            assert "State" not in f and "LastUpdateStatus" not in f and "RuntimeVersionConfig" not in f
+        seen += [f["FunctionName"] for f in page["Functions"]]
+        marker = page.get("NextMarker")
+        if not marker:
+            break
+    assert pages >= 3
+    assert [n for n in seen if n.startswith(prefix)] == names
+    paginated = [f["FunctionName"] for p in lam.get_paginator("list_functions").paginate(
+        PaginationConfig={"PageSize": 3}) for f in p["Functions"]]
+    assert paginated == seen
+
+
+def test_update_configuration_and_code_go_in_progress_then_successful(lam) -> None:  # type: ignore[no-untyped-def]
+    name = unique("upd")
+    create_function(lam, name, HELLO)
+    out = lam.update_function_configuration(FunctionName=name, Timeout=9, Environment={"Variables": {"AA": "1"}})
+    assert out["LastUpdateStatus"] == "InProgress" and out["LastUpdateStatusReasonCode"] == "Creating"
+    assert out["Timeout"] == 9 and out["Environment"] == {"Variables": {"AA": "1"}}
+    lam.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    new_code = "def handler(event, context):\n    return 'v2'\n"
+    out = lam.update_function_code(FunctionName=name, ZipFile=zip_of(new_code))
+    assert out["LastUpdateStatus"] == "InProgress"
+    assert out["CodeSha256"] == base64.b64encode(hashlib.sha256(zip_of(new_code)).digest()).decode()
+    lam.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    assert json.loads(lam.invoke(FunctionName=name)["Payload"].read()) == "v2"
+    conf = lam.get_function_configuration(FunctionName=name)
+    assert conf["Timeout"] == 9 and conf["LastUpdateStatus"] == "Successful"
+
+
+def test_stale_revision_id_is_412_and_changes_nothing(lam) -> None:  # type: ignore[no-untyped-def]
+    name = unique("rev")
+    create_function(lam, name, HELLO)
+    before = lam.get_function_configuration(FunctionName=name)
+    code, status, message = error_of(lam.update_function_configuration, FunctionName=name, Timeout=20,
+                                     RevisionId=str(uuid.uuid4()))
+    assert (code, status) == ("PreconditionFailedException", 412)
+    assert message == ("The Revision Id provided does not match the latest Revision Id. Call the "
+                       "GetFunction/GetAlias API to retrieve the latest Revision Id")
+    code, status, _ = error_of(lam.update_function_code, FunctionName=name, ZipFile=zip_of("x = 1"),
+                               RevisionId=str(uuid.uuid4()))
+    assert (code, status) == ("PreconditionFailedException", 412)
+    after = lam.get_function_configuration(FunctionName=name)
+    assert after == {**after, "RevisionId": before["RevisionId"], "Timeout": before["Timeout"],
+                     "CodeSha256": before["CodeSha256"]}
+    ok = lam.update_function_configuration(FunctionName=name, Timeout=20, RevisionId=before["RevisionId"])
+    assert ok["Timeout"] == 20
+
+
+def test_delete_then_gone_and_latest_qualifier_refused(lam) -> None:  # type: ignore[no-untyped-def]
+    name = unique("del")
+    create_function(lam, name, HELLO)
+    code, status, message = error_of(lam.delete_function, FunctionName=name, Qualifier="$LATEST")
+    assert (code, status, message) == ("InvalidParameterValueException", 400,
+                                       "$LATEST version cannot be deleted without deleting the function.")
+    out = lam.delete_function(FunctionName=name)
+    assert out["ResponseMetadata"]["HTTPStatusCode"] == 204
+    code, status, _ = error_of(lam.get_function, FunctionName=name)
+    assert (code, status) == ("ResourceNotFoundException", 404)
+    create_function(lam, name, HELLO)  # the name is free again
+
+
+def test_permissions_are_stored_and_returned(lam) -> None:  # type: ignore[no-untyped-def]
+    name = unique("perm")
+    arn = create_function(lam, name, HELLO)["FunctionArn"]
+    code, status, message = error_of(lam.get_policy, FunctionName=name)
+    assert (code, status, message) == ("ResourceNotFoundException", 404, "The resource you requested does not exist.")
+    source = "arn:aws:execute-api:us-east-1:000000000000:abc123/*/GET/addfive"
+    out = lam.add_permission(FunctionName=name, StatementId="apigw", Action="lambda:InvokeFunction",
+                             Principal="apigateway.amazonaws.com", SourceArn=source)
+    statement = json.loads(out["Statement"])
+    assert statement == {"Sid": "apigw", "Effect": "Allow", "Principal": {"Service": "apigateway.amazonaws.com"},
+                         "Action": "lambda:InvokeFunction", "Resource": arn,
+                         "Condition": {"ArnLike": {"AWS:SourceArn": source}}}
+    code, status, message = error_of(lam.add_permission, FunctionName=name, StatementId="apigw",
+                                     Action="lambda:InvokeFunction", Principal="s3.amazonaws.com")
+    assert (code, status) == ("ResourceConflictException", 409)
+    assert message.startswith("The statement id (apigw) provided already exists.")
+    policy = lam.get_policy(FunctionName=name)
+    assert json.loads(policy["Policy"]) == {"Version": "2012-10-17", "Id": "default", "Statement": [statement]}
+    code, status, message = error_of(lam.remove_permission, FunctionName=name, StatementId="nope")
+    assert (code, status, message) == ("ResourceNotFoundException", 404,
+                                       "Statement nope is not found in resource policy.")
+    lam.remove_permission(FunctionName=name, StatementId="apigw")
+    code, status, _ = error_of(lam.get_policy, FunctionName=name)
+    assert status == 404
+    code, status, message = error_of(lam.add_permission, FunctionName=name, StatementId="bad.id",
+                                     Action="lambda:InvokeFunction", Principal="s3.amazonaws.com")
+    assert (code, status) == ("ValidationException", 400)
+
+
+def test_account_settings(lam) -> None:  # type: ignore[no-untyped-def]
+    out = lam.get_account_settings()
+    assert out["AccountLimit"]["CodeSizeUnzipped"] == 262144000
+    assert out["AccountUsage"]["FunctionCount"] >= 0
+
+
+def test_operations_not_built_yet_say_so(lam) -> None:  # type: ignore[no-untyped-def]
+    name = unique("nb")
+    create_function(lam, name, HELLO)
+    code, status, message = error_of(lam.publish_version, FunctionName=name)
+    assert status == 501 and "not support" in message
+
+
+@pytest.mark.parametrize("role", ["r1", "arn:aws:iam::12:role/x"])
+def test_create_with_bad_role_is_refused(lam, role: str) -> None:  # type: ignore[no-untyped-def]
+    name = unique("role")
+    with pytest.raises(ClientError) as info:
+        lam.create_function(FunctionName=name, Runtime="python3.11", Role=role, Handler="app.handler",
+                            Code={"ZipFile": zip_of(HELLO)})
+    assert info.value.response["Error"]["Code"] == "ValidationException"
+    assert f"Value '{role}' at 'role' failed to satisfy constraint" in info.value.response["Error"]["Message"]
+    assert error_of(lam.get_function, FunctionName=name)[1] == 404
+
+
+def test_create_duplicate_is_409_and_keeps_the_first(lam) -> None:  # type: ignore[no-untyped-def]
+    name = unique("dup")
+    first = create_function(lam, name, HELLO)
+    code, status, message = error_of(create_function, lam, name, "def handler(e, c): return 2")
+    assert (code, status, message) == ("ResourceConflictException", 409, f"Function already exist: {name}")
+    assert lam.get_function_configuration(FunctionName=name)["CodeSha256"] == first["CodeSha256"]
+
+
+def test_unsigned_requests_reach_the_api(server) -> None:  # type: ignore[no-untyped-def]
+    r = requests.get(server.base + "/2015-03-31/functions", timeout=10)
+    assert r.status_code == 200 and "Functions" in r.json()
+
+
+def test_role_default_arn_form_accepted(lam) -> None:  # type: ignore[no-untyped-def]
+    name = unique("okrole")
+    out = lam.create_function(FunctionName=name, Runtime="python3.11", Role=ROLE, Handler="app.handler",
+                              Code={"ZipFile": zip_of(HELLO)})
+    assert out["Role"] == ROLE
