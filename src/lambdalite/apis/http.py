@@ -7,13 +7,13 @@ layer between uvicorn and the instance costs microseconds there.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
 from .. import errors
+from ..ids import request_id as new_request_id
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -30,7 +30,7 @@ class Request:
     query: dict[str, str]
     headers: dict[str, str]
     body: bytes
-    request_id: str
+    request_id: str = field(default_factory=new_request_id)
 
     def json(self) -> dict[str, Any]:
         """The body as a JSON object ({} when empty), or AWS's error for anything else."""
@@ -51,8 +51,7 @@ async def read_request(scope: Scope, receive: Receive, limit: int) -> tuple[Requ
     body, too_large = await read_body(receive, limit)
     headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
     query = dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
-    request_id = str(uuid.uuid4())
-    return Request(scope["method"], scope["path"], query, headers, body, request_id), too_large
+    return Request(scope["method"], scope["path"], query, headers, body), too_large
 
 
 async def read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:

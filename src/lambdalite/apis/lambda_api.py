@@ -11,12 +11,14 @@ import binascii
 import json
 import logging
 from typing import Any
+from urllib.parse import parse_qsl
 
 from .. import errors
 from ..functions.service import FunctionService, policy_document
+from ..ids import request_id as new_request_id
 from ..invoke.invoker import Invoker
 from . import lambda_shapes as shapes
-from .http import Receive, Request, Scope, Send, read_request, send_error, send_json, send_response
+from .http import Receive, Request, Scope, Send, read_body, read_request, send_error, send_json, send_response
 
 log = logging.getLogger("lambdalite.api")
 
@@ -42,35 +44,43 @@ class LambdaApi:
 
     # the hot path --------------------------------------------------------------------------
     async def invoke(self, scope: Scope, receive: Receive, send: Send, ref: str) -> None:
-        request, too_large = await read_request(scope, receive, INVOKE_LIMIT)
+        """Invoke: only the three headers it reads are looked at, the query only when present."""
+        body, too_large = await read_body(receive, INVOKE_LIMIT)
+        kind, log_type, context_header = "RequestResponse", "None", None
+        for key, value in scope["headers"]:
+            if key.startswith(b"x-amz-"):
+                if key == b"x-amz-invocation-type":
+                    kind = value.decode("latin-1")
+                elif key == b"x-amz-log-type":
+                    log_type = value.decode("latin-1")
+                elif key == b"x-amz-client-context":
+                    context_header = value.decode("latin-1")
+        query = scope["query_string"]
+        qualifier = dict(parse_qsl(query.decode("latin-1"))).get("Qualifier") if query else None
         try:
             if too_large:
                 raise errors.RequestTooLarge(
                     f"Request must be smaller than {INVOKE_LIMIT} bytes for the InvokeFunction operation")
-            await self._invoke(request, send, ref)
+            check_enum(kind, INVOCATION_TYPES, "invocationType")
+            check_enum(log_type, LOG_TYPES, "logType")
+            fn, invoked_arn = self.invoker.resolve(ref, qualifier or None)
+            check_payload(body)
+            if kind != "RequestResponse":
+                await self._not_run(send, kind)
+                return
+            result = await self.invoker.invoke(fn, invoked_arn, body, client_context(context_header))
         except errors.ServiceError as e:
-            await send_error(send, e, request.request_id)
-
-    async def _invoke(self, request: Request, send: Send, ref: str) -> None:
-        headers = request.headers
-        kind = headers.get("x-amz-invocation-type", "RequestResponse")
-        log_type = headers.get("x-amz-log-type", "None")
-        check_enum(kind, INVOCATION_TYPES, "invocationType")
-        check_enum(log_type, LOG_TYPES, "logType")
-        qualifier = request.query.get("Qualifier")
-        fn = self.invoker.resolve(ref, qualifier)
-        check_payload(request.body)
-        if kind == "DryRun":
-            await send_response(send, 204, b"", [(b"x-amzn-requestid", request.request_id.encode())])
+            await send_error(send, e, new_request_id())
             return
-        if kind == "Event":
-            raise errors.UnsupportedOperation(
-                "Asynchronous invocation (InvocationType Event) is not built yet in Lambdalite; "
-                "invoke with InvocationType RequestResponse for now.")
-        context = client_context(headers.get("x-amz-client-context"))
-        invoked_arn = invoked_function_arn(self.functions, ref, fn.name, qualifier)
-        result = await self.invoker.invoke(fn, invoked_arn, request.body, context)
         await send_response(send, 200, result.body, result.headers(log_type == "Tail"))
+
+    async def _not_run(self, send: Send, kind: str) -> None:
+        if kind == "DryRun":
+            await send_response(send, 204, b"", [(b"x-amzn-requestid", new_request_id().encode())])
+            return
+        raise errors.UnsupportedOperation(
+            "Asynchronous invocation (InvocationType Event) is not built yet in Lambdalite; "
+            "invoke with InvocationType RequestResponse for now.")
 
     # everything else -----------------------------------------------------------------------
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -219,13 +229,6 @@ def client_context(header: str | None) -> str | None:
         raise errors.InvalidRequestContent(
             "Client context must be a valid Base64-encoded JSON object.") from None
     return text
-
-
-def invoked_function_arn(functions: FunctionService, ref: str, name: str, qualifier: str | None) -> str:
-    """The ARN exactly as invoked: qualified only when the caller gave a qualifier."""
-    if qualifier is None and ref.count(":") in (1, 3, 7):   # name:q, acct:function:name:q, full ARN:q
-        qualifier = ref.rsplit(":", 1)[1]
-    return functions.arn(name, qualifier)
 
 
 def page_size(raw: str | None) -> int:

@@ -49,6 +49,7 @@ class FunctionService:
         self.policies: dict[str, Policy] = {}
         self._prepare = prepare          # -> a warning to log once, or None
         self._listeners: list[Callable[[str], None]] = []
+        self._refs: dict[tuple[str, str | None], tuple[str, str | None, str]] = {}  # see lookup()
         self._tasks: set[asyncio.Task[None]] = set()
 
     # loading and snapshots -----------------------------------------------------------------
@@ -86,6 +87,20 @@ class FunctionService:
             shown = qualifier if qualifier is not None else None
             raise errors.ResourceNotFound(f"Function not found: {self.arn(name, shown)}")
         return fn, qualifier
+
+    def lookup(self, ref: str, qualifier: str | None) -> tuple[FunctionVersion, str]:
+        """The invoke path's resolve: the function and the ARN as invoked (qualified only when the
+        caller gave a qualifier). Parsing a reference is pure, so its result is kept per string."""
+        parsed = self._refs.get((ref, qualifier))
+        if parsed is None:
+            name, q = names.parse_function_ref(ref, qualifier, self.region, self.account)
+            if len(self._refs) > 10_000:
+                self._refs.clear()
+            parsed = self._refs[(ref, qualifier)] = (name, q, self.arn(name, q))
+        fn = self.current.get(parsed[0])
+        if fn is None or parsed[1] not in (None, LATEST):
+            raise errors.ResourceNotFound(f"Function not found: {self.arn(parsed[0], parsed[1])}")
+        return fn, parsed[2]
 
     def list(self) -> list[FunctionVersion]:
         return [self.current[n] for n in sorted(self.current)]

@@ -13,12 +13,12 @@ import base64
 import json
 import signal
 import time
-import uuid
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .. import errors
 from ..functions.model import FunctionVersion
 from ..functions.service import FunctionService
+from ..ids import request_id as new_request_id
 from ..observe import loglines
 from ..observe.recorder import Recorder
 from ..pool.types import Backend, InstanceSpec, Invocation, Outcome
@@ -29,8 +29,7 @@ LOG_TAIL_BYTES = 4096
 JSON_HEADERS = [(b"content-type", b"application/json")]
 
 
-@dataclass(frozen=True)
-class InvokeResult:
+class InvokeResult(NamedTuple):
     request_id: str
     body: bytes
     version: str
@@ -57,18 +56,19 @@ class Invoker:
         self.recorder = recorder
         self.specs = specs
 
-    def resolve(self, ref: str, qualifier: str | None) -> FunctionVersion:
-        fn, _ = self.functions.resolve(ref, qualifier)
+    def resolve(self, ref: str, qualifier: str | None) -> tuple[FunctionVersion, str]:
+        """The function to run and the ARN as the caller invoked it."""
+        fn, invoked_arn = self.functions.lookup(ref, qualifier)
         if fn.state != "Active":
             raise errors.ResourceConflict(
                 "The operation cannot be performed at this time. The function is currently in the "
                 f"following state: {fn.state}")
-        return fn
+        return fn, invoked_arn
 
     async def invoke(self, fn: FunctionVersion, invoked_arn: str, payload: bytes,
                      client_context: str | None = None) -> InvokeResult:
         spec = self.specs.spec_for(fn)
-        request_id = str(uuid.uuid4())
+        request_id = new_request_id()
         started = time.time()
         invocation = Invocation(request_id, payload, invoked_arn, client_context)
         try:
@@ -92,9 +92,7 @@ class Invoker:
             billed_ms=loglines.billed_ms(outcome.duration_ms, outcome.init_duration_ms),
             memory_mb=spec.memory_mb, max_memory_mb=outcome.max_memory_mb, init_ms=outcome.init_duration_ms,
             outcome="error" if outcome.function_error else "ok", error_type=outcome.error_type)
-        ts = record.started_ms
-        events = [LogEvent(fn.name, ts, request_id, line) for line in text.splitlines()]
-        self.recorder.add(record, events)
+        self.recorder.add(record, LogEvent(fn.name, record.started_ms, request_id, text))
 
 
 def failed_outcome(failure: errors.InstanceFailure, request_id: str, spec: InstanceSpec) -> Outcome:

@@ -30,12 +30,9 @@ class Recorder:
     def start(self) -> None:
         self._thread.start()
 
-    def add(self, record: InvocationRecord, events: list[LogEvent]) -> None:
+    def add(self, record: InvocationRecord, event: LogEvent) -> None:
         self._records.append(record)
-        self._events.extend(events)
-
-    def add_events(self, events: list[LogEvent]) -> None:
-        self._events.extend(events)
+        self._events.append(event)
 
     def flush_soon(self) -> None:
         self._wake.set()

@@ -87,4 +87,5 @@ def _environment(spec: InstanceSpec, fd: int) -> dict[str, str]:
     env[protocol.FD_VARIABLE] = str(fd)
     env[protocol.PATH_VARIABLE] = os.pathsep.join(spec.sys_path)
     env[protocol.HANDLER_VARIABLE] = spec.handler
+    env[protocol.PARENT_VARIABLE] = str(os.getpid())
     return env

@@ -8,8 +8,8 @@ invocations with equal `key` may share an instance.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Protocol
+from dataclasses import dataclass
+from typing import NamedTuple, Protocol
 
 
 @dataclass(frozen=True)
@@ -27,8 +27,7 @@ class InstanceSpec:
     init_timeout_s: float = 10.0
 
 
-@dataclass(frozen=True)
-class Invocation:
+class Invocation(NamedTuple):   # a tuple: made once per invoke, on the hot path
     request_id: str
     payload: bytes                # the event as the caller sent it (JSON text); b"" means {}
     invoked_arn: str              # exactly as invoked: unqualified, ...:$LATEST, ...:alias
@@ -36,8 +35,7 @@ class Invocation:
     trace_id: str | None = None
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     """An invocation that ended with an answer from the function: a result or a function error."""
 
     body: bytes                   # the result JSON, or the error JSON {errorMessage, errorType, ...}
@@ -48,7 +46,6 @@ class Outcome:
     max_memory_mb: int
     init_duration_ms: float | None = None   # set when this invocation started the instance
     raw: bool = False             # body is bytes the handler returned (not JSON)
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 class Backend(Protocol):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import socket
 import sys
 import time
@@ -132,8 +133,24 @@ def _take_private_environment() -> dict[str, str]:
     return private
 
 
+def _die_with_parent(parent_pid: str | None) -> None:
+    """A worker must not outlive the server, even a `kill -9` of it mid-invocation: Linux's
+    parent-death signal (prctl PR_SET_PDEATHSIG), then a check that the parent is still the one
+    that started us (it may have died before prctl ran). Elsewhere: the socket's EOF only."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if parent_pid and os.getppid() != int(parent_pid):
+        os._exit(0)
+
+
 def main() -> None:
     private = _take_private_environment()
+    _die_with_parent(private.get(protocol.PARENT_VARIABLE))
     user_path = [p for p in private.get(protocol.PATH_VARIABLE, "").split(os.pathsep) if p]
     sys.path[:] = user_path + sys.path   # what is left on sys.path here is the standard library
     sock = socket.socket(fileno=int(private[protocol.FD_VARIABLE]))

@@ -52,6 +52,7 @@ ERROR = ord("E")
 FD_VARIABLE = "_LAMBDALITE_FD"
 PATH_VARIABLE = "_LAMBDALITE_PATH"
 HANDLER_VARIABLE = "_LAMBDALITE_HANDLER"
+PARENT_VARIABLE = "_LAMBDALITE_PARENT"   # the server's pid: the worker dies with it
 PRIVATE_PREFIX = "_LAMBDALITE_"
 
 # AWS's limit on a synchronous response: 6 MiB + 100 bytes, as its error message says.

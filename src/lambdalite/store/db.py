@@ -17,7 +17,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..functions.model import FunctionVersion, Policy
 
@@ -49,14 +49,13 @@ CREATE TABLE IF NOT EXISTS logs (
     function TEXT NOT NULL,
     ts_ms INTEGER NOT NULL,
     request_id TEXT NOT NULL,
-    message TEXT NOT NULL
+    text TEXT NOT NULL          -- one invocation's lines (START ... REPORT), split when read
 );
 CREATE INDEX IF NOT EXISTS logs_by_function ON logs (function, id);
 """
 
 
-@dataclass(frozen=True)
-class InvocationRecord:
+class InvocationRecord(NamedTuple):
     request_id: str
     function: str
     version: str
@@ -70,12 +69,13 @@ class InvocationRecord:
     error_type: str | None
 
 
-@dataclass(frozen=True)
-class LogEvent:
+class LogEvent(NamedTuple):
+    """One invocation's log text; stored as one row (a tuple: cheap to make on the invoke path)."""
+
     function: str
     ts_ms: int
     request_id: str
-    message: str
+    text: str
 
 
 @dataclass(frozen=True)
@@ -141,17 +141,14 @@ class Database:
     def append(self, records: Iterable[InvocationRecord], events: Iterable[LogEvent]) -> None:
         with self._lock:
             self._conn.execute("BEGIN")
-            self._conn.executemany(
-                "INSERT OR REPLACE INTO invocations VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                [tuple(asdict(r).values()) for r in records])
-            self._conn.executemany(
-                "INSERT INTO logs (function, ts_ms, request_id, message) VALUES (?,?,?,?)",
-                [(e.function, e.ts_ms, e.request_id, e.message) for e in events])
+            self._conn.executemany("INSERT OR REPLACE INTO invocations VALUES (?,?,?,?,?,?,?,?,?,?,?)", records)
+            self._conn.executemany("INSERT INTO logs (function, ts_ms, request_id, text) VALUES (?,?,?,?)", events)
             self._conn.execute("COMMIT")
 
     def query_logs(self, function: str, since_ms: int | None, after_id: int | None,
                    limit: int) -> list[StoredLogEvent]:
-        sql = "SELECT id, ts_ms, request_id, message FROM logs WHERE function = ?"
+        """Log lines in order; lines of one invocation share its row id (the `after` cursor)."""
+        sql = "SELECT id, ts_ms, request_id, text FROM logs WHERE function = ?"
         params: list[Any] = [function]
         if after_id is not None:
             sql += " AND id > ?"
@@ -163,7 +160,8 @@ class Database:
         params.append(limit)
         with self._lock:
             rows = self._conn.execute(sql, params).fetchall()
-        return [StoredLogEvent(*row) for row in rows]
+        return [StoredLogEvent(row_id, ts, request_id, line)
+                for row_id, ts, request_id, text in rows for line in text.splitlines()]
 
     def invocation(self, request_id: str) -> InvocationRecord | None:
         with self._lock:
