@@ -12,14 +12,13 @@ import json
 import logging
 import re
 import sys
-from pathlib import Path
 from typing import Any
 
 from . import __version__
 from .apis.http import Receive, Scope, Send, send_error, send_json, send_response
 from .apis.lambda_api import LambdaApi
 from .config import Settings
-from .errors import ResourceNotFound, ServiceError
+from .errors import ResourceNotFound, ServiceError, ValidationError
 from .functions.service import FunctionService
 from .invoke.invoker import Invoker
 from .invoke.specs import SpecFactory
@@ -122,6 +121,8 @@ class App:
                 await send_json(send, 200, self.health(platform), "-")
             elif path == "/_lambdalite/logs":
                 await send_json(send, 200, logs_page(platform, query), "-")
+            elif path == "/_lambdalite/invocations":
+                await send_json(send, 200, invocations_page(platform, query), "-")
             elif (m := CODE_PATH.fullmatch(path)) and platform.blobs.path(m.group(1)).exists():
                 data = await asyncio.to_thread(platform.blobs.read, m.group(1))
                 await send_response(send, 200, data, [(b"content-type", b"application/zip")])
@@ -154,13 +155,40 @@ class App:
                 return
 
 
-def logs_page(platform: Platform, query: dict[str, str]) -> dict[str, Any]:
+def invocations_page(platform: Platform, query: dict[str, str]) -> dict[str, Any]:
+    """The newest invocation records of a function (durations, memory, outcome)."""
+    name = known_function(platform, query)
+    limit = min(int_param(query, "limit") or 100, 1000)
+    records = platform.db.recent_invocations(name, limit)
+    return {"invocations": [{
+        "requestId": r.request_id, "version": r.version, "startedMs": r.started_ms, "durationMs": r.duration_ms,
+        "billedMs": r.billed_ms, "memoryMb": r.memory_mb, "maxMemoryUsedMb": r.max_memory_mb,
+        "initDurationMs": r.init_ms, "outcome": r.outcome, "errorType": r.error_type} for r in records]}
+
+
+def int_param(query: dict[str, str], name: str) -> int | None:
+    raw = query.get(name)
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValidationError(f"1 validation error detected: Value '{raw}' at '{name}' failed to satisfy "
+                              "constraint: Member must be a whole number") from None
+
+
+def known_function(platform: Platform, query: dict[str, str]) -> str:
     name = query.get("function", "")
     if name not in platform.functions.current:
         raise ResourceNotFound(f"Function not found: {platform.functions.arn(name)}")
-    since = int(query["since"]) if query.get("since") else None
-    after = int(query["after"]) if query.get("after") else None
-    limit = min(int(query.get("limit") or 1000), 10000)
+    return name
+
+
+def logs_page(platform: Platform, query: dict[str, str]) -> dict[str, Any]:
+    name = known_function(platform, query)
+    since = int_param(query, "since")
+    after = int_param(query, "after")
+    limit = min(int_param(query, "limit") or 1000, 10000)
     events = platform.db.query_logs(name, since, after, limit)
     return {"events": [{"id": e.id, "timestamp": e.ts_ms, "requestId": e.request_id, "message": e.message}
                        for e in events],
@@ -185,6 +213,3 @@ def serve(settings: Settings) -> None:
                 access_log=False, lifespan="on", timeout_graceful_shutdown=15,
                 proxy_headers=False)  # nothing sits in front of it; the middleware costs per request
 
-
-def home_of(path: str) -> Path:
-    return Path(path).expanduser().resolve()

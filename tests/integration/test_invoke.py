@@ -311,3 +311,17 @@ def test_over_the_concurrency_cap_is_429(own_server) -> None:  # type: ignore[no
     with concurrent.futures.ThreadPoolExecutor(3) as pool:
         results = sorted(pool.map(call, range(3)))
     assert results == ["TooManyRequestsException", "ok", "ok"]
+
+
+def test_a_runtime_that_is_not_installed_runs_here_with_one_warning(server, lam) -> None:  # type: ignore[no-untyped-def]
+    name = unique("py314")
+    out = create_function(lam, name, "import sys\ndef handler(e, c):\n    return '%d.%d' % sys.version_info[:2]\n",
+                          Runtime="python3.14")
+    assert out["Runtime"] == "python3.14"
+    assert lam.get_function_configuration(FunctionName=name)["Runtime"] == "python3.14"
+    here = f"{sys.version_info.major}.{sys.version_info.minor}"
+    assert invoke_json(lam, name, {})[1] == here
+    warnings = [line for line in server.log().splitlines() if name in line and "not installed" in line]
+    assert len(warnings) == 1
+    expected = f"Python 3.14 (python3.14) is not installed on this server; the function runs on Python {here}"
+    assert expected in warnings[0]

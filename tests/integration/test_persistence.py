@@ -73,3 +73,20 @@ def test_logs_are_flushed_within_a_second(own_server) -> None:  # type: ignore[n
     while "hello from soon" not in logs(own_server.base, "quick"):
         assert time.monotonic() < deadline
         time.sleep(0.1)
+
+
+def test_invocation_records_survive_a_clean_restart(own_server) -> None:  # type: ignore[no-untyped-def]
+    own_server.start()
+    lam = boto_client(own_server.base)
+    create_function(lam, "recorded", "def handler(e, c):\n    raise KeyError('x')\n")
+    out = lam.invoke(FunctionName="recorded", Payload=b"{}")
+    request_id = out["ResponseMetadata"]["RequestId"]
+    own_server.restart()
+    r = requests.get(f"{own_server.base}/_lambdalite/invocations", params={"function": "recorded"}, timeout=10)
+    (record,) = r.json()["invocations"]
+    assert record["requestId"] == request_id and record["outcome"] == "error"
+    assert record["errorType"] == "KeyError" and record["memoryMb"] == 128
+    assert record["initDurationMs"] > 0 and record["billedMs"] >= record["durationMs"]
+    r = requests.get(f"{own_server.base}/_lambdalite/invocations", params={"function": "recorded", "limit": "x"},
+                     timeout=10)
+    assert r.status_code == 400 and r.headers["x-amzn-ErrorType"] == "ValidationException"

@@ -163,6 +163,14 @@ class Database:
         return [StoredLogEvent(row_id, ts, request_id, line)
                 for row_id, ts, request_id, text in rows for line in text.splitlines()]
 
+    def recent_invocations(self, function: str, limit: int) -> list[InvocationRecord]:
+        """The newest first."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT * FROM invocations WHERE function = ? ORDER BY started_ms DESC LIMIT ?",
+                (function, limit)).fetchall()
+        return [InvocationRecord(*row) for row in rows]
+
     def invocation(self, request_id: str) -> InvocationRecord | None:
         with self._lock:
             row = self._conn.execute("SELECT * FROM invocations WHERE request_id = ?", (request_id,)).fetchone()
