@@ -1,9 +1,10 @@
 """The Python SDK: a small client of a Lambdalite server over its HTTP API.
 
-It speaks the Lambda REST API as AWS defines it (unsigned; a Lambdalite server accepts that) plus
-Lambdalite's own `/_lambdalite/...` endpoints, with the standard library only. Every error crosses
-this seam as `errors.ClientError`: the server's AWS error code and HTTP status when it answered, an
-empty code and status 0 with the endpoint named when it could not be reached.
+It speaks the Lambda REST API and API Gateway's management API as AWS defines them (unsigned; a
+Lambdalite server accepts that) plus Lambdalite's own `/_lambdalite/...` endpoints, with the
+standard library only. Every error crosses this seam as `errors.ClientError`: the server's AWS
+error code and HTTP status when it answered, an empty code and status 0 with the endpoint named
+when it could not be reached.
 
     >>> from lambdalite import Client
     >>> Client().invoke("addfive", {"num": "15"}).json()
@@ -179,6 +180,30 @@ class Client:
     def delete_function(self, name: str, qualifier: str | None = None) -> None:
         query = {"Qualifier": qualifier} if qualifier else {}
         self._call("DELETE", f"{LAMBDA_PREFIX}/{_quote(name)}", query)
+
+    # -- the API Gateway management API --------------------------------------------------------
+
+    def list_apis(self) -> list[dict[str, Any]]:
+        """Every REST API (GetRestApis, following `position`), each with its `stages` (GetStages)."""
+        apis: list[dict[str, Any]] = []
+        position: str | None = None
+        while True:
+            query = {"limit": 500, "position": position}
+            page = self._call("GET", "/restapis", query).json()
+            apis.extend(page.get("item") or [])
+            following = page.get("position") or None
+            if following is None or following == position:
+                break
+            position = following
+        for api in apis:
+            api["stages"] = self.list_stages(str(api["id"]))
+        return apis
+
+    def list_stages(self, api_id: str) -> list[dict[str, Any]]:
+        """GetStages of one REST API."""
+        answer = self._call("GET", f"/restapis/{_quote(api_id)}/stages").json()
+        stages: list[dict[str, Any]] = answer.get("item") or []
+        return stages
 
     # -- Lambdalite's own endpoints ------------------------------------------------------------
 

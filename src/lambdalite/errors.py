@@ -12,7 +12,10 @@
     │   ├── TooManyRequests              429 TooManyRequestsException   (with "Reason")
     │   ├── AccessDenied                 403 AccessDeniedException      (an ARN of another account)
     │   ├── UnsupportedOperation         400 InvalidParameterValueException for what is not built yet
-    │   └── ServiceFailure               500 ServiceException           ("Type": "Service")
+    │   ├── ServiceFailure               500 ServiceException           ("Type": "Service")
+    │   ├── NotFoundException            404 API Gateway                 (body {"message": ...} only)
+    │   ├── BadRequestException          400 API Gateway
+    │   └── ConflictException            409 API Gateway
     ├── InstanceFailure                  the pool: an instance could not serve an invocation
     │   ├── InstanceTimedOut             the deadline passed; the process group was killed
     │   ├── InstanceExited               the process ended (exit status or signal known)
@@ -114,6 +117,20 @@ class AccessDenied(ServiceError):
 
 class ServiceFailure(ServiceError):
     status, code, message_key, error_type = 500, "ServiceException", "Message", "Service"
+
+
+class NotFoundException(ServiceError):
+    """API Gateway's 404: its error body is only ``{"message": ...}`` (lower case, no "Type")."""
+
+    status, code, error_type = 404, "NotFoundException", None
+
+
+class BadRequestException(ServiceError):
+    status, code, error_type = 400, "BadRequestException", None
+
+
+class ConflictException(ServiceError):
+    status, code, error_type = 409, "ConflictException", None
 
 
 class InstanceFailure(LambdaliteError):

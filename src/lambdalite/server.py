@@ -1,7 +1,8 @@
 """Assembles the ASGI app and starts/stops the services behind it.
 
-One server, one port (DESIGN.md): the dated Lambda prefixes go to the Lambda API, `/_lambdalite/`
-to Lambdalite's own endpoints; the API Gateway data plane is later work (404 with a message).
+One server, one port (DESIGN.md): the dated Lambda prefixes go to the Lambda API, `/restapis...` to
+the API Gateway management API (except `/restapis/{id}/{stage}/_user_request_/...`, the data plane),
+`/_lambdalite/` to Lambdalite's own endpoints.
 """
 
 from __future__ import annotations
@@ -15,11 +16,14 @@ import sys
 from typing import Any
 
 from . import __version__
+from .apis.apigateway import ApiGatewayApi
 from .apis.http import Receive, Scope, Send, send_error, send_json, send_response
 from .apis.lambda_api import LambdaApi
 from .config import Settings
 from .errors import ResourceNotFound, ServiceError, ValidationError
 from .functions.service import FunctionService
+from .gateway.dataplane import DataPlane
+from .gateway.service import GatewayService
 from .invoke.invoker import Invoker
 from .invoke.specs import SpecFactory
 from .observe.recorder import Recorder
@@ -59,10 +63,16 @@ class Platform:
         self.functions.on_change(self.specs.forget)
         self.invoker = Invoker(self.functions, self.backend, self.recorder, self.specs)
         self.lambda_api = LambdaApi(self.functions, self.invoker, settings.base_url)
+        self.gateway = GatewayService(self.db, settings.region, settings.account)
+        self.apigateway_api = ApiGatewayApi(self.gateway)
+        self.data_plane = DataPlane(self.invoker, settings.account)
+        self.gateway.on_change(lambda: self.data_plane.publish(self.gateway.deployed_stages()))
         self._reaper: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         self.functions.load()
+        self.gateway.load()
+        self.data_plane.publish(self.gateway.deployed_stages())
         self.recorder.start()
         self._reaper = asyncio.get_running_loop().create_task(self._reap())
 
@@ -106,11 +116,33 @@ class App:
                 return
         if path.startswith(LAMBDA_PREFIXES):
             await platform.lambda_api.handle(scope, receive, send)
+        elif path == "/restapis" or path.startswith("/restapis/"):
+            if is_user_request(path):
+                await self.data_plane(scope, receive, send, platform)
+            else:
+                await platform.apigateway_api.handle(scope, receive, send)
         elif path.startswith("/_lambdalite/"):
             await self.own(scope, send, platform)
         else:
-            await send_json(send, 404, {"message": f"Nothing is served at {path}: the API Gateway data "
-                                                   "plane is not built yet."}, "-")
+            await self.data_plane(scope, receive, send, platform)
+
+    async def data_plane(self, scope: Scope, receive: Receive, send: Send, platform: Platform) -> None:
+        """API traffic: `/restapis/{id}/{stage}/_user_request_/...` and the short `/{stage}/...`.
+
+        The path is taken raw (not percent-decoded), as API Gateway passes it on."""
+        raw = scope.get("raw_path")
+        path = raw.decode("latin-1") if raw else scope["path"]
+        if is_user_request(path):
+            parts = path.split("/", 5)  # ['', 'restapis', id, stage, '_user_request_', rest?]
+            rest = "/" + (parts[5] if len(parts) == 6 else "")
+            await platform.data_plane.serve_full(scope, receive, send, parts[2], parts[3], rest)
+            return
+        short = platform.data_plane.short_form(path)
+        if short is None:
+            await platform.data_plane.serve_full(scope, receive, send, "", "", path)  # 403, as AWS answers
+            return
+        stages, rest = short
+        await platform.data_plane.serve_short(scope, receive, send, stages, rest, self.settings.base_url)
 
     async def own(self, scope: Scope, send: Send, platform: Platform) -> None:
         """Lambdalite's own endpoints: health, logs, code archives."""
@@ -153,6 +185,12 @@ class App:
                     await self.platform.stop()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+def is_user_request(path: str) -> bool:
+    """`/restapis/{id}/{stage}/_user_request_/...`: the data plane, not the management API."""
+    parts = path.split("/", 5)  # ['', 'restapis', id, stage, '_user_request_', rest]
+    return len(parts) >= 5 and parts[4] == "_user_request_"
 
 
 def invocations_page(platform: Platform, query: dict[str, str]) -> dict[str, Any]:

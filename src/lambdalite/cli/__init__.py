@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import click
 
+from lambdalite.cli.apis import list_apis
 from lambdalite.cli.functions import invoke, list_functions, remove_function
 from lambdalite.cli.logs import logs
 from lambdalite.cli.serve import serve
@@ -25,7 +26,7 @@ def main() -> None:
     """
 
 
-for command in (serve, invoke, list_functions, logs, remove_function):
+for command in (serve, invoke, list_functions, logs, remove_function, list_apis):
     main.add_command(command)
 
 __all__ = ["main"]

@@ -1,4 +1,4 @@
-"""Pure rendering of what the commands print: the function table, a function error in one line."""
+"""Pure rendering of what the commands print: the function table, the API table, a function error."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 FUNCTION_COLUMNS = ("NAME", "RUNTIME", "MEMORY", "TIMEOUT", "LAST MODIFIED")
+API_COLUMNS = ("API ID", "NAME", "STAGE", "DEPLOYMENT", "URL")
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -54,3 +55,29 @@ def describe_function_error(name: str, kind: str, payload: bytes, request_id: st
     request = f", request {request_id}" if request_id else ""
     return (f"function {name} failed ({kind}{request}): {what}\n"
             f"The error object is on stdout; `lambdalite logs {name}` shows the function's log lines.")
+
+
+def stage_urls(endpoint: str, apis: Sequence[dict[str, Any]]) -> list[list[str]]:
+    """One row per URL a stage answers at: `/restapis/{id}/{stage}/_user_request_/` always, and the
+    short `/{stage}/` when no other API has a stage of that name (DESIGN.md "One server, one port")."""
+    base = endpoint.rstrip("/")
+    uses: dict[str, int] = {}
+    for api in apis:
+        for stage in api.get("stages") or []:
+            uses[stage["stageName"]] = uses.get(stage["stageName"], 0) + 1
+    rows: list[list[str]] = []
+    for api in apis:
+        stages = sorted(api.get("stages") or [], key=lambda s: str(s["stageName"]))
+        if not stages:
+            rows.append([str(api["id"]), str(api.get("name", "")), "-", "-", "(no stage: deploy it to get a URL)"])
+        for stage in stages:
+            name = str(stage["stageName"])
+            row = [str(api["id"]), str(api.get("name", "")), name, str(stage.get("deploymentId", "-"))]
+            rows.append([*row, f"{base}/restapis/{api['id']}/{name}/_user_request_/"])
+            if uses[name] == 1:
+                rows.append([*row, f"{base}/{name}/"])
+    return rows
+
+
+def api_table(endpoint: str, apis: Sequence[dict[str, Any]]) -> str:
+    return format_table(API_COLUMNS, stage_urls(endpoint, apis))

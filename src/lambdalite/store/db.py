@@ -1,7 +1,8 @@
 """The only module that touches SQLite.
 
-One database file (`<home>/lambdalite.db`, WAL mode) holds functions, policies, invocation records
-and log events; code archives live beside it as content-addressed blob files (`blobs.py`). A
+One database file (`<home>/lambdalite.db`, WAL mode) holds functions, policies, API Gateway REST
+APIs (a JSON document each), invocation records and log events; code archives live beside it as
+content-addressed blob files (`blobs.py`). A
 write the API has answered for is committed before the answer goes out, so it survives a
 `kill -9`: WAL with synchronous=NORMAL loses nothing when only the process dies.
 
@@ -52,6 +53,10 @@ CREATE TABLE IF NOT EXISTS logs (
     text TEXT NOT NULL          -- one invocation's lines (START ... REPORT), split when read
 );
 CREATE INDEX IF NOT EXISTS logs_by_function ON logs (function, id);
+CREATE TABLE IF NOT EXISTS rest_apis (
+    id TEXT PRIMARY KEY,
+    data TEXT NOT NULL          -- one API Gateway REST API: api, resources, ..., deployments, stages
+);
 """
 
 
@@ -136,6 +141,19 @@ class Database:
     def code_in_use(self) -> set[str]:
         rows = self._conn.execute("SELECT data FROM functions").fetchall()
         return {json.loads(data)["code_sha256"] for (data,) in rows}
+
+    # API Gateway REST APIs: one JSON document each ----------------------------------------
+    def load_rest_apis(self) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._conn.execute("SELECT data FROM rest_apis ORDER BY id").fetchall()
+        return [json.loads(data) for (data,) in rows]
+
+    def put_rest_api(self, api_id: str, document: dict[str, Any]) -> None:
+        self._write("INSERT OR REPLACE INTO rest_apis (id, data) VALUES (?, ?)",
+                    (api_id, json.dumps(document, separators=(",", ":"))))
+
+    def delete_rest_api(self, api_id: str) -> None:
+        self._write("DELETE FROM rest_apis WHERE id = ?", (api_id,))
 
     # records and logs (written in batches by the recorder) ---------------------------------
     def append(self, records: Iterable[InvocationRecord], events: Iterable[LogEvent]) -> None:

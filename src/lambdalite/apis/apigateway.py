@@ -1,0 +1,288 @@
+"""The API Gateway management API (REST-JSON, 2015-07-09) under `/restapis`, as boto3's `apigateway` sends it.
+
+Parse the path and query, call `GatewayService`, render AWS's answer: lists as `{"item": [...],
+"position": ...}` (GetStages: `item` only), 201/202/204 where AWS answers them, errors as
+`{"message": ...}` with `x-amzn-ErrorType` (reference section 13). Paths arrive percent-decoded.
+`/restapis/{id}/{stage}/_user_request_/...` is the data plane and never reaches this module.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+from typing import Any
+
+from .. import errors
+from ..gateway.service import GatewayService
+from .http import Receive, Request, Scope, Send, read_request, send_error, send_json
+
+log = logging.getLogger("lambdalite.api")
+
+BODY_LIMIT = 6 * 1024 * 1024   # an OpenAPI document for ImportRestApi/PutRestApi fits easily
+DEFAULT_LIMIT = 25
+MAX_LIMIT = 500
+Answer = tuple[int, Any]
+
+
+class ApiGatewayApi:
+    def __init__(self, gateway: GatewayService) -> None:
+        self.gateway = gateway
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request, too_large = await read_request(scope, receive, BODY_LIMIT)
+        try:
+            if too_large:
+                raise errors.BadRequestException(f"Request body must be smaller than {BODY_LIMIT} bytes")
+            status, value = self.route(request)
+        except errors.ServiceError as e:
+            await send_error(send, e, request.request_id)
+        except Exception:
+            log.exception("unexpected error in %s %s", request.method, request.path)
+            await send_error(send, errors.ServiceFailure("An internal error occurred; the server log has the "
+                                                         "details."), request.request_id)
+        else:
+            await send_json(send, status, value, request.request_id)
+
+    def route(self, request: Request) -> Answer:
+        parts = request.path.strip("/").split("/")[1:]  # after "restapis"
+        if not parts:
+            return self.rest_apis(request)
+        api_id, rest = parts[0], parts[1:]
+        if not rest:
+            return self.rest_api(request, api_id)
+        what = rest[0]
+        if what == "resources":
+            return self.resources(request, api_id, rest[1:])
+        if what == "requestvalidators":
+            return self.validators(request, api_id, rest[1:])
+        if what == "models":
+            return self.models(request, api_id, rest[1:])
+        if what == "deployments":
+            return self.deployments(request, api_id, rest[1:])
+        if what == "stages":
+            return self.stages(request, api_id, rest[1:])
+        return unknown(request)
+
+    # RestApi --------------------------------------------------------------------------------------
+    def rest_apis(self, request: Request) -> Answer:
+        if request.method == "POST" and request.query.get("mode") == "import":
+            return 201, self.gateway.import_rest_api(request.body, request.query)
+        if request.method == "POST":
+            return 201, self.gateway.create_rest_api(request.json())
+        if request.method == "GET":
+            return 200, page(self.gateway.get_rest_apis(), request)
+        return unknown(request)
+
+    def rest_api(self, request: Request, api_id: str) -> Answer:
+        method = request.method
+        if method == "GET":
+            return 200, self.gateway.get_rest_api(api_id)
+        if method == "PATCH":
+            return 200, self.gateway.update_rest_api(api_id, operations(request))
+        if method == "DELETE":
+            self.gateway.delete_rest_api(api_id)
+            return 202, None
+        if method == "PUT":
+            return 200, self.gateway.put_rest_api(api_id, request.body, request.query)
+        return unknown(request)
+
+    # Resources, methods, integrations ---------------------------------------------------------------
+    def resources(self, request: Request, api_id: str, rest: list[str]) -> Answer:
+        method, gw = request.method, self.gateway
+        embed = "methods" in request.query.get("embed", "").split(",")
+        if not rest and method == "GET":
+            return 200, page(gw.get_resources(api_id, embed), request)
+        if len(rest) == 1:
+            resource_id = rest[0]
+            if method == "GET":
+                return 200, gw.get_resource(api_id, resource_id, embed)
+            if method == "POST":
+                return 201, gw.create_resource(api_id, resource_id, request.json())
+            if method == "PATCH":
+                return 200, gw.update_resource(api_id, resource_id, operations(request))
+            if method == "DELETE":
+                gw.delete_resource(api_id, resource_id)
+                return 202, None
+        if len(rest) >= 3 and rest[1] == "methods":
+            return self.method(request, api_id, rest[0], rest[2], rest[3:])
+        return unknown(request)
+
+    def method(self, request: Request, api_id: str, resource_id: str, verb: str, rest: list[str]) -> Answer:
+        method, gw = request.method, self.gateway
+        if not rest:
+            if method == "PUT":
+                return 201, gw.put_method(api_id, resource_id, verb, request.json())
+            if method == "GET":
+                return 200, gw.get_method(api_id, resource_id, verb)
+            if method == "PATCH":
+                return 200, gw.update_method(api_id, resource_id, verb, operations(request))
+            if method == "DELETE":
+                gw.delete_method(api_id, resource_id, verb)
+                return 204, None
+        elif rest[0] == "responses" and len(rest) == 2:
+            return self.method_response(request, api_id, resource_id, verb, rest[1])
+        elif rest[0] == "integration" and len(rest) == 1:
+            return self.integration(request, api_id, resource_id, verb)
+        elif rest[0] == "integration" and len(rest) == 3 and rest[1] == "responses":
+            return self.integration_response(request, api_id, resource_id, verb, rest[2])
+        return unknown(request)
+
+    def method_response(self, request: Request, api_id: str, resource_id: str, verb: str, code: str) -> Answer:
+        method, gw = request.method, self.gateway
+        if method == "PUT":
+            return 201, gw.put_method_response(api_id, resource_id, verb, code, request.json())
+        if method == "GET":
+            return 200, gw.get_method_response(api_id, resource_id, verb, code)
+        if method == "PATCH":  # AWS answers UpdateMethodResponse with 201 (recorded)
+            return 201, gw.update_method_response(api_id, resource_id, verb, code, operations(request))
+        if method == "DELETE":
+            gw.delete_method_response(api_id, resource_id, verb, code)
+            return 204, None
+        return unknown(request)
+
+    def integration(self, request: Request, api_id: str, resource_id: str, verb: str) -> Answer:
+        method, gw = request.method, self.gateway
+        if method == "PUT":
+            return 201, gw.put_integration(api_id, resource_id, verb, request.json())
+        if method == "GET":
+            return 200, gw.get_integration(api_id, resource_id, verb)
+        if method == "PATCH":
+            return 200, gw.update_integration(api_id, resource_id, verb, operations(request))
+        if method == "DELETE":
+            gw.delete_integration(api_id, resource_id, verb)
+            return 204, None
+        return unknown(request)
+
+    def integration_response(self, request: Request, api_id: str, resource_id: str, verb: str,
+                             code: str) -> Answer:
+        method, gw = request.method, self.gateway
+        if method == "PUT":
+            return 201, gw.put_integration_response(api_id, resource_id, verb, code, request.json())
+        if method == "GET":
+            return 200, gw.get_integration_response(api_id, resource_id, verb, code)
+        if method == "PATCH":
+            return 200, gw.update_integration_response(api_id, resource_id, verb, code, operations(request))
+        if method == "DELETE":
+            gw.delete_integration_response(api_id, resource_id, verb, code)
+            return 204, None
+        return unknown(request)
+
+    # Validators, models, deployments, stages --------------------------------------------------------
+    def validators(self, request: Request, api_id: str, rest: list[str]) -> Answer:
+        method, gw = request.method, self.gateway
+        if not rest and method == "POST":
+            return 201, gw.create_request_validator(api_id, request.json())
+        if not rest and method == "GET":
+            return 200, page(gw.get_request_validators(api_id), request)
+        if len(rest) == 1:
+            if method == "GET":
+                return 200, gw.get_request_validator(api_id, rest[0])
+            if method == "PATCH":
+                return 200, gw.update_request_validator(api_id, rest[0], operations(request))
+            if method == "DELETE":
+                gw.delete_request_validator(api_id, rest[0])
+                return 202, None
+        return unknown(request)
+
+    def models(self, request: Request, api_id: str, rest: list[str]) -> Answer:
+        method, gw = request.method, self.gateway
+        if not rest and method == "POST":
+            return 201, gw.create_model(api_id, request.json())
+        if not rest and method == "GET":
+            return 200, page(gw.get_models(api_id), request)
+        if len(rest) == 1:
+            if method == "GET":
+                return 200, gw.get_model(api_id, rest[0])
+            if method == "PATCH":
+                return 200, gw.update_model(api_id, rest[0], operations(request))
+            if method == "DELETE":
+                gw.delete_model(api_id, rest[0])
+                return 202, None
+        return unknown(request)
+
+    def deployments(self, request: Request, api_id: str, rest: list[str]) -> Answer:
+        method, gw = request.method, self.gateway
+        if not rest and method == "POST":
+            deployment, warnings = gw.create_deployment(api_id, request.json())
+            # `warnings` is not in AWS's Deployment shape: boto3 drops it, raw HTTP clients see it
+            return 201, {**deployment, **({"warnings": warnings} if warnings else {})}
+        if not rest and method == "GET":
+            return 200, page(gw.get_deployments(api_id), request)
+        if len(rest) == 1:
+            if method == "GET":
+                summary = "apisummary" in request.query.get("embed", "").split(",")
+                return 200, gw.get_deployment(api_id, rest[0], summary)
+            if method == "DELETE":
+                gw.delete_deployment(api_id, rest[0])
+                return 202, None
+        return unknown(request)
+
+    def stages(self, request: Request, api_id: str, rest: list[str]) -> Answer:
+        method, gw = request.method, self.gateway
+        if not rest and method == "POST":
+            stage, warnings = gw.create_stage(api_id, request.json())
+            return 201, {**stage, **({"warnings": warnings} if warnings else {})}
+        if not rest and method == "GET":  # GetStages: `item`, no paging (AWS's exception)
+            return 200, {"item": gw.get_stages(api_id, request.query.get("deploymentId"))}
+        if len(rest) == 1:
+            if method == "GET":
+                return 200, gw.get_stage(api_id, rest[0])
+            if method == "PATCH":
+                return 200, gw.update_stage(api_id, rest[0], operations(request))
+            if method == "DELETE":
+                gw.delete_stage(api_id, rest[0])
+                return 202, None
+        return unknown(request)
+
+
+def operations(request: Request) -> list[dict[str, Any]]:
+    ops = request.json().get("patchOperations") or []
+    if not isinstance(ops, list) or not all(isinstance(op, dict) for op in ops):
+        raise errors.BadRequestException("patchOperations must be a list of objects")
+    return ops
+
+
+def page(items: list[dict[str, Any]], request: Request) -> dict[str, Any]:
+    """`{"item": [...], "position": token}`; `position` names where the next page starts, absent on the last."""
+    limit = parse_limit(request.query.get("limit"))
+    start = 0
+    position = request.query.get("position")
+    if position:
+        start = decode_position(position, items)
+    chunk = items[start:start + limit]
+    out: dict[str, Any] = {"item": chunk}
+    if start + limit < len(items):
+        out["position"] = base64.urlsafe_b64encode(f"{start + limit}:{items[start + limit].get('id', '')}"
+                                                   .encode()).decode()
+    return out
+
+
+def parse_limit(raw: str | None) -> int:
+    if not raw:
+        return DEFAULT_LIMIT
+    try:
+        value = int(raw)
+    except ValueError:
+        raise errors.BadRequestException(f"Invalid limit: {raw} is not a number") from None
+    if value < 1:
+        raise errors.BadRequestException("Invalid limit: it must be at least 1")
+    return min(value, MAX_LIMIT)
+
+
+def decode_position(position: str, items: list[dict[str, Any]]) -> int:
+    """Back to the item whose id the token names (items may have come or gone), else its index."""
+    try:
+        index_text, item_id = base64.urlsafe_b64decode(position.encode()).decode().split(":", 1)
+        index = int(index_text)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise errors.BadRequestException("Invalid position: use the position of the previous page") from None
+    for i, item in enumerate(items):
+        if item.get("id") == item_id:
+            return i
+    return min(index, len(items))
+
+
+def unknown(request: Request) -> Answer:
+    raise errors.NotFoundRoute(f"Lambdalite's API Gateway management API has no operation at {request.method} "
+                               f"{request.path}.")

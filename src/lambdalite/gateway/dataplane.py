@@ -1,0 +1,321 @@
+"""The API Gateway data plane: a request on a stage's URL -> route -> validation -> integration.
+
+A thin I/O shell over the pure modules beside it (routing, validation, vtl, integration, events).
+It reads only the immutable `DeployedStage` snapshots the service publishes, compiled once per
+deployment (route table, models); templates arrive compiled in the snapshot. The request path
+asks SQLite nothing and parses no template.
+
+URLs (DESIGN.md, "One server, one port"): `/restapis/{api}/{stage}/_user_request_/{path}` always;
+`/{stage}/{path}` when exactly one API has that stage (403 listing the full URLs when several do).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .. import errors
+from ..apis.http import Receive, Scope, Send, read_body, send_response
+from ..ids import request_id as new_request_id
+from ..invoke.invoker import Invoker, InvokeResult
+from . import integration as rules
+from .events import (
+    GatewayRequest,
+    InvocationInfo,
+    ProxyResponseError,
+    parse_proxy_response,
+    proxy_event_v1,
+    request_context_v1,
+)
+from .routing import RouteMatch, RouteTable, compile_route_table
+from .snapshot import DeployedStage
+from .validation import MethodRequest, ModelSet, RequestValidationError, compile_models, validate_request
+from .vtl import CompiledTemplate, TemplateRenderError, VtlContext
+
+log = logging.getLogger("lambdalite.gateway")
+
+PAYLOAD_LIMIT = 10 * 1024 * 1024
+JSON = b"application/json"
+Answer = tuple[int, list[tuple[bytes, bytes]], bytes]   # status, headers, body
+LAMBDA_URI = re.compile(r"arn:[^:]+:apigateway:[^:]+:lambda:path/2015-03-31/functions/(?P<function>.+)/invocations")
+STAGE_VARIABLE = re.compile(r"\$\{stageVariables\.([A-Za-z0-9_]+)\}")
+
+
+class GatewayFailure(Exception):
+    """A gateway-generated answer: `{"message": ...}` with its status and x-amzn-ErrorType."""
+
+    def __init__(self, status: int, message: str | None, error_type: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.error_type = error_type
+
+
+INTERNAL = (500, "Internal server error", "InternalServerErrorException")
+BAD_GATEWAY = (502, "Internal server error", "InternalServerErrorException")
+TIMED_OUT = (504, "Endpoint request timed out", "IntegrationTimeout")
+MISSING_TOKEN = (403, "Missing Authentication Token", "MissingAuthenticationTokenException")
+
+
+@dataclass(frozen=True)
+class CompiledStage:
+    stage: DeployedStage
+    routes: RouteTable
+    models: ModelSet
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request as the data plane sees it (the stage segment already taken off the path)."""
+
+    stage: CompiledStage
+    match: RouteMatch
+    request: GatewayRequest
+    info: InvocationInfo
+    query: dict[str, str]
+    headers: dict[str, str]    # lower-case names, last value wins
+
+
+class DataPlane:
+    def __init__(self, invoker: Invoker, account: str) -> None:
+        self.invoker = invoker
+        self.account = account
+        self._stages: dict[tuple[str, str], CompiledStage] = {}
+        self._short: dict[str, list[CompiledStage]] = {}
+
+    # snapshots -------------------------------------------------------------------------------
+    def publish(self, deployed: Mapping[tuple[str, str], DeployedStage]) -> None:
+        """Swap in what the service now serves; unchanged stages keep their compiled form."""
+        compiled: dict[tuple[str, str], CompiledStage] = {}
+        for key, stage in deployed.items():
+            old = self._stages.get(key)
+            compiled[key] = old if old is not None and old.stage is stage else compile_stage(stage)
+        short: dict[str, list[CompiledStage]] = {}
+        for (_, name), one in sorted(compiled.items()):
+            short.setdefault(name, []).append(one)
+        self._stages, self._short = compiled, short
+
+    # entry points ----------------------------------------------------------------------------
+    async def serve_full(self, scope: Scope, receive: Receive, send: Send, api_id: str, stage: str,
+                         path: str) -> None:
+        compiled = self._stages.get((api_id, stage))
+        if compiled is None:
+            await _drain(receive)
+            await send_failure(send, GatewayFailure(*MISSING_TOKEN), new_request_id())
+            return
+        await self.serve(compiled, scope, receive, send, path)
+
+    def short_form(self, path: str) -> tuple[list[CompiledStage], str] | None:
+        """The stages a `/{stage}/...` path may mean, and the rest of the path; None if no stage."""
+        name, _, rest = path[1:].partition("/")
+        stages = self._short.get(name)
+        return (stages, "/" + rest) if stages else None
+
+    async def serve_short(self, scope: Scope, receive: Receive, send: Send,
+                          stages: list[CompiledStage], path: str, base_url: str) -> None:
+        if len(stages) == 1:
+            await self.serve(stages[0], scope, receive, send, path)
+            return
+        await _drain(receive)
+        urls = ", ".join(f"{base_url}/restapis/{s.stage.api_id}/{s.stage.stage_name}/_user_request_{path}"
+                         for s in stages)
+        message = (f"Stage '{stages[0].stage.stage_name}' exists in {len(stages)} APIs, so the short URL is "
+                   f"ambiguous; use one of: {urls}")
+        await send_failure(send, GatewayFailure(403, message, "ForbiddenException"), new_request_id())
+
+    async def serve(self, compiled: CompiledStage, scope: Scope, receive: Receive, send: Send, path: str) -> None:
+        request_id = new_request_id()
+        body, too_large = await read_body(receive, PAYLOAD_LIMIT)
+        try:
+            if too_large:
+                raise GatewayFailure(413, "Request Too Long", "BadRequestException")
+            call = self._call(compiled, scope, path, body, request_id)
+            status, headers, out = await self._integrate(call)
+        except GatewayFailure as failure:
+            await send_failure(send, failure, request_id)
+        except (RequestValidationError, rules.UnsupportedMediaType) as e:
+            await send_failure(send, GatewayFailure(e.status, str(e.message), e.error_type), request_id)
+        except Exception:
+            log.exception("gateway: unexpected error on %s %s", scope["method"], scope["path"])
+            await send_failure(send, GatewayFailure(*INTERNAL), request_id)
+        else:
+            headers.append((b"x-amzn-requestid", request_id.encode()))
+            await send_response(send, status, out, headers)
+
+    # the request ------------------------------------------------------------------------------
+    def _call(self, compiled: CompiledStage, scope: Scope, path: str, body: bytes, request_id: str) -> Call:
+        method = scope["method"]
+        match = compiled.routes.match(method, path)
+        if match is None:
+            raise GatewayFailure(*MISSING_TOKEN)
+        raw_headers = tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"])
+        query_string = scope["query_string"].decode("latin-1")
+        client = scope.get("client")
+        request = GatewayRequest(method, path, raw_headers, query_string, body,
+                                 source_ip=client[0] if client else "127.0.0.1",
+                                 protocol=f"HTTP/{scope.get('http_version', '1.1')}")
+        stage = compiled.stage
+        info = InvocationInfo(stage.api_id, stage.stage_name, request_id, request_id[:16],
+                              int(time.time() * 1000), match.resource_id, match.resource_path, self.account,
+                              stage.deployment_id, stage.variables or None,
+                              match.method.get("operationName"))
+        query = dict(_parse_query(query_string))
+        headers = {k.lower(): v for k, v in raw_headers}
+        call = Call(compiled, match, request, info, query, headers)
+        self._validate(call)
+        return call
+
+    def _validate(self, call: Call) -> None:
+        validator_id = call.match.method.get("requestValidatorId")
+        if not validator_id:
+            return
+        validator = call.stage.stage.validators.get(validator_id)
+        validate_request(call.match.method, validator, call.stage.models,
+                         MethodRequest(call.match.path_parameters, call.query, call.headers, call.request.body))
+
+    async def _integrate(self, call: Call) -> Answer:
+        integration = call.match.method.get("methodIntegration")
+        if not integration:
+            raise GatewayFailure(*INTERNAL)
+        kind = integration.get("type")
+        if kind == "AWS_PROXY":
+            return await self._lambda_proxy(call, integration)
+        if kind == "AWS":
+            return await self._lambda_custom(call, integration)
+        if kind == "MOCK":
+            return self._mock(call, integration)
+        log.warning("gateway: %s integrations are not served yet (%s %s)", kind, call.request.http_method,
+                    call.match.resource_path)
+        raise GatewayFailure(*INTERNAL)
+
+    # integrations -----------------------------------------------------------------------------
+    async def _lambda_proxy(self, call: Call, integration: Mapping[str, Any]) -> Answer:
+        stage = call.stage.stage
+        event = proxy_event_v1(call.request, call.info, call.match.path_parameters, stage.binary_media_types)
+        result = await self._invoke(call, integration, json.dumps(event).encode())
+        if result.function_error:
+            raise GatewayFailure(*BAD_GATEWAY)
+        try:
+            answer = parse_proxy_response(result.body, stage.binary_media_types, call.headers.get("accept"))
+        except ProxyResponseError as e:
+            log.warning("gateway: malformed proxy response from %s: %s", integration.get("uri"), e)
+            raise GatewayFailure(e.status, "Internal server error", "InternalServerErrorException") from None
+        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers]
+        if not any(k.lower() == b"content-type" for k, _ in headers):
+            headers.append((b"content-type", JSON))
+        return answer.status, headers, answer.body
+
+    async def _lambda_custom(self, call: Call, integration: Mapping[str, Any]) -> Answer:
+        payload = self._request_payload(call, integration)
+        result = await self._invoke(call, integration, payload)
+        selection = rules.lambda_error_message(result.body, result.function_error)
+        return self._respond(call, integration, selection, result.body)
+
+    def _mock(self, call: Call, integration: Mapping[str, Any]) -> Answer:
+        rendered = self._request_payload(call, integration).decode()
+        status = rules.mock_status_code(rendered)
+        return self._respond(call, integration, str(status), b"")
+
+    def _request_payload(self, call: Call, integration: Mapping[str, Any]) -> bytes:
+        templates = integration.get("requestTemplates") or {}
+        key = rules.select_request_template(templates, call.headers.get("content-type"),
+                                            integration.get("passthroughBehavior"))
+        if key is rules.PASSTHROUGH:
+            return call.request.body or b"{}"
+        return self._render(call, templates[key], call.request.body).encode()
+
+    def _respond(self, call: Call, integration: Mapping[str, Any], selection: str | None,
+                 body: bytes) -> Answer:
+        status, response = rules.select_integration_response(integration.get("integrationResponses"), selection)
+        templates = response.get("responseTemplates") or {}
+        key = rules.select_response_template(templates, call.headers.get("accept"))
+        stage = call.stage.stage
+        mapped = rules.map_response_parameters(
+            response.get("responseParameters"), body=body, context=self._context(call),
+            stage_variables=stage.variables)
+        if key is not None and templates[key]:
+            result = self._compiled(call, templates[key]).render_with_overrides(self._vtl(call, body))
+            body = result.text.encode()
+            status = result.overrides.response_status or status
+            mapped.update(result.overrides.response_headers)
+        content_type = rules.response_content_type(key, mapped)
+        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in mapped.items()
+                   if k.lower() != "content-type"]
+        headers.append((b"content-type", content_type.encode("latin-1")))
+        return status, headers, body
+
+    async def _invoke(self, call: Call, integration: Mapping[str, Any], payload: bytes) -> InvokeResult:
+        function_arn = self._function_arn(call, integration)
+        try:
+            fn, invoked_arn = self.invoker.resolve(function_arn, None)
+        except errors.ServiceError as e:
+            log.warning("gateway: integration %s cannot be invoked: %s", function_arn, e)
+            raise GatewayFailure(*INTERNAL) from None
+        timeout = float(integration.get("timeoutInMillis") or 29000) / 1000
+        try:
+            return await asyncio.wait_for(self.invoker.invoke(fn, invoked_arn, payload), timeout)
+        except TimeoutError:
+            raise GatewayFailure(*TIMED_OUT) from None
+        except errors.TooManyRequests:
+            raise GatewayFailure(429, "Too Many Requests", "TooManyRequestsException") from None
+
+    def _function_arn(self, call: Call, integration: Mapping[str, Any]) -> str:
+        uri = str(integration.get("uri") or "")
+        if "${" in uri:
+            variables = call.stage.stage.variables
+            uri = STAGE_VARIABLE.sub(lambda m: variables.get(m.group(1), ""), uri)
+        found = LAMBDA_URI.fullmatch(uri)
+        if found is None:
+            log.warning("gateway: %s is not a Lambda function URI", uri)
+            raise GatewayFailure(*INTERNAL)
+        return found.group("function")
+
+    # templates --------------------------------------------------------------------------------
+    def _render(self, call: Call, text: str, body: bytes) -> str:
+        try:
+            return self._compiled(call, text).render(self._vtl(call, body))
+        except TemplateRenderError as e:
+            log.warning("gateway: template failed at %s %s: %s", call.request.http_method,
+                        call.match.resource_path, e)
+            raise GatewayFailure(*INTERNAL) from None
+
+    def _compiled(self, call: Call, text: str) -> CompiledTemplate:
+        template = call.stage.stage.templates.get(text)
+        if template is None:   # did not compile at deployment: reported then, 500 now
+            raise GatewayFailure(*INTERNAL)
+        return template
+
+    def _vtl(self, call: Call, body: bytes) -> VtlContext:
+        return VtlContext(body=body.decode("utf-8", errors="replace"), path_params=call.match.path_parameters,
+                          query=call.query, headers=dict(call.request.headers),
+                          stage_variables=call.stage.stage.variables, context=self._context(call))
+
+    def _context(self, call: Call) -> dict[str, Any]:
+        return request_context_v1(call.request, call.info)
+
+
+def compile_stage(stage: DeployedStage) -> CompiledStage:
+    return CompiledStage(stage, compile_route_table(stage.resources), compile_models(
+        {name: model.get("schema") or "{}" for name, model in stage.models.items()}))
+
+
+def _parse_query(query_string: str) -> list[tuple[str, str]]:
+    from urllib.parse import parse_qsl
+    return parse_qsl(query_string, keep_blank_values=True)
+
+
+async def _drain(receive: Receive) -> None:
+    await read_body(receive, 0)
+
+
+async def send_failure(send: Send, failure: GatewayFailure, request_id: str) -> None:
+    body = json.dumps({"message": failure.message}).encode()
+    await send_response(send, failure.status, body, [
+        (b"content-type", JSON), (b"x-amzn-requestid", request_id.encode()),
+        (b"x-amzn-errortype", failure.error_type.encode())])

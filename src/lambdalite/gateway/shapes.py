@@ -1,0 +1,274 @@
+"""API Gateway's objects as AWS shows them: defaults, input checks and rendering. Pure, no I/O.
+
+Objects are kept in their wire shape (the member names boto3 sends and reads), so rendering is
+mostly leaving out what AWS leaves out (reference 13.3). Texts of the checks are AWS's (13.4).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from typing import Any
+
+from ..errors import BadRequestException, ValidationError
+
+HTTP_METHODS = ("GET", "PUT", "POST", "DELETE", "PATCH", "OPTIONS", "HEAD", "ANY")
+INTEGRATION_TYPES = ("HTTP", "MOCK", "AWS_PROXY", "HTTP_PROXY", "AWS")
+PASSTHROUGH = ("WHEN_NO_MATCH", "WHEN_NO_TEMPLATES", "NEVER")
+STATUS_CODE = re.compile(r"[1-5]\d\d")
+PATH_PART = re.compile(r"[A-Za-z0-9._\-:]+|\{[A-Za-z0-9._\-:]+\+?\}")
+AWS_ARN = re.compile(r"arn:aws:apigateway:[^:]+:[^:]+:(path|action)/.+")
+DEFAULT_TIMEOUT_MS = 29000
+DRAFT4 = "http://json-schema.org/draft-04/schema#"
+
+DEFAULT_MODELS = (
+    ("Empty", "This is a default empty schema model",
+     {"$schema": DRAFT4, "title": "Empty Schema", "type": "object"}),
+    ("Error", "This is a default error schema model",
+     {"$schema": DRAFT4, "title": "Error Schema", "type": "object",
+      "properties": {"message": {"type": "string"}}}),
+)
+
+
+# RestApi ------------------------------------------------------------------------------------------
+def new_rest_api(body: dict[str, Any], api_id: str, root_id: str, created: int) -> dict[str, Any]:
+    if body.get("description") == "":
+        raise BadRequestException("Description cannot be an empty string")
+    name = body.get("name")
+    if not name:
+        raise BadRequestException("Name cannot be empty")
+    size = body.get("minimumCompressionSize")
+    if size is not None and not 0 <= int(size) <= 10485760:
+        raise BadRequestException("Invalid minimum compression size, must be between 0 and 10485760")
+    endpoint = dict(body.get("endpointConfiguration") or {})
+    types = endpoint.get("types") or ["EDGE"]
+    if len(types) > 1:
+        raise BadRequestException("Cannot create an api with multiple Endpoint Types.")
+    api: dict[str, Any] = {"id": api_id, "name": str(name), "createdDate": created}
+    for key in ("description", "version", "minimumCompressionSize", "policy"):
+        if body.get(key) is not None:
+            api[key] = body[key]
+    if body.get("binaryMediaTypes"):
+        api["binaryMediaTypes"] = list(body["binaryMediaTypes"])
+    api["apiKeySource"] = body.get("apiKeySource") or "HEADER"
+    api["endpointConfiguration"] = {"types": list(types), "ipAddressType": endpoint.get("ipAddressType", "ipv4")}
+    api["disableExecuteApiEndpoint"] = bool(body.get("disableExecuteApiEndpoint", False))
+    api["rootResourceId"] = root_id
+    if body.get("tags"):
+        api["tags"] = dict(body["tags"])
+    return api
+
+
+def render_rest_api(api: dict[str, Any], with_tags: bool = False) -> dict[str, Any]:
+    """CreateRestApi and the GetRestApis items leave out `tags`; Get/Update/PutRestApi show `{}`."""
+    out = copy.deepcopy(api)
+    if with_tags:
+        out.setdefault("tags", {})
+    elif not out.get("tags"):
+        out.pop("tags", None)
+    return out
+
+
+# Resources and methods ----------------------------------------------------------------------------
+def check_path_part(part: Any) -> str:
+    if not isinstance(part, str) or not PATH_PART.fullmatch(part):
+        raise BadRequestException(
+            "Resource's path part only allow a-zA-Z0-9._-: and curly braces at the beginning and the end "
+            "and an optional plus sign before the closing brace.")
+    return part
+
+
+def is_variable(part: str | None) -> bool:
+    return bool(part) and part.startswith("{")  # type: ignore[union-attr]
+
+
+def is_greedy(part: str | None) -> bool:
+    return bool(part) and part.endswith("+}")  # type: ignore[union-attr]
+
+
+def render_resource(resource: dict[str, Any], embed: bool) -> dict[str, Any]:
+    """Without embed, methods show as empty stubs `{"GET": {}}`; a resource without any has no key."""
+    out = {k: v for k, v in resource.items() if k != "resourceMethods"}
+    methods = resource.get("resourceMethods") or {}
+    if methods:
+        out["resourceMethods"] = ({verb: copy.deepcopy(m) for verb, m in methods.items()} if embed
+                                  else {verb: {} for verb in methods})
+    return out
+
+
+def check_http_method(verb: str) -> str:
+    if verb not in HTTP_METHODS:
+        raise BadRequestException("Invalid HttpMethod specified. Valid options are "
+                                  "GET,PUT,POST,DELETE,PATCH,OPTIONS,HEAD,ANY")
+    return verb
+
+
+def new_method(verb: str, body: dict[str, Any]) -> dict[str, Any]:
+    auth = body.get("authorizationType") or "NONE"
+    if auth in ("CUSTOM", "COGNITO_USER_POOLS") and not body.get("authorizerId"):
+        raise BadRequestException("Invalid authorizer ID specified. Setting the authorization type to CUSTOM "
+                                  "or COGNITO_USER_POOLS requires a valid authorizer.")
+    params = body.get("requestParameters")
+    if params:
+        check_unique_parameter_names(params)
+    method: dict[str, Any] = {"httpMethod": verb, "authorizationType": auth,
+                              "apiKeyRequired": bool(body.get("apiKeyRequired", False))}
+    for key in ("requestParameters", "requestModels"):
+        if body.get(key):
+            method[key] = dict(body[key])
+    for key in ("requestValidatorId", "operationName", "authorizerId"):
+        if body.get(key):
+            method[key] = body[key]
+    if body.get("authorizationScopes"):
+        method["authorizationScopes"] = list(body["authorizationScopes"])
+    return method
+
+
+def check_unique_parameter_names(params: dict[str, Any]) -> None:
+    names = [key.rsplit(".", 1)[-1] for key in params]
+    if len(names) != len(set(names)):
+        raise BadRequestException("Parameter names must be unique across querystring, header and path")
+
+
+def render_method(method: dict[str, Any]) -> dict[str, Any]:
+    return copy.deepcopy(method)
+
+
+def check_status_code(code: str) -> str:
+    if not STATUS_CODE.fullmatch(code):
+        raise ValidationError(f"1 validation error detected: Value '{code}' at 'statusCode' failed to satisfy "
+                              "constraint: Member must satisfy regular expression pattern: [1-5]\\d\\d")
+    return code
+
+
+def new_method_response(code: str, body: dict[str, Any]) -> dict[str, Any]:
+    response: dict[str, Any] = {"statusCode": code}
+    for key in ("responseParameters", "responseModels"):
+        if body.get(key) is not None:   # AWS echoes them even when sent empty
+            response[key] = dict(body[key])
+    return response
+
+
+# Integrations -------------------------------------------------------------------------------------
+def new_integration(body: dict[str, Any], resource_id: str, region: str) -> dict[str, Any]:
+    kind = body.get("type")
+    if kind not in INTEGRATION_TYPES:
+        raise ValidationError(f"1 validation error detected: Value '{kind}' at 'putIntegrationInput.type' failed "
+                              "to satisfy constraint: Member must satisfy enum value set: "
+                              "[HTTP, MOCK, AWS_PROXY, HTTP_PROXY, AWS]")
+    http_method = body.get("integrationHttpMethod") or body.get("httpMethod")
+    if kind != "MOCK" and not http_method:
+        raise BadRequestException("Enumeration value for HttpMethod must be non-empty")
+    uri = body.get("uri")
+    check_uri(kind, uri)
+    passthrough = body.get("passthroughBehavior") or "WHEN_NO_MATCH"
+    timeout = int(body.get("timeoutInMillis") or DEFAULT_TIMEOUT_MS)
+    if timeout < 50:
+        raise BadRequestException("Timeout should be between 50 ms and 29000 ms")
+    out: dict[str, Any] = {"type": kind}
+    if http_method:
+        out["httpMethod"] = str(http_method)
+    if uri and kind != "MOCK":   # a MOCK integration does not echo a uri back
+        out["uri"] = uri
+    if kind in ("HTTP", "HTTP_PROXY"):
+        out["connectionType"] = body.get("connectionType") or "INTERNET"
+    out.update(_optional_members(body))
+    out["passthroughBehavior"] = passthrough
+    out["timeoutInMillis"] = timeout
+    out["cacheNamespace"] = body.get("cacheNamespace") or resource_id
+    out["cacheKeyParameters"] = list(body.get("cacheKeyParameters") or [])
+    return out
+
+
+def _optional_members(body: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in ("requestParameters", "requestTemplates"):
+        if body.get(key) is not None:  # AWS stores a template of "" as null
+            out[key] = {k: (None if v in (None, "") else v) for k, v in body[key].items()}
+    for key in ("credentials", "contentHandling", "connectionId", "tlsConfig"):
+        if body.get(key) is not None:
+            out[key] = body[key]
+    return out
+
+
+def check_uri(kind: str, uri: Any) -> None:
+    if kind in ("AWS", "AWS_PROXY"):
+        check_aws_uri(kind, uri)
+    elif kind in ("HTTP", "HTTP_PROXY") and not re.match(r"https?://", str(uri or "")):
+        raise BadRequestException("Invalid HTTP endpoint specified for URI")
+
+
+def check_aws_uri(kind: str, uri: Any) -> None:
+    if not isinstance(uri, str) or not uri.startswith("arn:"):
+        raise BadRequestException("Invalid ARN specified in the request")
+    if not AWS_ARN.fullmatch(uri):
+        raise BadRequestException("AWS ARN for integration must contain path or action")
+    service = uri.split(":")[4]
+    if kind == "AWS_PROXY" and service not in ("lambda", "firehose"):
+        raise BadRequestException("Integrations of type 'AWS_PROXY' currently only supports Lambda function "
+                                  "and Firehose stream invocations.")
+
+
+def new_integration_response(code: str, body: dict[str, Any]) -> dict[str, Any]:
+    response: dict[str, Any] = {"statusCode": code}
+    templates = body.get("responseTemplates")
+    if templates:
+        for content_type in templates:
+            if "/" not in content_type:
+                raise BadRequestException("Validation Result: warnings : [], errors : [Invalid content type "
+                                          f"specified: {content_type}]")
+    for key in ("responseTemplates", "responseParameters"):
+        if body.get(key) is not None:
+            response[key] = {k: (None if v in (None, "") else v) for k, v in body[key].items()}
+    for key in ("selectionPattern", "contentHandling"):
+        if body.get(key) is not None:
+            response[key] = body[key]
+    return response
+
+
+# Validators, models, deployments, stages ----------------------------------------------------------
+def new_validator(body: dict[str, Any], validator_id: str) -> dict[str, Any]:
+    return {"id": validator_id, "name": str(body.get("name") or ""),
+            "validateRequestBody": bool(body.get("validateRequestBody", False)),
+            "validateRequestParameters": bool(body.get("validateRequestParameters", False))}
+
+
+def new_model(body: dict[str, Any], model_id: str) -> dict[str, Any]:
+    model: dict[str, Any] = {"id": model_id, "name": body["name"], "contentType": body.get("contentType") or
+                             "application/json"}
+    if body.get("description"):
+        model["description"] = body["description"]
+    model["schema"] = body["schema"]
+    return model
+
+
+def default_models(new_id: Any) -> dict[str, dict[str, Any]]:
+    return {name: {"id": new_id(), "name": name, "contentType": "application/json", "description": description,
+                   "schema": json.dumps(schema)} for name, description, schema in DEFAULT_MODELS}
+
+
+def render_deployment(deployment: dict[str, Any], api_summary: bool = False) -> dict[str, Any]:
+    """`apiSummary` ({path: {verb: {authorizationType, apiKeyRequired}}}) only with embed=apisummary;
+    it comes from the deployment's frozen copy, so it shows what the deployment serves."""
+    out = {k: v for k, v in deployment.items() if k in ("id", "description", "createdDate")}
+    if api_summary:
+        out["apiSummary"] = {
+            r["path"]: {verb: {"authorizationType": m.get("authorizationType", "NONE"),
+                               "apiKeyRequired": bool(m.get("apiKeyRequired"))}
+                        for verb, m in r["resourceMethods"].items()}
+            for r in deployment["snapshot"]["resources"] if r.get("resourceMethods")}
+    return out
+
+
+def new_stage(name: str, deployment_id: str, body: dict[str, Any], created: int) -> dict[str, Any]:
+    stage: dict[str, Any] = {"stageName": name, "deploymentId": deployment_id, "createdDate": created,
+                             "lastUpdatedDate": created, "cacheClusterEnabled": bool(body.get("cacheClusterEnabled")),
+                             "cacheClusterStatus": "NOT_AVAILABLE", "methodSettings": {},
+                             "tracingEnabled": bool(body.get("tracingEnabled"))}
+    for key in ("description", "documentationVersion", "cacheClusterSize"):
+        if body.get(key):
+            stage[key] = body[key]
+    if body.get("variables"):
+        stage["variables"] = dict(body["variables"])
+    return stage

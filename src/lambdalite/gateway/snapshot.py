@@ -1,0 +1,98 @@
+"""Deployments frozen, and the stages the data plane serves: immutable snapshots, built off the hot path.
+
+A deployment copies the API's resources (each with its methods fully embedded: method, method
+responses, integration, integration responses), request validators, models and binary media types
+at the moment it is created; later edits of the API never reach it. Every mapping template of the
+copy is compiled once here (`vtl.compile_template`); a syntax error is a deployment warning, not a
+refusal, as on AWS, and that template is simply absent from `DeployedStage.templates` (the data plane
+answers 500 for it).
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from .vtl import CompiledTemplate, TemplateSyntaxError, compile_template
+
+log = logging.getLogger("lambdalite.gateway")
+
+
+@dataclass(frozen=True)
+class DeployedStage:
+    """What one stage of one API serves. Never mutated: a change publishes a new one.
+
+    `resources` is in GetResources shape with `resourceMethods` fully embedded (method +
+    `methodIntegration` with `integrationResponses` + `methodResponses`), as frozen in deployment
+    `deployment_id`; `validators` by id, `models` by name (`schema` is the JSON text), `templates`
+    maps a template's text to its compiled form (texts that failed to compile are left out).
+    """
+
+    api_id: str
+    api_name: str
+    stage_name: str
+    deployment_id: str
+    variables: dict[str, str]
+    resources: list[dict[str, Any]]
+    validators: dict[str, dict[str, Any]]
+    models: dict[str, dict[str, Any]]
+    binary_media_types: list[str]
+    templates: Mapping[str, CompiledTemplate] = field(default_factory=dict)
+
+
+def freeze(document: dict[str, Any]) -> dict[str, Any]:
+    """The part of an API a deployment keeps (deep copies: the document goes on changing)."""
+    api = document["api"]
+    return {
+        "resources": [copy.deepcopy(r) for r in document["resources"].values()],
+        "validators": copy.deepcopy(document["validators"]),
+        "models": copy.deepcopy(document["models"]),
+        "binaryMediaTypes": list(api.get("binaryMediaTypes") or []),
+    }
+
+
+def templates_of(frozen: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
+    """(where, content type, text) of every request and response template in a frozen deployment."""
+    for resource in frozen["resources"]:
+        for verb, method in (resource.get("resourceMethods") or {}).items():
+            integration = method.get("methodIntegration") or {}
+            where = f"{verb} {resource['path']}"
+            for content_type, text in (integration.get("requestTemplates") or {}).items():
+                if text:
+                    yield f"{where} integration request", content_type, text
+            for code, response in (integration.get("integrationResponses") or {}).items():
+                for content_type, text in (response.get("responseTemplates") or {}).items():
+                    if text:
+                        yield f"{where} integration response {code}", content_type, text
+
+
+def compile_templates(frozen: dict[str, Any]) -> tuple[dict[str, CompiledTemplate], list[str]]:
+    """Each distinct template text compiled once; the failures as warnings (AWS accepts them)."""
+    compiled: dict[str, CompiledTemplate] = {}
+    failed: dict[str, str] = {}
+    warnings: list[str] = []
+    for where, content_type, text in templates_of(frozen):
+        if text not in compiled and text not in failed:
+            try:
+                compiled[text] = compile_template(text)
+            except TemplateSyntaxError as e:
+                failed[text] = str(e)
+        if text in failed:
+            warnings.append(f"Invalid mapping template for {where} ({content_type}): {failed[text]}. The "
+                            "deployment was created; a request that uses this template is answered with 500.")
+    return compiled, warnings
+
+
+def deployed_stage(document: dict[str, Any], stage: dict[str, Any],
+                   templates: Mapping[str, CompiledTemplate]) -> DeployedStage:
+    frozen = document["deployments"][stage["deploymentId"]]["snapshot"]
+    return DeployedStage(
+        api_id=document["api"]["id"], api_name=document["api"]["name"], stage_name=stage["stageName"],
+        deployment_id=stage["deploymentId"], variables=dict(stage.get("variables") or {}),
+        resources=frozen["resources"], validators=frozen["validators"], models=frozen["models"],
+        binary_media_types=frozen["binaryMediaTypes"], templates=MappingProxyType(dict(templates)),
+    )
