@@ -22,7 +22,7 @@ from .apis.lambda_api import LambdaApi
 from .config import Settings
 from .errors import ResourceNotFound, ServiceError, ValidationError
 from .functions.service import FunctionService
-from .gateway.dataplane import DataPlane
+from .gateway.dataplane import HEADER_NAMES, DataPlane
 from .gateway.service import GatewayService
 from .invoke.invoker import Invoker
 from .invoke.specs import SpecFactory
@@ -248,6 +248,31 @@ def serve(settings: Settings) -> None:
                       "home": str(settings.home), "region": settings.region,
                       "account": settings.account}), flush=True)
     uvicorn.run(App(settings), host=settings.host, port=settings.port, log_level="warning",
-                access_log=False, lifespan="on", timeout_graceful_shutdown=15,
+                access_log=False, lifespan="on", timeout_graceful_shutdown=15, http=http_protocol(),
                 proxy_headers=False)  # nothing sits in front of it; the middleware costs per request
+
+
+def http_protocol() -> Any:
+    """uvicorn's httptools protocol, also keeping the header names as the client spelled them.
+
+    ASGI lower-cases header names, but API Gateway passes them on in the client's casing (the v1
+    proxy event, `$input.params().header`; reference 5.1, trap 11). The names as received go in
+    `scope["extensions"]["lambdalite.header_names"]["names"]`, one per entry of `scope["headers"]`.
+    Without httptools, uvicorn's own choice (names lower-cased)."""
+    try:
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+    except ImportError:
+        return "auto"
+
+    class CasePreservingProtocol(HttpToolsProtocol):
+        def on_message_begin(self) -> None:
+            super().on_message_begin()
+            self.header_names: list[bytes] = []
+            self.scope["extensions"] = {HEADER_NAMES: {"names": self.header_names}}  # ASGI: a dict each
+
+        def on_header(self, name: bytes, value: bytes) -> None:
+            super().on_header(name, value)
+            self.header_names.append(name)
+
+    return CasePreservingProtocol
 

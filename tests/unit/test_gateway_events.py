@@ -312,6 +312,14 @@ def test_same_header_in_both_maps_multi_first_with_multi_casing() -> None:
     ]
 
 
+def test_headers_api_gateway_owns_are_remapped() -> None:
+    got = parse({"headers": {"Date": "d", "server": "s", "X-Ok": "1"},
+                 "multiValueHeaders": {"Content-Length": ["5"], "Connection": ["close"]}})
+    assert got.headers == [("Content-Type", "application/json"), ("x-amzn-Remapped-Date", "d"),
+                           ("x-amzn-Remapped-server", "s"), ("X-Ok", "1"),
+                           ("x-amzn-Remapped-Content-Length", "5"), ("x-amzn-Remapped-Connection", "close")]
+
+
 def test_function_content_type_replaces_the_default() -> None:
     got = parse({"statusCode": 200, "headers": {"content-type": "text/html"}, "body": "<p>"})
     assert [k for k, _ in got.headers if k.lower() == "content-type"] == ["content-type"]

@@ -44,6 +44,7 @@ PAYLOAD_LIMIT = 10 * 1024 * 1024
 JSON = b"application/json"
 Answer = tuple[int, list[tuple[bytes, bytes]], bytes]   # status, headers, body
 LAMBDA_URI = re.compile(r"arn:[^:]+:apigateway:[^:]+:lambda:path/2015-03-31/functions/(?P<function>.+)/invocations")
+HEADER_NAMES = "lambdalite.header_names"  # scope extension: header names as the client spelled them
 STAGE_VARIABLE = re.compile(r"\$\{stageVariables\.([A-Za-z0-9_]+)\}")
 
 
@@ -61,6 +62,10 @@ INTERNAL = (500, "Internal server error", "InternalServerErrorException")
 BAD_GATEWAY = (502, "Internal server error", "InternalServerErrorException")
 TIMED_OUT = (504, "Endpoint request timed out", "IntegrationTimeout")
 MISSING_TOKEN = (403, "Missing Authentication Token", "MissingAuthenticationTokenException")
+# AWS writes these answers without a space after the colon, `{"message":"Forbidden"}`, and the
+# others with one, `{"message": "Internal server error"}` (the bodies as recorded, reference 1.4).
+COMPACT_MESSAGES = frozenset({"Missing Authentication Token", "Forbidden", "Too Many Requests",
+                              "Unsupported Media Type"})
 
 
 @dataclass(frozen=True)
@@ -70,7 +75,7 @@ class CompiledStage:
     models: ModelSet
 
 
-@dataclass(frozen=True)
+@dataclass
 class Call:
     """One request as the data plane sees it (the stage segment already taken off the path)."""
 
@@ -80,6 +85,12 @@ class Call:
     info: InvocationInfo
     query: dict[str, str]
     headers: dict[str, str]    # lower-case names, last value wins
+    context: dict[str, Any] | None = None   # $context, built on first use
+
+    def request_context(self) -> dict[str, Any]:
+        if self.context is None:
+            self.context = request_context_v1(self.request, self.info)
+        return self.context
 
 
 class DataPlane:
@@ -154,7 +165,7 @@ class DataPlane:
         match = compiled.routes.match(method, path)
         if match is None:
             raise GatewayFailure(*MISSING_TOKEN)
-        raw_headers = tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"])
+        raw_headers = request_headers(scope)
         query_string = scope["query_string"].decode("latin-1")
         client = scope.get("client")
         request = GatewayRequest(method, path, raw_headers, query_string, body,
@@ -236,9 +247,9 @@ class DataPlane:
         templates = response.get("responseTemplates") or {}
         key = rules.select_response_template(templates, call.headers.get("accept"))
         stage = call.stage.stage
-        mapped = rules.map_response_parameters(
-            response.get("responseParameters"), body=body, context=self._context(call),
-            stage_variables=stage.variables)
+        parameters = response.get("responseParameters")
+        mapped = rules.map_response_parameters(parameters, body=body, context=call.request_context(),
+                                               stage_variables=stage.variables) if parameters else {}
         if key is not None and templates[key]:
             result = self._compiled(call, templates[key]).render_with_overrides(self._vtl(call, body))
             body = result.text.encode()
@@ -259,13 +270,19 @@ class DataPlane:
             raise GatewayFailure(*INTERNAL) from None
         timeout = float(integration.get("timeoutInMillis") or 29000) / 1000
         try:
-            return await asyncio.wait_for(self.invoker.invoke(fn, invoked_arn, payload), timeout)
+            async with asyncio.timeout(timeout):   # no extra task, unlike wait_for
+                return await self.invoker.invoke(fn, invoked_arn, payload)
         except TimeoutError:
             raise GatewayFailure(*TIMED_OUT) from None
         except errors.TooManyRequests:
             raise GatewayFailure(429, "Too Many Requests", "TooManyRequestsException") from None
 
     def _function_arn(self, call: Call, integration: Mapping[str, Any]) -> str:
+        if str(integration.get("httpMethod") or "").upper() != "POST":
+            # Lambda is only ever invoked with POST; AWS accepts another verb at PutIntegration and
+            # answers the call with 500 (AWS-recorded for AWS_PROXY with GET, reference 1.1).
+            log.warning("gateway: a Lambda integration must use POST, not %s", integration.get("httpMethod"))
+            raise GatewayFailure(*INTERNAL)
         uri = str(integration.get("uri") or "")
         if "${" in uri:
             variables = call.stage.stage.variables
@@ -294,15 +311,22 @@ class DataPlane:
     def _vtl(self, call: Call, body: bytes) -> VtlContext:
         return VtlContext(body=body.decode("utf-8", errors="replace"), path_params=call.match.path_parameters,
                           query=call.query, headers=dict(call.request.headers),
-                          stage_variables=call.stage.stage.variables, context=self._context(call))
-
-    def _context(self, call: Call) -> dict[str, Any]:
-        return request_context_v1(call.request, call.info)
+                          stage_variables=call.stage.stage.variables, context=call.request_context())
 
 
 def compile_stage(stage: DeployedStage) -> CompiledStage:
     return CompiledStage(stage, compile_route_table(stage.resources), compile_models(
         {name: model.get("schema") or "{}" for name, model in stage.models.items()}))
+
+
+def request_headers(scope: Scope) -> tuple[tuple[str, str], ...]:
+    """The request's headers in arrival order, in the client's casing when the server kept it."""
+    headers = scope["headers"]
+    names = ((scope.get("extensions") or {}).get(HEADER_NAMES) or {}).get("names")
+    if names is None or len(names) != len(headers):
+        names = [name for name, _ in headers]
+    return tuple((name.decode("latin-1"), value.decode("latin-1"))
+                 for name, (_, value) in zip(names, headers, strict=True))
 
 
 def _parse_query(query_string: str) -> list[tuple[str, str]]:
@@ -315,7 +339,8 @@ async def _drain(receive: Receive) -> None:
 
 
 async def send_failure(send: Send, failure: GatewayFailure, request_id: str) -> None:
-    body = json.dumps({"message": failure.message}).encode()
+    separators = (",", ":") if failure.message in COMPACT_MESSAGES else (", ", ": ")
+    body = json.dumps({"message": failure.message}, separators=separators).encode()
     await send_response(send, failure.status, body, [
         (b"content-type", JSON), (b"x-amzn-requestid", request_id.encode()),
         (b"x-amzn-errortype", failure.error_type.encode())])

@@ -37,6 +37,7 @@ __all__ = [
 _DROPPED_HEADERS = frozenset({"connection", "content-length", "expect", "te", "transfer-encoding", "upgrade"})
 # API Gateway sits behind CloudFront, which title-cases these two.
 _TITLE_CASED_HEADERS = frozenset({"authorization", "user-agent"})
+_REMAPPED_HEADERS = frozenset({"connection", "content-length", "date", "server"})
 _RESPONSE_KEYS = frozenset({"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"})
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _IDENTITY_NULL_KEYS = (
@@ -138,9 +139,17 @@ def parse_query(query_string: str) -> tuple[dict[str, str], dict[str, list[str]]
 
 
 def format_request_time(epoch_ms: int) -> str:
-    """CLF time as ``$context.requestTime`` has it: ``24/Jul/2026:10:15:30 +0000`` (locale-free)."""
-    moment = datetime.fromtimestamp(epoch_ms / 1000, tz=UTC)
-    return f"{moment.day:02d}/{_MONTHS[moment.month - 1]}/{moment.year}:{moment:%H:%M:%S} +0000"
+    """CLF time as ``$context.requestTime`` has it: ``24/Jul/2026:10:15:30 +0000`` (locale-free).
+
+    It changes once a second, so the last second's text is kept (the data plane asks per request)."""
+    second = epoch_ms // 1000
+    if _last_time[0] != second:
+        moment = datetime.fromtimestamp(second, tz=UTC)
+        _last_time[:] = [second, f"{moment.day:02d}/{_MONTHS[moment.month - 1]}/{moment.year}:{moment:%H:%M:%S} +0000"]
+    return str(_last_time[1])
+
+
+_last_time: list[int | str] = [-1, ""]
 
 
 def media_type_is_binary(content_type: str | None, binary_media_types: Iterable[str]) -> bool:
@@ -261,10 +270,16 @@ def _headers(single: Any, multi: Any) -> list[tuple[str, str]]:
         # Same name in both maps: AWS sends the multi values, then the single one, in the multi casing.
         for key in [k for k in singles if k.lower() == name.lower()]:
             out.append((name, singles.pop(key)))
-    out = list(singles.items()) + out
+    out = [(_remapped(name), value) for name, value in [*singles.items(), *out]]
     if not any(name.lower() == "content-type" for name, _ in out):
         out.insert(0, ("Content-Type", "application/json"))
     return out
+
+
+def _remapped(name: str) -> str:
+    """API Gateway sends its own Date, Server, Content-Length and Connection; the function's go out
+    renamed ``x-amzn-Remapped-{Name}`` (trap 30), never doubled."""
+    return f"x-amzn-Remapped-{name}" if name.lower() in _REMAPPED_HEADERS else name
 
 
 def _body(payload: dict[str, Any], decode_base64: bool) -> bytes:

@@ -469,17 +469,21 @@ def _overrides(context: VtlMap) -> ContextOverrides:
 class CompiledTemplate:
     """A parsed template; ``render`` may be called concurrently (no state is kept between calls)."""
 
-    __slots__ = ("_template", "text")
+    __slots__ = ("_template", "text", "_overrides", "_uses_context")
 
     def __init__(self, text: str, template: Any) -> None:
         self.text = text
         self._template = template
+        # Only a template that mentions an override can set one: the others skip reading them back.
+        self._overrides = "Override" in text
+        # Wrapping $context for VTL costs more than rendering the guide's template: only when used.
+        self._uses_context = "context" in text
 
     def render(self, variables: VtlContext) -> str:
         return self.render_with_overrides(variables).text
 
     def render_with_overrides(self, variables: VtlContext) -> RenderResult:
-        context = _context_map(variables)
+        context = _context_map(variables) if self._uses_context else VtlMap()
         params = VtlMap(
             path=VtlMap(variables.path_params), querystring=VtlMap(variables.query), header=VtlMap(variables.headers)
         )
@@ -496,7 +500,7 @@ class CompiledTemplate:
         except Exception as exc:  # airspeed's own and whatever a value's method raised
             cause = exc.__cause__ if isinstance(exc.__cause__, TemplateRenderError) else None
             raise TemplateRenderError(str(cause or exc)) from None
-        return RenderResult(str(text), _overrides(context))
+        return RenderResult(str(text), _overrides(context) if self._overrides else variables.overrides)
 
 
 def compile_template(text: str) -> CompiledTemplate:

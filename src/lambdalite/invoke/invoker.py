@@ -9,6 +9,7 @@ the request path).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import signal
@@ -75,6 +76,11 @@ class Invoker:
             outcome = await self.backend.invoke(spec, invocation)
         except errors.InstanceFailure as failure:
             outcome = failed_outcome(failure, request_id, spec)
+        except asyncio.CancelledError:
+            # The caller stopped waiting (an API Gateway integration timeout): the invocation runs on
+            # in its instance, but its answer and output go nowhere. Keep the record of it.
+            self._record_abandoned(fn, spec, request_id, started)
+            raise
         after = None
         if outcome.error_type == "Sandbox.Timedout":
             after = loglines.timeout_line(request_id, spec.timeout_s)
@@ -93,6 +99,15 @@ class Invoker:
             memory_mb=spec.memory_mb, max_memory_mb=outcome.max_memory_mb, init_ms=outcome.init_duration_ms,
             outcome="error" if outcome.function_error else "ok", error_type=outcome.error_type)
         self.recorder.add(record, LogEvent(fn.name, record.started_ms, request_id, text))
+
+
+    def _record_abandoned(self, fn: FunctionVersion, spec: InstanceSpec, request_id: str, started: float) -> None:
+        waited_ms = (time.time() - started) * 1000
+        note = "[lambdalite] the caller stopped waiting; the invocation ran on and its output was not kept"
+        outcome = Outcome(body=b"", function_error=True, error_type="Caller.Abandoned", output=note,
+                          duration_ms=waited_ms, max_memory_mb=0)
+        text = loglines.compose(request_id, fn.version, note, waited_ms, spec.memory_mb, 0, None)
+        self._record(fn, spec, request_id, started, outcome, text)
 
 
 def failed_outcome(failure: errors.InstanceFailure, request_id: str, spec: InstanceSpec) -> Outcome:
