@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import logging
 from typing import Any
 
 from .. import errors
 from ..gateway.service import GatewayService
-from .http import Receive, Request, Scope, Send, read_request, send_error, send_json
+from .http import Receive, Request, Scope, Send, answer, read_request
 
-log = logging.getLogger("lambdalite.api")
 
 BODY_LIMIT = 6 * 1024 * 1024   # an OpenAPI document for ImportRestApi/PutRestApi fits easily
 DEFAULT_LIMIT = 25
@@ -31,18 +29,12 @@ class ApiGatewayApi:
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         request, too_large = await read_request(scope, receive, BODY_LIMIT)
-        try:
-            if too_large:
-                raise errors.BadRequestException(f"Request body must be smaller than {BODY_LIMIT} bytes")
-            status, value = self.route(request)
-        except errors.ServiceError as e:
-            await send_error(send, e, request.request_id)
-        except Exception:
-            log.exception("unexpected error in %s %s", request.method, request.path)
-            await send_error(send, errors.ServiceFailure("An internal error occurred; the server log has the "
-                                                         "details."), request.request_id)
-        else:
-            await send_json(send, status, value, request.request_id)
+        error = None if not too_large else errors.BadRequestException(
+            f"Request body must be smaller than {BODY_LIMIT} bytes")
+        await answer(send, request, error, self._route)
+
+    async def _route(self, request: Request) -> Answer:
+        return self.route(request)
 
     def route(self, request: Request) -> Answer:
         parts = request.path.strip("/").split("/")[1:]  # after "restapis"

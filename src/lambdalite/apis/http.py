@@ -7,6 +7,7 @@ layer between uvicorn and the instance costs microseconds there.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 JSON = b"application/json"
+log = logging.getLogger("lambdalite.api")
 
 
 @dataclass
@@ -68,6 +70,24 @@ async def read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:
         if size <= limit:   # past the limit the rest is read and dropped: the answer is a 413
             chunks.append(chunk)
     return b"".join(chunks), size > limit
+
+
+async def answer(send: Send, request: Request, too_large: errors.ServiceError | None,
+                 route: Callable[[Request], Awaitable[tuple[int, Any]]]) -> None:
+    """The error boundary of an AWS JSON API: the route's (status, value) as JSON, expected errors in
+    AWS's shape, anything unexpected logged and answered 500 (never a half-sent response)."""
+    try:
+        if too_large is not None:
+            raise too_large
+        status, value = await route(request)
+    except errors.ServiceError as e:
+        await send_error(send, e, request.request_id)
+    except Exception:
+        log.exception("unexpected error in %s %s", request.method, request.path)
+        await send_error(send, errors.ServiceFailure("An internal error occurred; the server log has the "
+                                                     "details."), request.request_id)
+    else:
+        await send_json(send, status, value, request.request_id)
 
 
 async def send_response(send: Send, status: int, body: bytes,

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import logging
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -18,9 +17,8 @@ from ..functions.service import FunctionService, policy_document
 from ..ids import request_id as new_request_id
 from ..invoke.invoker import Invoker
 from . import lambda_shapes as shapes
-from .http import Receive, Request, Scope, Send, read_body, read_request, send_error, send_json, send_response
+from .http import Receive, Request, Scope, Send, answer, read_body, read_request, send_error, send_response
 
-log = logging.getLogger("lambdalite.api")
 
 INVOKE_LIMIT = 6_291_456          # bytes, RequestResponse
 CREATE_LIMIT = 70_167_211         # bytes, CreateFunction / UpdateFunctionCode request
@@ -85,19 +83,9 @@ class LambdaApi:
     # everything else -----------------------------------------------------------------------
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         request, too_large = await read_request(scope, receive, CREATE_LIMIT)
-        try:
-            if too_large:
-                raise errors.RequestTooLarge(
-                    f"Request must be smaller than {CREATE_LIMIT} bytes for the CreateFunction operation")
-            status, value = await self.route(request)
-        except errors.ServiceError as e:
-            await send_error(send, e, request.request_id)
-        except Exception:
-            log.exception("unexpected error in %s %s", request.method, request.path)
-            await send_error(send, errors.ServiceFailure("An internal error occurred; the server log has the "
-                                                         "details."), request.request_id)
-        else:
-            await send_json(send, status, value, request.request_id)
+        error = None if not too_large else errors.RequestTooLarge(
+            f"Request must be smaller than {CREATE_LIMIT} bytes for the CreateFunction operation")
+        await answer(send, request, error, self.route)
 
     async def route(self, request: Request) -> tuple[int, Any]:
         parts = request.path.rstrip("/").split("/")[1:]
