@@ -16,7 +16,6 @@ from .. import errors
 from ..gateway.service import GatewayService
 from .http import Receive, Request, Scope, Send, answer, read_request
 
-
 BODY_LIMIT = 6 * 1024 * 1024   # an OpenAPI document for ImportRestApi/PutRestApi fits easily
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 500

@@ -19,7 +19,6 @@ from ..invoke.invoker import Invoker
 from . import lambda_shapes as shapes
 from .http import Receive, Request, Scope, Send, answer, read_body, read_request, send_error, send_response
 
-
 INVOKE_LIMIT = 6_291_456          # bytes, RequestResponse
 CREATE_LIMIT = 70_167_211         # bytes, CreateFunction / UpdateFunctionCode request
 PAGE_LIMIT = 50                   # ListFunctions returns at most 50 per page
