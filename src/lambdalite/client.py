@@ -21,10 +21,12 @@ import select
 import socket
 import threading
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from lambdalite.errors import ClientError
+from lambdalite.errors import ClientError, StackRejected
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:9000"
 # Longer than the longest function timeout AWS allows (900 s): a long synchronous invoke is never
@@ -219,6 +221,98 @@ class Client:
         ]
         following = body.get("next")
         return LogPage(events=events, next=int(following) if following is not None else after)
+
+    # -- stacks (`lambdalite deploy`), code archives and saved test events ----------------------
+
+    def missing_code(self, hashes: list[str]) -> list[str]:
+        """Which of these archive hashes (SHA-256 hex) the server does not have yet."""
+        body = json.dumps({"hashes": hashes}).encode()
+        answer = self._call("POST", "/_lambdalite/code", {"missing": ""}, body, {"Content-Type": "application/json"})
+        return [str(h) for h in answer.json().get("missing") or []]
+
+    def upload_code(self, digest: str, data: bytes) -> None:
+        """Upload one zip archive under its SHA-256 (hex); the server checks both."""
+        self._call("PUT", f"/_lambdalite/code/{digest}", None, data, {"Content-Type": "application/zip"})
+
+    def deploy(self, folder: str | os.PathLike[str] = ".", stack_name: str | None = None,
+               parameters: dict[str, str] | None = None,
+               progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+        """`lambdalite deploy`: read FOLDER/template.yaml, zip its code folders, upload what the server
+        lacks, deploy the stack. Raises project.TemplateMissing, StackRejected, ClientError."""
+        from lambdalite import project as projects
+
+        say = progress or (lambda line: None)
+        path = Path(folder)
+        name = stack_name or projects.default_stack_name(path)
+        try:
+            found = projects.read_project(path, on_zip=lambda key: say(f"zipping {key} ..."))
+        except projects.ProjectProblems as e:
+            raise StackRejected(e.problems, 0) from None
+        hashes = found.hashes
+        missing = set(self.missing_code(sorted(set(hashes.values()))))
+        for key, digest in sorted(hashes.items()):
+            if digest in missing:
+                say(f"uploading {key} ({(len(found.code[key]) + 1023) // 1024} KB) ...")
+                self.upload_code(digest, found.code[key])
+                missing.discard(digest)
+        say(f"deploying stack {name} to {self.endpoint} ...")
+        return self.deploy_stack(name, found.template_text, parameters=parameters, code=hashes,
+                                 includes=found.includes, test_events=found.test_events)
+
+    def deploy_stack(self, name: str, template: str, *, parameters: dict[str, str] | None = None,
+                     code: dict[str, str] | None = None, includes: dict[str, Any] | None = None,
+                     test_events: dict[str, dict[str, str]] | None = None) -> dict[str, Any]:
+        """PUT the stack; its archives (`code`: path -> hash) must be on the server already.
+
+        Answers {"stack", "status", "changed", "outputs", "stages", "warnings"}; raises StackRejected
+        (with `problems`) when the stack was not deployed, the previous one still serving."""
+        body = json.dumps({"template": template, "parameters": parameters or {}, "code": code or {},
+                           "includes": includes or {}, "testEvents": test_events or {}}).encode()
+        answer = self._send("PUT", f"{self._base_path}/_lambdalite/stacks/{_quote(name)}", body,
+                            {"User-Agent": "lambdalite-client", "Content-Type": "application/json"})
+        if answer.status == 400 and isinstance(answer.json(), dict) and "problems" in answer.json():
+            raise StackRejected([str(p) for p in answer.json()["problems"]])
+        if answer.status >= 300:
+            raise _error_from(answer, "PUT", f"/_lambdalite/stacks/{name}")
+        result: dict[str, Any] = answer.json()
+        return result
+
+    def list_stacks(self) -> list[dict[str, Any]]:
+        stacks: list[dict[str, Any]] = self._call("GET", "/_lambdalite/stacks").json().get("stacks") or []
+        return stacks
+
+    def get_stack(self, name: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", f"/_lambdalite/stacks/{_quote(name)}").json()
+        return result
+
+    def delete_stack(self, name: str) -> None:
+        self._call("DELETE", f"/_lambdalite/stacks/{_quote(name)}")
+
+    def test_events(self, function: str) -> dict[str, str]:
+        """The function's saved test events: name -> JSON text."""
+        events: dict[str, str] = self._call(
+            "GET", f"/_lambdalite/functions/{_quote(function)}/test-events").json().get("testEvents") or {}
+        return events
+
+    def test_event(self, function: str, event: str) -> bytes:
+        return self._call("GET", f"/_lambdalite/functions/{_quote(function)}/test-events/{_quote(event)}").body
+
+    def save_test_event(self, function: str, event: str, payload: bytes) -> None:
+        self._call("PUT", f"/_lambdalite/functions/{_quote(function)}/test-events/{_quote(event)}", None,
+                   payload, {"Content-Type": "application/json"})
+
+    def function_for(self, name: str) -> str:
+        """NAME as ListFunctions shows it, or a template's logical id when exactly one stack has it."""
+        if any(f.get("FunctionName") == name for f in self.list_functions()):
+            return name
+        found = {str(s["functions"][name]) for s in self.list_stacks() if name in (s.get("functions") or {})}
+        if len(found) == 1:
+            return found.pop()
+        if found:
+            raise ClientError(f"{name} is a function of several stacks ({', '.join(sorted(found))}); "
+                              "give the function's name", "AmbiguousName")
+        raise ClientError(f"Function not found: {name} is neither a function nor a logical id in a stack "
+                          "(`lambdalite ls` lists both)", "ResourceNotFoundException", 404)
 
     def health(self) -> dict[str, Any]:
         result: dict[str, Any] = self._call("GET", "/_lambdalite/health").json()

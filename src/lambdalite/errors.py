@@ -21,6 +21,7 @@
     │   ├── InstanceExited               the process ended (exit status or signal known)
     │   └── InstanceProtocolError        the worker broke the frame protocol
     └── ClientError                      the SDK: the server answered an error, or could not be reached
+        └── StackRejected                a stack was not deployed: its problems, one per line
 
 A function's own error (a handler that raises) is not an exception here: it is a normal
 invocation outcome, rendered as HTTP 200 with ``X-Amz-Function-Error: Unhandled`` (AWS's rule).
@@ -175,3 +176,11 @@ class ClientError(LambdaliteError):
         self.message = message
         self.code = code
         self.status = status
+
+
+class StackRejected(ClientError):
+    """`Client.deploy`: the template (or the project folder) has problems; nothing was changed."""
+
+    def __init__(self, problems: list[str], status: int = 400) -> None:
+        super().__init__("the stack was not deployed:\n" + "\n".join(problems), "StackProblems", status)
+        self.problems = problems

@@ -2,7 +2,9 @@
 
 One server, one port (DESIGN.md): the dated Lambda prefixes go to the Lambda API, `/restapis...` to
 the API Gateway management API (except `/restapis/{id}/{stage}/_user_request_/...`, the data plane),
-`/_lambdalite/` to Lambdalite's own endpoints.
+`/_lambdalite/` to Lambdalite's own endpoints (stacks, code uploads and test events in
+`apis/stacks.py`). A form-encoded `POST /` with `Action=` (unsigned, or signed for `cloudformation`)
+is a CloudFormation query call; everything else at `/` is API traffic for the data plane.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ import sys
 from typing import Any
 
 from . import __version__
+from .apis import stacks as stacks_api
 from .apis.apigateway import ApiGatewayApi
-from .apis.http import Receive, Scope, Send, send_error, send_json, send_response
+from .apis.cloudformation import CloudFormationApi, is_query_call
+from .apis.http import Message, Receive, Scope, Send, read_body, send_error, send_json, send_response
 from .apis.lambda_api import LambdaApi
 from .config import Settings
 from .errors import ResourceNotFound, ServiceError, ValidationError
@@ -29,6 +33,7 @@ from .invoke.specs import SpecFactory
 from .observe.recorder import Recorder
 from .pool.interpreters import build_runtime_bundle, find_interpreter
 from .pool.local import LocalProcessBackend
+from .stacks.service import StackService
 from .store import BlobStore, Database
 
 log = logging.getLogger("lambdalite")
@@ -40,6 +45,7 @@ LAMBDA_PREFIXES = ("/2015-03-31/", "/2014-11-13/", "/2016-08-19/", "/2017-03-31/
                    "/2021-10-31/", "/2021-11-15/")
 CODE_PATH = re.compile(r"/_lambdalite/code/([0-9a-f]{64})\.zip")
 REAP_EVERY_S = 30.0
+QUERY_BODY_LIMIT = 16 * 1024 * 1024   # a form-encoded POST / is read whole to tell a query call apart
 
 
 class Platform:
@@ -67,11 +73,16 @@ class Platform:
         self.apigateway_api = ApiGatewayApi(self.gateway)
         self.data_plane = DataPlane(self.invoker, settings.account)
         self.gateway.on_change(lambda: self.data_plane.publish(self.gateway.deployed_stages()))
+        self.stacks = StackService(self.db, self.functions, self.gateway, self.blobs, settings.region,
+                                   settings.account, settings.base_url)
+        self.stacks_api = stacks_api.StacksApi(self.stacks)
+        self.cloudformation_api = CloudFormationApi(self.stacks)
         self._reaper: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         self.functions.load()
         self.gateway.load()
+        self.stacks.load()
         self.data_plane.publish(self.gateway.deployed_stages())
         self.recorder.start()
         self._reaper = asyncio.get_running_loop().create_task(self._reap())
@@ -121,10 +132,25 @@ class App:
                 await self.data_plane(scope, receive, send, platform)
             else:
                 await platform.apigateway_api.handle(scope, receive, send)
+        elif stacks_api.handles(path):
+            await platform.stacks_api.handle(scope, receive, send)
         elif path.startswith("/_lambdalite/"):
             await self.own(scope, send, platform)
+        elif path == "/" and scope["method"] == "POST" and _form_encoded(scope):
+            await self.root_post(scope, receive, send, platform)
         else:
             await self.data_plane(scope, receive, send, platform)
+
+    async def root_post(self, scope: Scope, receive: Receive, send: Send, platform: Platform) -> None:
+        """A form-encoded `POST /`: a CloudFormation query call, or API traffic (replayed to the data plane)."""
+        body, too_large = await read_body(receive, QUERY_BODY_LIMIT)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        if too_large:
+            await send_response(send, 413, b'{"message":"Request Too Long"}', [(b"content-type", b"application/json")])
+        elif is_query_call("POST", headers, body):
+            await platform.cloudformation_api.handle(body, send)
+        else:
+            await self.data_plane(scope, _replay(body), send, platform)
 
     async def data_plane(self, scope: Scope, receive: Receive, send: Send, platform: Platform) -> None:
         """API traffic: `/restapis/{id}/{stage}/_user_request_/...` and the short `/{stage}/...`.
@@ -185,6 +211,25 @@ class App:
                     await self.platform.stop()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+def _form_encoded(scope: Scope) -> bool:
+    return any(k == b"content-type" and b"application/x-www-form-urlencoded" in v for k, v in scope["headers"])
+
+
+def _replay(body: bytes) -> Receive:
+    """A `receive` that hands the already-read body over once, then waits for the disconnect."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await asyncio.Event().wait()
+        return {"type": "http.disconnect"}
+
+    return receive
 
 
 def is_user_request(path: str) -> bool:

@@ -8,7 +8,7 @@ import click
 
 from lambdalite.cli.failures import FunctionFailed
 from lambdalite.cli.options import function_name, with_client
-from lambdalite.cli.output import describe_function_error, function_table
+from lambdalite.cli.output import describe_function_error, function_table, stack_table
 from lambdalite.cli.parse import parse_event
 from lambdalite.client import Client
 
@@ -54,19 +54,31 @@ def invoke(client: Client, name: str, event_json: str | None, event_file: Binary
 @click.command(name="ls")
 @with_client
 def list_functions(client: Client) -> None:
-    """List the functions: name, runtime, memory, timeout, last modified."""
+    """List the functions (name, runtime, memory, timeout, last modified), then the stacks."""
     functions = client.list_functions()
     if not functions:
         click.echo(f"No functions at {client.endpoint}; create one with boto3, the AWS CLI "
                    "or `lambdalite deploy`.", err=True)
         return
     click.echo(function_table(functions))
+    stacks = client.list_stacks()
+    if stacks:
+        click.echo("")
+        click.echo(stack_table(stacks))
 
 
 @click.command(name="rm")
-@function_name
+@click.argument("name", metavar="[NAME]", required=False)
+@click.option("--stack", metavar="STACK", help="Delete stack STACK and everything it made instead.")
 @with_client
-def remove_function(client: Client, name: str) -> None:
-    """Delete function NAME with its versions and aliases."""
+def remove_function(client: Client, name: str | None, stack: str | None) -> None:
+    """Delete function NAME, or with --stack a whole stack (its functions and APIs)."""
+    if (name is None) == (stack is None):
+        raise click.UsageError("give a function NAME or --stack STACK")
+    if stack is not None:
+        client.delete_stack(stack)
+        click.echo(f"Deleted stack {stack} and everything it made from {client.endpoint}.")
+        return
+    assert name is not None
     client.delete_function(name)
     click.echo(f"Deleted function {name} from {client.endpoint}.")

@@ -9,6 +9,7 @@ from typing import Any
 
 FUNCTION_COLUMNS = ("NAME", "RUNTIME", "MEMORY", "TIMEOUT", "LAST MODIFIED")
 API_COLUMNS = ("API ID", "NAME", "STAGE", "DEPLOYMENT", "URL")
+STACK_COLUMNS = ("STACK", "STATUS", "FUNCTIONS", "APIS")
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -81,3 +82,13 @@ def stage_urls(endpoint: str, apis: Sequence[dict[str, Any]]) -> list[list[str]]
 
 def api_table(endpoint: str, apis: Sequence[dict[str, Any]]) -> str:
     return format_table(API_COLUMNS, stage_urls(endpoint, apis))
+
+
+def stack_table(stacks: Sequence[dict[str, Any]]) -> str:
+    """One row per stack: its status, its functions (logical id=name) and its REST APIs (logical id=id)."""
+    def pairs(mapping: dict[str, str]) -> str:
+        return ", ".join(f"{k}={v}" for k, v in sorted(mapping.items())) or "-"
+
+    rows = [[str(s["stack"]), str(s["status"]), pairs(s.get("functions") or {}), pairs(s.get("apis") or {})]
+            for s in sorted(stacks, key=lambda s: str(s["stack"]))]
+    return format_table(STACK_COLUMNS, rows)

@@ -51,6 +51,7 @@ class FunctionService:
         self._listeners: list[Callable[[str], None]] = []
         self._refs: dict[tuple[str, str | None], tuple[str, str | None, str]] = {}  # see lookup()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._code_holders: list[Callable[[], set[str]]] = []
 
     # loading and snapshots -----------------------------------------------------------------
     def load(self) -> None:
@@ -71,6 +72,11 @@ class FunctionService:
             self.current[name] = fn
         for listener in self._listeners:
             listener(name)
+
+    def hold_code(self, holder: Callable[[], set[str]]) -> None:
+        """`holder()` names archives (hex SHA-256) that must outlive their last function: code
+        uploaded for a deploy that has not happened yet, or kept to roll a deploy back."""
+        self._code_holders.append(holder)
 
     def arn(self, name: str, qualifier: str | None = None) -> str:
         return names.function_arn(self.region, self.account, name, qualifier)
@@ -161,6 +167,8 @@ class FunctionService:
         self.policies.pop(fn.name, None)
         self._publish(None, fn.name)
         in_use = {_hex(f.code_sha256) for f in self.current.values()}
+        for holder in self._code_holders:
+            in_use |= holder()
         self.blobs.remove_unused(in_use)
 
     # policies (stored and returned; not enforced yet) ----------------------------------------

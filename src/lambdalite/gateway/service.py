@@ -120,19 +120,38 @@ class GatewayService:
         return sorted(self.documents.values(), key=lambda d: (d["api"]["createdDate"], d["api"]["id"]))
 
     # RestApi --------------------------------------------------------------------------------------
-    def create_rest_api(self, body: dict[str, Any]) -> dict[str, Any]:
-        doc = self._new_document(body)
+    def create_rest_api(self, body: dict[str, Any], api_id: str | None = None) -> dict[str, Any]:
+        """CreateRestApi; `api_id` is given by a stack, whose plan allocated it (`new_api_id`)."""
+        if api_id is not None and api_id in self.documents:
+            raise ConflictException(f"REST API {api_id} already exists")
+        doc = self._new_document(body, api_id)
         self.db.put_rest_api(doc["api"]["id"], doc)
         self.documents[doc["api"]["id"]] = doc
         return shapes.render_rest_api(doc["api"])
 
-    def _new_document(self, body: dict[str, Any]) -> Document:
+    def _new_document(self, body: dict[str, Any], api_id: str | None = None) -> Document:
         """A new API: its root resource and the two models every API starts with (Empty, Error)."""
-        api_id = new_id(API_ID_LENGTH, self.documents)
+        api_id = api_id or new_id(API_ID_LENGTH, self.documents)
         root_id = new_id(API_ID_LENGTH)
         api = shapes.new_rest_api(body, api_id, root_id, now())
         return {"api": api, "resources": {root_id: {"id": root_id, "path": "/"}}, "validators": {},
                 "models": shapes.default_models(new_id), "deployments": {}, "stages": {}}
+
+    def saved_document(self, api_id: str) -> Document | None:
+        """A copy of the API's whole document (None when there is none), for `restore_document`."""
+        doc = self.documents.get(api_id)
+        return copy.deepcopy(doc) if doc is not None else None
+
+    def restore_document(self, api_id: str, saved: Document | None) -> None:
+        """Put back what `saved_document` returned: a stack rolling a failed deploy back."""
+        if saved is None:
+            if api_id in self.documents:
+                self.delete_rest_api(api_id)
+            return
+        self.db.put_rest_api(api_id, saved)
+        self.documents[api_id] = saved
+        self._templates = {k: v for k, v in self._templates.items() if k[0] != api_id}
+        self._republish()
 
     def get_rest_api(self, api_id: str) -> dict[str, Any]:
         return shapes.render_rest_api(self._document(api_id)["api"], with_tags=True)

@@ -1,7 +1,8 @@
 """The only module that touches SQLite.
 
 One database file (`<home>/lambdalite.db`, WAL mode) holds functions, policies, API Gateway REST
-APIs (a JSON document each), invocation records and log events; code archives live beside it as
+APIs (a JSON document each), stacks (a JSON document each), saved test events, invocation records
+and log events; code archives live beside it as
 content-addressed blob files (`blobs.py`). A
 write the API has answered for is committed before the answer goes out, so it survives a
 `kill -9`: WAL with synchronous=NORMAL loses nothing when only the process dies.
@@ -56,6 +57,16 @@ CREATE INDEX IF NOT EXISTS logs_by_function ON logs (function, id);
 CREATE TABLE IF NOT EXISTS rest_apis (
     id TEXT PRIMARY KEY,
     data TEXT NOT NULL          -- one API Gateway REST API: api, resources, ..., deployments, stages
+);
+CREATE TABLE IF NOT EXISTS stacks (
+    name TEXT PRIMARY KEY,
+    data TEXT NOT NULL          -- one deployed stack: templates, parameters, outputs, resources, status
+);
+CREATE TABLE IF NOT EXISTS test_events (
+    function TEXT NOT NULL,
+    name TEXT NOT NULL,
+    body TEXT NOT NULL,         -- the event's JSON text, as saved
+    PRIMARY KEY (function, name)
 );
 """
 
@@ -154,6 +165,33 @@ class Database:
 
     def delete_rest_api(self, api_id: str) -> None:
         self._write("DELETE FROM rest_apis WHERE id = ?", (api_id,))
+
+    # stacks: one JSON document each ----------------------------------------------------------
+    def load_stacks(self) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._conn.execute("SELECT data FROM stacks ORDER BY name").fetchall()
+        return [json.loads(data) for (data,) in rows]
+
+    def put_stack(self, name: str, document: dict[str, Any]) -> None:
+        self._write("INSERT OR REPLACE INTO stacks (name, data) VALUES (?, ?)",
+                    (name, json.dumps(document, separators=(",", ":"))))
+
+    def delete_stack(self, name: str) -> None:
+        self._write("DELETE FROM stacks WHERE name = ?", (name,))
+
+    # saved test events (the console's): function -> event name -> JSON text -------------------
+    def put_test_event(self, function: str, name: str, body: str) -> None:
+        self._write("INSERT OR REPLACE INTO test_events (function, name, body) VALUES (?, ?, ?)",
+                    (function, name, body))
+
+    def test_events(self, function: str) -> dict[str, str]:
+        with self._lock:
+            rows = self._conn.execute("SELECT name, body FROM test_events WHERE function = ? ORDER BY name",
+                                      (function,)).fetchall()
+        return dict(rows)
+
+    def delete_test_events(self, function: str) -> None:
+        self._write("DELETE FROM test_events WHERE function = ?", (function,))
 
     # records and logs (written in batches by the recorder) ---------------------------------
     def append(self, records: Iterable[InvocationRecord], events: Iterable[LogEvent]) -> None:

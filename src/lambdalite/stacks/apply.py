@@ -1,0 +1,328 @@
+"""Applying a `StackPlan` all or nothing, through the same services the Lambda and API Gateway APIs call.
+
+Order (as CloudFormation does it, so that nothing points at what is not ready):
+  1. preflight: every function body and OpenAPI definition is checked without changing anything;
+  2. functions: created, or updated (configuration, then code) where they changed, each waited on
+     until Active / Successful;
+  3. APIs: PutRestApi (overwrite) from the definition, then a deployment per stage;
+  4. permissions: statements the stack no longer has removed, new ones added.
+Each change pushes its undo; on the first failure `rollback()` runs them in reverse, so the
+previous stack keeps serving. Only after success does `finish()` delete what the template no longer
+has (functions, APIs, old deployments) and save the test events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import errors
+from ..codezip import inline_code_zip, sha256_hex
+from ..functions import permissions, validate
+from ..functions.model import FunctionVersion
+from ..functions.service import FunctionService
+from ..gateway import rules
+from ..gateway.importer import parse
+from ..gateway.service import GatewayService
+from ..store import BlobStore, Database
+from .model import PlannedApi, PlannedFunction, PlannedPermission, StackPlan
+
+log = logging.getLogger("lambdalite.stacks")
+
+SETTLE_TIMEOUT_S = 120.0
+# The smallest valid zip (an empty archive): stands in for the code when a body is only checked.
+EMPTY_ZIP_B64 = base64.b64encode(b"PK\x05\x06" + b"\x00" * 18).decode()
+# UpdateFunctionConfiguration merges; a member the template dropped goes back to Lambda's default.
+CONFIG_RESET: dict[str, Any] = {"Description": "", "Timeout": 3, "MemorySize": 128, "Environment": {"Variables": {}}}
+NOT_CONFIG = ("FunctionName", "Code", "Tags", "Publish", "PackageType")
+
+Undo = Callable[[], Awaitable[None]]
+
+
+class ApplyFailed(Exception):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+@dataclass
+class Managed:
+    """What a deployed stack made: function logical id -> name, api logical id -> id, permissions."""
+
+    functions: dict[str, str] = field(default_factory=dict)
+    apis: dict[str, str] = field(default_factory=dict)
+    permissions: dict[str, dict[str, Any]] = field(default_factory=dict)  # logical id -> {function, statement}
+
+
+class Applier:
+    def __init__(self, functions: FunctionService, gateway: GatewayService, blobs: BlobStore, db: Database,
+                 stack: str, previous: Managed, foreign_functions: set[str], foreign_apis: set[str]) -> None:
+        self.functions = functions
+        self.gateway = gateway
+        self.blobs = blobs
+        self.db = db
+        self.stack = stack
+        self.previous = previous
+        self.foreign_functions = foreign_functions   # names made by other stacks or by hand
+        self.foreign_apis = foreign_apis
+        self.undo: list[tuple[str, Undo]] = []
+        self.warnings: list[str] = []
+
+    # 1. preflight ---------------------------------------------------------------------------------
+    def preflight(self, plan: StackPlan) -> None:
+        problems: list[str] = []
+        for fn in plan.functions:
+            problems += self._check_function(fn)
+        for api in plan.apis:
+            problems += self._check_api(api)
+        for permission in plan.permissions:
+            try:
+                permissions.check_statement(permission.statement)
+            except errors.ServiceError as e:
+                problems.append(f"{permission.logical_id} (AWS::Lambda::Permission): {e.message}")
+        if problems:
+            raise ApplyFailed(problems)
+
+    def _check_function(self, fn: PlannedFunction) -> list[str]:
+        where = f"{fn.logical_id} (AWS::Lambda::Function {fn.name})"
+        if fn.name in self.foreign_functions:
+            return [f"{where}: a function named {fn.name} already exists and is not part of stack "
+                    f"{self.stack}; delete it (`lambdalite rm {fn.name}`) or give the resource another "
+                    "FunctionName"]
+        try:
+            validate.validate_create({**fn.create, "Code": {"ZipFile": EMPTY_ZIP_B64}},
+                                     region=self.functions.region, account=self.functions.account)
+        except errors.ServiceError as e:
+            return [f"{where}: {e.message}"]
+        if fn.inline_code is None and (fn.code_sha256 is None or not self.blobs.path(fn.code_sha256).exists()):
+            return [f"{where}: its code (CodeUri) was not uploaded to the server"]
+        return []
+
+    def _check_api(self, api: PlannedApi) -> list[str]:
+        where = f"{api.logical_id} (AWS::ApiGateway::RestApi {api.api_id})"
+        if api.api_id in self.foreign_apis:
+            return [f"{where}: a REST API with id {api.api_id} exists outside stack {self.stack}"]
+        problems: list[str] = []
+        try:
+            parse(definition_bytes(api), {}, mode="overwrite")
+        except errors.ServiceError as e:
+            problems.append(f"{where}: its OpenAPI definition was refused: {e.message}")
+        for stage in api.stages:
+            try:
+                rules.check_stage_name(stage)
+            except errors.ServiceError as e:
+                problems.append(f"{where}: stage {stage!r}: {e.message}")
+        return problems
+
+    # 2.-4. apply ----------------------------------------------------------------------------------
+    async def apply(self, plan: StackPlan) -> None:
+        for fn in plan.functions:
+            await self._step(f"{fn.logical_id} (AWS::Lambda::Function {fn.name})", self._function(fn))
+        for api in plan.apis:
+            await self._step(f"{api.logical_id} (AWS::ApiGateway::RestApi {api.api_id})", self._api(api))
+        await self._permissions(plan.permissions)
+
+    async def _step(self, where: str, work: Awaitable[None]) -> None:
+        try:
+            await work
+        except errors.ServiceError as e:
+            raise ApplyFailed([f"{where}: {e.message}"]) from e
+        except ApplyFailed as e:
+            raise ApplyFailed([f"{where}: {p}" for p in e.problems]) from e
+
+    async def _function(self, fn: PlannedFunction) -> None:
+        zip_bytes = inline_code_zip(fn.inline_code) if fn.inline_code is not None else \
+            await asyncio.to_thread(self.blobs.read, fn.code_sha256 or "")
+        current = self.functions.current.get(fn.name)
+        if current is None:
+            await self.functions.create({**fn.create, "Code": {"ZipFile": _b64(zip_bytes)}})
+            self.undo.append((f"delete function {fn.name}", lambda: self._delete_function(fn.name)))
+            await self.settled(fn.name)
+            return
+        await self.settled(fn.name)
+        wanted = {**CONFIG_RESET, **{k: v for k, v in fn.create.items() if k not in NOT_CONFIG}}
+        if validate.validate_update_configuration(wanted, as_config(current)) != as_config(current):
+            restore = {k: v for k, v in as_config(current).items() if k not in NOT_CONFIG}
+            self.functions.update_configuration(fn.name, wanted)
+            self.undo.append((f"restore configuration of {fn.name}", lambda: self._update(fn.name, restore)))
+            await self.settled(fn.name)
+        if _hex(current.code_sha256) != sha256_hex(zip_bytes):
+            before = await asyncio.to_thread(self.blobs.read, _hex(current.code_sha256))
+            await self.functions.update_code(fn.name, {"ZipFile": _b64(zip_bytes)})
+            self.undo.append((f"restore code of {fn.name}", lambda: self._update_code(fn.name, before)))
+            await self.settled(fn.name)
+
+    async def _delete_function(self, name: str) -> None:
+        await self.settled(name)
+        self.functions.delete(name, None)
+
+    async def _update(self, name: str, body: dict[str, Any]) -> None:
+        await self.settled(name)
+        self.functions.update_configuration(name, body)
+        await self.settled(name)
+
+    async def _update_code(self, name: str, zip_bytes: bytes) -> None:
+        await self.settled(name)
+        await self.functions.update_code(name, {"ZipFile": _b64(zip_bytes)})
+        await self.settled(name)
+
+    async def settled(self, name: str) -> FunctionVersion:
+        """Wait until the function is Active and its last update Successful (or say why not)."""
+        deadline = asyncio.get_running_loop().time() + SETTLE_TIMEOUT_S
+        while True:
+            fn = self.functions.current.get(name)
+            if fn is None:
+                raise ApplyFailed([f"function {name} went away while the stack was being deployed"])
+            if fn.state == "Failed" or fn.last_update_status == "Failed":
+                reason = fn.state_reason or fn.last_update_status_reason or "no reason given"
+                raise ApplyFailed([f"function {name} failed to become ready: {reason}"])
+            if fn.state == "Active" and fn.last_update_status == "Successful":
+                return fn
+            if asyncio.get_running_loop().time() > deadline:
+                raise ApplyFailed([f"function {name} was not ready after {SETTLE_TIMEOUT_S:g} s"])
+            await asyncio.sleep(0.01)
+
+    async def _api(self, api: PlannedApi) -> None:
+        saved = self.gateway.saved_document(api.api_id)
+        self.undo.append((f"restore REST API {api.api_id}", self._restore_api(api.api_id, saved)))
+        if saved is None:
+            self.gateway.create_rest_api({"name": api.name}, api_id=api.api_id)
+        answer = self.gateway.put_rest_api(api.api_id, definition_bytes(api), {"mode": "overwrite"})
+        self.warnings += [f"{api.logical_id}: {w}" for w in answer.get("warnings") or []]
+        for stage, variables in api.stages.items():
+            _, warnings = self.gateway.create_deployment(
+                api.api_id, {"stageName": stage, "variables": dict(variables) or None,
+                             "description": f"stack {self.stack}"})
+            self.warnings += [f"{api.logical_id}: {w}" for w in warnings]
+            self._exact_variables(api.api_id, stage, variables)
+        for stage in [s["stageName"] for s in self.gateway.get_stages(api.api_id, None)]:
+            if stage not in api.stages:
+                self.gateway.delete_stage(api.api_id, stage)
+
+    def _exact_variables(self, api_id: str, stage: str, variables: dict[str, str]) -> None:
+        """CreateDeployment merges stage variables; a variable the template dropped goes too."""
+        stale = set(self.gateway.get_stage(api_id, stage).get("variables") or {}) - set(variables)
+        if stale:
+            self.gateway.update_stage(api_id, stage, [{"op": "remove", "path": f"/variables/{k}"} for k in stale])
+
+    def _restore_api(self, api_id: str, saved: dict[str, Any] | None) -> Undo:
+        async def restore() -> None:
+            self.gateway.restore_document(api_id, saved)
+        return restore
+
+    async def _permissions(self, planned: list[PlannedPermission]) -> None:
+        """Statements are matched by logical id; a changed or dropped one is removed, a new one added."""
+        wanted: dict[str, dict[str, Any]] = {p.logical_id: {"function": p.function_name, "statement": p.statement}
+                                             for p in planned}
+        for logical_id, old in self.previous.permissions.items():
+            if wanted.get(logical_id) != old and self._has_statement(old):
+                await self._step(f"{logical_id} (AWS::Lambda::Permission)", self._drop_permission(logical_id, old))
+        for logical_id, new in wanted.items():
+            if self.previous.permissions.get(logical_id) != new or not self._has_statement(new):
+                await self._step(f"{logical_id} (AWS::Lambda::Permission)", self._add_permission(logical_id, new))
+
+    async def _drop_permission(self, logical_id: str, entry: dict[str, Any]) -> None:
+        self._remove_permission(entry)
+        self.undo.append((f"restore permission {logical_id}", self._add_permission_later(entry)))
+
+    async def _add_permission(self, logical_id: str, entry: dict[str, Any]) -> None:
+        self.functions.add_permission(entry["function"], None, dict(entry["statement"]))
+        self.undo.append((f"remove permission {logical_id}", self._remove_permission_later(entry)))
+
+    def _has_statement(self, entry: dict[str, Any]) -> bool:
+        policy = self.functions.policies.get(entry["function"])
+        sid = entry["statement"].get("StatementId")
+        return policy is not None and any(s.get("Sid") == sid for s in policy.statements)
+
+    def _remove_permission(self, entry: dict[str, Any]) -> None:
+        if self._has_statement(entry):
+            self.functions.remove_permission(entry["function"], None, entry["statement"]["StatementId"], None)
+
+    def _remove_permission_later(self, entry: dict[str, Any]) -> Undo:
+        async def remove() -> None:
+            self._remove_permission(entry)
+        return remove
+
+    def _add_permission_later(self, entry: dict[str, Any]) -> Undo:
+        async def add() -> None:
+            if entry["function"] in self.functions.current and not self._has_statement(entry):
+                self.functions.add_permission(entry["function"], None, dict(entry["statement"]))
+        return add
+
+    # rollback and the end -------------------------------------------------------------------------
+    async def rollback(self) -> list[str]:
+        """Undo every change in reverse; what could not be undone, one line each (also logged)."""
+        failures: list[str] = []
+        for what, undo in reversed(self.undo):
+            try:
+                await undo()
+            except Exception as e:  # noqa: BLE001 - keep undoing the rest; each failure is reported
+                log.exception("stack %s: rollback step failed: %s", self.stack, what)
+                failures.append(f"rollback could not {what}: {e}")
+        self.undo.clear()
+        return failures
+
+    async def finish(self, plan: StackPlan) -> None:
+        """After success: what the template no longer has goes; the saved test events are written."""
+        kept_functions = {fn.name for fn in plan.functions}
+        for name in sorted(set(self.previous.functions.values()) - kept_functions):
+            await self._quietly(f"delete function {name}", self._delete_removed_function(name))
+        kept_apis = {api.api_id for api in plan.apis}
+        for api_id in sorted(set(self.previous.apis.values()) - kept_apis):
+            await self._quietly(f"delete REST API {api_id}", self._delete_api(api_id))
+        for api in plan.apis:
+            await self._quietly(f"drop old deployments of {api.api_id}", self._drop_old_deployments(api.api_id))
+        for fn in plan.functions:
+            for event, body in fn.test_events.items():
+                self.db.put_test_event(fn.name, event, body)
+
+    async def _quietly(self, what: str, work: Awaitable[None]) -> None:
+        try:
+            await work
+        except Exception as e:  # noqa: BLE001 - the new stack serves; a leftover is only a warning
+            log.exception("stack %s: could not %s", self.stack, what)
+            self.warnings.append(f"could not {what}: {e}")
+
+    async def _delete_removed_function(self, name: str) -> None:
+        if name in self.functions.current:
+            await self._delete_function(name)
+        self.db.delete_test_events(name)
+
+    async def _delete_api(self, api_id: str) -> None:
+        if self.gateway.saved_document(api_id) is not None:
+            self.gateway.delete_rest_api(api_id)
+
+    async def _drop_old_deployments(self, api_id: str) -> None:
+        serving = {s["deploymentId"] for s in self.gateway.get_stages(api_id, None)}
+        for deployment in self.gateway.get_deployments(api_id):
+            if deployment["id"] not in serving:
+                self.gateway.delete_deployment(api_id, deployment["id"])
+
+
+def as_config(fn: FunctionVersion) -> dict[str, Any]:
+    """The function's configuration as UpdateFunctionConfiguration's validation merges into."""
+    return {**fn.config, "FunctionName": fn.name, "Runtime": fn.runtime, "Role": fn.role, "Handler": fn.handler}
+
+
+def definition_bytes(api: PlannedApi) -> bytes:
+    """The definition to import, named as the plan names the API, with its binary media types."""
+    definition = dict(api.definition)
+    definition["info"] = {**(definition.get("info") or {}), "title": api.name}
+    if api.binary_media_types and not definition.get("x-amazon-apigateway-binary-media-types"):
+        definition["x-amazon-apigateway-binary-media-types"] = list(api.binary_media_types)
+    return json.dumps(definition).encode()
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def _hex(sha_b64: str) -> str:
+    return base64.b64decode(sha_b64).hex()
+
+

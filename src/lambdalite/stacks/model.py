@@ -1,0 +1,70 @@
+"""The plan of a stack: what `plan.build_plan` produces and `service.StackService` applies.
+
+Everything is resolved: no intrinsic function is left anywhere in a plan. Physical ids (function
+names, REST API ids) are decided before planning (kept from the previous deployment of the stack,
+or allocated fresh) and passed in, so Outputs and permissions can be resolved in the plan itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class PlannedFunction:
+    logical_id: str
+    name: str                          # physical FunctionName
+    create: dict[str, Any]             # CreateFunction body without Code (FunctionName, Runtime, Handler, Role, ...)
+    code_sha256: str | None = None     # hex SHA-256 of the zip the client uploaded (CodeUri)
+    inline_code: str | None = None     # InlineCode: becomes index.py
+    test_events: dict[str, str] = field(default_factory=dict)   # name -> event JSON text (events/*.json)
+
+
+@dataclass(frozen=True)
+class PlannedApi:
+    logical_id: str
+    api_id: str                        # physical id (pre-allocated, 10 chars [a-z0-9])
+    name: str
+    definition: dict[str, Any]         # the OpenAPI document to import (PutRestApi mode=overwrite)
+    stages: dict[str, dict[str, str]]  # stage name -> stage variables
+    binary_media_types: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PlannedPermission:
+    logical_id: str
+    function_name: str
+    statement: dict[str, Any]          # AddPermission body (StatementId, Action, Principal, SourceArn?)
+
+
+@dataclass(frozen=True)
+class PlannedResource:
+    """Every resource of the expanded template, for DescribeStackResources and `lambdalite ls`."""
+
+    logical_id: str
+    type: str
+    physical_id: str
+    supported: bool = True             # False: kept and reported (a warning), not acted on
+
+
+@dataclass(frozen=True)
+class StackPlan:
+    stack_name: str
+    functions: list[PlannedFunction]
+    apis: list[PlannedApi]
+    permissions: list[PlannedPermission]
+    resources: list[PlannedResource]
+    outputs: dict[str, dict[str, str]]     # name -> {"OutputValue": ..., "Description"?: ..., "ExportName"?: ...}
+    parameters: dict[str, str]             # resolved parameter values (NoEcho ones masked as "****")
+    warnings: list[str]
+    expanded_template: dict[str, Any]      # the CloudFormation after SAM's expansion, intrinsics unresolved
+    description: str | None = None
+
+
+class StackProblems(Exception):
+    """The template cannot be deployed; `problems` lists each one with its resource (or section)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems

@@ -1,0 +1,369 @@
+"""A template -> a `StackPlan`: loaded, SAM-expanded, every intrinsic resolved, every problem collected. Pure.
+
+Stages: `template.load_template` (syntax), `intrinsics.resolve_parameters`, `sam.expand` (SAM ->
+CloudFormation), then one pass over the expanded resources that names each one (physical ids are
+decided before any value is resolved, so Outputs and permissions resolve in the plan itself), checks
+for cycles, and turns each supported resource into its planned operation. Any problem anywhere is
+collected; if there is one, `StackProblems` lists them all, each naming its resource or section.
+
+Resource types (the issue: "listed in one clear warning, or refused where ignoring it would change
+behaviour"): the supported ones are planned; `_IGNORED` types are listed in ONE warning because the
+stack serves the same requests without them (logs, alarms, IAM policies that are not enforced anyway,
+resource groups, CodeDeploy, usage plans, function versions and aliases: references to a version or
+alias resolve to the function itself, i.e. its newest code, which is what a fresh deploy runs on AWS
+too). Every other type is refused: an event source, queue, table or HTTP API that silently did not
+exist would break the application while the deploy claimed success.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from ..functions.names import function_arn
+from ..gateway.openapi import OpenApiImportError, parse_openapi
+from . import cfn_api
+from .intrinsics import Context, Resolver, find_cycles, pseudo_parameters, resolve_parameters
+from .model import (
+    PlannedApi,
+    PlannedFunction,
+    PlannedPermission,
+    PlannedResource,
+    StackPlan,
+    StackProblems,
+)
+from .sam import CODE_BUCKET, expand, normalise_path
+from .template import load_template
+
+__all__ = ["build_plan", "default_function_name"]
+
+FUNCTION = "AWS::Lambda::Function"
+PERMISSION = "AWS::Lambda::Permission"
+ROLE = "AWS::IAM::Role"
+REST_API = "AWS::ApiGateway::RestApi"
+DEPLOYMENT = "AWS::ApiGateway::Deployment"
+STAGE = "AWS::ApiGateway::Stage"
+API_RESOURCE = "AWS::ApiGateway::Resource"
+METHOD = "AWS::ApiGateway::Method"
+_SUPPORTED = frozenset({FUNCTION, PERMISSION, ROLE, REST_API, DEPLOYMENT, STAGE, API_RESOURCE, METHOD})
+_VERSION_OR_ALIAS = frozenset({"AWS::Lambda::Version", "AWS::Lambda::Alias"})
+_IGNORED = _VERSION_OR_ALIAS | frozenset({
+    "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::Logs::LogGroup", "AWS::CloudWatch::Alarm",
+    "AWS::CodeDeploy::Application", "AWS::CodeDeploy::DeploymentGroup", "AWS::ApiGateway::Account",
+    "AWS::ApiGateway::UsagePlan", "AWS::ApiGateway::ApiKey", "AWS::ApiGateway::UsagePlanKey",
+    "AWS::ResourceGroups::Group", "AWS::ApplicationInsights::Application",
+    "AWS::CloudFormation::WaitConditionHandle",
+})  # fmt: skip
+# CloudFormation properties of AWS::Lambda::Function that CreateFunction takes under the same name.
+_FUNCTION_FIELDS = frozenset({
+    "FunctionName", "Runtime", "Handler", "Role", "Description", "Timeout", "MemorySize", "Environment",
+    "Architectures", "Layers", "EphemeralStorage", "TracingConfig", "DeadLetterConfig", "VpcConfig",
+    "LoggingConfig", "SnapStart", "FileSystemConfigs", "PackageType", "CodeSigningConfigArn",
+})  # fmt: skip
+_MAX_FUNCTION_NAME = 64
+
+
+def default_function_name(stack_name: str, logical_id: str) -> str:
+    """`<stack>-<LogicalId>` cut to 64 characters: deterministic, so a redeploy keeps the name."""
+    return f"{stack_name}-{logical_id}"[:_MAX_FUNCTION_NAME]
+
+
+def build_plan(
+    template_text: str,
+    *,
+    stack_name: str,
+    parameters: dict[str, str],
+    region: str,
+    account: str,
+    code: dict[str, str],
+    includes: dict[str, Any],
+    physical_ids: dict[str, str],
+    new_api_id: Callable[[], str],
+    test_events: dict[str, dict[str, str]],
+) -> StackPlan:
+    """The plan of `template_text` deployed as `stack_name`; `StackProblems` listing every problem otherwise.
+
+    `physical_ids` may also hold `AWS::StackId` and `<RestApi>.RootResourceId` of the previous deployment.
+    """
+    template = load_template(template_text)
+    values, shown, problems = resolve_parameters(template.get("Parameters"), parameters)
+    stack_id = physical_ids.get("AWS::StackId") or (
+        f"arn:aws:cloudformation:{region}:{account}:stack/{stack_name}/"
+        f"{uuid.uuid5(uuid.NAMESPACE_URL, f'{account}/{region}/{stack_name}')}"
+    )
+    pseudo = pseudo_parameters(region=region, account=account, stack_name=stack_name, stack_id=stack_id)
+    try:
+        expanded = expand(template, code=code, includes=includes, parameter_values={**values, **pseudo},
+                          region=region)
+    except StackProblems as failed:
+        raise StackProblems(problems + failed.problems) from None
+    events = {normalise_path(path): found for path, found in test_events.items()}
+    planner = _Planner(expanded.template, stack_name, region, account, physical_ids, new_api_id)
+    planner.problems += problems + expanded.problems
+    plan = planner.run({**values, **pseudo}, shown,
+                       {lid: events.get(path, {}) for lid, path in expanded.code_paths.items()})
+    if planner.problems:
+        raise StackProblems(planner.problems)
+    return plan
+
+
+class _Planner:
+    def __init__(self, template: dict[str, Any], stack_name: str, region: str, account: str,
+                 physical_ids: dict[str, str], new_api_id: Callable[[], str]) -> None:
+        self.template = template
+        self.resources: dict[str, dict[str, Any]] = {
+            str(lid): r if isinstance(r, dict) else {} for lid, r in template["Resources"].items()
+        }
+        self.stack_name, self.region, self.account = stack_name, region, account
+        self.physical_ids, self.new_api_id = physical_ids, new_api_id
+        self.problems: list[str] = []
+        self.ignored: list[str] = []
+        self.warnings: list[str] = []
+        self.refs: dict[str, str] = {}
+        self.attributes: dict[str, dict[str, str]] = {}
+
+    # ------------------------------------------------------------------------------------------- run
+
+    def run(self, values: dict[str, Any], shown: dict[str, str], events: dict[str, dict[str, str]]) -> StackPlan:
+        self._check_types()
+        resolver = Resolver(Context(values, {}, {}, _dict(self.template.get("Mappings")),
+                                    _dict(self.template.get("Conditions"))))
+        self._name_resources(resolver)
+        resolver.context.refs, resolver.context.attributes = self.refs, self.attributes
+        self._name_versions_and_aliases(resolver)
+        self._check_dependencies()
+        active = {lid: r for lid, r in self.resources.items() if self._active(resolver, lid, r)}
+        resolved = {lid: _dict(resolver.resolve(_dict(r.get("Properties")), f"Resource {lid}"))
+                    for lid, r in active.items() if r.get("Type") in _SUPPORTED}
+        functions = [self._function(lid, props, events.get(lid, {}))
+                     for lid, props in resolved.items() if active[lid]["Type"] == FUNCTION]
+        permissions = [self._permission(lid, props) for lid, props in resolved.items()
+                       if active[lid]["Type"] == PERMISSION]
+        apis = self._apis(active, resolved)
+        outputs = self._outputs(resolver)
+        self.problems += [p for p in resolver.problems if p not in self.problems]
+        if self.ignored:
+            self.warnings.insert(0, "not supported yet, ignored: " + ", ".join(self.ignored))
+        return StackPlan(
+            stack_name=self.stack_name,
+            functions=[f for f in functions if f is not None],
+            apis=apis,
+            permissions=[p for p in permissions if p is not None],
+            resources=[PlannedResource(lid, str(r.get("Type")), self.refs.get(lid, lid), r.get("Type") in _SUPPORTED)
+                       for lid, r in active.items()],
+            outputs=outputs, parameters=shown, warnings=self.warnings, expanded_template=self.template,
+            description=self.template.get("Description") if isinstance(self.template.get("Description"), str)
+            else None,
+        )
+
+    def _check_types(self) -> None:
+        for lid, resource in self.resources.items():
+            kind = resource.get("Type")
+            if kind in _SUPPORTED:
+                continue
+            if kind in _IGNORED:
+                self.ignored.append(f"{lid} ({kind})")
+            elif not isinstance(kind, str):
+                self.problems.append(f"Resource {lid}: no Type: give the resource a Type such as {FUNCTION}")
+            else:
+                self.problems.append(
+                    f"Resource {lid}: resource type '{kind}' is unknown or not supported by Lambdalite; ignoring "
+                    "it would change what the stack does, so the deploy is refused (supported: "
+                    "AWS::Serverless::Function, AWS::Serverless::Api, " + ", ".join(sorted(_SUPPORTED)) + ")")
+
+    def _active(self, resolver: Resolver, lid: str, resource: dict[str, Any]) -> bool:
+        condition = resource.get("Condition")
+        return not isinstance(condition, str) or resolver.condition(condition, f"Resource {lid}")
+
+    def _check_dependencies(self) -> None:
+        for lid, resource in self.resources.items():
+            depends = resource.get("DependsOn", [])
+            for name in [depends] if isinstance(depends, str) else depends if isinstance(depends, list) else []:
+                if name not in self.resources:
+                    self.problems.append(f"Resource {lid}: DependsOn '{name}', which is not a resource of this "
+                                         "template: declare it or fix the name")
+        for cycle in find_cycles(self.resources):
+            self.problems.append("Resources: circular reference " + " -> ".join(cycle) + " (through Ref, "
+                                 "Fn::GetAtt, Fn::Sub or DependsOn): break the cycle")
+
+    # ---------------------------------------------------------------------------------------- naming
+
+    def _name_resources(self, resolver: Resolver) -> None:
+        for lid, resource in self.resources.items():
+            kind, props = resource.get("Type"), _dict(resource.get("Properties"))
+            previous = self.physical_ids.get(lid)
+            if kind == FUNCTION:
+                given = resolver.text(props["FunctionName"], f"Resource {lid}") if "FunctionName" in props else None
+                name = given or previous or default_function_name(self.stack_name, lid)
+                self.refs[lid] = name
+                self.attributes[lid] = {"Arn": function_arn(self.region, self.account, name)}
+            elif kind == ROLE:
+                given = resolver.text(props["RoleName"], f"Resource {lid}") if "RoleName" in props else None
+                name = given or f"{self.stack_name}-{lid}"[:64]
+                self.refs[lid] = name
+                self.attributes[lid] = {"Arn": f"arn:aws:iam::{self.account}:role/{name}", "RoleId": name}
+            elif kind == REST_API:
+                api_id = previous or self.new_api_id()
+                self.refs[lid] = api_id
+                root = self.physical_ids.get(f"{lid}.RootResourceId") or _stable_id(api_id, 10)
+                self.attributes[lid] = {"RootResourceId": root}
+            elif kind == STAGE:
+                self.refs[lid] = resolver.text(props.get("StageName"), f"Resource {lid}") or lid
+            elif kind in (API_RESOURCE, DEPLOYMENT):
+                self.refs[lid] = previous or _stable_id(f"{self.stack_name}/{lid}", 6)
+            else:
+                self.refs[lid] = previous or f"{self.stack_name}-{lid}"
+
+    def _name_versions_and_aliases(self, resolver: Resolver) -> None:
+        # Versions and aliases are ignored (module docstring): their Ref is the function's own ARN.
+        for lid, resource in self.resources.items():
+            if resource.get("Type") in _VERSION_OR_ALIAS:
+                target = _dict(resource.get("Properties")).get("FunctionName")
+                name = resolver.text(target, f"Resource {lid}") if target is not None else None
+                if name:
+                    self.refs[lid] = name if name.startswith("arn:") else function_arn(self.region, self.account, name)
+                    self.attributes[lid] = {"Version": "$LATEST"}
+
+    # ------------------------------------------------------------------------------------- functions
+
+    def _function(self, lid: str, props: dict[str, Any], events: dict[str, str]) -> PlannedFunction | None:
+        where = f"Resource {lid}"
+        problems = [f"{where}: a function needs {key} (none given, and no Globals supply it)"
+                    for key in ("Handler", "Runtime") if not props.get(key) and props.get("PackageType") != "Image"]
+        if props.get("PackageType") == "Image":
+            problems.append(f"{where}: PackageType Image is not supported: use a zip (CodeUri) function")
+        code = _dict(props.get("Code"))
+        sha = code.get("S3Key") if code.get("S3Bucket") == CODE_BUCKET else None
+        inline = code.get("ZipFile") if isinstance(code.get("ZipFile"), str) else None
+        if sha is None and inline is None:
+            problems.append(f"{where}: Code must be a local folder (CodeUri) or inline code (InlineCode / "
+                            f"ZipFile); {code or 'nothing'} cannot be fetched")
+        self.problems += problems
+        if problems:
+            return None
+        create: dict[str, Any] = {key: value for key, value in props.items() if key in _FUNCTION_FIELDS}
+        create["FunctionName"] = self.refs[lid]
+        create.setdefault("Role", f"arn:aws:iam::{self.account}:role/{self.stack_name}-{lid}"[:140])
+        if "KmsKeyArn" in props:
+            create["KMSKeyArn"] = props["KmsKeyArn"]
+        if isinstance(props.get("Tags"), list):
+            create["Tags"] = {str(t.get("Key")): str(t.get("Value")) for t in props["Tags"] if isinstance(t, dict)}
+        extra = sorted(set(props) - _FUNCTION_FIELDS - {"Code", "KmsKeyArn", "Tags"})
+        self.ignored += [f"{lid}.{key}" for key in extra]
+        return PlannedFunction(lid, self.refs[lid], create, code_sha256=sha, inline_code=inline,
+                               test_events=dict(events))
+
+    def _permission(self, lid: str, props: dict[str, Any]) -> PlannedPermission | None:
+        target, action, principal = props.get("FunctionName"), props.get("Action"), props.get("Principal")
+        if any(props.get(key) is None and key in props for key in ("FunctionName", "Action", "Principal")):
+            return None  # a value that did not resolve: its problem is already listed
+        if not isinstance(target, str) or not isinstance(action, str) or not isinstance(principal, str):
+            self.problems.append(f"Resource {lid}: a permission needs FunctionName, Action and Principal")
+            return None
+        name = target.split(":function:", 1)[1].split(":", 1)[0] if ":function:" in target else target
+        statement: dict[str, Any] = {"StatementId": f"{self.stack_name}-{lid}"[:100], "Action": action,
+                                     "Principal": principal}
+        for key in ("SourceArn", "SourceAccount", "EventSourceToken", "FunctionUrlAuthType", "PrincipalOrgID"):
+            if key in props:
+                statement[key] = props[key]
+        return PlannedPermission(lid, name, statement)
+
+    # ------------------------------------------------------------------------------------------ APIs
+
+    def _apis(self, active: dict[str, dict[str, Any]], resolved: dict[str, dict[str, Any]]) -> list[PlannedApi]:
+        by_id = {self.refs[lid]: lid for lid, r in active.items() if r.get("Type") == REST_API}
+        stages: dict[str, dict[str, dict[str, str]]] = {lid: {} for lid in by_id.values()}
+        for lid, props in resolved.items():
+            kind = active[lid]["Type"]
+            if kind not in (DEPLOYMENT, STAGE):
+                continue
+            api = by_id.get(str(props.get("RestApiId")))
+            stage = props.get("StageName")
+            if api is None:
+                self.problems.append(f"Resource {lid}: RestApiId must name a REST API of this stack (Ref)")
+            elif isinstance(stage, str) and stage:
+                variables = props.get("Variables") if kind == STAGE else \
+                    _dict(props.get("StageDescription")).get("Variables")
+                stages[api].setdefault(stage, {}).update({str(k): str(v) for k, v in _dict(variables).items()})
+        methods = [(lid, props) for lid, props in resolved.items() if active[lid]["Type"] == METHOD]
+        paths = [(lid, props) for lid, props in resolved.items() if active[lid]["Type"] == API_RESOURCE]
+        return [api for api in (self._api(lid, resolved[lid], stages[lid], paths, methods) for lid in by_id.values())
+                if api is not None]
+
+    def _api(self, lid: str, props: dict[str, Any], stages: dict[str, dict[str, str]],
+             paths: list[tuple[str, dict[str, Any]]], methods: list[tuple[str, dict[str, Any]]]) -> PlannedApi | None:
+        api_id = self.refs[lid]
+        body = props.get("Body")
+        if body is None and "BodyS3Location" in props:
+            self.problems.append(f"Resource {lid}: BodyS3Location is not supported: put the definition in Body "
+                                 "(or DefinitionBody / a local DefinitionUri with SAM)")
+            return None
+        if body is None:
+            mine = [(m, p) for m, p in methods if p.get("RestApiId") == api_id]
+            built = cfn_api.build_definition(
+                str(props.get("Name") or lid), self.attributes[lid]["RootResourceId"],
+                {self.refs[r]: p for r, p in paths if p.get("RestApiId") == api_id}, mine)
+            self.problems += [f"Resource {lid}: {p}" for p in built.problems]
+            self.warnings += [f"Resource {lid}: {w}" for w in built.warnings]
+            body = built.definition
+        if not isinstance(body, dict) or not self._valid_definition(lid, body):
+            if not isinstance(body, dict):
+                self.problems.append(f"Resource {lid}: the OpenAPI definition (Body) must be a mapping")
+            return None
+        title = _dict(body.get("info")).get("title")
+        name = str(props.get("Name") or title or lid)
+        binary = [str(t).replace("~1", "/") for t in props.get("BinaryMediaTypes") or []]
+        return PlannedApi(lid, api_id, name, body, stages, binary)
+
+    def _valid_definition(self, lid: str, body: dict[str, Any]) -> bool:
+        try:
+            imported = parse_openapi(json.dumps(body))
+        except OpenApiImportError as error:
+            self.problems.append(f"Resource {lid}: the OpenAPI definition does not import: {error.message}")
+            return False
+        except (TypeError, ValueError) as error:
+            self.problems.append(f"Resource {lid}: the OpenAPI definition is not JSON data: {error}")
+            return False
+        self.warnings += [f"Resource {lid}: {warning}" for warning in imported.warnings]
+        return True
+
+    # --------------------------------------------------------------------------------------- outputs
+
+    def _outputs(self, resolver: Resolver) -> dict[str, dict[str, str]]:
+        outputs: dict[str, dict[str, str]] = {}
+        for name, output in _dict(self.template.get("Outputs")).items():
+            where = f"Output {name}"
+            output = _dict(output)
+            condition = output.get("Condition")
+            if isinstance(condition, str) and not resolver.condition(condition, where):
+                continue
+            value = resolver.text(output.get("Value"), where)
+            if value is None:
+                continue
+            entry = {"OutputValue": value}
+            if "Description" in output:
+                entry["Description"] = resolver.text(output["Description"], where) or ""
+            export = _dict(output.get("Export")).get("Name")
+            if export is not None:
+                entry["ExportName"] = resolver.text(export, where) or ""
+            outputs[str(name)] = entry
+        return outputs
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _stable_id(seed: str, length: int) -> str:
+    """A deterministic API-Gateway-style id ([a-z0-9]) derived from `seed`."""
+    digest = int(hashlib.sha256(seed.encode()).hexdigest(), 16)
+    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+    chars = []
+    for _ in range(length):
+        digest, index = divmod(digest, len(alphabet))
+        chars.append(alphabet[index])
+    return "".join(chars)
+

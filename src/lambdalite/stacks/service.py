@@ -1,0 +1,341 @@
+"""StackService: stacks kept in the store, deployed all or nothing, described as CloudFormation does.
+
+`deploy` checks the code, plans (`plan.build_plan`, pure), then applies the plan (`apply.Applier`):
+all of it serves, or every change is undone and the previous stack keeps serving. An unchanged
+redeploy (same template text, parameters, code hashes, includes and test events, and everything
+the stack made still there) is a no-op. Statuses are CloudFormation's: CREATE_COMPLETE,
+UPDATE_COMPLETE, UPDATE_ROLLBACK_COMPLETE (an update failed and was undone). A first create that
+fails leaves no stack at all (CloudFormation would keep a ROLLBACK_COMPLETE stack that can only
+be deleted; keeping nothing is simpler to use and says the same).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from .. import errors
+from ..functions.service import FunctionService
+from ..gateway.ids import API_ID_LENGTH, new_id
+from ..gateway.service import GatewayService
+from ..store import BlobStore, Database
+from . import plan as planner
+from .apply import Applier, ApplyFailed, Managed
+from .model import StackPlan, StackProblems
+from .urls import rewrite_urls, stage_name_counts, stage_url
+
+log = logging.getLogger("lambdalite.stacks")
+
+STACK_NAME = re.compile(r"[a-zA-Z][-a-zA-Z0-9]{0,127}")
+HEX64 = re.compile(r"[0-9a-f]{64}")
+UPLOAD_HOLD_S = 3600.0   # an uploaded archive not yet deployed is kept this long
+
+
+@dataclass(frozen=True)
+class StackRecord:
+    """One stack as stored (a JSON document) and described."""
+
+    name: str
+    stack_id: str
+    status: str
+    template: str                               # as sent
+    expanded: dict[str, Any]                    # CloudFormation after SAM's expansion
+    parameters: dict[str, str]                  # resolved (NoEcho masked)
+    outputs: dict[str, dict[str, str]]          # as planned: AWS's URLs, rewritten when described
+    resources: list[dict[str, Any]]             # {logicalId, type, physicalId, supported}
+    managed: dict[str, Any]                     # apply.Managed as a dict
+    fingerprint: str
+    created: float
+    updated: float | None = None
+    description: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    status_reason: str | None = None
+    code: dict[str, str] = field(default_factory=dict)   # codeuri -> sha256 hex, as deployed
+
+    @staticmethod
+    def load(data: dict[str, Any]) -> StackRecord:
+        return StackRecord(**data)
+
+    @property
+    def physical_ids(self) -> dict[str, str]:
+        return {r["logicalId"]: r["physicalId"] for r in self.resources}
+
+    def managed_view(self) -> Managed:
+        return Managed(**self.managed)
+
+
+@dataclass(frozen=True)
+class DeployResult:
+    stack: str
+    status: str
+    changed: bool
+    outputs: list[dict[str, str]]
+    stages: list[str]
+    warnings: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class StackService:
+    def __init__(self, db: Database, functions: FunctionService, gateway: GatewayService, blobs: BlobStore,
+                 region: str, account: str, base_url: str = "http://127.0.0.1:9000") -> None:
+        self.db = db
+        self.functions = functions
+        self.gateway = gateway
+        self.blobs = blobs
+        self.region = region
+        self.account = account
+        self.base_url = base_url
+        self.stacks: dict[str, StackRecord] = {}
+        self._lock = asyncio.Lock()
+        self._uploaded: dict[str, float] = {}     # hex -> when; held from deletion for a while
+        self._deploying: set[str] = set()
+        functions.hold_code(self._held_code)
+
+    def load(self) -> None:
+        self.stacks = {d["name"]: StackRecord.load(d) for d in self.db.load_stacks()}
+
+    def _held_code(self) -> set[str]:
+        now = time.monotonic()
+        self._uploaded = {h: t for h, t in self._uploaded.items() if now - t < UPLOAD_HOLD_S}
+        return set(self._uploaded) | self._deploying
+
+    # code uploads ---------------------------------------------------------------------------------
+    def missing_code(self, hashes: list[str]) -> list[str]:
+        for h in hashes:
+            _check_hex(h)
+        return [h for h in dict.fromkeys(hashes) if not self.blobs.path(h).exists()]
+
+    async def put_code(self, digest: str, data: bytes) -> None:
+        """Keep an uploaded archive (checked against CreateFunction's limits) under its SHA-256."""
+        from ..functions import archive
+
+        _check_hex(digest)
+        if hashlib.sha256(data).hexdigest() != digest:
+            raise errors.InvalidParameterValue(
+                f"The archive's SHA-256 is {hashlib.sha256(data).hexdigest()}, not {digest}: it changed in transit.")
+        if len(data) > archive.ZIPPED_LIMIT:
+            raise archive.zipped_too_large()
+        await asyncio.to_thread(archive.inspect_zip, data)
+        self._uploaded[digest] = time.monotonic()
+        await asyncio.to_thread(self.blobs.put, data)
+
+    # deploy ---------------------------------------------------------------------------------------
+    async def deploy(self, name: str, template_text: str, parameters: Mapping[str, str],
+                     code_hashes: Mapping[str, str], includes: Mapping[str, Any],
+                     test_events: Mapping[str, Mapping[str, str]]) -> DeployResult:
+        """Raises StackProblems (nothing changed; the previous stack keeps serving)."""
+        check_stack_name(name)
+        fingerprint = _fingerprint(template_text, parameters, code_hashes, includes, test_events)
+        async with self._lock:
+            previous = self.stacks.get(name)
+            if previous is not None and previous.fingerprint == fingerprint and self._intact(previous):
+                return self._result(previous, changed=False,
+                                    warnings=[f"stack {name} is unchanged: nothing was deployed"])
+            missing = [f"CodeUri {uri}: the archive {h} was not uploaded to the server"
+                       for uri, h in code_hashes.items() if not HEX64.fullmatch(h) or not self.blobs.path(h).exists()]
+            if missing:
+                raise StackProblems(missing)
+            plan = self._plan(name, template_text, parameters, code_hashes, includes, test_events, previous)
+            return await self._apply(name, template_text, fingerprint, dict(code_hashes), plan, previous)
+
+    def _plan(self, name: str, template_text: str, parameters: Mapping[str, str], code_hashes: Mapping[str, str],
+              includes: Mapping[str, Any], test_events: Mapping[str, Mapping[str, str]],
+              previous: StackRecord | None) -> StackPlan:
+        allocated: set[str] = set()
+
+        def new_api_id() -> str:
+            api_id = new_id(API_ID_LENGTH, taken=set(self.gateway.documents) | allocated)
+            allocated.add(api_id)
+            return api_id
+
+        try:
+            return planner.build_plan(
+                template_text, stack_name=name, parameters=dict(parameters), region=self.region,
+                account=self.account, code=dict(code_hashes), includes=dict(includes),
+                physical_ids=previous.physical_ids if previous else {}, new_api_id=new_api_id,
+                test_events={k: dict(v) for k, v in test_events.items()})
+        except StackProblems:
+            raise
+        except Exception as e:  # a planner bug must not look like success or take the server down
+            log.exception("stack %s: planning failed", name)
+            raise StackProblems([f"the template could not be planned: {type(e).__name__}: {e}"]) from e
+
+    async def _apply(self, name: str, template_text: str, fingerprint: str, code: dict[str, str],
+                     plan: StackPlan, previous: StackRecord | None) -> DeployResult:
+        applier = Applier(self.functions, self.gateway, self.blobs, self.db, name,
+                          previous.managed_view() if previous else Managed(),
+                          self._foreign_functions(name), self._foreign_apis(name))
+        self._deploying = set(code.values())
+        try:
+            applier.preflight(plan)
+            await applier.apply(plan)
+        except ApplyFailed as e:
+            failures = await applier.rollback()
+            self._record_failure(previous, e.problems, failures)
+            raise StackProblems(e.problems + failures) from None
+        finally:
+            self._deploying = set()
+        await applier.finish(plan)
+        record = self._record(name, template_text, fingerprint, code, plan, previous)
+        self.db.put_stack(name, asdict(record))
+        self.stacks[name] = record
+        return self._result(record, changed=True, warnings=plan.warnings + applier.warnings)
+
+    def _record(self, name: str, template_text: str, fingerprint: str, code: dict[str, str], plan: StackPlan,
+                previous: StackRecord | None) -> StackRecord:
+        managed = Managed(
+            functions={f.logical_id: f.name for f in plan.functions},
+            apis={a.logical_id: a.api_id for a in plan.apis},
+            permissions={p.logical_id: {"function": p.function_name, "statement": p.statement}
+                         for p in plan.permissions})
+        resources = [{"logicalId": r.logical_id, "type": r.type, "physicalId": r.physical_id,
+                      "supported": r.supported} for r in plan.resources]
+        now = time.time()
+        return StackRecord(
+            name=name, stack_id=previous.stack_id if previous else stack_arn(self.region, self.account, name),
+            status="UPDATE_COMPLETE" if previous else "CREATE_COMPLETE", template=template_text,
+            expanded=plan.expanded_template, parameters=dict(plan.parameters), outputs=dict(plan.outputs),
+            resources=resources, managed=asdict(managed), fingerprint=fingerprint,
+            created=previous.created if previous else now, updated=now if previous else None,
+            description=plan.description, warnings=list(plan.warnings), code=code)
+
+    def _record_failure(self, previous: StackRecord | None, problems: list[str], failures: list[str]) -> None:
+        if previous is None:
+            return  # a failed first create leaves no stack
+        status = "UPDATE_ROLLBACK_FAILED" if failures else "UPDATE_ROLLBACK_COMPLETE"
+        record = replace(previous, status=status, updated=time.time(), status_reason="; ".join(problems)[:1000])
+        self.db.put_stack(previous.name, asdict(record))
+        self.stacks[previous.name] = record
+
+    def _intact(self, record: StackRecord) -> bool:
+        """Everything the stack made is still there (nobody deleted a function or API by hand)."""
+        managed = record.managed_view()
+        return (all(n in self.functions.current for n in managed.functions.values())
+                and all(a in self.gateway.documents for a in managed.apis.values()))
+
+    def _foreign_functions(self, stack: str) -> set[str]:
+        own = set(self.stacks[stack].managed_view().functions.values()) if stack in self.stacks else set()
+        return set(self.functions.current) - own
+
+    def _foreign_apis(self, stack: str) -> set[str]:
+        own = set(self.stacks[stack].managed_view().apis.values()) if stack in self.stacks else set()
+        return set(self.gateway.documents) - own
+
+    # reading --------------------------------------------------------------------------------------
+    def get(self, name: str) -> StackRecord:
+        record = self.stacks.get(name)
+        if record is None:
+            raise errors.ResourceNotFound(f"Stack with id {name} does not exist")
+        return record
+
+    def all(self) -> list[StackRecord]:
+        return [self.stacks[n] for n in sorted(self.stacks)]
+
+    def outputs(self, record: StackRecord) -> list[dict[str, str]]:
+        """The stack's Outputs with execute-api URLs rewritten to where this server answers."""
+        stages = self._stages()
+        return [{"OutputKey": key, **{k: rewrite_urls(v, self.base_url, stages) if k == "OutputValue" else v
+                                      for k, v in output.items()}}
+                for key, output in record.outputs.items()]
+
+    def stage_urls(self, record: StackRecord) -> list[str]:
+        stages = self._stages()
+        counts = stage_name_counts(stages)
+        return [stage_url(self.base_url, api_id, stage, counts)
+                for api_id in record.managed_view().apis.values() for stage in sorted(stages.get(api_id, ()))]
+
+    def _stages(self) -> dict[str, set[str]]:
+        return {api_id: set(doc["stages"]) for api_id, doc in self.gateway.documents.items()}
+
+    def describe(self, record: StackRecord) -> dict[str, Any]:
+        """Lambdalite's JSON view of a stack (GET /_lambdalite/stacks/{name})."""
+        managed = record.managed_view()
+        return {"stack": record.name, "stackId": record.stack_id, "status": record.status,
+                "statusReason": record.status_reason, "description": record.description,
+                "created": record.created, "updated": record.updated, "parameters": record.parameters,
+                "outputs": self.outputs(record), "stages": self.stage_urls(record),
+                "functions": managed.functions, "apis": managed.apis, "resources": record.resources,
+                "warnings": record.warnings}
+
+    def _result(self, record: StackRecord, changed: bool, warnings: list[str]) -> DeployResult:
+        return DeployResult(stack=record.name, status=record.status, changed=changed,
+                            outputs=self.outputs(record), stages=self.stage_urls(record), warnings=warnings)
+
+    # delete ---------------------------------------------------------------------------------------
+    async def delete(self, name: str) -> None:
+        """Remove the stack and everything it made (functions, their test events, APIs)."""
+        async with self._lock:
+            record = self.get(name)
+            managed = record.managed_view()
+            for fn_name in managed.functions.values():
+                if fn_name in self.functions.current:
+                    self.functions.delete(fn_name, None)
+                self.db.delete_test_events(fn_name)
+            for api_id in managed.apis.values():
+                if api_id in self.gateway.documents:
+                    self.gateway.delete_rest_api(api_id)
+            self.db.delete_stack(name)
+            del self.stacks[name]
+
+    # saved test events ----------------------------------------------------------------------------
+    def put_test_event(self, function: str, event: str, body: str) -> None:
+        self._known_function(function)
+        check_event_name(event)
+        try:
+            json.loads(body)
+        except ValueError as e:
+            raise errors.InvalidRequestContent(f"The test event {event} is not JSON: {e}") from None
+        self.db.put_test_event(function, event, body)
+
+    def test_events(self, function: str) -> dict[str, str]:
+        self._known_function(function)
+        return self.db.test_events(function)
+
+    def test_event(self, function: str, event: str) -> str:
+        events = self.test_events(function)
+        if event not in events:
+            saved = ", ".join(sorted(events)) or "none"
+            raise errors.ResourceNotFound(f"Function {function} has no saved test event {event} (saved: {saved})")
+        return events[event]
+
+    def _known_function(self, name: str) -> None:
+        if name not in self.functions.current:
+            raise errors.ResourceNotFound(f"Function not found: {self.functions.arn(name)}")
+
+
+def stack_arn(region: str, account: str, name: str) -> str:
+    return f"arn:aws:cloudformation:{region}:{account}:stack/{name}/{uuid.uuid4()}"
+
+
+def check_stack_name(name: str) -> None:
+    if not STACK_NAME.fullmatch(name):
+        raise errors.ValidationError(
+            f"1 validation error detected: Value '{name}' at 'stackName' failed to satisfy constraint: Member "
+            "must satisfy regular expression pattern: [a-zA-Z][-a-zA-Z0-9]* (at most 128 characters)")
+
+
+def check_event_name(name: str) -> None:
+    if not re.fullmatch(r"[A-Za-z0-9._-]{1,100}", name):
+        raise errors.ValidationError(f"Test event name {name!r} must be 1-100 letters, digits, '.', '_' or '-'")
+
+
+def _check_hex(digest: str) -> None:
+    if not HEX64.fullmatch(digest):
+        raise errors.ValidationError(f"{digest!r} is not a SHA-256 in lower-case hex (64 characters)")
+
+
+def _fingerprint(template_text: str, parameters: Mapping[str, str], code: Mapping[str, str],
+                 includes: Mapping[str, Any], test_events: Mapping[str, Mapping[str, str]]) -> str:
+    text = json.dumps([template_text, dict(parameters), dict(code), dict(includes),
+                       {k: dict(v) for k, v in test_events.items()}], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -1,0 +1,311 @@
+"""Stacks end to end: `lambdalite deploy` of SAM templates against a real server, CloudFormation's
+DescribeStacks through boto3 and the AWS CLI, saved test events, updates, rollbacks and removal."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.conftest import Server, boto_client
+from tests.integration.test_cli import cli
+
+ROOT = Path(__file__).resolve().parents[2]
+ADDFIVE = ROOT / "examples" / "addfive"
+SAM_HELLO = ROOT / "tests" / "fixtures" / "sam-hello"
+AWS = str(Path(sys.executable).with_name("aws"))
+
+COUNTER = """\
+AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Description: two functions behind the implicit API
+Globals:
+  Function:
+    Runtime: python3.11
+    Handler: app.handler
+Resources:
+  First:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: first/
+      Events:
+        Get: {Type: Api, Properties: {Path: /first, Method: get}}
+%(second)s
+Outputs:
+  FirstUrl:
+    Value: !Sub "https://${ServerlessRestApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/Prod/first"
+"""
+SECOND = """\
+  Second:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: second/
+      Events:
+        Get: {Type: Api, Properties: {Path: /second, Method: get}}
+"""
+HANDLER = """\
+def handler(event, context):
+    return {"statusCode": 200, "body": %r}
+"""
+
+
+@pytest.fixture(scope="module")
+def stack_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server of this module's own: the guide's stack names its function `addfive`."""
+    srv = Server(tmp_path_factory.mktemp("stacks-home")).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def addfive(stack_server: Server) -> Server:
+    done = cli(stack_server, "deploy", str(ADDFIVE), "--stack-name", "addfive")
+    assert done.returncode == 0, done.stderr + done.stdout
+    return stack_server
+
+
+def cloudformation(server: Server):  # type: ignore[no-untyped-def]
+    return boto_client(server.base, "cloudformation")
+
+
+def last_line(text: str) -> str:
+    return text.rstrip("\n").splitlines()[-1]
+
+
+def write_counter(folder: Path, first: str, second: str | None, extra: str = "") -> Path:
+    """The counter project: First (and Second) answering their text through the implicit API."""
+    for name, text in (("first", first), ("second", second)):
+        if text is not None:
+            (folder / name).mkdir(parents=True, exist_ok=True)
+            (folder / name / "app.py").write_text(HANDLER % text)
+    (folder / "template.yaml").write_text(COUNTER % {"second": (SECOND if second is not None else "") + extra})
+    return folder
+
+
+# -- the guide ------------------------------------------------------------------------------------
+
+def test_deploy_prints_stage_urls_and_outputs(stack_server: Server) -> None:
+    done = cli(stack_server, "deploy", str(ADDFIVE), "--stack-name", "addfive")
+    assert done.returncode == 0, done.stderr
+    assert "deploying stack addfive" in done.stdout
+    assert f"{stack_server.base}/PRD/" in done.stdout
+    assert f"{stack_server.base}/PRD/addfive" in done.stdout      # the Output, rewritten
+    assert "execute-api" not in done.stdout
+
+
+def test_guide_requests_line_gives_10(addfive: Server) -> None:
+    assert requests.get(f"{addfive.base}/PRD/addfive", params={"num": "5"}, timeout=30).text == "10"
+    assert requests.get(f"{addfive.base}/PRD/addfive", params={"num": "test"}, timeout=30).text == "0"
+
+
+def test_saved_test_events_from_the_events_folder(addfive: Server) -> None:
+    done = cli(addfive, "test", "addfive", "test_1")
+    assert (done.returncode, last_line(done.stdout)) == (0, "20"), done.stderr
+    done = cli(addfive, "test", "addfive", "test_2", "--log")
+    assert (done.returncode, last_line(done.stdout)) == (0, "0"), done.stderr
+    assert "REPORT RequestId" in done.stdout
+    done = cli(addfive, "test", "AddFiveFunction", "test_1")   # the template's logical id
+    assert (done.returncode, last_line(done.stdout)) == (0, "20"), done.stderr
+
+
+def test_save_a_test_event_then_run_it(addfive: Server, tmp_path: Path) -> None:
+    done = cli(addfive, "test", "addfive", "--save", "big", "--event", '{"num": "100"}')
+    assert done.returncode == 0, done.stderr
+    assert last_line(cli(addfive, "test", "addfive", "big").stdout) == "105"
+    (tmp_path / "e.json").write_text('{"num": "1"}')
+    assert cli(addfive, "test", "addfive", "--save", "one", "-e", str(tmp_path / "e.json")).returncode == 0
+    assert last_line(cli(addfive, "test", "addfive", "one").stdout) == "6"
+    done = cli(addfive, "test", "addfive", "nope")
+    assert done.returncode == 3 and "test_1" in done.stderr
+
+
+def test_boto3_invoke(addfive: Server) -> None:
+    lam = boto_client(addfive.base)
+    assert lam.invoke(FunctionName="addfive", Payload=b'{"num": "15"}')["Payload"].read() == b"20"
+
+
+def test_describe_stacks_with_boto3(addfive: Server) -> None:
+    stack = cloudformation(addfive).describe_stacks(StackName="addfive")["Stacks"][0]
+    assert stack["StackName"] == "addfive" and stack["StackStatus"] in ("CREATE_COMPLETE", "UPDATE_COMPLETE")
+    assert stack["StackId"].startswith("arn:aws:cloudformation:us-east-1:000000000000:stack/addfive/")
+    outputs = {o["OutputKey"]: o for o in stack["Outputs"]}
+    url = outputs["AddFiveApiUrl"]["OutputValue"]
+    assert url == f"{addfive.base}/PRD/addfive"
+    assert outputs["AddFiveApiUrl"]["Description"]
+    assert requests.get(url, params={"num": "5"}, timeout=30).text == "10"
+    assert outputs["AddFiveFunctionArn"]["OutputValue"] == "arn:aws:lambda:us-east-1:000000000000:function:addfive"
+    resources = cloudformation(addfive).describe_stack_resources(StackName="addfive")["StackResources"]
+    assert {"AddFiveFunction", "AddFiveApi"} <= {r["LogicalResourceId"] for r in resources}
+    names = [s["StackName"] for s in cloudformation(addfive).list_stacks()["StackSummaries"]]
+    assert "addfive" in names
+
+
+def test_describe_a_missing_stack(addfive: Server) -> None:
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError) as caught:
+        cloudformation(addfive).describe_stacks(StackName="no-such-stack")
+    assert caught.value.response["Error"]["Code"] == "ValidationError"
+    assert caught.value.response["Error"]["Message"] == "Stack with id no-such-stack does not exist"
+
+
+def test_describe_stacks_with_the_aws_cli(addfive: Server) -> None:
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+           "AWS_DEFAULT_REGION": "us-east-1"}
+    done = subprocess.run([AWS, "cloudformation", "describe-stacks", "--endpoint-url", addfive.base,
+                           "--stack-name", "addfive"], capture_output=True, text=True, env=env, timeout=60,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    stack = json.loads(done.stdout)["Stacks"][0]
+    assert stack["StackName"] == "addfive"
+    assert f"{addfive.base}/PRD/addfive" in [o["OutputValue"] for o in stack["Outputs"]]
+
+
+def test_unchanged_redeploy_is_a_no_op(addfive: Server) -> None:
+    done = cli(addfive, "deploy", str(ADDFIVE), "--stack-name", "addfive")
+    assert done.returncode == 0, done.stderr
+    assert "(unchanged)" in done.stdout and "uploading" not in done.stdout
+
+
+def test_a_posted_form_without_action_is_api_traffic(addfive: Server) -> None:
+    answer = requests.post(addfive.base + "/", data={"num": "5"}, timeout=30)
+    assert "DescribeStacksResponse" not in answer.text and answer.status_code in (403, 404)
+
+
+# -- updates, removals, failures ------------------------------------------------------------------
+
+def test_update_remove_and_failed_deploys_keep_the_stack_serving(stack_server: Server, tmp_path: Path) -> None:
+    project = write_counter(tmp_path / "counter", "one", "two")
+    done = cli(stack_server, "deploy", str(project))
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert "CREATE_COMPLETE" in done.stdout
+    get = lambda path: requests.get(f"{stack_server.base}/Prod/{path}", timeout=30)  # noqa: E731
+    assert (get("first").text, get("second").text) == ("one", "two")
+
+    write_counter(project, "uno", "two")                                  # a changed redeploy
+    done = cli(stack_server, "deploy", str(project))
+    assert done.returncode == 0 and "UPDATE_COMPLETE" in done.stdout, done.stderr
+    assert "uploading first" in done.stdout and "uploading second" not in done.stdout
+    assert get("first").text == "uno"
+
+    shutil.rmtree(project / "second")                                     # a resource removed
+    write_counter(project, "uno", None)
+    done = cli(stack_server, "deploy", str(project))
+    assert done.returncode == 0, done.stderr
+    names = {f["FunctionName"] for f in boto_client(stack_server.base).list_functions()["Functions"]}
+    assert "counter-First" in names and "counter-Second" not in names
+    assert get("second").status_code != 200 and get("first").text == "uno"
+
+    bad_ref = COUNTER % {"second": ""} + "  Broken:\n    Value: !GetAtt Missing.Arn\n"
+    (project / "template.yaml").write_text(bad_ref)                      # a bad reference
+    done = cli(stack_server, "deploy", str(project))
+    assert done.returncode == 1 and "Missing" in done.stderr and "Broken" in done.stderr, done.stderr
+    assert get("first").text == "uno"
+
+    write_counter(project, "uno", None).joinpath("template.yaml").write_text(
+        (COUNTER % {"second": ""}).replace("CodeUri: first/", "CodeUri: nowhere/"))  # a CodeUri not there
+    done = cli(stack_server, "deploy", str(project))
+    assert done.returncode == 1 and "First" in done.stderr and "nowhere" in done.stderr, done.stderr
+    assert get("first").text == "uno"
+
+    bad_permission = ("  Allow:\n    Type: AWS::Lambda::Permission\n    Properties:\n"
+                      "      Action: lambda:InvokeFunction\n      FunctionName: no-such-function\n"
+                      "      Principal: apigateway.amazonaws.com\n")
+    write_counter(project, "tres", None, extra=bad_permission)           # fails after First was updated
+    done = cli(stack_server, "deploy", str(project))
+    assert done.returncode == 1 and "Allow" in done.stderr, done.stderr + done.stdout
+    assert get("first").text == "uno"                                     # rolled back
+    stack = cloudformation(stack_server).describe_stacks(StackName="counter")["Stacks"][0]
+    assert stack["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    assert {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}["FirstUrl"] == \
+        f"{stack_server.base}/Prod/first"
+
+    done = cli(stack_server, "rm", "--stack", "counter")
+    assert done.returncode == 0, done.stderr
+    assert get("first").status_code != 200
+    names = {f["FunctionName"] for f in boto_client(stack_server.base).list_functions()["Functions"]}
+    assert "counter-First" not in names
+    assert "counter" not in [s["StackName"] for s in cloudformation(stack_server).list_stacks()["StackSummaries"]]
+
+
+def test_failed_first_create_leaves_no_stack(stack_server: Server, tmp_path: Path) -> None:
+    project = write_counter(tmp_path / "never", "x", None)
+    (project / "template.yaml").write_text(COUNTER % {"second": ""} + "  Bad:\n    Value: !Ref Nowhere\n")
+    done = cli(stack_server, "deploy", str(project))
+    assert done.returncode == 1 and "Nowhere" in done.stderr
+    assert "never" not in [s["StackName"] for s in cloudformation(stack_server).list_stacks()["StackSummaries"]]
+
+
+def test_missing_template_is_a_usage_error(stack_server: Server, tmp_path: Path) -> None:
+    done = cli(stack_server, "deploy", str(tmp_path))
+    assert done.returncode == 2 and "template.yaml" in done.stderr
+
+
+def test_ls_shows_stacks(addfive: Server) -> None:
+    done = cli(addfive, "ls")
+    assert done.returncode == 0
+    assert "STACK" in done.stdout and "AddFiveFunction=addfive" in done.stdout
+
+
+# -- SAM's hello world, tested the way its own integration test does -------------------------------
+
+def test_sam_hello_world_integration_test(stack_server: Server, tmp_path: Path) -> None:
+    project = tmp_path / "sam-app"
+    shutil.copytree(SAM_HELLO, project)
+    done = cli(stack_server, "deploy", str(project))
+    assert done.returncode == 0, done.stderr + done.stdout
+
+    # tests/integration/test_api_gateway.py of `sam init`'s hello world, with the endpoint given
+    stack_name = "sam-app"
+    client = cloudformation(stack_server)
+    response = client.describe_stacks(StackName=stack_name)
+    stacks = response["Stacks"]
+    stack_outputs = stacks[0]["Outputs"]
+    api_outputs = [output for output in stack_outputs if output["OutputKey"] == "HelloWorldApi"]
+    assert api_outputs, f"Cannot find output HelloWorldApi in stack {stack_name}"
+    api_endpoint = api_outputs[0]["OutputValue"]
+    response = requests.get(api_endpoint, timeout=30)
+    assert response.status_code == 200
+    assert response.json() == {"message": "hello world"}
+
+    done = cli(stack_server, "test", "HelloWorldFunction", "event")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(last_line(done.stdout))["statusCode"] == 200
+
+
+# -- code uploads and restarts ---------------------------------------------------------------------
+
+def test_code_endpoints_check_hash_and_archive(stack_server: Server) -> None:
+    import hashlib
+
+    from tests.conftest import zip_of
+
+    data = zip_of("X = 1")
+    digest = hashlib.sha256(data).hexdigest()
+    url = f"{stack_server.base}/_lambdalite/code"
+    assert requests.post(url + "?missing", json={"hashes": [digest]}, timeout=30).json() == {"missing": [digest]}
+    wrong = requests.put(f"{url}/{'0' * 64}", data=data, timeout=30)
+    assert wrong.status_code == 400 and "changed in transit" in wrong.json()["message"]
+    not_zip = requests.put(f"{url}/{hashlib.sha256(b'nope').hexdigest()}", data=b"nope", timeout=30)
+    assert not_zip.status_code == 400
+    assert requests.put(f"{url}/{digest}", data=data, timeout=30).status_code == 200
+    assert requests.post(url + "?missing", json={"hashes": [digest]}, timeout=30).json() == {"missing": []}
+    bad = requests.post(url + "?missing", json={"hashes": ["xyz"]}, timeout=30)
+    assert bad.status_code == 400 and bad.headers["x-amzn-ErrorType"] == "ValidationException"
+
+
+def test_stacks_survive_a_restart_and_redeploy_as_no_op(own_server: Server) -> None:
+    own_server.start()
+    assert cli(own_server, "deploy", str(ADDFIVE), "--stack-name", "addfive").returncode == 0
+    own_server.restart()
+    done = cli(own_server, "deploy", str(ADDFIVE), "--stack-name", "addfive")
+    assert done.returncode == 0 and "(unchanged)" in done.stdout, done.stderr
+    assert requests.get(f"{own_server.base}/PRD/addfive", params={"num": "5"}, timeout=30).text == "10"
+    assert last_line(cli(own_server, "test", "addfive", "test_1").stdout) == "20"

@@ -1,0 +1,447 @@
+"""build_plan: templates (SAM and plain CloudFormation) -> StackPlan, and every bad input of issue 12."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lambdalite.stacks.model import StackPlan, StackProblems
+from lambdalite.stacks.plan import build_plan, default_function_name
+
+ADDFIVE = Path(__file__).resolve().parents[2] / "examples" / "addfive"
+SHA_A, SHA_B = "a" * 64, "b" * 64
+REGION, ACCOUNT = "us-east-1", "000000000000"
+
+HELLO_WORLD = """\
+AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Description: >
+  sam-app
+
+  Sample SAM Template for sam-app
+Globals:
+  Function:
+    Timeout: 3
+Resources:
+  HelloWorldFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: hello_world/
+      Handler: app.lambda_handler
+      Runtime: python3.13
+      Architectures:
+        - x86_64
+      Events:
+        HelloWorld:
+          Type: Api
+          Properties:
+            Path: /hello
+            Method: get
+Outputs:
+  HelloWorldApi:
+    Description: "API Gateway endpoint URL for Prod stage for Hello World function"
+    Value: !Sub "https://${ServerlessRestApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/Prod/hello/"
+  HelloWorldFunction:
+    Description: "Hello World Lambda Function ARN"
+    Value: !GetAtt HelloWorldFunction.Arn
+  HelloWorldFunctionIamRole:
+    Description: "Implicit IAM Role created for Hello World function"
+    Value: !GetAtt HelloWorldFunctionRole.Arn
+"""
+
+
+def plan(text: str, **overrides: Any) -> StackPlan:
+    ids = (f"api{n:07d}" for n in itertools.count())
+    kwargs: dict[str, Any] = {
+        "stack_name": "demo", "parameters": {}, "region": REGION, "account": ACCOUNT,
+        "code": {".": SHA_A, "hello_world": SHA_B, "src": SHA_B}, "includes": {}, "physical_ids": {},
+        "new_api_id": lambda: next(ids), "test_events": {},
+    }
+    kwargs.update(overrides)
+    return build_plan(text, **kwargs)
+
+
+def problems_of(text: str, **overrides: Any) -> list[str]:
+    with pytest.raises(StackProblems) as caught:
+        plan(text, **overrides)
+    return caught.value.problems
+
+
+def sam(resources: str, head: str = "") -> str:
+    return f"Transform: AWS::Serverless-2016-10-31\n{head}Resources:\n{resources}"
+
+
+FUNCTION = """\
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: src/
+      Handler: app.handler
+      Runtime: python3.11
+"""
+
+
+# ------------------------------------------------------------------------------------------ addfive
+
+
+def addfive_plan() -> StackPlan:
+    events = {".": {"test_1": (ADDFIVE / "events/test_1.json").read_text(),
+                    "test_2": (ADDFIVE / "events/test_2.json").read_text()}}
+    return plan((ADDFIVE / "template.yaml").read_text(), stack_name="addfive", test_events=events)
+
+
+def test_addfive_function() -> None:
+    (fn,) = addfive_plan().functions
+    assert fn.logical_id == "AddFiveFunction" and fn.name == "addfive" and fn.code_sha256 == SHA_A
+    assert fn.create["Handler"] == "lambda_function.lambda_handler" and fn.create["Runtime"] == "python3.11"
+    assert fn.create["FunctionName"] == "addfive"
+    assert set(fn.test_events) == {"test_1", "test_2"}
+    assert fn.test_events["test_1"].strip() == '{"num": "15"}'
+
+
+def test_addfive_api_is_the_guides_non_proxy_integration() -> None:
+    p = addfive_plan()
+    (api,) = p.apis
+    assert api.logical_id == "AddFiveApi" and api.api_id == "api0000000" and api.name == "addfive"
+    # SAM's quirk, as the translator writes it: the Deployment also makes a stage named "Stage".
+    assert api.stages == {"PRD": {}, "Stage": {}}
+    integration = api.definition["paths"]["/addfive"]["get"]["x-amazon-apigateway-integration"]
+    assert integration == {
+        "type": "aws", "httpMethod": "POST",
+        "uri": "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
+               "arn:aws:lambda:us-east-1:000000000000:function:addfive/invocations",
+        "requestTemplates": {"application/json": '{"num": "$input.params(\'num\')"}'},
+        "passthroughBehavior": "when_no_templates",
+        "responses": {"default": {"statusCode": "200"}},
+    }
+
+
+def test_addfive_permission_outputs_and_resources() -> None:
+    p = addfive_plan()
+    (perm,) = p.permissions
+    assert perm.function_name == "addfive"
+    assert perm.statement == {"StatementId": "addfive-AddFiveApiPermission", "Action": "lambda:InvokeFunction",
+                              "Principal": "apigateway.amazonaws.com",
+                              "SourceArn": "arn:aws:execute-api:us-east-1:000000000000:api0000000/*/GET/addfive"}
+    assert p.outputs["AddFiveApiUrl"]["OutputValue"] == \
+        "https://api0000000.execute-api.us-east-1.amazonaws.com/PRD/addfive"
+    assert p.outputs["AddFiveFunctionArn"] == {"OutputValue": "arn:aws:lambda:us-east-1:000000000000:function:addfive"}
+    types = {r.logical_id: r.type for r in p.resources}
+    assert types["AddFiveFunctionRole"] == "AWS::IAM::Role" and types["AddFiveApiPRDStage"] == "AWS::ApiGateway::Stage"
+    assert p.warnings == [] and p.stack_name == "addfive"
+    assert "Transform" not in p.expanded_template
+
+
+def test_redeploy_keeps_the_api_id() -> None:
+    p = plan((ADDFIVE / "template.yaml").read_text(), physical_ids={"AddFiveApi": "keptapi123"},
+             new_api_id=lambda: pytest.fail("no new id needed"))
+    assert p.apis[0].api_id == "keptapi123"
+    assert "keptapi123" in p.outputs["AddFiveApiUrl"]["OutputValue"]
+
+
+# -------------------------------------------------------------------------------------- hello world
+
+
+def test_hello_world_implicit_api() -> None:
+    p = plan(HELLO_WORLD, test_events={"hello_world/": {"e": "{}"}})
+    (fn,) = p.functions
+    assert fn.name == "demo-HelloWorldFunction" and fn.code_sha256 == SHA_B and fn.test_events == {"e": "{}"}
+    assert fn.create["Timeout"] == 3 and fn.create["Architectures"] == ["x86_64"]
+    assert fn.create["Role"] == "arn:aws:iam::000000000000:role/demo-HelloWorldFunctionRole"
+    (api,) = p.apis
+    assert api.logical_id == "ServerlessRestApi" and set(api.stages) == {"Prod", "Stage"}
+    operation = api.definition["paths"]["/hello"]["get"]
+    assert operation["x-amazon-apigateway-integration"] == {
+        "type": "aws_proxy", "httpMethod": "POST",
+        "uri": "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
+               "arn:aws:lambda:us-east-1:000000000000:function:demo-HelloWorldFunction/invocations",
+    }
+    (perm,) = p.permissions
+    assert perm.statement["SourceArn"] == "arn:aws:execute-api:us-east-1:000000000000:api0000000/*/GET/hello"
+    assert p.outputs["HelloWorldApi"]["OutputValue"] == \
+        "https://api0000000.execute-api.us-east-1.amazonaws.com/Prod/hello/"
+    assert p.outputs["HelloWorldFunctionIamRole"]["OutputValue"] == \
+        "arn:aws:iam::000000000000:role/demo-HelloWorldFunctionRole"
+    assert p.description is not None and p.description.startswith("sam-app")
+
+
+def test_globals_merge() -> None:
+    head = ("Globals:\n  Function:\n    Runtime: python3.12\n    Handler: app.handler\n    MemorySize: 256\n"
+            "    Environment: {Variables: {A: global, B: global}}\n")
+    resources = ("  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: src\n"
+                 "      MemorySize: 512\n      Environment: {Variables: {B: mine}}\n")
+    (fn,) = plan(sam(resources, head)).functions
+    assert fn.create["Runtime"] == "python3.12" and fn.create["Handler"] == "app.handler"
+    assert fn.create["MemorySize"] == 512
+    assert fn.create["Environment"] == {"Variables": {"A": "global", "B": "mine"}}
+
+
+def test_global_code_uri() -> None:
+    head = "Globals:\n  Function:\n    CodeUri: src/\n    Runtime: python3.11\n"
+    resources = "  Fn:\n    Type: AWS::Serverless::Function\n    Properties: {Handler: app.handler}\n"
+    (fn,) = plan(sam(resources, head), test_events={"src": {"t": "{}"}}).functions
+    assert fn.code_sha256 == SHA_B and fn.test_events == {"t": "{}"}
+
+
+def test_parameters_defaults_and_overrides() -> None:
+    head = "Parameters:\n  Stage: {Type: String, Default: dev}\n  Memory: {Type: Number, Default: 128}\n"
+    resources = FUNCTION + ("      MemorySize: !Ref Memory\n      FunctionName: !Sub '${AWS::StackName}-${Stage}'\n"
+                            "      Environment: {Variables: {STAGE: !Ref Stage}}\n")
+    p = plan(sam(resources, head), parameters={"Stage": "prod"})
+    (fn,) = p.functions
+    assert fn.name == "demo-prod" and fn.create["Environment"] == {"Variables": {"STAGE": "prod"}}
+    assert fn.create["MemorySize"] == "128" or fn.create["MemorySize"] == 128
+    assert p.parameters == {"Stage": "prod", "Memory": "128"}
+
+
+def test_inline_code() -> None:
+    resources = ("  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      InlineCode: |\n"
+                 "        def handler(e, c): return 1\n      Handler: index.handler\n      Runtime: python3.11\n")
+    (fn,) = plan(sam(resources)).functions
+    assert fn.inline_code is not None and "def handler" in fn.inline_code and fn.code_sha256 is None
+
+
+def test_explicit_api_with_variables_and_include() -> None:
+    doc = {"swagger": "2.0", "info": {"title": "x", "version": "1"},
+           "paths": {"/x": {"get": {"x-amazon-apigateway-integration": {
+               "type": "aws_proxy", "httpMethod": "POST",
+               "uri": {"Fn::Sub": "arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/"
+                                  "${Fn.Arn}/invocations"}}}}}}
+    resources = FUNCTION + ("  Api:\n    Type: AWS::Serverless::Api\n    Properties:\n      StageName: v1\n"
+                            "      OpenApiVersion: '3.0.1'\n      Variables: {color: blue}\n"
+                            "      BinaryMediaTypes: ['image~1png']\n"
+                            "      DefinitionBody:\n        Fn::Transform:\n          Name: AWS::Include\n"
+                            "          Parameters: {Location: ./api.yaml}\n")
+    p = plan(sam(resources), includes={"api.yaml": doc})
+    (api,) = p.apis
+    assert api.stages == {"v1": {"color": "blue"}}  # OpenApiVersion removes SAM's "Stage" stage
+    assert api.binary_media_types == ["image/png"]
+    uri = api.definition["paths"]["/x"]["get"]["x-amazon-apigateway-integration"]["uri"]
+    assert uri.endswith("function:demo-Fn/invocations")
+
+
+def test_definition_uri_becomes_the_body() -> None:
+    doc = {"swagger": "2.0", "info": {"title": "fromfile", "version": "1"}, "paths": {}}
+    resources = FUNCTION + ("  Api:\n    Type: AWS::Serverless::Api\n"
+                            "    Properties: {StageName: v1, DefinitionUri: api.yaml}\n")
+    (api,) = plan(sam(resources), includes={"api.yaml": doc}).apis
+    assert api.definition["info"]["title"] == "fromfile"
+
+
+def test_plain_cloudformation_api_becomes_a_definition() -> None:
+    text = """\
+Resources:
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties:
+      Code: {ZipFile: "def handler(e, c): return e"}
+      Handler: index.handler
+      Runtime: python3.11
+      Role: !GetAtt FnRole.Arn
+  FnRole:
+    Type: AWS::IAM::Role
+    Properties: {AssumeRolePolicyDocument: {}}
+  Api:
+    Type: AWS::ApiGateway::RestApi
+    Properties: {Name: plain}
+  Items:
+    Type: AWS::ApiGateway::Resource
+    Properties: {RestApiId: !Ref Api, ParentId: !GetAtt Api.RootResourceId, PathPart: items}
+  Item:
+    Type: AWS::ApiGateway::Resource
+    Properties: {RestApiId: !Ref Api, ParentId: !Ref Items, PathPart: '{id}'}
+  GetItem:
+    Type: AWS::ApiGateway::Method
+    Properties:
+      RestApiId: !Ref Api
+      ResourceId: !Ref Item
+      HttpMethod: GET
+      AuthorizationType: NONE
+      RequestParameters: {method.request.querystring.num: false}
+      Integration:
+        Type: AWS
+        IntegrationHttpMethod: POST
+        Uri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Fn.Arn}/invocations
+        PassthroughBehavior: WHEN_NO_TEMPLATES
+        RequestTemplates: {application/json: '{"id": "$input.params(''id'')"}'}
+        IntegrationResponses: [{StatusCode: 200}]
+      MethodResponses: [{StatusCode: 200}]
+  Deployment:
+    Type: AWS::ApiGateway::Deployment
+    DependsOn: GetItem
+    Properties: {RestApiId: !Ref Api}
+  Stage:
+    Type: AWS::ApiGateway::Stage
+    Properties: {RestApiId: !Ref Api, DeploymentId: !Ref Deployment, StageName: prod, Variables: {a: b}}
+"""
+    p = plan(text)
+    (fn,) = p.functions
+    assert fn.inline_code is not None and fn.create["Role"] == "arn:aws:iam::000000000000:role/demo-FnRole"
+    (api,) = p.apis
+    assert api.name == "plain" and api.stages == {"prod": {"a": "b"}}
+    operation = api.definition["paths"]["/items/{id}"]["get"]
+    assert operation["x-amazon-apigateway-integration"]["type"] == "aws"
+    assert operation["x-amazon-apigateway-integration"]["passthroughBehavior"] == "when_no_templates"
+    assert operation["x-amazon-apigateway-integration"]["responses"] == {"default": {"statusCode": "200"}}
+    assert operation["parameters"] == [{"name": "num", "in": "query", "required": False, "type": "string"}]
+    assert "/items" in api.definition["paths"]
+
+
+def test_ignored_types_are_one_warning() -> None:
+    resources = FUNCTION.replace("      Runtime: python3.11\n",
+                                 "      Runtime: python3.11\n      AutoPublishAlias: live\n")
+    resources += "  Logs:\n    Type: AWS::Logs::LogGroup\n    Properties: {LogGroupName: x}\n"
+    p = plan(sam(resources))
+    (warning,) = p.warnings
+    assert warning.startswith("not supported yet, ignored: ")
+    assert "Logs (AWS::Logs::LogGroup)" in warning and "FnAliaslive (AWS::Lambda::Alias)" in warning
+    assert {r.logical_id: r.supported for r in p.resources}["Logs"] is False
+
+
+def test_condition_removes_a_resource() -> None:
+    head = "Parameters:\n  Env: {Type: String, Default: dev}\nConditions:\n  IsProd: !Equals [!Ref Env, prod]\n"
+    prod_only = FUNCTION.replace("  Fn:", "  ProdOnly:")
+    resources = FUNCTION + prod_only.replace("Properties:", "Condition: IsProd\n    Properties:")
+    assert [f.logical_id for f in plan(sam(resources, head)).functions] == ["Fn"]
+    assert len(plan(sam(resources, head), parameters={"Env": "prod"}).functions) == 2
+
+
+def test_default_function_name_is_cut_to_64() -> None:
+    assert default_function_name("s" * 60, "LogicalId") == ("s" * 60 + "-Log")
+
+
+# ------------------------------------------------------------------------------------------ bad input
+
+
+def test_yaml_error_with_line() -> None:
+    (problem,) = problems_of("Resources:\n  Fn:\n    Type: [x\n")
+    assert "YAML error at line" in problem
+
+
+def test_not_a_map() -> None:
+    (problem,) = problems_of("- Resources\n")
+    assert "not a mapping" in problem
+
+
+def test_two_resources_with_one_logical_id() -> None:
+    (problem,) = problems_of(sam(FUNCTION + FUNCTION))
+    assert "two resources have the logical id 'Fn'" in problem
+
+
+def test_unknown_resource_type() -> None:
+    problems = problems_of(sam(FUNCTION + "  Queue:\n    Type: AWS::Lambda::Functoin\n    Properties: {}\n"))
+    assert any(p.startswith("Resource Queue: resource type 'AWS::Lambda::Functoin' is unknown") for p in problems)
+
+
+def test_unsupported_type_that_matters_is_refused() -> None:
+    resources = FUNCTION + "  Q:\n    Type: AWS::SQS::Queue\n"
+    (problem,) = problems_of(sam(resources))
+    assert problem.startswith("Resource Q: resource type 'AWS::SQS::Queue'")
+
+
+@pytest.mark.parametrize("missing", ["Handler", "Runtime"])
+def test_function_without_handler_or_runtime(missing: str) -> None:
+    text = sam("".join(line for line in FUNCTION.splitlines(keepends=True) if missing not in line))
+    (problem,) = problems_of(text)
+    assert "[Fn]" in problem and "Runtime and Handler" in problem
+
+
+def test_plain_function_without_handler() -> None:
+    text = ("Resources:\n  Fn:\n    Type: AWS::Lambda::Function\n"
+            "    Properties: {Code: {ZipFile: x}, Runtime: python3.11}\n")
+    (problem,) = problems_of(text)
+    assert problem.startswith("Resource Fn: a function needs Handler")
+
+
+def test_code_uri_not_found() -> None:
+    (problem,) = problems_of(sam(FUNCTION.replace("src/", "nowhere/")))
+    assert problem.startswith("Resource Fn: CodeUri 'nowhere/' was not found")
+
+
+def test_include_not_found() -> None:
+    resources = FUNCTION + ("  Api:\n    Type: AWS::Serverless::Api\n    Properties:\n      StageName: v1\n"
+                            "      DefinitionBody: !Transform\n"
+                            "        {Name: AWS::Include, Parameters: {Location: gone.yaml}}\n")
+    problems = problems_of(sam(resources))
+    assert any(p.startswith("Resource Api: AWS::Include of 'gone.yaml'") for p in problems)
+
+
+def test_get_att_and_ref_of_missing_resource() -> None:
+    resources = FUNCTION + "      Environment: {Variables: {A: !GetAtt Ghost.Arn, B: !Ref Phantom}}\n"
+    problems = problems_of(sam(resources))
+    assert any("Fn::GetAtt of 'Ghost'" in p and p.startswith("Resource Fn") for p in problems)
+    assert any("Ref to 'Phantom'" in p and p.startswith("Resource Fn") for p in problems)
+
+
+def test_output_of_missing_resource() -> None:
+    (problem,) = problems_of(sam(FUNCTION, "") + "Outputs:\n  Url: {Value: !Ref Nope}\n")
+    assert problem.startswith("Output Url: Ref to 'Nope'")
+
+
+def test_circular_reference() -> None:
+    text = """\
+Resources:
+  A:
+    Type: AWS::Lambda::Function
+    Properties: {Code: {ZipFile: x}, Handler: index.h, Runtime: python3.11, Role: !GetAtt B.Arn}
+  B:
+    Type: AWS::IAM::Role
+    DependsOn: A
+"""
+    (problem,) = problems_of(text)
+    assert problem.startswith("Resources: circular reference A -> B -> A")
+
+
+def test_parameter_with_no_value() -> None:
+    problems = problems_of(sam(FUNCTION, "Parameters:\n  Table: {Type: String}\n"))
+    assert any(p.startswith("Parameter Table has no value") for p in problems)
+
+
+def test_unsupported_intrinsic() -> None:
+    (problem,) = problems_of(sam(FUNCTION + "      Environment: {Variables: {A: !ImportValue shared}}\n"))
+    assert "Fn::ImportValue" in problem and "Fn" in problem
+
+
+def test_openapi_body_that_does_not_parse() -> None:
+    resources = FUNCTION + ("  Api:\n    Type: AWS::Serverless::Api\n    Properties:\n      StageName: v1\n"
+                            "      DefinitionBody: {title: not an openapi document}\n")
+    (problem,) = problems_of(sam(resources))
+    assert problem.startswith("Resource Api: the OpenAPI definition does not import")
+
+
+def test_definition_body_not_a_map_from_the_translator() -> None:
+    resources = FUNCTION + ("  Api:\n    Type: AWS::Serverless::Api\n"
+                            "    Properties: {StageName: v1, DefinitionBody: text}\n")
+    (problem,) = problems_of(sam(resources))
+    assert "[Api]" in problem and "DefinitionBody" in problem
+
+
+def test_every_problem_is_listed_at_once() -> None:
+    resources = (FUNCTION.replace("src/", "nowhere/") + "  Q:\n    Type: AWS::SQS::Queue\n"
+                 "  P:\n    Type: AWS::Lambda::Permission\n    Properties:\n      FunctionName: !Ref Ghost\n"
+                 "      Action: lambda:InvokeFunction\n      Principal: apigateway.amazonaws.com\n")
+    problems = problems_of(sam(resources, "Parameters:\n  X: {Type: String}\n"))
+    text = "\n".join(problems)
+    assert len(problems) == 4, problems
+    assert "nowhere/" in text
+    assert "Parameter X" in text and "Resource Q" in text and "Ref to 'Ghost'" in text
+
+
+def test_global_definition_uri() -> None:
+    doc = {"swagger": "2.0", "info": {"title": "global", "version": "1"}, "paths": {}}
+    head = "Globals:\n  Api:\n    DefinitionUri: ./api.yaml\n"
+    resources = FUNCTION + "  Api:\n    Type: AWS::Serverless::Api\n    Properties: {StageName: v1}\n"
+    (api,) = plan(sam(resources, head), includes={"api.yaml": doc}).apis
+    assert api.definition["info"]["title"] == "global"
+
+
+def test_missing_definition_uri_is_listed_with_the_rest() -> None:
+    resources = (FUNCTION.replace("src/", "nowhere/") +
+                 "  Api:\n    Type: AWS::Serverless::Api\n    Properties: {StageName: v1, DefinitionUri: gone.yaml}\n")
+    problems = problems_of(sam(resources))
+    assert len(problems) == 2
+    assert problems[0].startswith("Resource Fn: CodeUri 'nowhere/'")
+    assert problems[1].startswith("Resource Api: DefinitionUri 'gone.yaml'")
