@@ -195,7 +195,8 @@ class LocalProcessBackend:
             pool.idle.remove(instance)
 
     async def _run(self, pool: _KeyPool, instance: Instance, invocation: Invocation) -> Outcome:
-        outcome = await instance.invoke(invocation)   # InstanceFailure: the instance is gone
+        # InstanceFailure: the instance is gone
+        outcome = await instance.invoke(invocation, spin=self._in_flight == 1)
         self._release(pool, instance)
         return outcome
 
