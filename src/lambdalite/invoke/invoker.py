@@ -20,10 +20,9 @@ from .. import errors
 from ..functions.model import FunctionVersion
 from ..functions.service import FunctionService
 from ..ids import request_id as new_request_id
-from ..observe import loglines
+from ..observe.finished import Finished, log_text
 from ..observe.recorder import Recorder
 from ..pool.types import Backend, InstanceSpec, Invocation, Outcome
-from ..store import InvocationRecord, LogEvent
 from .specs import SpecFactory
 
 LOG_TAIL_BYTES = 4096
@@ -35,8 +34,11 @@ class InvokeResult(NamedTuple):
     body: bytes
     version: str
     function_error: bool
-    log_text: str
+    finished: Finished
     raw: bool = False
+
+    def log_text(self) -> str:
+        return log_text(self.finished)
 
     def headers(self, tail: bool) -> list[tuple[bytes, bytes]]:
         out = [(b"content-type", b"application/unknown" if self.raw else b"application/json"),
@@ -45,7 +47,7 @@ class InvokeResult(NamedTuple):
         if self.function_error:
             out.append((b"x-amz-function-error", b"Unhandled"))
         if tail:
-            out.append((b"x-amz-log-result", base64.b64encode(self.log_text.encode()[-LOG_TAIL_BYTES:])))
+            out.append((b"x-amz-log-result", base64.b64encode(self.log_text().encode()[-LOG_TAIL_BYTES:])))
         return out
 
 
@@ -81,33 +83,21 @@ class Invoker:
             # in its instance, but its answer and output go nowhere. Keep the record of it.
             self._record_abandoned(fn, spec, request_id, started)
             raise
-        after = None
-        if outcome.error_type == "Sandbox.Timedout":
-            after = loglines.timeout_line(request_id, spec.timeout_s)
-        cold = loglines.init_start_line(fn.runtime, self.functions.region) if outcome.init_duration_ms else None
-        text = loglines.compose(request_id, fn.version, outcome.output, outcome.duration_ms, spec.memory_mb,
-                                outcome.max_memory_mb, outcome.init_duration_ms, cold, after)
-        self._record(fn, spec, request_id, started, outcome, text)
-        return InvokeResult(request_id, outcome.body, fn.version, outcome.function_error, text, outcome.raw)
+        finished = self._finish(fn, spec, request_id, started, outcome)
+        return InvokeResult(request_id, outcome.body, fn.version, outcome.function_error, finished, outcome.raw)
 
-    def _record(self, fn: FunctionVersion, spec: InstanceSpec, request_id: str, started: float,
-                outcome: Outcome, text: str) -> None:
-        record = InvocationRecord(
-            request_id=request_id, function=fn.name, version=fn.version, started_ms=int(started * 1000),
-            duration_ms=round(outcome.duration_ms, 3),
-            billed_ms=loglines.billed_ms(outcome.duration_ms, outcome.init_duration_ms),
-            memory_mb=spec.memory_mb, max_memory_mb=outcome.max_memory_mb, init_ms=outcome.init_duration_ms,
-            outcome="error" if outcome.function_error else "ok", error_type=outcome.error_type)
-        self.recorder.add(record, LogEvent(fn.name, record.started_ms, request_id, text))
-
+    def _finish(self, fn: FunctionVersion, spec: InstanceSpec, request_id: str, started: float,
+                outcome: Outcome) -> Finished:
+        finished = Finished(fn.name, fn.version, fn.runtime, self.functions.region, request_id, started,
+                            spec.memory_mb, spec.timeout_s, outcome)
+        self.recorder.add(finished)
+        return finished
 
     def _record_abandoned(self, fn: FunctionVersion, spec: InstanceSpec, request_id: str, started: float) -> None:
-        waited_ms = (time.time() - started) * 1000
         note = "[lambdalite] the caller stopped waiting; the invocation ran on and its output was not kept"
         outcome = Outcome(body=b"", function_error=True, error_type="Caller.Abandoned", output=note,
-                          duration_ms=waited_ms, max_memory_mb=0)
-        text = loglines.compose(request_id, fn.version, note, waited_ms, spec.memory_mb, 0, None)
-        self._record(fn, spec, request_id, started, outcome, text)
+                          duration_ms=(time.time() - started) * 1000, max_memory_mb=0)
+        self._finish(fn, spec, request_id, started, outcome)
 
 
 def failed_outcome(failure: errors.InstanceFailure, request_id: str, spec: InstanceSpec) -> Outcome:

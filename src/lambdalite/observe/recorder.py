@@ -1,7 +1,8 @@
 """Invocation records and log events, written off the request path in batches.
 
-The invoke path only appends to a deque (no lock, no I/O). A thread of its own wakes every
-`interval` seconds and writes what accumulated in one transaction on its own SQLite connection.
+The invoke path only appends the invocation's facts (`Finished`) to a deque (no lock, no I/O, no
+formatting). A thread of its own wakes every `interval` seconds, makes the records and the log
+texts, and writes them in one transaction on its own SQLite connection.
 A clean stop flushes everything; a `kill -9` loses at most the last interval's worth.
 """
 
@@ -9,10 +10,13 @@ from __future__ import annotations
 
 import collections
 import threading
+import time
 from pathlib import Path
 
-from ..store import Database, InvocationRecord, LogEvent
+from ..store import Database
+from .finished import Finished, log_event_of, record_of
 
+CHUNK = 32              # invocations formatted between two GIL hand-offs
 MAX_PENDING = 200_000   # bounded: past this, the oldest unwritten events are dropped (and counted)
 
 
@@ -20,8 +24,7 @@ class Recorder:
     def __init__(self, db_path: Path, interval: float = 0.2) -> None:
         self._db_path = db_path
         self._interval = interval
-        self._records: collections.deque[InvocationRecord] = collections.deque(maxlen=MAX_PENDING)
-        self._events: collections.deque[LogEvent] = collections.deque(maxlen=MAX_PENDING)
+        self._finished: collections.deque[Finished] = collections.deque(maxlen=MAX_PENDING)
         self._wake = threading.Event()
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="lambdalite-recorder", daemon=True)
@@ -30,9 +33,8 @@ class Recorder:
     def start(self) -> None:
         self._thread.start()
 
-    def add(self, record: InvocationRecord, event: LogEvent) -> None:
-        self._records.append(record)
-        self._events.append(event)
+    def add(self, finished: Finished) -> None:
+        self._finished.append(finished)
 
     def flush_soon(self) -> None:
         self._wake.set()
@@ -57,10 +59,16 @@ class Recorder:
             db.close()
 
     def _flush(self, db: Database) -> None:
-        records = _drain(self._records)
-        events = _drain(self._events)
-        if not records and not events:
+        batch = _drain(self._finished)
+        if not batch:
             return
+        records, events = [], []
+        for start in range(0, len(batch), CHUNK):
+            # Formatting holds the GIL: in small chunks, letting the event loop's thread in between.
+            chunk = batch[start:start + CHUNK]
+            records += [record_of(f) for f in chunk]
+            events += [log_event_of(f) for f in chunk]
+            time.sleep(0)
         try:
             db.append(records, events)
         except Exception:  # a full disk must not stop the server; the count is in /_lambdalite/health
