@@ -13,9 +13,12 @@ if [ ! -x "$VENV/bin/python" ]; then
   echo "creating $VENV ..." >&2
   "$PY" -m venv "$VENV"
 fi
-want="$(cat "$ROOT/pyproject.toml" | sha256sum | cut -c1-16)-$extras"
+project="$(sha256sum < "$ROOT/pyproject.toml" | cut -c1-16)"
+want="$project-$extras"
 stamp="$VENV/.lambdalite-installed"
-if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+have="$(cat "$stamp" 2>/dev/null || true)"
+# An install with the test extras also serves `scripts/serve` (no reinstall when alternating).
+if [ "$have" != "$want" ] && ! { [ -z "$extras" ] && [ "$have" = "$project-test" ]; }; then
   echo "installing lambdalite${extras:+[$extras]} into $VENV ..." >&2
   "$VENV/bin/python" -m pip install -q --upgrade pip >&2
   spec="$ROOT"

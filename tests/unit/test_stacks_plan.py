@@ -107,7 +107,7 @@ def test_addfive_api_is_the_guides_non_proxy_integration() -> None:
     (api,) = p.apis
     assert api.logical_id == "AddFiveApi" and api.api_id == "api0000000" and api.name == "addfive"
     # SAM's quirk, as the translator writes it: the Deployment also makes a stage named "Stage".
-    assert api.stages == {"PRD": {}, "Stage": {}}
+    assert api.stages == {"PRD": {}}   # OpenApiVersion is set: no extra "Stage" stage
     integration = api.definition["paths"]["/addfive"]["get"]["x-amazon-apigateway-integration"]
     assert integration == {
         "type": "aws", "httpMethod": "POST",

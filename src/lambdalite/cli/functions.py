@@ -56,14 +56,15 @@ def invoke(client: Client, name: str, event_json: str | None, event_file: Binary
 def list_functions(client: Client) -> None:
     """List the functions (name, runtime, memory, timeout, last modified), then the stacks."""
     functions = client.list_functions()
-    if not functions:
+    if functions:
+        click.echo(function_table(functions))
+    else:
         click.echo(f"No functions at {client.endpoint}; create one with boto3, the AWS CLI "
                    "or `lambdalite deploy`.", err=True)
-        return
-    click.echo(function_table(functions))
     stacks = client.list_stacks()
     if stacks:
-        click.echo("")
+        if functions:
+            click.echo("")
         click.echo(stack_table(stacks))
 
 
