@@ -75,6 +75,8 @@ def main() -> None:
     # The guide's line, against this server instead of execute-api.amazonaws.com:
     resp = requests.get(f"{args.endpoint}/PRD/addfive", params={"num": "5"})
     print(repr(resp.text))   # '10'
+    if resp.status_code != 200:
+        raise SystemExit(f"GET /PRD/addfive answered {resp.status_code}: {resp.text}")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import Server, boto_client
+from tests.conftest import Server, boto_client, create_function
 from tests.integration.test_cli import cli
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -174,6 +174,18 @@ def test_unchanged_redeploy_is_a_no_op(addfive: Server) -> None:
     assert "(unchanged)" in done.stdout and "uploading" not in done.stdout
 
 
+def test_a_redeploy_restores_what_was_changed_by_hand(addfive: Server) -> None:
+    lam = boto_client(addfive.base)
+    lam.update_function_configuration(FunctionName="addfive", Timeout=42)
+    lam.get_waiter("function_updated_v2").wait(FunctionName="addfive", WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    done = cli(addfive, "deploy", str(ADDFIVE), "--stack-name", "addfive")
+    assert done.returncode == 0, done.stderr
+    assert "(unchanged)" not in done.stdout
+    assert lam.get_function_configuration(FunctionName="addfive")["Timeout"] == 3
+    again = cli(addfive, "deploy", str(ADDFIVE), "--stack-name", "addfive")
+    assert "(unchanged)" in again.stdout
+
+
 def test_a_posted_form_without_action_is_api_traffic(addfive: Server) -> None:
     answer = requests.post(addfive.base + "/", data={"num": "5"}, timeout=30)
     assert "DescribeStacksResponse" not in answer.text and answer.status_code in (403, 404)
@@ -309,3 +321,15 @@ def test_stacks_survive_a_restart_and_redeploy_as_no_op(own_server: Server) -> N
     assert done.returncode == 0 and "(unchanged)" in done.stdout, done.stderr
     assert requests.get(f"{own_server.base}/PRD/addfive", params={"num": "5"}, timeout=30).text == "10"
     assert last_line(cli(own_server, "test", "addfive", "test_1").stdout) == "20"
+
+
+def test_saved_test_events_go_with_their_function(stack_server: Server) -> None:
+    lam = boto_client(stack_server.base)
+    source = "def handler(event, context):\n    return event\n"
+    create_function(lam, "evt-owner", source)
+    assert cli(stack_server, "test", "evt-owner", "--save", "mine", "--event", '{"a": 1}').returncode == 0
+    assert last_line(cli(stack_server, "test", "evt-owner", "mine").stdout) == '{"a": 1}'
+    lam.delete_function(FunctionName="evt-owner")
+    create_function(lam, "evt-owner", source)   # a new function of the same name starts without them
+    done = cli(stack_server, "test", "evt-owner", "mine")
+    assert done.returncode == 3, done.stdout

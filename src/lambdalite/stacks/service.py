@@ -59,6 +59,7 @@ class StackRecord:
     warnings: list[str] = field(default_factory=list)
     status_reason: str | None = None
     code: dict[str, str] = field(default_factory=dict)   # codeuri -> sha256 hex, as deployed
+    applied: dict[str, str] = field(default_factory=dict)  # function name -> its state as deployed
 
     @staticmethod
     def load(data: dict[str, Any]) -> StackRecord:
@@ -207,7 +208,8 @@ class StackService:
             expanded=plan.expanded_template, parameters=dict(plan.parameters), outputs=dict(plan.outputs),
             resources=resources, managed=asdict(managed), fingerprint=fingerprint,
             created=previous.created if previous else now, updated=now if previous else None,
-            description=plan.description, warnings=list(plan.warnings), code=code)
+            description=plan.description, warnings=list(plan.warnings), code=code,
+            applied={n: self._function_state(n) for n in managed.functions.values()})
 
     def _record_failure(self, previous: StackRecord | None, problems: list[str], failures: list[str]) -> None:
         if previous is None:
@@ -218,10 +220,17 @@ class StackService:
         self.stacks[previous.name] = record
 
     def _intact(self, record: StackRecord) -> bool:
-        """Everything the stack made is still there (nobody deleted a function or API by hand)."""
+        """Everything the stack made is still there as deployed: nobody deleted a function or an
+        API, or changed a function's code or configuration, by hand since."""
         managed = record.managed_view()
-        return (all(n in self.functions.current for n in managed.functions.values())
+        return (all(self._function_state(n) == record.applied.get(n) for n in managed.functions.values())
                 and all(a in self.gateway.documents for a in managed.apis.values()))
+
+    def _function_state(self, name: str) -> str:
+        fn = self.functions.current.get(name)
+        if fn is None:
+            return ""
+        return json.dumps([fn.code_sha256, fn.runtime, fn.role, fn.handler, fn.config], sort_keys=True, default=str)
 
     def _foreign_functions(self, stack: str) -> set[str]:
         own = set(self.stacks[stack].managed_view().functions.values()) if stack in self.stacks else set()

@@ -133,6 +133,7 @@ class Database:
             self._conn.execute("BEGIN")
             self._conn.execute("DELETE FROM functions WHERE name = ?", (name,))
             self._conn.execute("DELETE FROM policies WHERE name = ?", (name,))
+            self._conn.execute("DELETE FROM test_events WHERE function = ?", (name,))
             self._conn.execute("COMMIT")
 
     def load_policies(self) -> list[Policy]:
