@@ -74,8 +74,9 @@ async def read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:
 
 async def answer(send: Send, request: Request, too_large: errors.ServiceError | None,
                  route: Callable[[Request], Awaitable[tuple[int, Any]]]) -> None:
-    """The error boundary of an AWS JSON API: the route's (status, value) as JSON, expected errors in
-    AWS's shape, anything unexpected logged and answered 500 (never a half-sent response)."""
+    """The error boundary of an AWS JSON API: the route's (status, value) as JSON (bytes as they are),
+    expected errors in AWS's shape, anything unexpected logged and answered 500 (never a half-sent
+    response)."""
     try:
         if too_large is not None:
             raise too_large
@@ -87,7 +88,11 @@ async def answer(send: Send, request: Request, too_large: errors.ServiceError | 
         await send_error(send, errors.ServiceFailure("An internal error occurred; the server log has the "
                                                      "details."), request.request_id)
     else:
-        await send_json(send, status, value, request.request_id)
+        if isinstance(value, bytes):
+            await send_response(send, status, value, [(b"content-type", JSON),
+                                                      (b"x-amzn-requestid", request.request_id.encode())])
+        else:
+            await send_json(send, status, value, request.request_id)
 
 
 async def send_response(send: Send, status: int, body: bytes,

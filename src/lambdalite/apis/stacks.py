@@ -17,7 +17,6 @@ Errors are the AWS-style JSON the other endpoints answer (`x-amzn-ErrorType` + `
 from __future__ import annotations
 
 import json
-import logging
 import re
 from typing import Any
 
@@ -25,9 +24,7 @@ from .. import errors
 from ..functions import archive
 from ..stacks.model import StackProblems
 from ..stacks.service import StackService
-from .http import JSON, Receive, Request, Scope, Send, read_request, send_error, send_json, send_response
-
-log = logging.getLogger("lambdalite.api")
+from .http import Receive, Request, Scope, Send, answer, read_request
 
 CODE_LIMIT = archive.ZIPPED_LIMIT + 1
 STACK_LIMIT = 32 * 1024 * 1024   # template, included documents and test events
@@ -50,26 +47,17 @@ class StacksApi:
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit = CODE_LIMIT if scope["path"].startswith("/_lambdalite/code/") else STACK_LIMIT
         request, too_large = await read_request(scope, receive, limit)
+        error: errors.ServiceError | None = None
+        if too_large:
+            error = archive.zipped_too_large() if limit == CODE_LIMIT else errors.RequestTooLarge(
+                f"Request must be smaller than {STACK_LIMIT} bytes")
+        await answer(send, request, error, self._route)
+
+    async def _route(self, request: Request) -> Answer:
         try:
-            if too_large and limit == CODE_LIMIT:
-                raise archive.zipped_too_large()
-            if too_large:
-                raise errors.RequestTooLarge(f"Request must be smaller than {STACK_LIMIT} bytes")
-            status, value = await self.route(request)
+            return await self.route(request)
         except StackProblems as e:
-            await send_json(send, 400, {"message": f"stack not deployed: {len(e.problems)} problem(s)",
-                                        "problems": e.problems}, request.request_id)
-        except errors.ServiceError as e:
-            await send_error(send, e, request.request_id)
-        except Exception:
-            log.exception("unexpected error in %s %s", request.method, request.path)
-            await send_error(send, errors.ServiceFailure("An internal error occurred; the server log has the "
-                                                         "details."), request.request_id)
-        else:
-            if isinstance(value, bytes):
-                await send_response(send, status, value, [(b"content-type", JSON)])
-            else:
-                await send_json(send, status, value, request.request_id)
+            return 400, {"message": f"stack not deployed: {len(e.problems)} problem(s)", "problems": e.problems}
 
     async def route(self, request: Request) -> Answer:
         path, method = request.path, request.method
