@@ -19,6 +19,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
 
 from .. import errors
 from ..apis.http import Receive, Scope, Send, read_body, send_response
@@ -330,8 +331,7 @@ def request_headers(scope: Scope) -> tuple[tuple[str, str], ...]:
 
 
 def _parse_query(query_string: str) -> list[tuple[str, str]]:
-    from urllib.parse import parse_qsl
-    return parse_qsl(query_string, keep_blank_values=True)
+    return parse_qsl(query_string, keep_blank_values=True) if query_string else []
 
 
 async def _drain(receive: Receive) -> None:
