@@ -9,13 +9,13 @@ From `DIR/template.yaml` (or `.yml`, `.json`) it finds, without resolving anythi
 - the saved test events: `events/*.json` beside the template, and in each code folder.
 Keys are paths as the server normalises them (`./src/` -> `src`). The template is sent as text;
 the server parses and validates it, so a YAML error is reported there, with its line.
-Standard library and PyYAML only: this runs on the user's machine, not in the server.
+Standard library, PyYAML and the pure `stacks.template` reader only: this runs on the user's
+machine, not in the server.
 """
 
 from __future__ import annotations
 
 import json
-import posixpath
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -25,6 +25,8 @@ from typing import Any
 import yaml
 
 from .codezip import sha256_hex, zip_folder
+from .stacks.sam import normalise_path
+from .stacks.template import load_document
 
 TEMPLATE_NAMES = ("template.yaml", "template.yml", "template.json")
 
@@ -52,33 +54,6 @@ class Project:
         return {path: sha256_hex(data) for path, data in self.code.items()}
 
 
-class _TemplateLoader(yaml.SafeLoader):
-    """YAML with CloudFormation's short tags read as their long forms (`!Ref X` -> {"Ref": "X"})."""
-
-
-def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    value: Any
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-    if suffix == "Ref":
-        return {"Ref": value}
-    if suffix == "GetAtt" and isinstance(value, str):
-        value = value.split(".", 1)
-    return {f"Fn::{suffix}": value}
-
-
-_TemplateLoader.add_multi_constructor("!", _tag)
-
-
-def load_document(text: str) -> Any:
-    """A YAML or JSON document (JSON is YAML) with CloudFormation's tags."""
-    return yaml.load(text, Loader=_TemplateLoader)  # noqa: S506 - a SafeLoader subclass
-
-
 def find_template(folder: Path) -> Path:
     if folder.is_file():
         return folder
@@ -94,10 +69,6 @@ def default_stack_name(folder: Path) -> str:
     base = folder.resolve()
     name = re.sub(r"[^A-Za-z0-9-]+", "-", (base.parent if base.is_file() else base).name).strip("-")
     return (name if name[:1].isalpha() else f"stack-{name}")[:128] or "stack"
-
-
-def normalise_path(path: str) -> str:
-    return posixpath.normpath(path.strip().replace("\\", "/"))
 
 
 def read_project(folder: Path, on_zip: Callable[[str], None] | None = None) -> Project:

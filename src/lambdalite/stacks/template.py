@@ -72,6 +72,13 @@ _TemplateLoader.add_multi_constructor("!", _construct_tag)
 _TemplateLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_text)
 
 
+def load_document(text: str) -> Any:
+    """A YAML or JSON document with CloudFormation's short tags, as `lambdalite deploy` reads a
+    template or an included file on the client: raises yaml.YAMLError; duplicate keys are left for
+    `load_template` on the server to report."""
+    return yaml.load(text, Loader=_TemplateLoader)  # noqa: S506 - a SafeLoader subclass
+
+
 def load_template(text: str) -> dict[str, Any]:
     """The template as a dict; `StackProblems` when it is not YAML/JSON, not a mapping, has no Resources,
     or names two resources (or any two keys of one mapping) alike."""
