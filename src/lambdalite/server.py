@@ -64,8 +64,7 @@ class Platform:
                                          prepare=lambda fn: find_interpreter(fn.runtime)[1])
         self.bundle = build_runtime_bundle(home)
         self.specs = SpecFactory(self.functions.code_dir, lambda rt: find_interpreter(rt)[0], self.bundle,
-                                 settings.base_url, settings.region, settings.account,
-                                 retire=self.backend.retire)
+                                 settings.base_url, settings.region, retire=self.backend.retire)
         self.functions.on_change(self.specs.forget)
         self.invoker = Invoker(self.functions, self.backend, self.recorder, self.specs)
         self.lambda_api = LambdaApi(self.functions, self.invoker, settings.base_url)

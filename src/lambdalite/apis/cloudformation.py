@@ -57,12 +57,16 @@ def render_error(code: str, message: str, request_id: str, kind: str = "Sender")
             f'{element("Message", message)}</Error>{element("RequestId", request_id)}</ErrorResponse>')
 
 
-def render_stack(record: StackRecord, outputs: Sequence[Mapping[str, str]]) -> str:
-    parts = [element("StackName", record.name), element("StackId", record.stack_id),
-             element("CreationTime", timestamp(record.created))]
+def _times_and_status(record: StackRecord) -> list[str]:
+    parts = [element("CreationTime", timestamp(record.created))]
     if record.updated is not None:
         parts.append(element("LastUpdatedTime", timestamp(record.updated)))
     parts.append(element("StackStatus", record.status))
+    return parts
+
+
+def render_stack(record: StackRecord, outputs: Sequence[Mapping[str, str]]) -> str:
+    parts = [element("StackName", record.name), element("StackId", record.stack_id), *_times_and_status(record)]
     if record.status_reason:
         parts.append(element("StackStatusReason", record.status_reason))
     if record.description:
@@ -94,11 +98,7 @@ def render_resource(record: StackRecord, resource: Mapping[str, Any]) -> str:
 
 
 def render_summary(record: StackRecord) -> str:
-    parts = [element("StackId", record.stack_id), element("StackName", record.name),
-             element("CreationTime", timestamp(record.created))]
-    if record.updated is not None:
-        parts.append(element("LastUpdatedTime", timestamp(record.updated)))
-    parts.append(element("StackStatus", record.status))
+    parts = [element("StackId", record.stack_id), element("StackName", record.name), *_times_and_status(record)]
     if record.description:
         parts.append(element("TemplateDescription", record.description))
     return "".join(parts)

@@ -22,14 +22,13 @@ PATH = "/usr/local/bin:/usr/bin/:/bin"
 
 class SpecFactory:
     def __init__(self, code_dir: Callable[[FunctionVersion], Path], interpreter: Callable[[str], str],
-                 bundle: Path, base_url: str, region: str, account: str,
+                 bundle: Path, base_url: str, region: str,
                  retire: Callable[[str], object] | None = None) -> None:
         self._code_dir = code_dir
         self._interpreter = interpreter
         self._bundle = bundle
         self._base_url = base_url
         self._region = region
-        self._account = account
         self._retire = retire
         self._specs: dict[str, InstanceSpec] = {}
 

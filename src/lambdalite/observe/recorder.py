@@ -36,9 +36,6 @@ class Recorder:
     def add(self, finished: Finished) -> None:
         self._finished.append(finished)
 
-    def flush_soon(self) -> None:
-        self._wake.set()
-
     def stop(self) -> None:
         self._stopping = True
         self._wake.set()

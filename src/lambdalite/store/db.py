@@ -227,8 +227,3 @@ class Database:
                 "SELECT * FROM invocations WHERE function = ? ORDER BY started_ms DESC LIMIT ?",
                 (function, limit)).fetchall()
         return [InvocationRecord(*row) for row in rows]
-
-    def invocation(self, request_id: str) -> InvocationRecord | None:
-        with self._lock:
-            row = self._conn.execute("SELECT * FROM invocations WHERE request_id = ?", (request_id,)).fetchone()
-        return InvocationRecord(*row) if row else None
