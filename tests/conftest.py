@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,6 +28,24 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def unique(prefix: str) -> str:
+    """A name no other test of the session uses (tests share one server)."""
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def error_of(call, *args, message_key: str | None = None, **kwargs) -> tuple[str, int, str]:  # type: ignore[no-untyped-def]
+    """(AWS error code, HTTP status, message) of a boto3 call that must fail. `message_key`: the body
+    key AWS's model writes the message under, checked to be there (API Gateway: "message")."""
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError) as info:
+        call(*args, **kwargs)
+    err = info.value.response
+    if message_key is not None:
+        assert err[message_key] == err["Error"]["Message"]
+    return err["Error"]["Code"], err["ResponseMetadata"]["HTTPStatusCode"], err["Error"]["Message"]
 
 
 def zip_of(files: dict[str, str] | str, name: str = "app.py") -> bytes:

@@ -6,19 +6,19 @@ AWS-recorded snapshots); every refused call is checked to leave the stored state
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-from botocore.exceptions import ClientError
 
-from tests.conftest import LAMBDALITE, boto_client
+from tests.conftest import LAMBDALITE, boto_client, unique
+from tests.conftest import error_of as aws_error_of
 
 ACCOUNT = "000000000000"
 LAMBDA_URI = ("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
@@ -30,16 +30,9 @@ STAGE_KEYS = {"stageName", "deploymentId", "createdDate", "lastUpdatedDate", "ca
               "cacheClusterStatus", "methodSettings", "tracingEnabled"}
 
 
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-def error_of(call, *args, **kwargs) -> tuple[str, int, str]:  # type: ignore[no-untyped-def]
-    with pytest.raises(ClientError) as info:
-        call(*args, **kwargs)
-    err = info.value.response
-    assert err["message"] == err["Error"]["Message"]  # the lower-case body key AWS sends
-    return err["Error"]["Code"], err["ResponseMetadata"]["HTTPStatusCode"], err["Error"]["Message"]
+error_of = functools.partial(aws_error_of, message_key="message")  # API Gateway: lower-case key
 
 
 def clean(answer: dict[str, Any]) -> dict[str, Any]:

@@ -7,14 +7,13 @@ import os
 import signal
 import subprocess
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from lambdalite.cli import main
-from tests.conftest import LAMBDALITE, Server, create_function, free_port
+from tests.conftest import LAMBDALITE, Server, create_function, free_port, unique
 
 ADDFIVE = """
 def lambda_handler(event, context):
@@ -33,9 +32,6 @@ def handler(event, context):
     raise ValueError("nope")
 """
 
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
 def cli(server: Server | str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -12,7 +11,7 @@ import pytest
 from lambdalite import Client
 from lambdalite.client import LogPage
 from lambdalite.errors import ClientError
-from tests.conftest import Server, create_function, free_port
+from tests.conftest import Server, create_function, free_port, unique
 
 ADDFIVE = """
 def lambda_handler(event, context):
@@ -31,9 +30,6 @@ def handler(event, context):
     raise ValueError("nope: " + str(event.get("why")))
 """
 
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
 @pytest.fixture

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import io
-import uuid
 import zipfile
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import ROLE, zip_of
+from tests.conftest import ROLE, unique, zip_of
 
 HELLO = "def handler(event, context):\n    return 1\n"
 
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 def refused(lam, name: str, **overrides) -> tuple[str, int, str]:  # type: ignore[no-untyped-def]

@@ -12,21 +12,12 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from tests.conftest import ROLE, create_function, zip_of
+from tests.conftest import ROLE, create_function, error_of, unique, zip_of
 
 HELLO = "def handler(event, context):\n    return {'hello': event.get('name', 'world')}\n"
 DATE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000$")
 
 
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-def error_of(call, *args, **kwargs) -> tuple[str, int, str]:  # type: ignore[no-untyped-def]
-    with pytest.raises(ClientError) as info:
-        call(*args, **kwargs)
-    err = info.value.response
-    return err["Error"]["Code"], err["ResponseMetadata"]["HTTPStatusCode"], err["Error"]["Message"]
 
 
 def test_create_answers_pending_then_active_with_aws_fields(lam) -> None:  # type: ignore[no-untyped-def]

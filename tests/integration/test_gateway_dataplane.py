@@ -13,7 +13,6 @@ import http.client
 import json
 import re
 import time
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +22,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from tests.conftest import ROLE, Server, boto_client, zip_of
+from tests.conftest import ROLE, Server, boto_client, unique, zip_of
 
 ACCOUNT = "000000000000"
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "addfive"
@@ -52,9 +51,6 @@ def handler(event, context):
     return {"statusCode": 200, "body": json.dumps(event)} if proxy else event
 '''
 
-
-def unique(prefix: str) -> str:
-    return f"{prefix}_{uuid.uuid4().hex[:8]}"
 
 
 def lambda_uri(function: str) -> str:

@@ -9,14 +9,13 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from tests.conftest import boto_client, create_function
+from tests.conftest import boto_client, create_function, unique
 
 ADDFIVE = """
 def lambda_handler(event, context):
@@ -27,9 +26,6 @@ def lambda_handler(event, context):
         return 0
 """
 
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 def invoke_json(lam, name: str, event: object = None, **kwargs):  # type: ignore[no-untyped-def]

@@ -14,10 +14,15 @@ def test_ids_have_aws_lengths_and_alphabet() -> None:
 
 
 def test_ids_avoid_the_taken_ones() -> None:
-    taken = {new_id(1) for _ in range(200)}
-    free = set("abcdefghijklmnopqrstuvwxyz0123456789") - taken
-    if free:
-        assert new_id(1, taken) in free
+    alphabet = set("abcdefghijklmnopqrstuvwxyz0123456789")
+    free = {"q", "7"}
+    taken = alphabet - free
+    assert {new_id(1, taken) for _ in range(200)} == free   # never a taken one; both free ones come up
+
+
+def test_ids_of_length_one_exhaust_to_the_last_free_one() -> None:
+    alphabet = set("abcdefghijklmnopqrstuvwxyz0123456789")
+    assert new_id(1, alphabet - {"x"}) == "x"
 
 
 def test_now_is_epoch_seconds() -> None:
