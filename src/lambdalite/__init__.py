@@ -12,13 +12,7 @@ imported by `lambdalite serve`, never here, so a client stays light.
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
+from lambdalite._version import __version__
 from lambdalite.client import Client
-
-try:
-    __version__ = version("lambdalite")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0+unknown"
 
 __all__ = ["Client", "__version__"]

@@ -168,6 +168,11 @@ class InstanceProtocolError(InstanceFailure):
     pass
 
 
+class HomeUnusable(LambdaliteError):
+    """The server cannot use its home: a store from a newer Lambdalite, another server holding it,
+    or a file that is not a Lambdalite store. The message says which and what to do."""
+
+
 class ClientError(LambdaliteError):
     """Raised by lambdalite.Client: the server answered with an error, or was not reachable."""
 

@@ -17,16 +17,17 @@ import re
 import sys
 from typing import Any
 
-from . import __version__
+from ._version import __version__
 from .apis import stacks as stacks_api
 from .apis.apigateway import ApiGatewayApi
 from .apis.cloudformation import CloudFormationApi, is_query_call
-from .apis.http import Message, Receive, Scope, Send, read_body, send_error, send_json, send_response
+from .apis.http import send_error, send_json
 from .apis.lambda_api import LambdaApi
+from .asgi import HEADER_NAMES, Receive, Scope, Send, read_body, replay, send_response
 from .config import Settings
 from .errors import ResourceNotFound, ServiceError, ValidationError
 from .functions.service import FunctionService
-from .gateway.dataplane import HEADER_NAMES, DataPlane
+from .gateway.dataplane import DataPlane
 from .gateway.service import GatewayService
 from .invoke.invoker import Invoker
 from .invoke.specs import SpecFactory
@@ -149,7 +150,7 @@ class App:
         elif is_query_call("POST", headers, body):
             await platform.cloudformation_api.handle(body, send)
         else:
-            await self.data_plane(scope, _replay(body), send, platform)
+            await self.data_plane(scope, replay(body), send, platform)
 
     async def data_plane(self, scope: Scope, receive: Receive, send: Send, platform: Platform) -> None:
         """API traffic: `/restapis/{id}/{stage}/_user_request_/...` and the short `/{stage}/...`.
@@ -214,21 +215,6 @@ class App:
 
 def _form_encoded(scope: Scope) -> bool:
     return any(k == b"content-type" and b"application/x-www-form-urlencoded" in v for k, v in scope["headers"])
-
-
-def _replay(body: bytes) -> Receive:
-    """A `receive` that hands the already-read body over once, then waits for the disconnect."""
-    sent = False
-
-    async def receive() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        await asyncio.Event().wait()
-        return {"type": "http.disconnect"}
-
-    return receive
 
 
 def is_user_request(path: str) -> bool:

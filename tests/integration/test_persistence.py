@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import shutil
+import sqlite3
 import time
+from pathlib import Path
 
 import requests
 
+from lambdalite.store.schema import LATEST
 from tests.conftest import boto_client, create_function
 
 HELLO = "def handler(event, context):\n    print('hello from', event.get('who'))\n    return event.get('who')\n"
@@ -90,3 +94,25 @@ def test_invocation_records_survive_a_clean_restart(own_server) -> None:  # type
     r = requests.get(f"{own_server.base}/_lambdalite/invocations", params={"function": "recorded", "limit": "x"},
                      timeout=10)
     assert r.status_code == 400 and r.headers["x-amzn-ErrorType"] == "ValidationException"
+
+
+def test_a_home_made_by_the_first_release_is_migrated_and_serves_as_before(own_server) -> None:  # type: ignore[no-untyped-def]
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "home-v1"
+    shutil.copytree(fixture / "blobs", own_server.home / "blobs")
+    shutil.copytree(fixture / "code", own_server.home / "code")
+    with sqlite3.connect(own_server.home / "lambdalite.db") as conn:
+        conn.executescript((fixture / "lambdalite.sql").read_text())
+    own_server.start()
+    lam = boto_client(own_server.base)
+    config = lam.get_function_configuration(FunctionName="addfive")
+    assert config["State"] == "Active" and config["Handler"] == "lambda_function.lambda_handler"
+    out = lam.invoke(FunctionName="addfive", Payload=json.dumps({"num": "15"}))
+    assert out["Payload"].read() == b"20"
+    assert requests.get(f"{own_server.base}/PRD/addfive", params={"num": "5"}, timeout=30).text == "10"
+    stack = boto_client(own_server.base, "cloudformation").describe_stacks(StackName="addfive")["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    test_1 = requests.get(f"{own_server.base}/_lambdalite/functions/addfive/test-events/test_1", timeout=10)
+    assert test_1.json() == {"num": "15"}
+    assert any(line.startswith("REPORT RequestId:") for line in logs(own_server.base, "addfive"))
+    with sqlite3.connect(own_server.home / "lambdalite.db") as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST

@@ -1,25 +1,24 @@
-"""The thin HTTP layer under the AWS protocol modules: read a request, send a response (raw ASGI).
+"""The AWS JSON APIs' request and error boundary, over the raw ASGI helpers of `lambdalite.asgi`.
 
-No framework on purpose: the invoke path is benchmarked against a raw ASGI app, and every
-layer between uvicorn and the instance costs microseconds there.
+`Request` is a parsed API call; `answer` is the one error boundary of an AWS JSON API: the route's
+value as JSON, expected errors in AWS's shape, anything unexpected logged and answered 500.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
 from .. import errors
+from ..asgi import Receive, Scope, Send, read_body, send_response
 from ..ids import request_id as new_request_id
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
+__all__ = ["Receive", "Request", "Scope", "Send", "answer", "read_body", "read_request", "send_error",
+           "send_json", "send_response"]
 
 JSON = b"application/json"
 log = logging.getLogger("lambdalite.api")
@@ -56,22 +55,6 @@ async def read_request(scope: Scope, receive: Receive, limit: int) -> tuple[Requ
     return Request(scope["method"], scope["path"], query, headers, body), too_large
 
 
-async def read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:
-    message = await receive()
-    body = message.get("body", b"")
-    if not message.get("more_body"):
-        return body, len(body) > limit
-    chunks = [body]
-    size = len(body)
-    while message.get("more_body"):
-        message = await receive()
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size <= limit:   # past the limit the rest is read and dropped: the answer is a 413
-            chunks.append(chunk)
-    return b"".join(chunks), size > limit
-
-
 async def answer(send: Send, request: Request, too_large: errors.ServiceError | None,
                  route: Callable[[Request], Awaitable[tuple[int, Any]]]) -> None:
     """The error boundary of an AWS JSON API: the route's (status, value) as JSON (bytes as they are),
@@ -93,13 +76,6 @@ async def answer(send: Send, request: Request, too_large: errors.ServiceError | 
                                                       (b"x-amzn-requestid", request.request_id.encode())])
         else:
             await send_json(send, status, value, request.request_id)
-
-
-async def send_response(send: Send, status: int, body: bytes,
-                        headers: list[tuple[bytes, bytes]]) -> None:
-    await send({"type": "http.response.start", "status": status,
-                "headers": [*headers, (b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body})
 
 
 async def send_json(send: Send, status: int, value: Any, request_id: str) -> None:

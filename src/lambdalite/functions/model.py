@@ -7,7 +7,7 @@ RevisionId that replaces the old one atomically.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 LATEST = "$LATEST"
@@ -68,6 +68,14 @@ class FunctionVersion:
     def with_changes(self, **changes: Any) -> FunctionVersion:
         return replace(self, **changes)
 
+    def to_document(self) -> dict[str, Any]:
+        """What the store keeps (JSON), read back by `from_document`."""
+        return asdict(self)
+
+    @classmethod
+    def from_document(cls, document: dict[str, Any]) -> FunctionVersion:
+        return cls(**document)
+
 
 @dataclass(frozen=True)
 class Policy:
@@ -76,3 +84,10 @@ class Policy:
     function_name: str
     revision_id: str
     statements: tuple[dict[str, Any], ...] = ()
+
+    def to_document(self) -> dict[str, Any]:
+        return {"revision_id": self.revision_id, "statements": list(self.statements)}
+
+    @classmethod
+    def from_document(cls, function_name: str, document: dict[str, Any]) -> Policy:
+        return cls(function_name, document["revision_id"], tuple(document["statements"]))

@@ -55,8 +55,8 @@ class FunctionService:
 
     # loading and snapshots -----------------------------------------------------------------
     def load(self) -> None:
-        self.current = {fn.name: fn for fn in self.db.load_functions()}
-        self.policies = {p.function_name: p for p in self.db.load_policies()}
+        self.current = {fn.name: fn for fn in map(FunctionVersion.from_document, self.db.load_functions())}
+        self.policies = {name: Policy.from_document(name, doc) for name, doc in self.db.load_policies().items()}
         for fn in self.current.values():
             if fn.state == "Pending" or fn.last_update_status == "InProgress":
                 self._schedule_settle(fn.name)   # a kill -9 came between create and Active
@@ -127,7 +127,7 @@ class FunctionService:
             code_sha256=sha_b64, code_size=len(zip_bytes), config=config, revision_id=new_revision(),
             last_modified=aws_timestamp(time.time()), tags=dict(spec.get("Tags") or {}),
         )
-        self.db.put_function(fn)
+        self.db.put_function(fn.name, fn.version, fn.to_document())
         self._publish(fn, name)
         self._schedule_settle(name)
         return fn
@@ -140,7 +140,7 @@ class FunctionService:
         sha_b64 = await self._store_code(zip_bytes)
         fn = self.current.get(fn.name) or fn
         updated = fn.with_changes(code_sha256=sha_b64, code_size=len(zip_bytes), **self._in_progress())
-        self.db.put_function(updated)
+        self.db.put_function(updated.name, updated.version, updated.to_document())
         self._publish(updated, fn.name)
         self._schedule_settle(fn.name)
         return updated
@@ -154,7 +154,7 @@ class FunctionService:
         updated = fn.with_changes(
             runtime=merged.get("Runtime", fn.runtime), role=merged.get("Role", fn.role),
             handler=merged.get("Handler", fn.handler), config=config, **self._in_progress())
-        self.db.put_function(updated)
+        self.db.put_function(updated.name, updated.version, updated.to_document())
         self._publish(updated, fn.name)
         self._schedule_settle(fn.name)
         return updated
@@ -188,7 +188,7 @@ class FunctionService:
                 "or remove the existing statement.")
         statement = permissions.statement_of(body, self.arn(fn.name, qualifier))
         policy = Policy(fn.name, new_revision(), (*policy.statements, statement))
-        self.db.put_policy(policy)
+        self.db.put_policy(policy.function_name, policy.to_document())
         self.policies[fn.name] = policy
         return statement
 
@@ -206,7 +206,7 @@ class FunctionService:
         if len(kept) == len(policy.statements):
             raise errors.ResourceNotFound(f"Statement {sid} is not found in resource policy.")
         policy = Policy(fn.name, new_revision(), kept)
-        self.db.put_policy(policy)
+        self.db.put_policy(policy.function_name, policy.to_document())
         self.policies[fn.name] = policy
 
     def get_policy(self, ref: str, qualifier: str | None) -> Policy:
@@ -268,7 +268,7 @@ class FunctionService:
         settled = latest.with_changes(
             state="Active", state_reason=None, state_reason_code=None, last_update_status="Successful",
             last_update_status_reason=None, last_update_status_reason_code=None, revision_id=new_revision())
-        self.db.put_function(settled)
+        self.db.put_function(settled.name, settled.version, settled.to_document())
         self._publish(settled, name)
 
     async def drain(self) -> None:

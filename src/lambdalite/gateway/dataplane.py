@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from .. import errors
-from ..apis.http import Receive, Scope, Send, read_body, send_response
+from ..asgi import HEADER_NAMES, Receive, Scope, Send, read_body, send_response
 from ..ids import request_id as new_request_id
 from ..invoke.invoker import Invoker, InvokeResult
 from . import integration as rules
@@ -45,7 +45,6 @@ PAYLOAD_LIMIT = 10 * 1024 * 1024
 JSON = b"application/json"
 Answer = tuple[int, list[tuple[bytes, bytes]], bytes]   # status, headers, body
 LAMBDA_URI = re.compile(r"arn:[^:]+:apigateway:[^:]+:lambda:path/2015-03-31/functions/(?P<function>.+)/invocations")
-HEADER_NAMES = "lambdalite.header_names"  # scope extension: header names as the client spelled them
 STAGE_VARIABLE = re.compile(r"\$\{stageVariables\.([A-Za-z0-9_]+)\}")
 
 

@@ -1,9 +1,10 @@
-"""The only module that touches SQLite.
+"""The only module that touches SQLite (with `schema.py`, its tables and their migrations).
 
-One database file (`<home>/lambdalite.db`, WAL mode) holds functions, policies, API Gateway REST
-APIs (a JSON document each), stacks (a JSON document each), saved test events, invocation records
-and log events; code archives live beside it as
-content-addressed blob files (`blobs.py`). A
+One database file (`<home>/lambdalite.db`, WAL mode) holds function versions, policies, API Gateway
+REST APIs and stacks (a JSON document each: the services own their shape, the store knows no
+rules), saved test events, invocation records and log events; code archives live beside it as
+content-addressed blob files (`blobs.py`). Opening a store brings its schema forward (`schema.py`)
+or refuses a store written by a newer Lambdalite. A
 write the API has answered for is committed before the answer goes out, so it survives a
 `kill -9`: WAL with synchronous=NORMAL loses nothing when only the process dies.
 
@@ -17,58 +18,11 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from ..functions.model import FunctionVersion, Policy
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS functions (
-    name TEXT PRIMARY KEY,
-    data TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS policies (
-    name TEXT PRIMARY KEY,
-    data TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS invocations (
-    request_id TEXT PRIMARY KEY,
-    function TEXT NOT NULL,
-    version TEXT NOT NULL,
-    started_ms INTEGER NOT NULL,
-    duration_ms REAL NOT NULL,
-    billed_ms INTEGER NOT NULL,
-    memory_mb INTEGER NOT NULL,
-    max_memory_mb INTEGER NOT NULL,
-    init_ms REAL,
-    outcome TEXT NOT NULL,
-    error_type TEXT
-);
-CREATE INDEX IF NOT EXISTS invocations_by_function ON invocations (function, started_ms);
-CREATE TABLE IF NOT EXISTS logs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    function TEXT NOT NULL,
-    ts_ms INTEGER NOT NULL,
-    request_id TEXT NOT NULL,
-    text TEXT NOT NULL          -- one invocation's lines (START ... REPORT), split when read
-);
-CREATE INDEX IF NOT EXISTS logs_by_function ON logs (function, id);
-CREATE TABLE IF NOT EXISTS rest_apis (
-    id TEXT PRIMARY KEY,
-    data TEXT NOT NULL          -- one API Gateway REST API: api, resources, ..., deployments, stages
-);
-CREATE TABLE IF NOT EXISTS stacks (
-    name TEXT PRIMARY KEY,
-    data TEXT NOT NULL          -- one deployed stack: templates, parameters, outputs, resources, status
-);
-CREATE TABLE IF NOT EXISTS test_events (
-    function TEXT NOT NULL,
-    name TEXT NOT NULL,
-    body TEXT NOT NULL,         -- the event's JSON text, as saved
-    PRIMARY KEY (function, name)
-);
-"""
+from . import schema
 
 
 class InvocationRecord(NamedTuple):
@@ -105,11 +59,13 @@ class StoredLogEvent:
 class Database:
     def __init__(self, path: Path) -> None:
         self.path = path
+        version = schema.stored_version(path)
+        schema.check_version(path, version)
         self._conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
         self._lock = threading.Lock()
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.executescript(SCHEMA)
+        self.schema_version = schema.migrate(self._conn, version)
 
     def close(self) -> None:
         with self._lock:
@@ -119,40 +75,34 @@ class Database:
         with self._lock:
             self._conn.execute(sql, params)
 
-    # functions and policies --------------------------------------------------------------
-    def load_functions(self) -> list[FunctionVersion]:
-        rows = self._conn.execute("SELECT data FROM functions ORDER BY name").fetchall()
-        return [FunctionVersion(**json.loads(data)) for (data,) in rows]
+    # function versions and policies: a JSON document each ---------------------------------
+    def load_functions(self) -> list[dict[str, Any]]:
+        """Every stored function version's document, by name then version."""
+        with self._lock:
+            rows = self._conn.execute("SELECT data FROM function_versions ORDER BY name, version").fetchall()
+        return [json.loads(data) for (data,) in rows]
 
-    def put_function(self, fn: FunctionVersion) -> None:
-        self._write("INSERT OR REPLACE INTO functions (name, data) VALUES (?, ?)",
-                    (fn.name, json.dumps(asdict(fn))))
+    def put_function(self, name: str, version: str, document: dict[str, Any]) -> None:
+        self._write("INSERT OR REPLACE INTO function_versions (name, version, data) VALUES (?, ?, ?)",
+                    (name, version, json.dumps(document, separators=(",", ":"))))
 
     def delete_function(self, name: str) -> None:
+        """The function, every version of it, its policy and its saved test events: one transaction."""
         with self._lock:
             self._conn.execute("BEGIN")
-            self._conn.execute("DELETE FROM functions WHERE name = ?", (name,))
+            self._conn.execute("DELETE FROM function_versions WHERE name = ?", (name,))
             self._conn.execute("DELETE FROM policies WHERE name = ?", (name,))
             self._conn.execute("DELETE FROM test_events WHERE function = ?", (name,))
             self._conn.execute("COMMIT")
 
-    def load_policies(self) -> list[Policy]:
-        rows = self._conn.execute("SELECT name, data FROM policies").fetchall()
-        out = []
-        for name, data in rows:
-            d = json.loads(data)
-            out.append(Policy(function_name=name, revision_id=d["revision_id"],
-                              statements=tuple(d["statements"])))
-        return out
+    def load_policies(self) -> dict[str, dict[str, Any]]:
+        """function name -> its policy document."""
+        with self._lock:
+            rows = self._conn.execute("SELECT name, data FROM policies ORDER BY name").fetchall()
+        return {name: json.loads(data) for name, data in rows}
 
-    def put_policy(self, policy: Policy) -> None:
-        data = {"revision_id": policy.revision_id, "statements": list(policy.statements)}
-        self._write("INSERT OR REPLACE INTO policies (name, data) VALUES (?, ?)",
-                    (policy.function_name, json.dumps(data)))
-
-    def code_in_use(self) -> set[str]:
-        rows = self._conn.execute("SELECT data FROM functions").fetchall()
-        return {json.loads(data)["code_sha256"] for (data,) in rows}
+    def put_policy(self, name: str, document: dict[str, Any]) -> None:
+        self._write("INSERT OR REPLACE INTO policies (name, data) VALUES (?, ?)", (name, json.dumps(document)))
 
     # API Gateway REST APIs: one JSON document each ----------------------------------------
     def load_rest_apis(self) -> list[dict[str, Any]]:

@@ -1,0 +1,143 @@
+"""The store's schema and its forward migrations, run when the server opens a home.
+
+The schema version lives in SQLite's `PRAGMA user_version`. Version 1 is the schema of the first
+landed Lambdalite, which set no version: a home whose database has tables but `user_version` 0 is
+version 1. A new home is made as version 1 and brought forward by the same migrations an old one
+runs, so every migration runs on every fresh home too. Each migration is a function of its own,
+run in its own transaction with the version bump: a crash mid-way leaves the previous version
+whole. A home written by a newer Lambdalite (a version this code does not know) is refused before
+anything is written to it.
+
+Adding a migration: write `_to_N(conn)`, append it to MIGRATIONS; never edit a released one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+from ..errors import HomeUnusable
+
+# The schema of version 1, exactly as the first release created it.
+SCHEMA_V1 = """
+CREATE TABLE IF NOT EXISTS functions (
+    name TEXT PRIMARY KEY,
+    data TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS policies (
+    name TEXT PRIMARY KEY,
+    data TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS invocations (
+    request_id TEXT PRIMARY KEY,
+    function TEXT NOT NULL,
+    version TEXT NOT NULL,
+    started_ms INTEGER NOT NULL,
+    duration_ms REAL NOT NULL,
+    billed_ms INTEGER NOT NULL,
+    memory_mb INTEGER NOT NULL,
+    max_memory_mb INTEGER NOT NULL,
+    init_ms REAL,
+    outcome TEXT NOT NULL,
+    error_type TEXT
+);
+CREATE INDEX IF NOT EXISTS invocations_by_function ON invocations (function, started_ms);
+CREATE TABLE IF NOT EXISTS logs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    function TEXT NOT NULL,
+    ts_ms INTEGER NOT NULL,
+    request_id TEXT NOT NULL,
+    text TEXT NOT NULL          -- one invocation's lines (START ... REPORT), split when read
+);
+CREATE INDEX IF NOT EXISTS logs_by_function ON logs (function, id);
+CREATE TABLE IF NOT EXISTS rest_apis (
+    id TEXT PRIMARY KEY,
+    data TEXT NOT NULL          -- one API Gateway REST API: api, resources, ..., deployments, stages
+);
+CREATE TABLE IF NOT EXISTS stacks (
+    name TEXT PRIMARY KEY,
+    data TEXT NOT NULL          -- one deployed stack: templates, parameters, outputs, resources, status
+);
+CREATE TABLE IF NOT EXISTS test_events (
+    function TEXT NOT NULL,
+    name TEXT NOT NULL,
+    body TEXT NOT NULL,         -- the event's JSON text, as saved
+    PRIMARY KEY (function, name)
+);
+"""
+
+
+def _to_2(conn: sqlite3.Connection) -> None:
+    """Functions keyed by (name, version): `$LATEST` and, later, published versions side by side."""
+    conn.execute("""CREATE TABLE function_versions (
+        name TEXT NOT NULL,
+        version TEXT NOT NULL,      -- "$LATEST", or "1", "2", ... once versions are published
+        data TEXT NOT NULL,         -- the version's configuration and state (functions.model)
+        PRIMARY KEY (name, version)
+    )""")
+    conn.execute("INSERT INTO function_versions (name, version, data) SELECT name, '$LATEST', data FROM functions")
+    conn.execute("DROP TABLE functions")
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_to_2]   # MIGRATIONS[i] makes version i + 2
+LATEST = len(MIGRATIONS) + 1
+
+
+def stored_version(path: Path) -> int:
+    """The schema version of the database at `path` (0: no database yet), read without writing."""
+    if not path.exists():
+        return 0
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+    except sqlite3.Error as e:
+        raise HomeUnusable(f"{path} cannot be opened as a Lambdalite store: {e}") from None
+    try:
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        if version == 0:
+            tables = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
+            version = 1 if tables else 0
+    except sqlite3.DatabaseError as e:
+        raise HomeUnusable(f"{path} is not a Lambdalite store (SQLite says: {e}); "
+                           "start the server with another --home") from None
+    finally:
+        conn.close()
+    return version
+
+
+def check_version(path: Path, version: int) -> None:
+    """Refuse a store written by a newer Lambdalite: opening it could corrupt what this code cannot read."""
+    if version > LATEST:
+        raise HomeUnusable(
+            f"{path} was written by a newer Lambdalite (store schema version {version}; this version of "
+            f"Lambdalite knows versions up to {LATEST}). Upgrade Lambdalite to use this home, or start "
+            "the server with another --home.")
+
+
+def migrate(conn: sqlite3.Connection, version: int) -> int:
+    """Bring the store from `version` to LATEST, one transaction per step; returns LATEST."""
+    if version == 0:
+        conn.execute("BEGIN IMMEDIATE")
+        for statement in _statements(SCHEMA_V1):
+            conn.execute(statement)
+        conn.execute("PRAGMA user_version = 1")
+        conn.execute("COMMIT")
+        version = 1
+    while version < LATEST:
+        step = MIGRATIONS[version - 1]
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            step(conn)
+            conn.execute(f"PRAGMA user_version = {version + 1}")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        version += 1
+    return version
+
+
+def _statements(script: str) -> list[str]:
+    """The statements of a script of CREATE statements (comments dropped), for one transaction."""
+    lines = [line.split("--", 1)[0] for line in script.splitlines()]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
