@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 9000
 DEFAULT_REGION = "us-east-1"
 DEFAULT_ACCOUNT = "000000000000"
 DEFAULT_MAX_CONCURRENCY = 128   # in-flight invocations across the server; 64 clients of one function fit
-DEFAULT_IDLE_TIMEOUT_S = 600.0  # an idle instance is stopped after this long
+DEFAULT_IDLE_TIMEOUT_S = 600.0  # an idle instance is stopped after this long (0: right after each invocation)
+
+T = TypeVar("T")
 
 
 def default_home() -> Path:
@@ -22,31 +26,46 @@ def default_home() -> Path:
 class Settings:
     home: Path
     host: str = DEFAULT_HOST
-    port: int = DEFAULT_PORT
+    port: int = DEFAULT_PORT               # 0: a free port, chosen when the server binds
     region: str = DEFAULT_REGION
     account: str = DEFAULT_ACCOUNT
-    max_concurrency: int = DEFAULT_MAX_CONCURRENCY
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY   # 0 throttles every invocation
     idle_timeout_s: float = DEFAULT_IDLE_TIMEOUT_S
-    flush_interval_s: float = 0.2   # invocation records and logs are written in batches this often
+    test_clock: bool = False               # timers wait on a clock that only POST /_lambdalite/clock moves
+    flush_interval_s: float = 0.2          # invocation records and logs are written in batches this often
 
     @property
     def base_url(self) -> str:
         host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
+        if ":" in host:
+            host = f"[{host}]"
         return f"http://{host}:{self.port}"
 
     @classmethod
-    def from_env(cls, **given: object) -> Settings:
-        """Flags given (not None) win over LAMBDALITE_* variables, which win over defaults."""
-        env = os.environ
-        values: dict[str, object] = {
-            "home": Path(str(given.get("home") or default_home())).expanduser().resolve(),
-            "host": given.get("host") or env.get("LAMBDALITE_HOST", DEFAULT_HOST),
-            "port": int(str(given.get("port") or env.get("LAMBDALITE_PORT", DEFAULT_PORT))),
-            "region": given.get("region") or env.get("LAMBDALITE_REGION", DEFAULT_REGION),
-            "account": given.get("account") or env.get("LAMBDALITE_ACCOUNT", DEFAULT_ACCOUNT),
-            "max_concurrency": int(str(given.get("max_concurrency")
-                                       or env.get("LAMBDALITE_MAX_CONCURRENCY", DEFAULT_MAX_CONCURRENCY))),
-            "idle_timeout_s": float(str(given.get("idle_timeout_s")
-                                        or env.get("LAMBDALITE_IDLE_TIMEOUT", DEFAULT_IDLE_TIMEOUT_S))),
-        }
-        return cls(**values)  # type: ignore[arg-type]
+    def from_env(cls, **given: Any) -> Settings:
+        """Flags given (not None) win over LAMBDALITE_* variables (when set and not empty), which win
+        over defaults. A given 0 is a value like any other (`--idle-timeout 0`, `--port 0`)."""
+        return cls(
+            home=Path(given["home"] if given.get("home") is not None else default_home()).expanduser().resolve(),
+            host=_pick(given.get("host"), "LAMBDALITE_HOST", DEFAULT_HOST, str),
+            port=_pick(given.get("port"), "LAMBDALITE_PORT", DEFAULT_PORT, int),
+            region=_pick(given.get("region"), "LAMBDALITE_REGION", DEFAULT_REGION, str),
+            account=_pick(given.get("account"), "LAMBDALITE_ACCOUNT", DEFAULT_ACCOUNT, str),
+            max_concurrency=_pick(given.get("max_concurrency"), "LAMBDALITE_MAX_CONCURRENCY",
+                                  DEFAULT_MAX_CONCURRENCY, int),
+            idle_timeout_s=_pick(given.get("idle_timeout_s"), "LAMBDALITE_IDLE_TIMEOUT", DEFAULT_IDLE_TIMEOUT_S,
+                                 float),
+            test_clock=bool(given.get("test_clock")),
+        )
+
+
+def _pick(flag: Any, variable: str, default: T, convert: Callable[[Any], T]) -> T:
+    if flag is not None:
+        return convert(flag)
+    raw = os.environ.get(variable)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return convert(raw)
+    except ValueError:
+        raise ValueError(f"{variable}={raw!r} is not a valid value") from None

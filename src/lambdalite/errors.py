@@ -11,6 +11,7 @@
     │   ├── PreconditionFailed           412 PreconditionFailedException
     │   ├── TooManyRequests              429 TooManyRequestsException   (with "Reason")
     │   ├── AccessDenied                 403 AccessDeniedException      (an ARN of another account)
+    │   ├── Forbidden                    403 ForbiddenException         (e.g. moving a real clock)
     │   ├── UnsupportedOperation         400 InvalidParameterValueException for what is not built yet
     │   ├── ServiceFailure               500 ServiceException           ("Type": "Service")
     │   ├── NotFoundException            404 API Gateway                 (body {"message": ...} only)
@@ -116,6 +117,12 @@ class AccessDenied(ServiceError):
         return {**self.extra, "Message": None}
 
 
+class Forbidden(ServiceError):
+    """403 for an operation this server is not set up to allow (Lambdalite's own endpoints)."""
+
+    status, code, error_type = 403, "ForbiddenException", None
+
+
 class ServiceFailure(ServiceError):
     status, code, message_key, error_type = 500, "ServiceException", "Message", "Service"
 
@@ -168,9 +175,17 @@ class InstanceProtocolError(InstanceFailure):
     pass
 
 
-class HomeUnusable(LambdaliteError):
-    """The server cannot use its home: a store from a newer Lambdalite, another server holding it,
-    or a file that is not a Lambdalite store. The message says which and what to do."""
+class ServerCannotStart(LambdaliteError):
+    """`lambdalite serve` refuses to start; the message says why and what to do instead."""
+
+
+class HomeUnusable(ServerCannotStart):
+    """The home cannot be used: another server holds it, or its store is from a newer Lambdalite or
+    is not a Lambdalite store at all."""
+
+
+class AddressInUse(ServerCannotStart):
+    """The host and port cannot be listened on (another program has the port, or no such address)."""
 
 
 class ClientError(LambdaliteError):

@@ -30,8 +30,6 @@ STAGE_KEYS = {"stageName", "deploymentId", "createdDate", "lastUpdatedDate", "ca
               "cacheClusterStatus", "methodSettings", "tracingEnabled"}
 
 
-
-
 error_of = functools.partial(aws_error_of, message_key="message")  # API Gateway: lower-case key
 
 

@@ -33,7 +33,6 @@ def handler(event, context):
 """
 
 
-
 def cli(server: Server | str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     """Runs `lambdalite ARGS` as the user would, with LAMBDALITE_ENDPOINT pointing at `server`."""
     endpoint = server if isinstance(server, str) else server.base

@@ -31,7 +31,6 @@ def handler(event, context):
 """
 
 
-
 @pytest.fixture
 def client(server: Server) -> Iterator[Client]:
     with Client(server.base) as c:

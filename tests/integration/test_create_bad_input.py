@@ -13,7 +13,6 @@ from tests.conftest import ROLE, unique, zip_of
 HELLO = "def handler(event, context):\n    return 1\n"
 
 
-
 def refused(lam, name: str, **overrides) -> tuple[str, int, str]:  # type: ignore[no-untyped-def]
     kwargs = {"FunctionName": name, "Runtime": "python3.11", "Role": ROLE, "Handler": "app.handler",
               "Code": {"ZipFile": zip_of(HELLO)}, **overrides}

@@ -18,8 +18,6 @@ HELLO = "def handler(event, context):\n    return {'hello': event.get('name', 'w
 DATE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000$")
 
 
-
-
 def test_create_answers_pending_then_active_with_aws_fields(lam) -> None:  # type: ignore[no-untyped-def]
     name = unique("shape")
     code = zip_of(HELLO)

@@ -52,7 +52,6 @@ def handler(event, context):
 '''
 
 
-
 def lambda_uri(function: str) -> str:
     return (f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
             f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:{function}/invocations")

@@ -27,7 +27,6 @@ def lambda_handler(event, context):
 """
 
 
-
 def invoke_json(lam, name: str, event: object = None, **kwargs):  # type: ignore[no-untyped-def]
     if event is not None:
         kwargs["Payload"] = json.dumps(event)

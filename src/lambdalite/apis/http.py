@@ -10,14 +10,14 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl
 
 from .. import errors
 from ..asgi import Receive, Scope, Send, read_body, send_response
 from ..ids import request_id as new_request_id
 
-__all__ = ["Receive", "Request", "Scope", "Send", "answer", "read_body", "read_request", "send_error",
+__all__ = ["Raw", "Receive", "Request", "Scope", "Send", "answer", "read_body", "read_request", "send_error",
            "send_json", "send_response"]
 
 JSON = b"application/json"
@@ -47,6 +47,13 @@ class Request:
         return value
 
 
+class Raw(NamedTuple):
+    """A route's answer sent as it is, with its own content type (bytes alone are sent as JSON)."""
+
+    body: bytes
+    content_type: bytes
+
+
 async def read_request(scope: Scope, receive: Receive, limit: int) -> tuple[Request, bool]:
     """The request with its body, and whether the body went over `limit` (then it is cut)."""
     body, too_large = await read_body(receive, limit)
@@ -71,7 +78,10 @@ async def answer(send: Send, request: Request, too_large: errors.ServiceError | 
         await send_error(send, errors.ServiceFailure("An internal error occurred; the server log has the "
                                                      "details."), request.request_id)
     else:
-        if isinstance(value, bytes):
+        if isinstance(value, Raw):
+            await send_response(send, status, value.body, [(b"content-type", value.content_type),
+                                                           (b"x-amzn-requestid", request.request_id.encode())])
+        elif isinstance(value, bytes):
             await send_response(send, status, value, [(b"content-type", JSON),
                                                       (b"x-amzn-requestid", request.request_id.encode())])
         else:

@@ -3,7 +3,7 @@
 Owns the command line only: parsing, printing and exit codes. Every command talks to the server
 through `lambdalite.client` (the SDK), never to the store; `serve` imports the server lazily.
 Exit codes: 0 ok, 1 the function failed, 2 usage error, 3 the server answered an error or could
-not be reached (see `failures.py`).
+not be reached, 4 `serve` could not start (see `failures.py`).
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@
     ├── click.UsageError      2  the command line is wrong (Click's own; bad --event JSON too)
     └── CommandFailed
         ├── FunctionFailed    1  the function ran and failed (raised, timed out, crashed)
-        └── ServerFailed      3  the server answered an error, or could not be reached
+        ├── ServerFailed      3  the server answered an error, or could not be reached
+        └── ServeRefused      4  `lambdalite serve` could not start (port taken, home in use or too new)
 
 `server_failed` translates the SDK's ClientError at the seam, adding where and what next.
 """
@@ -36,6 +37,10 @@ class FunctionFailed(CommandFailed):
 
 class ServerFailed(CommandFailed):
     exit_code = 3
+
+
+class ServeRefused(CommandFailed):
+    exit_code = 4
 
 
 def server_failed(error: ClientError, endpoint: str) -> ServerFailed:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from lambdalite.cli.failures import ServeRefused
 from lambdalite.config import (
     DEFAULT_ACCOUNT,
     DEFAULT_HOST,
@@ -15,6 +16,7 @@ from lambdalite.config import (
     DEFAULT_REGION,
     Settings,
 )
+from lambdalite.errors import ServerCannotStart
 
 
 def _default(variable: str, value: object) -> str:
@@ -23,20 +25,23 @@ def _default(variable: str, value: object) -> str:
 
 @click.command()
 @click.option("--host", help=f"Interface to listen on. {_default('LAMBDALITE_HOST', DEFAULT_HOST)}")
-@click.option("--port", type=click.IntRange(1, 65535),
-              help=f"Port to listen on. {_default('LAMBDALITE_PORT', DEFAULT_PORT)}")
+@click.option("--port", type=click.IntRange(0, 65535),
+              help=f"Port to listen on; 0 picks a free one. {_default('LAMBDALITE_PORT', DEFAULT_PORT)}")
 @click.option("--home", type=click.Path(file_okay=False, path_type=Path),
               help="Where functions, code and logs are kept. [default: LAMBDALITE_HOME, else ~/.lambdalite]")
 @click.option("--region", help=f"Region in ARNs and URLs. {_default('LAMBDALITE_REGION', DEFAULT_REGION)}")
 @click.option("--account", help=f"Account id in ARNs. {_default('LAMBDALITE_ACCOUNT', DEFAULT_ACCOUNT)}")
-@click.option("--max-concurrency", type=click.IntRange(min=1),
-              help="In-flight invocations across the server; more are throttled (429). "
+@click.option("--max-concurrency", type=click.IntRange(min=0),
+              help="In-flight invocations across the server; more are throttled (429), 0 throttles all. "
                    + _default("LAMBDALITE_MAX_CONCURRENCY", DEFAULT_MAX_CONCURRENCY))
 @click.option("--idle-timeout", type=click.FloatRange(min=0), metavar="SECONDS",
-              help="Stop an instance idle this long. "
+              help="Stop an instance idle this long; 0 stops it right after each invocation. "
                    + _default("LAMBDALITE_IDLE_TIMEOUT", f"{DEFAULT_IDLE_TIMEOUT_S:g}"))
+@click.option("--test-clock", is_flag=True,
+              help="Timers (idle timeouts, ...) wait on a clock that stands still until "
+                   "POST /_lambdalite/clock {\"advance_s\": N} moves it. For tests.")
 def serve(host: str | None, port: int | None, home: Path | None, region: str | None, account: str | None,
-          max_concurrency: int | None, idle_timeout: float | None) -> None:
+          max_concurrency: int | None, idle_timeout: float | None, test_clock: bool) -> None:
     """Run the Lambdalite server in the foreground until Ctrl-C.
 
     One port answers the Lambda API (boto3 and the AWS CLI with --endpoint-url), API Gateway
@@ -44,6 +49,13 @@ def serve(host: str | None, port: int | None, home: Path | None, region: str | N
     """
     from lambdalite.server import serve as run_server  # heavy; only this command needs the server
 
-    settings = Settings.from_env(host=host, port=port, home=home, region=region, account=account,
-                                 max_concurrency=max_concurrency, idle_timeout_s=idle_timeout)
-    run_server(settings)
+    try:
+        settings = Settings.from_env(host=host, port=port, home=home, region=region, account=account,
+                                     max_concurrency=max_concurrency, idle_timeout_s=idle_timeout,
+                                     test_clock=test_clock)
+    except ValueError as e:
+        raise click.UsageError(str(e)) from None
+    try:
+        run_server(settings)
+    except ServerCannotStart as e:
+        raise ServeRefused(str(e)) from None

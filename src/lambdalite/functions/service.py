@@ -81,6 +81,12 @@ class FunctionService:
     def arn(self, name: str, qualifier: str | None = None) -> str:
         return names.function_arn(self.region, self.account, name, qualifier)
 
+    async def code_archive(self, digest: str) -> bytes:
+        """A stored code archive by its SHA-256 (hex): GetFunction's Code.Location serves it."""
+        if not self.blobs.path(digest).exists():
+            raise errors.ResourceNotFound(f"No code archive {digest} on this server.")
+        return await asyncio.to_thread(self.blobs.read, digest)
+
     def code_dir(self, fn: FunctionVersion) -> Path:
         return self.blobs.code_dir(_hex(fn.code_sha256))
 

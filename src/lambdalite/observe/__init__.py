@@ -1,4 +1,5 @@
-"""Observability: invocation records and logs (CloudWatch-style lines), written in batches.
+"""Observability: invocation records and their log lines (CloudWatch-style), written off the
+request path in batches (`recorder.py`) and read back (`history.py`).
 
-May import: store, config. Later: metrics, cost.
+May import: pool (its Outcome), store. Later: metrics, cost and budgets.
 """

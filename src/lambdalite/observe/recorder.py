@@ -17,7 +17,7 @@ from ..store import Database
 from .finished import Finished, log_event_of, record_of
 
 CHUNK = 32              # invocations formatted between two GIL hand-offs
-MAX_PENDING = 200_000   # bounded: past this, the oldest unwritten events are dropped (and counted)
+MAX_PENDING = 200_000   # bounded: past this, the oldest unwritten events are dropped (`dropped` counts them)
 
 
 class Recorder:
@@ -28,12 +28,15 @@ class Recorder:
         self._wake = threading.Event()
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="lambdalite-recorder", daemon=True)
-        self.failures = 0
+        self.failures = 0   # batches that could not be written
+        self.dropped = 0    # invocations whose record and logs were dropped unwritten (queue full)
 
     def start(self) -> None:
         self._thread.start()
 
     def add(self, finished: Finished) -> None:
+        if len(self._finished) == MAX_PENDING:
+            self.dropped += 1   # the append below pushes the oldest one out
         self._finished.append(finished)
 
     def stop(self) -> None:

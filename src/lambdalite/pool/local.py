@@ -185,6 +185,9 @@ class LocalProcessBackend:
                 pool.busy.add(instance)
                 waiter.set_result(instance)
                 return
+        if self._idle_timeout_s <= 0:   # --idle-timeout 0: an instance serves one invocation at most
+            self._stop_soon(instance)
+            return
         instance.last_used = self._clock()
         pool.idle.append(instance)
 

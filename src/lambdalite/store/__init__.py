@@ -5,7 +5,19 @@ APIs, stacks), plus its own records (`InvocationRecord`, `LogEvent`), and knows 
 the bottom layer: it imports nothing of the package but `errors`.
 """
 
-from .blobs import BlobStore
-from .db import Database, InvocationRecord, LogEvent, StoredLogEvent
+from pathlib import Path
 
-__all__ = ["BlobStore", "Database", "InvocationRecord", "LogEvent", "StoredLogEvent"]
+from .blobs import BlobStore
+from .db import DATABASE_NAME, Database, InvocationRecord, LogEvent, StoredLogEvent
+from .home import HomeLock, lock_home
+from .schema import check_version, stored_version
+
+
+def check_home(home: Path) -> None:
+    """Refuse a home whose store this version cannot use (HomeUnusable), writing nothing to it."""
+    path = home / DATABASE_NAME
+    check_version(path, stored_version(path))
+
+
+__all__ = ["DATABASE_NAME", "BlobStore", "Database", "HomeLock", "InvocationRecord", "LogEvent", "StoredLogEvent",
+           "check_home", "lock_home"]

@@ -24,6 +24,8 @@ from typing import Any, NamedTuple
 
 from . import schema
 
+DATABASE_NAME = "lambdalite.db"
+
 
 class InvocationRecord(NamedTuple):
     request_id: str

@@ -1,0 +1,106 @@
+"""Lambdalite's own endpoints that are not about stacks (those are in `stacks.py`):
+
+    GET  /_lambdalite/health                          {"status": "ok", "pid", "version", ...}
+    GET  /_lambdalite/logs?function=F[&since&after&limit]   a function's log lines, oldest first
+    GET  /_lambdalite/invocations?function=F[&limit]  a function's invocation records, newest first
+    GET  /_lambdalite/code/{sha256 hex}.zip           a code archive (GetFunction's Code.Location)
+    GET  /_lambdalite/clock                           {"now": s, "test": bool}
+    POST /_lambdalite/clock {"advance_s": N}          moves a --test-clock server's clock (403 otherwise)
+
+Errors are the AWS-style JSON of the other endpoints.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from .. import errors
+from ..clock import Clock, TestClock
+from ..functions.service import FunctionService
+from ..observe.history import History
+from .http import Raw, Receive, Request, Scope, Send, answer, read_request
+
+CODE_ARCHIVE = re.compile(r"/_lambdalite/code/([0-9a-f]{64})\.zip")
+BODY_LIMIT = 64 * 1024
+Answer = tuple[int, Any]
+
+
+def handles(path: str) -> bool:
+    return path in ("/_lambdalite/health", "/_lambdalite/logs", "/_lambdalite/invocations",
+                    "/_lambdalite/clock") or bool(CODE_ARCHIVE.fullmatch(path))
+
+
+class OwnApi:
+    def __init__(self, functions: FunctionService, history: History, clock: Clock,
+                 health: Callable[[], dict[str, Any]]) -> None:
+        self.functions = functions
+        self.history = history
+        self.clock = clock
+        self.health = health
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request, too_large = await read_request(scope, receive, BODY_LIMIT)
+        error = errors.RequestTooLarge(f"Request must be smaller than {BODY_LIMIT} bytes") if too_large else None
+        await answer(send, request, error, self.route)
+
+    async def route(self, request: Request) -> Answer:
+        path, method = request.path, request.method
+        if path == "/_lambdalite/health" and method == "GET":
+            return 200, self.health()
+        if path == "/_lambdalite/logs" and method == "GET":
+            return 200, self.logs(request.query)
+        if path == "/_lambdalite/invocations" and method == "GET":
+            return 200, self.invocations(request.query)
+        if path == "/_lambdalite/clock":
+            return 200, await self.time(request)
+        if (m := CODE_ARCHIVE.fullmatch(path)) and method == "GET":
+            return 200, Raw(await self.functions.code_archive(m.group(1)), b"application/zip")
+        raise errors.ResourceNotFound(f"No Lambdalite endpoint answers {method} {path}.")
+
+    def logs(self, query: dict[str, str]) -> dict[str, Any]:
+        name = self._function(query)
+        after = int_param(query, "after")
+        limit = min(int_param(query, "limit") or 1000, 10000)
+        events = self.history.logs(name, int_param(query, "since"), after, limit)
+        return {"events": [{"id": e.id, "timestamp": e.ts_ms, "requestId": e.request_id, "message": e.message}
+                           for e in events],
+                "next": events[-1].id if events else after}
+
+    def invocations(self, query: dict[str, str]) -> dict[str, Any]:
+        records = self.history.invocations(self._function(query), min(int_param(query, "limit") or 100, 1000))
+        return {"invocations": [{
+            "requestId": r.request_id, "version": r.version, "startedMs": r.started_ms, "durationMs": r.duration_ms,
+            "billedMs": r.billed_ms, "memoryMb": r.memory_mb, "maxMemoryUsedMb": r.max_memory_mb,
+            "initDurationMs": r.init_ms, "outcome": r.outcome, "errorType": r.error_type} for r in records]}
+
+    async def time(self, request: Request) -> dict[str, Any]:
+        clock = self.clock
+        if request.method == "POST":
+            if not isinstance(clock, TestClock):
+                raise errors.Forbidden("This server's clock is real time and cannot be moved: start it with "
+                                       "`lambdalite serve --test-clock` to drive timers from tests.")
+            seconds = request.json().get("advance_s")
+            if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+                raise errors.ValidationError("advance_s must be a number of seconds, 0 or more")
+            await clock.advance(float(seconds))
+        elif request.method != "GET":
+            raise errors.ResourceNotFound(f"No Lambdalite endpoint answers {request.method} {request.path}.")
+        return {"now": clock.now(), "test": isinstance(clock, TestClock)}
+
+    def _function(self, query: dict[str, str]) -> str:
+        name = query.get("function", "")
+        self.functions.resolve(name, None)   # AWS's 404 for a function that is not there
+        return name
+
+
+def int_param(query: dict[str, str], name: str) -> int | None:
+    raw = query.get(name)
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise errors.ValidationError(f"1 validation error detected: Value '{raw}' at '{name}' failed to satisfy "
+                                     "constraint: Member must be a whole number") from None

@@ -1,0 +1,96 @@
+"""The running services, wired together once at startup and closed at shutdown.
+
+Everything the server serves hangs off `Services`: the store, the functions, the pool backend and
+the invoker, API Gateway's control and data planes, stacks, and the AWS protocol modules over them.
+Nothing here answers a request; `server.py` routes requests to the protocol modules.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from typing import Any
+
+from ._version import __version__
+from .apis.apigateway import ApiGatewayApi
+from .apis.cloudformation import CloudFormationApi
+from .apis.lambda_api import LambdaApi
+from .apis.own import OwnApi
+from .apis.stacks import StacksApi
+from .clock import Clock, RealClock, TestClock
+from .config import Settings
+from .functions.service import FunctionService
+from .gateway.dataplane import DataPlane
+from .gateway.service import GatewayService
+from .invoke.invoker import Invoker
+from .invoke.specs import SpecFactory
+from .observe.history import History
+from .observe.recorder import Recorder
+from .pool.interpreters import build_runtime_bundle, find_interpreter
+from .pool.local import LocalProcessBackend
+from .stacks.service import StackService
+from .store import DATABASE_NAME, BlobStore, Database
+
+REAP_EVERY_S = 30.0   # how often idle instances are looked for (on the server clock)
+
+
+class Services:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        home = settings.home
+        home.mkdir(parents=True, exist_ok=True)
+        self.clock: Clock = TestClock() if settings.test_clock else RealClock()
+        self.db = Database(home / DATABASE_NAME)
+        self.blobs = BlobStore(home)
+        self.recorder = Recorder(home / DATABASE_NAME, settings.flush_interval_s)
+        self.backend = LocalProcessBackend(home / "runtime", max_concurrency=settings.max_concurrency,
+                                           idle_timeout_s=settings.idle_timeout_s, clock=self.clock.now)
+        self.functions = FunctionService(self.db, self.blobs, settings.region, settings.account,
+                                         prepare=lambda fn: find_interpreter(fn.runtime)[1])
+        self.bundle = build_runtime_bundle(home)
+        self.specs = SpecFactory(self.functions.code_dir, lambda rt: find_interpreter(rt)[0], self.bundle,
+                                 settings.base_url, settings.region, retire=self.backend.retire)
+        self.functions.on_change(self.specs.forget)
+        self.invoker = Invoker(self.functions, self.backend, self.recorder, self.specs)
+        self.lambda_api = LambdaApi(self.functions, self.invoker, settings.base_url)
+        self.gateway = GatewayService(self.db, settings.region, settings.account)
+        self.apigateway_api = ApiGatewayApi(self.gateway)
+        self.data_plane = DataPlane(self.invoker, settings.account)
+        self.gateway.on_change(lambda: self.data_plane.publish(self.gateway.deployed_stages()))
+        self.stacks = StackService(self.db, self.functions, self.gateway, self.blobs, settings.region,
+                                   settings.account, settings.base_url)
+        self.stacks_api = StacksApi(self.stacks)
+        self.cloudformation_api = CloudFormationApi(self.stacks)
+        self.own_api = OwnApi(self.functions, History(self.db), self.clock, self.health)
+        self._reaper: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self.functions.load()
+        self.gateway.load()
+        self.stacks.load()
+        self.data_plane.publish(self.gateway.deployed_stages())
+        self.recorder.start()
+        self._reaper = asyncio.get_running_loop().create_task(self._reap())
+
+    async def stop(self) -> None:
+        if self._reaper:
+            self._reaper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reaper
+        await self.functions.drain()
+        await self.backend.close()
+        self.recorder.stop()
+        self.db.close()
+
+    async def _reap(self) -> None:
+        every = min(REAP_EVERY_S, max(self.settings.idle_timeout_s, 1.0))
+        while True:
+            await self.clock.sleep(every)
+            await self.backend.reap_idle()
+
+    def health(self) -> dict[str, Any]:
+        settings = self.settings
+        return {"status": "ok", "version": __version__, "pid": os.getpid(), "region": settings.region,
+                "account": settings.account, "functions": len(self.functions.current),
+                "recorderFailures": self.recorder.failures, "recorderDropped": self.recorder.dropped}
