@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lambdalite.errors import ClientError, StackRejected
+from lambdalite.errors import ClientError, Problems, StackRejected
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:9000"
 # Longer than the longest function timeout AWS allows (900 s): a long synchronous invoke is never
@@ -238,7 +238,7 @@ class Client:
                parameters: dict[str, str] | None = None,
                progress: Callable[[str], None] | None = None) -> dict[str, Any]:
         """`lambdalite deploy`: read FOLDER/template.yaml, zip its code folders, upload what the server
-        lacks, deploy the stack. Raises project.TemplateMissing, StackRejected, ClientError."""
+        lacks, deploy the stack. Raises errors.TemplateMissing, StackRejected, ClientError."""
         from lambdalite import project as projects
 
         say = progress or (lambda line: None)
@@ -246,7 +246,7 @@ class Client:
         name = stack_name or projects.default_stack_name(path)
         try:
             found = projects.read_project(path, on_zip=lambda key: say(f"zipping {key} ..."))
-        except projects.ProjectProblems as e:
+        except Problems as e:
             raise StackRejected(e.problems, 0) from None
         hashes = found.hashes
         missing = set(self.missing_code(sorted(set(hashes.values()))))

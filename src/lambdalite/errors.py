@@ -13,10 +13,33 @@
     │   ├── AccessDenied                 403 AccessDeniedException      (an ARN of another account)
     │   ├── Forbidden                    403 ForbiddenException         (e.g. moving a real clock)
     │   ├── UnsupportedOperation         400 InvalidParameterValueException for what is not built yet
+    │   ├── NotFoundRoute                404 UnknownOperationException  (no operation at this method and path)
+    │   ├── NotBuilt                     501 NotImplemented             (an AWS operation not built yet)
     │   ├── ServiceFailure               500 ServiceException           ("Type": "Service")
     │   ├── NotFoundException            404 API Gateway                 (body {"message": ...} only)
     │   ├── BadRequestException          400 API Gateway
-    │   └── ConflictException            409 API Gateway
+    │   ├── ConflictException            409 API Gateway
+    │   ├── CloudFormationError          CloudFormation's query protocol: <Error><Type>Sender|Receiver</Type>
+    │   └── Problems                     400 StackProblems: a list of problems, each naming where (a stack,
+    │                                    a project folder, a plan being applied): nothing was changed
+    ├── GatewayError                     an answer of API Gateway's own: status, x-amzn-ErrorType, {"message"}
+    │   ├── MissingAuthenticationToken   403  no stage or route serves this URL
+    │   ├── GatewayForbidden             403  (an ambiguous short stage URL)
+    │   ├── RequestTooLong               413
+    │   ├── RequestValidationError       400  a method request validator refused the request
+    │   ├── UnsupportedMediaType         415  no template for the Content-Type, and no passthrough
+    │   ├── GatewayThrottled             429
+    │   ├── IntegrationConfigurationError 500 the API is configured so that it cannot answer
+    │   ├── TemplateRenderError          500  a mapping template failed while rendering
+    │   ├── IntegrationFailed            502  the Lambda function failed (proxy integration)
+    │   ├── ProxyResponseError           502  (or 500) the function's proxy answer breaks the rules
+    │   └── IntegrationTimeout           504
+    ├── TemplateSyntaxError              a mapping template that does not parse (a deployment warning)
+    ├── JsonPathError                    a JSONPath outside the supported subset
+    ├── TemplateMissing                  `lambdalite deploy DIR`: no template in DIR
+    ├── ServerCannotStart                `lambdalite serve` refuses to start
+    │   ├── HomeUnusable                 another server holds the home, or its store is newer or foreign
+    │   └── AddressInUse                 the port cannot be listened on
     ├── InstanceFailure                  the pool: an instance could not serve an invocation
     │   ├── InstanceTimedOut             the deadline passed; the process group was killed
     │   ├── InstanceExited               the process ended (exit status or signal known)
@@ -24,9 +47,12 @@
     └── ClientError                      the SDK: the server answered an error, or could not be reached
         └── StackRejected                a stack was not deployed: its problems, one per line
 
-A function's own error (a handler that raises) is not an exception here: it is a normal
-invocation outcome, rendered as HTTP 200 with ``X-Amz-Function-Error: Unhandled`` (AWS's rule).
-The Lambda API renders ServiceError; the CLI maps ClientError to exit codes.
+Where they are caught: the AWS JSON APIs render ServiceError once (`apis/http.answer`), the
+CloudFormation API renders it as XML, the data plane renders GatewayError once (a 5xx one with one
+log line, never a traceback), the invoker turns InstanceFailure into Lambda's error shapes, the CLI
+maps ClientError, TemplateMissing and ServerCannotStart to exit codes. A function's own error (a
+handler that raises) is not an exception here: it is a normal invocation outcome, rendered as
+HTTP 200 with ``X-Amz-Function-Error: Unhandled`` (AWS's rule).
 """
 
 from __future__ import annotations
@@ -104,6 +130,12 @@ class NotFoundRoute(ServiceError):
     status, code, error_type = 404, "UnknownOperationException", None
 
 
+class NotBuilt(ServiceError):
+    """An AWS operation that Lambdalite has not built yet: answered plainly, never dropped."""
+
+    status, code, message_key, error_type = 501, "NotImplemented", "message", None
+
+
 class AccessDenied(ServiceError):
     """403 AccessDeniedException: an ARN of another account.
 
@@ -139,6 +171,128 @@ class BadRequestException(ServiceError):
 
 class ConflictException(ServiceError):
     status, code, error_type = 409, "ConflictException", None
+
+
+class CloudFormationError(ServiceError):
+    """CloudFormation's query-protocol error (`<Error><Type>Sender</Type><Code>...`): a code of its own."""
+
+    status, error_type = 400, None
+
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.code, self.status = code, status
+
+    @property
+    def kind(self) -> str:
+        return "Sender" if self.status < 500 else "Receiver"
+
+
+class Problems(ServiceError):
+    """Something could not be done as asked, for each of `problems` (one line each, naming where):
+    a template that cannot be deployed, a project folder the client cannot send, a plan whose
+    applying failed (and was rolled back). Nothing was changed."""
+
+    status, code, error_type = 400, "StackProblems", None
+
+    def __init__(self, problems: list[str], summary: str = "stack not deployed") -> None:
+        super().__init__(f"{summary}: {len(problems)} problem(s)")
+        self.problems = problems
+
+    def __str__(self) -> str:
+        return "; ".join(self.problems)
+
+    def body(self) -> dict[str, Any]:
+        return {"message": self.message, "problems": list(self.problems)}
+
+
+class GatewayError(LambdaliteError):
+    """An answer API Gateway gives itself: `{"message": <message>}` with `status` and `x-amzn-ErrorType:
+    <error_type>`. The exception's own text (`reason`) is for the server log, never the caller."""
+
+    status = 500
+    error_type = "InternalServerErrorException"
+    message: str = "Internal server error"
+
+    def __init__(self, reason: str = "", *, message: str | None = None, status: int | None = None) -> None:
+        super().__init__(reason or message or self.message)
+        self.reason = reason
+        if message is not None:
+            self.message = message
+        if status is not None:
+            self.status = status
+
+
+class MissingAuthenticationToken(GatewayError):
+    status, error_type, message = 403, "MissingAuthenticationTokenException", "Missing Authentication Token"
+
+
+class GatewayForbidden(GatewayError):
+    status, error_type, message = 403, "ForbiddenException", "Forbidden"
+
+
+class RequestTooLong(GatewayError):
+    status, error_type, message = 413, "BadRequestException", "Request Too Long"
+
+
+class RequestValidationError(GatewayError):
+    """400: a method request validator refused the request (BAD_REQUEST_PARAMETERS or BAD_REQUEST_BODY)."""
+
+    status, error_type = 400, "BadRequestException"
+
+    def __init__(self, message: str, response_type: str) -> None:
+        super().__init__(message=message)
+        self.response_type = response_type
+
+
+class UnsupportedMediaType(GatewayError):
+    """415, before the backend is called."""
+
+    status, error_type, message = 415, "BadRequestException", "Unsupported Media Type"  # header: LocalStack's
+
+
+class GatewayThrottled(GatewayError):
+    status, error_type, message = 429, "TooManyRequestsException", "Too Many Requests"
+
+
+class IntegrationConfigurationError(GatewayError):
+    """500: the API is configured so that it cannot answer (AWS: "Execution failed due to configuration error")."""
+
+
+class TemplateRenderError(GatewayError):
+    """500: a mapping template failed while rendering (bad JSONPath, bad JSON for parseJson...)."""
+
+
+class IntegrationFailed(GatewayError):
+    """502: the Lambda function of a proxy integration failed (raised, timed out, crashed)."""
+
+    status = 502
+
+
+class ProxyResponseError(GatewayError):
+    """The function's proxy answer breaks the response rules: 502 (500 for a body that is not base64)."""
+
+    status = 502
+
+
+class IntegrationTimeout(GatewayError):
+    status, error_type, message = 504, "IntegrationTimeout", "Endpoint request timed out"
+
+
+class TemplateSyntaxError(LambdaliteError):
+    """A template that does not parse; reported at deployment, answered 500 at request time."""
+
+    def __init__(self, message: str, line: int, column: int) -> None:
+        super().__init__(f"line {line}, column {column}: {message}")
+        self.line = line
+        self.column = column
+
+
+class JsonPathError(LambdaliteError):
+    """A JSONPath expression outside the supported subset."""
+
+
+class TemplateMissing(LambdaliteError):
+    """`lambdalite deploy DIR`: no template where one was looked for."""
 
 
 class InstanceFailure(LambdaliteError):

@@ -25,20 +25,11 @@ from typing import Any
 import yaml
 
 from .codezip import sha256_hex, zip_folder
+from .errors import Problems, TemplateMissing
 from .stacks.sam import normalise_path
 from .stacks.template import load_document
 
 TEMPLATE_NAMES = ("template.yaml", "template.yml", "template.json")
-
-
-class TemplateMissing(Exception):
-    """No template where one was looked for."""
-
-
-class ProjectProblems(Exception):
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems))
-        self.problems = problems
 
 
 @dataclass
@@ -91,7 +82,7 @@ def read_project(folder: Path, on_zip: Callable[[str], None] | None = None) -> P
         _add_include(project, root, where, local, problems)
     _add_events(project, root, problems)
     if problems:
-        raise ProjectProblems(problems)
+        raise Problems(problems, "project not sent")
     return project
 
 

@@ -716,3 +716,23 @@ def test_a_deployment_is_a_snapshot_of_what_is_served(server: Server, gw: Any) -
     assert requests.get(api.url("/version"), timeout=10).json() == {"version": 2}
     api.deploy()
     assert requests.get(api.url("/version"), timeout=10).status_code == 403
+
+
+def test_request_time_failures_answer_500_with_one_log_line_and_no_traceback(server: Server, gw: Any,
+                                                                              functions: Functions) -> None:
+    api = Api.create(gw, server)
+    api.mock("/bad-render", "GET", "$util.parseJson('this is not JSON')")   # fails while rendering
+    api.method("/no-response", "GET", aws_integration(functions.addfive),   # no integration response matches
+               {"200": {"selectionPattern": "never.*"}})
+    api.mock("/ok", "GET", '{"ok": true}')
+    api.deploy()
+    log_before = len(server.log())
+    for path in ("/bad-render", "/no-response", "/bad-render"):
+        assert_gateway_error(requests.get(api.url(path), timeout=10), 500, INTERNAL, "InternalServerErrorException")
+        still_serving(api)
+    written = server.log()[log_before:]
+    lines = [line for line in written.splitlines() if api.id in line]
+    assert len(lines) == 3, written
+    assert "parseJson" in lines[0] and "GET /bad-render" in lines[0]
+    assert "no default output mapping" in lines[1] and "GET /no-response" in lines[1]
+    assert "Traceback" not in written and "unexpected" not in written

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from lambdalite.errors import ProxyResponseError
 from lambdalite.gateway.events import (
     GatewayRequest,
     InvocationInfo,
-    ProxyResponseError,
     format_request_time,
     group_headers,
     media_type_is_binary,

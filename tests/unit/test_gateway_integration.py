@@ -7,10 +7,9 @@ from typing import Any
 
 import pytest
 
+from lambdalite.errors import IntegrationConfigurationError, UnsupportedMediaType
 from lambdalite.gateway.integration import (
     PASSTHROUGH,
-    IntegrationConfigurationError,
-    UnsupportedMediaType,
     lambda_error_message,
     map_response_parameters,
     mock_status_code,

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
+from lambdalite.errors import RequestValidationError
 from lambdalite.gateway.validation import (
     EMPTY_MODEL_SCHEMA,
     MethodRequest,
-    RequestValidationError,
     check_model_schema,
     compile_models,
     missing_parameters,

@@ -7,11 +7,10 @@ from typing import Any
 
 import pytest
 
+from lambdalite.errors import TemplateRenderError, TemplateSyntaxError
 from lambdalite.gateway.vtl import (
     MISSING,
     ContextOverrides,
-    TemplateRenderError,
-    TemplateSyntaxError,
     VtlContext,
     compile_template,
     escape_javascript,

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from lambdalite.stacks.model import StackPlan, StackProblems
+from lambdalite.errors import Problems
+from lambdalite.stacks.model import StackPlan
 from lambdalite.stacks.plan import build_plan, default_function_name
 
 ADDFIVE = Path(__file__).resolve().parents[2] / "examples" / "addfive"
@@ -65,7 +66,7 @@ def plan(text: str, **overrides: Any) -> StackPlan:
 
 
 def problems_of(text: str, **overrides: Any) -> list[str]:
-    with pytest.raises(StackProblems) as caught:
+    with pytest.raises(Problems) as caught:
         plan(text, **overrides)
     return caught.value.problems
 

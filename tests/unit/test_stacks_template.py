@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from lambdalite.stacks.model import StackProblems
+from lambdalite.errors import Problems
 from lambdalite.stacks.template import load_template
 
 
 def problems_of(text: str) -> list[str]:
-    with pytest.raises(StackProblems) as caught:
+    with pytest.raises(Problems) as caught:
         load_template(text)
     return caught.value.problems
 

@@ -28,12 +28,6 @@ XMLNS = "http://cloudformation.amazonaws.com/doc/2010-05-15/"
 XML = b"text/xml"
 
 
-class CloudFormationError(Exception):
-    def __init__(self, code: str, message: str, status: int = 400, kind: str = "Sender") -> None:
-        super().__init__(message)
-        self.code, self.message, self.status, self.kind = code, message, status, kind
-
-
 def timestamp(epoch: float) -> str:
     """CloudFormation's times: ISO 8601 UTC with milliseconds and Z."""
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(epoch * 1000) % 1000:03d}Z"
@@ -126,8 +120,9 @@ class CloudFormationApi:
         try:
             text = render_response(action, self.result(action, form), request_id)
             status = 200
-        except CloudFormationError as e:
-            text, status = render_error(e.code, e.message, request_id, e.kind), e.status
+        except errors.ServiceError as e:
+            kind = e.kind if isinstance(e, errors.CloudFormationError) else "Sender" if e.status < 500 else "Receiver"
+            text, status = render_error(e.code, e.message, request_id, kind), e.status
         except Exception:
             log.exception("unexpected error in CloudFormation %s", action)
             text, status = render_error("InternalFailure", "An internal error occurred; the server log has the "
@@ -151,7 +146,7 @@ class CloudFormationApi:
             processed = form.get("TemplateStage") == "Processed"
             body = json.dumps(record.expanded, indent=2) if processed else record.template
             return element("TemplateBody", body) + members("StagesAvailable", ["Original", "Processed"])
-        raise CloudFormationError("InvalidAction", f"The action {action or '(none)'} is not valid for this web "
+        raise errors.CloudFormationError("InvalidAction", f"The action {action or '(none)'} is not valid for this web "
                                   "service; Lambdalite answers DescribeStacks, DescribeStackResources, ListStacks "
                                   "and GetTemplate (stacks are made with `lambdalite deploy`).")
 
@@ -161,4 +156,4 @@ class CloudFormationApi:
         try:
             return self.stacks.get(name)
         except errors.ResourceNotFound:
-            raise CloudFormationError("ValidationError", f"Stack with id {name_or_id} does not exist") from None
+            raise errors.CloudFormationError("ValidationError", f"Stack with id {name_or_id} does not exist") from None

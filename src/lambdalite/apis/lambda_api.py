@@ -27,12 +27,6 @@ LOG_TYPES = ("None", "Tail")
 FUNCTIONS = "/2015-03-31/functions"
 
 
-class NotBuilt(errors.ServiceError):
-    """An AWS operation that Lambdalite has not built yet: answered plainly, never dropped."""
-
-    status, code, message_key, error_type = 501, "NotImplemented", "message", None
-
-
 class LambdaApi:
     def __init__(self, functions: FunctionService, invoker: Invoker, base_url: str) -> None:
         self.functions = functions
@@ -102,7 +96,7 @@ class LambdaApi:
                 return await self.function_sub_operation(request, rest[0], rest[1:])
         if parts == ["2016-08-19", "account-settings"] and method == "GET":
             return 200, self.account_settings()
-        raise NotBuilt(f"Lambdalite does not support {method} {request.path} yet. Supported today: "
+        raise errors.NotBuilt(f"Lambdalite does not support {method} {request.path} yet. Supported today: "
                        "functions (create, get, list, update code and configuration, delete), invoke "
                        "(RequestResponse, DryRun) and permissions; see docs/lambda-api.md.")
 
@@ -113,7 +107,7 @@ class LambdaApi:
         if request.method == "DELETE":
             self.functions.delete(ref, qualifier)
             return 204, None
-        raise NotBuilt(f"{request.method} {request.path} is not an operation Lambdalite knows.")
+        raise errors.NotBuilt(f"{request.method} {request.path} is not an operation Lambdalite knows.")
 
     async def function_sub_operation(self, request: Request, ref: str, rest: list[str]) -> tuple[int, Any]:
         method, what = request.method, rest[0]
@@ -127,7 +121,7 @@ class LambdaApi:
             return 200, self.render(await self.functions.update_code(ref, request.json()), None)
         if what == "policy":
             return self.policy_operation(request, ref, qualifier, rest[1:])
-        raise NotBuilt(f"Lambdalite does not support {method} {request.path} yet (versions, aliases, "
+        raise errors.NotBuilt(f"Lambdalite does not support {method} {request.path} yet (versions, aliases, "
                        "concurrency and async settings are later work).")
 
     def policy_operation(self, request: Request, ref: str, qualifier: str | None,
@@ -141,7 +135,7 @@ class LambdaApi:
         if request.method == "DELETE" and len(rest) == 1:
             self.functions.remove_permission(ref, qualifier, rest[0], request.query.get("RevisionId"))
             return 204, None
-        raise NotBuilt(f"{request.method} {request.path} is not an operation Lambdalite knows.")
+        raise errors.NotBuilt(f"{request.method} {request.path} is not an operation Lambdalite knows.")
 
     # operations ----------------------------------------------------------------------------
     async def create_function(self, request: Request) -> dict[str, Any]:

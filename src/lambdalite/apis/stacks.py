@@ -22,7 +22,6 @@ from typing import Any
 
 from .. import errors
 from ..functions import archive
-from ..stacks.model import StackProblems
 from ..stacks.service import StackService
 from .http import Receive, Request, Scope, Send, answer, read_request
 
@@ -51,13 +50,7 @@ class StacksApi:
         if too_large:
             error = archive.zipped_too_large() if limit == CODE_LIMIT else errors.RequestTooLarge(
                 f"Request must be smaller than {STACK_LIMIT} bytes")
-        await answer(send, request, error, self._route)
-
-    async def _route(self, request: Request) -> Answer:
-        try:
-            return await self.route(request)
-        except StackProblems as e:
-            return 400, {"message": f"stack not deployed: {len(e.problems)} problem(s)", "problems": e.problems}
+        await answer(send, request, error, self.route)
 
     async def route(self, request: Request) -> Answer:
         path, method = request.path, request.method

@@ -12,8 +12,7 @@ from lambdalite.cli.functions import event_payload
 from lambdalite.cli.options import with_client
 from lambdalite.cli.output import describe_function_error, format_table
 from lambdalite.client import Client
-from lambdalite.errors import StackRejected
-from lambdalite.project import TemplateMissing
+from lambdalite.errors import StackRejected, TemplateMissing
 
 
 class DeployRejected(CommandFailed):

@@ -29,15 +29,14 @@ from . import integration as rules
 from .events import (
     GatewayRequest,
     InvocationInfo,
-    ProxyResponseError,
     parse_proxy_response,
     proxy_event_v1,
     request_context_v1,
 )
 from .routing import RouteMatch, RouteTable, compile_route_table
 from .snapshot import DeployedStage
-from .validation import MethodRequest, ModelSet, RequestValidationError, compile_models, validate_request
-from .vtl import CompiledTemplate, TemplateRenderError, VtlContext
+from .validation import MethodRequest, ModelSet, compile_models, validate_request
+from .vtl import CompiledTemplate, VtlContext
 
 log = logging.getLogger("lambdalite.gateway")
 
@@ -48,20 +47,6 @@ LAMBDA_URI = re.compile(r"arn:[^:]+:apigateway:[^:]+:lambda:path/2015-03-31/func
 STAGE_VARIABLE = re.compile(r"\$\{stageVariables\.([A-Za-z0-9_]+)\}")
 
 
-class GatewayFailure(Exception):
-    """A gateway-generated answer: `{"message": ...}` with its status and x-amzn-ErrorType."""
-
-    def __init__(self, status: int, message: str | None, error_type: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.error_type = error_type
-
-
-INTERNAL = (500, "Internal server error", "InternalServerErrorException")
-BAD_GATEWAY = (502, "Internal server error", "InternalServerErrorException")
-TIMED_OUT = (504, "Endpoint request timed out", "IntegrationTimeout")
-MISSING_TOKEN = (403, "Missing Authentication Token", "MissingAuthenticationTokenException")
 # AWS writes these answers without a space after the colon, `{"message":"Forbidden"}`, and the
 # others with one, `{"message": "Internal server error"}` (the bodies as recorded, reference 1.4).
 COMPACT_MESSAGES = frozenset({"Missing Authentication Token", "Forbidden", "Too Many Requests",
@@ -118,7 +103,7 @@ class DataPlane:
         compiled = self._stages.get((api_id, stage))
         if compiled is None:
             await _drain(receive)
-            await send_failure(send, GatewayFailure(*MISSING_TOKEN), new_request_id())
+            await send_failure(send, errors.MissingAuthenticationToken(), new_request_id())
             return
         await self.serve(compiled, scope, receive, send, path)
 
@@ -138,23 +123,24 @@ class DataPlane:
                          for s in stages)
         message = (f"Stage '{stages[0].stage.stage_name}' exists in {len(stages)} APIs, so the short URL is "
                    f"ambiguous; use one of: {urls}")
-        await send_failure(send, GatewayFailure(403, message, "ForbiddenException"), new_request_id())
+        await send_failure(send, errors.GatewayForbidden(message=message), new_request_id())
 
     async def serve(self, compiled: CompiledStage, scope: Scope, receive: Receive, send: Send, path: str) -> None:
         request_id = new_request_id()
         body, too_large = await read_body(receive, PAYLOAD_LIMIT)
         try:
             if too_large:
-                raise GatewayFailure(413, "Request Too Long", "BadRequestException")
+                raise errors.RequestTooLong()
             call = self._call(compiled, scope, path, body, request_id)
             status, headers, out = await self._integrate(call)
-        except GatewayFailure as failure:
+        except errors.GatewayError as failure:
+            if failure.status >= 500 and failure.reason:   # the API's configuration or its function: one line
+                log.warning("gateway: %s %s on stage %s of API %s answered %d: %s", scope["method"], path,
+                            compiled.stage.stage_name, compiled.stage.api_id, failure.status, failure.reason)
             await send_failure(send, failure, request_id)
-        except (RequestValidationError, rules.UnsupportedMediaType) as e:
-            await send_failure(send, GatewayFailure(e.status, str(e.message), e.error_type), request_id)
         except Exception:
             log.exception("gateway: unexpected error on %s %s", scope["method"], scope["path"])
-            await send_failure(send, GatewayFailure(*INTERNAL), request_id)
+            await send_failure(send, errors.GatewayError(), request_id)
         else:
             headers.append((b"x-amzn-requestid", request_id.encode()))
             await send_response(send, status, out, headers)
@@ -164,7 +150,7 @@ class DataPlane:
         method = scope["method"]
         match = compiled.routes.match(method, path)
         if match is None:
-            raise GatewayFailure(*MISSING_TOKEN)
+            raise errors.MissingAuthenticationToken()
         raw_headers = request_headers(scope)
         query_string = scope["query_string"].decode("latin-1")
         client = scope.get("client")
@@ -193,7 +179,7 @@ class DataPlane:
     async def _integrate(self, call: Call) -> Answer:
         integration = call.match.method.get("methodIntegration")
         if not integration:
-            raise GatewayFailure(*INTERNAL)
+            raise errors.IntegrationConfigurationError("the method has no integration")
         kind = integration.get("type")
         if kind == "AWS_PROXY":
             return await self._lambda_proxy(call, integration)
@@ -201,9 +187,7 @@ class DataPlane:
             return await self._lambda_custom(call, integration)
         if kind == "MOCK":
             return self._mock(call, integration)
-        log.warning("gateway: %s integrations are not served yet (%s %s)", kind, call.request.http_method,
-                    call.match.resource_path)
-        raise GatewayFailure(*INTERNAL)
+        raise errors.IntegrationConfigurationError(f"{kind} integrations are not served yet")
 
     # integrations -----------------------------------------------------------------------------
     async def _lambda_proxy(self, call: Call, integration: Mapping[str, Any]) -> Answer:
@@ -211,12 +195,8 @@ class DataPlane:
         event = proxy_event_v1(call.request, call.info, call.match.path_parameters, stage.binary_media_types)
         result = await self._invoke(call, integration, json.dumps(event).encode())
         if result.function_error:
-            raise GatewayFailure(*BAD_GATEWAY)
-        try:
-            answer = parse_proxy_response(result.body, stage.binary_media_types, call.headers.get("accept"))
-        except ProxyResponseError as e:
-            log.warning("gateway: malformed proxy response from %s: %s", integration.get("uri"), e)
-            raise GatewayFailure(e.status, "Internal server error", "InternalServerErrorException") from None
+            raise errors.IntegrationFailed()   # the function's own log says why; not the gateway's to repeat
+        answer = parse_proxy_response(result.body, stage.binary_media_types, call.headers.get("accept"))
         headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers]
         if not any(k.lower() == b"content-type" for k, _ in headers):
             headers.append((b"content-type", JSON))
@@ -266,46 +246,39 @@ class DataPlane:
         try:
             fn, invoked_arn = self.invoker.resolve(function_arn, None)
         except errors.ServiceError as e:
-            log.warning("gateway: integration %s cannot be invoked: %s", function_arn, e)
-            raise GatewayFailure(*INTERNAL) from None
+            raise errors.IntegrationConfigurationError(f"integration {function_arn} cannot be invoked: {e}") from None
         timeout = float(integration.get("timeoutInMillis") or 29000) / 1000
         try:
             async with asyncio.timeout(timeout):   # no extra task, unlike wait_for
                 return await self.invoker.invoke(fn, invoked_arn, payload)
         except TimeoutError:
-            raise GatewayFailure(*TIMED_OUT) from None
+            raise errors.IntegrationTimeout() from None
         except errors.TooManyRequests:
-            raise GatewayFailure(429, "Too Many Requests", "TooManyRequestsException") from None
+            raise errors.GatewayThrottled() from None
 
     def _function_arn(self, call: Call, integration: Mapping[str, Any]) -> str:
         if str(integration.get("httpMethod") or "").upper() != "POST":
             # Lambda is only ever invoked with POST; AWS accepts another verb at PutIntegration and
             # answers the call with 500 (AWS-recorded for AWS_PROXY with GET, reference 1.1).
-            log.warning("gateway: a Lambda integration must use POST, not %s", integration.get("httpMethod"))
-            raise GatewayFailure(*INTERNAL)
+            raise errors.IntegrationConfigurationError(
+                f"a Lambda integration must use POST, not {integration.get('httpMethod')}")
         uri = str(integration.get("uri") or "")
         if "${" in uri:
             variables = call.stage.stage.variables
             uri = STAGE_VARIABLE.sub(lambda m: variables.get(m.group(1), ""), uri)
         found = LAMBDA_URI.fullmatch(uri)
         if found is None:
-            log.warning("gateway: %s is not a Lambda function URI", uri)
-            raise GatewayFailure(*INTERNAL)
+            raise errors.IntegrationConfigurationError(f"{uri} is not a Lambda function URI")
         return found.group("function")
 
     # templates --------------------------------------------------------------------------------
     def _render(self, call: Call, text: str, body: bytes) -> str:
-        try:
-            return self._compiled(call, text).render(self._vtl(call, body))
-        except TemplateRenderError as e:
-            log.warning("gateway: template failed at %s %s: %s", call.request.http_method,
-                        call.match.resource_path, e)
-            raise GatewayFailure(*INTERNAL) from None
+        return self._compiled(call, text).render(self._vtl(call, body))
 
     def _compiled(self, call: Call, text: str) -> CompiledTemplate:
         template = call.stage.stage.templates.get(text)
         if template is None:   # did not compile at deployment: reported then, 500 now
-            raise GatewayFailure(*INTERNAL)
+            raise errors.IntegrationConfigurationError("the mapping template did not compile at deployment")
         return template
 
     def _vtl(self, call: Call, body: bytes) -> VtlContext:
@@ -337,7 +310,7 @@ async def _drain(receive: Receive) -> None:
     await read_body(receive, 0)
 
 
-async def send_failure(send: Send, failure: GatewayFailure, request_id: str) -> None:
+async def send_failure(send: Send, failure: errors.GatewayError, request_id: str) -> None:
     separators = (",", ":") if failure.message in COMPACT_MESSAGES else (", ", ": ")
     body = json.dumps({"message": failure.message}, separators=separators).encode()
     await send_response(send, failure.status, body, [

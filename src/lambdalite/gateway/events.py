@@ -16,13 +16,12 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
-from ..errors import LambdaliteError
+from ..errors import ProxyResponseError
 
 __all__ = [
     "GatewayRequest",
     "InvocationInfo",
     "ProxyResponse",
-    "ProxyResponseError",
     "format_request_time",
     "group_headers",
     "header_value",
@@ -52,18 +51,6 @@ _IDENTITY_NULL_KEYS = (
     "userArn",
     "user",
 )
-
-
-class ProxyResponseError(LambdaliteError):
-    """The function's answer breaks the proxy response rules: 502 ``Internal server error``."""
-
-    error_type = "InternalServerErrorException"
-
-    def __init__(self, reason: str, status: int = 502) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.status = status
-        self.message = "Internal server error"
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,14 +17,12 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..errors import LambdaliteError
-from .vtl import MISSING, JsonPathError, jsonpath_find
+from ..errors import IntegrationConfigurationError, JsonPathError, UnsupportedMediaType
+from .vtl import MISSING, jsonpath_find
 
 __all__ = [
     "PASSTHROUGH",
-    "IntegrationConfigurationError",
     "Passthrough",
-    "UnsupportedMediaType",
     "lambda_error_message",
     "map_response_parameters",
     "mock_status_code",
@@ -42,22 +40,6 @@ class Passthrough(enum.Enum):
 
 
 PASSTHROUGH = Passthrough.PASSTHROUGH
-
-
-class UnsupportedMediaType(LambdaliteError):
-    """415 ``{"message": "Unsupported Media Type"}``, before the backend is called."""
-
-    status = 415
-    error_type = "BadRequestException"  # LocalStack's choice; AWS's header value is UNCONFIRMED
-    message = "Unsupported Media Type"
-
-
-class IntegrationConfigurationError(LambdaliteError):
-    """500 ``{"message": "Internal server error"}``: the API is configured so it cannot answer."""
-
-    status = 500
-    error_type = "InternalServerErrorException"
-    message = "Internal server error"
 
 
 def _media_type(value: str) -> str:
@@ -89,7 +71,7 @@ def select_request_template(
         return key
     behaviour = (passthrough or "WHEN_NO_MATCH").upper()
     if behaviour == "NEVER" or (behaviour == "WHEN_NO_TEMPLATES" and templates):
-        raise UnsupportedMediaType(UnsupportedMediaType.message)
+        raise UnsupportedMediaType(f"no request template for {content_type or _DEFAULT_CONTENT_TYPE}")
     return PASSTHROUGH
 
 

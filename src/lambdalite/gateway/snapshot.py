@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from .vtl import CompiledTemplate, TemplateSyntaxError, compile_template
+from ..errors import TemplateSyntaxError
+from .vtl import CompiledTemplate, compile_template
 
 log = logging.getLogger("lambdalite.gateway")
 

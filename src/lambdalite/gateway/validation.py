@@ -20,7 +20,7 @@ import referencing
 import referencing.exceptions
 from referencing.jsonschema import DRAFT4
 
-from ..errors import LambdaliteError
+from ..errors import RequestValidationError
 
 __all__ = [
     "EMPTY_MODEL_SCHEMA",
@@ -28,7 +28,6 @@ __all__ = [
     "MODEL_REF_PREFIX",
     "MethodRequest",
     "ModelSet",
-    "RequestValidationError",
     "check_model_schema",
     "compile_models",
     "missing_parameters",
@@ -52,18 +51,6 @@ MODEL_REF_PREFIX = "https://apigateway.amazonaws.com/restapis/"
 _NO_SCHEMA = "Model schema must have at least 1 property or array items defined"
 _INVALID_SCHEMA = "Invalid model specified: Validation Result: warnings : [], errors : [Invalid model schema specified]"
 _PARAMETER_LOCATIONS = ("header", "path", "querystring")
-
-
-class RequestValidationError(LambdaliteError):
-    """400 ``BadRequestException``: BAD_REQUEST_PARAMETERS or BAD_REQUEST_BODY."""
-
-    status = 400
-    error_type = "BadRequestException"
-
-    def __init__(self, message: str, response_type: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.response_type = response_type
 
 
 @dataclass(frozen=True, slots=True)

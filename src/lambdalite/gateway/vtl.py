@@ -29,39 +29,19 @@ from urllib.parse import quote_plus, unquote_plus
 import airspeed
 import airspeed.operators
 
-from ..errors import LambdaliteError
+from ..errors import JsonPathError, TemplateRenderError, TemplateSyntaxError
 
 __all__ = [
     "CompiledTemplate",
     "ContextOverrides",
-    "JsonPathError",
     "MISSING",
     "RenderResult",
-    "TemplateRenderError",
-    "TemplateSyntaxError",
     "VtlContext",
     "compile_template",
     "escape_javascript",
     "jsonpath_find",
     "url_encode",
 ]
-
-
-class TemplateSyntaxError(LambdaliteError):
-    """A template that does not parse; reported at deployment, answered 500 at request time."""
-
-    def __init__(self, message: str, line: int, column: int) -> None:
-        super().__init__(f"line {line}, column {column}: {message}")
-        self.line = line
-        self.column = column
-
-
-class TemplateRenderError(LambdaliteError):
-    """A template failed while rendering (bad JSONPath, bad JSON for parseJson...): 500."""
-
-
-class JsonPathError(LambdaliteError):
-    """A JSONPath expression outside the supported subset."""
 
 
 # --------------------------------------------------------------------------------------------

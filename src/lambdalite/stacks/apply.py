@@ -23,6 +23,7 @@ from typing import Any
 
 from .. import errors
 from ..codezip import inline_code_zip, sha256_hex
+from ..errors import Problems
 from ..functions import permissions, validate
 from ..functions.model import FunctionVersion
 from ..functions.service import FunctionService
@@ -42,12 +43,6 @@ CONFIG_RESET: dict[str, Any] = {"Description": "", "Timeout": 3, "MemorySize": 1
 NOT_CONFIG = ("FunctionName", "Code", "Tags", "Publish", "PackageType")
 
 Undo = Callable[[], Awaitable[None]]
-
-
-class ApplyFailed(Exception):
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems))
-        self.problems = problems
 
 
 @dataclass
@@ -86,7 +81,7 @@ class Applier:
             except errors.ServiceError as e:
                 problems.append(f"{permission.logical_id} (AWS::Lambda::Permission): {e.message}")
         if problems:
-            raise ApplyFailed(problems)
+            raise Problems(problems)
 
     def _check_function(self, fn: PlannedFunction) -> list[str]:
         where = f"{fn.logical_id} (AWS::Lambda::Function {fn.name})"
@@ -131,9 +126,9 @@ class Applier:
         try:
             await work
         except errors.ServiceError as e:
-            raise ApplyFailed([f"{where}: {e.message}"]) from e
-        except ApplyFailed as e:
-            raise ApplyFailed([f"{where}: {p}" for p in e.problems]) from e
+            raise Problems([f"{where}: {e.message}"]) from e
+        except Problems as e:
+            raise Problems([f"{where}: {p}" for p in e.problems]) from e
 
     async def _function(self, fn: PlannedFunction) -> None:
         zip_bytes = inline_code_zip(fn.inline_code) if fn.inline_code is not None else \
@@ -177,14 +172,14 @@ class Applier:
         while True:
             fn = self.functions.current.get(name)
             if fn is None:
-                raise ApplyFailed([f"function {name} went away while the stack was being deployed"])
+                raise Problems([f"function {name} went away while the stack was being deployed"])
             if fn.state == "Failed" or fn.last_update_status == "Failed":
                 reason = fn.state_reason or fn.last_update_status_reason or "no reason given"
-                raise ApplyFailed([f"function {name} failed to become ready: {reason}"])
+                raise Problems([f"function {name} failed to become ready: {reason}"])
             if fn.state == "Active" and fn.last_update_status == "Successful":
                 return fn
             if asyncio.get_running_loop().time() > deadline:
-                raise ApplyFailed([f"function {name} was not ready after {SETTLE_TIMEOUT_S:g} s"])
+                raise Problems([f"function {name} was not ready after {SETTLE_TIMEOUT_S:g} s"])
             await asyncio.sleep(0.01)
 
     async def _api(self, api: PlannedApi) -> None:

@@ -60,11 +60,3 @@ class StackPlan:
     warnings: list[str]
     expanded_template: dict[str, Any]      # the CloudFormation after SAM's expansion, intrinsics unresolved
     description: str | None = None
-
-
-class StackProblems(Exception):
-    """The template cannot be deployed; `problems` lists each one with its resource (or section)."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems))
-        self.problems = problems

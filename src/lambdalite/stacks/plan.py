@@ -4,7 +4,7 @@ Stages: `template.load_template` (syntax), `intrinsics.resolve_parameters`, `sam
 CloudFormation), then one pass over the expanded resources that names each one (physical ids are
 decided before any value is resolved, so Outputs and permissions resolve in the plan itself), checks
 for cycles, and turns each supported resource into its planned operation. Any problem anywhere is
-collected; if there is one, `StackProblems` lists them all, each naming its resource or section.
+collected; if there is one, `Problems` lists them all, each naming its resource or section.
 
 Resource types (the issue: "listed in one clear warning, or refused where ignoring it would change
 behaviour"): the supported ones are planned; `_IGNORED` types are listed in ONE warning because the
@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from ..errors import Problems
 from ..functions.names import function_arn
 from ..gateway.openapi import OpenApiImportError, parse_openapi
 from . import cfn_api
@@ -33,7 +34,6 @@ from .model import (
     PlannedPermission,
     PlannedResource,
     StackPlan,
-    StackProblems,
 )
 from .sam import CODE_BUCKET, expand, normalise_path
 from .template import load_template
@@ -84,7 +84,7 @@ def build_plan(
     new_api_id: Callable[[], str],
     test_events: dict[str, dict[str, str]],
 ) -> StackPlan:
-    """The plan of `template_text` deployed as `stack_name`; `StackProblems` listing every problem otherwise.
+    """The plan of `template_text` deployed as `stack_name`; `Problems` listing every problem otherwise.
 
     `physical_ids` may also hold `AWS::StackId` and `<RestApi>.RootResourceId` of the previous deployment.
     """
@@ -98,15 +98,15 @@ def build_plan(
     try:
         expanded = expand(template, code=code, includes=includes, parameter_values={**values, **pseudo},
                           region=region)
-    except StackProblems as failed:
-        raise StackProblems(problems + failed.problems) from None
+    except Problems as failed:
+        raise Problems(problems + failed.problems) from None
     events = {normalise_path(path): found for path, found in test_events.items()}
     planner = _Planner(expanded.template, stack_name, region, account, physical_ids, new_api_id)
     planner.problems += problems + expanded.problems
     plan = planner.run({**values, **pseudo}, shown,
                        {lid: events.get(path, {}) for lid, path in expanded.code_paths.items()})
     if planner.problems:
-        raise StackProblems(planner.problems)
+        raise Problems(planner.problems)
     return plan
 
 

@@ -6,7 +6,7 @@ the hex content hash of the zip the client sent; `Fn::Transform: AWS::Include` i
 document the client read at its `Location`; a local `DefinitionUri` becomes the `DefinitionBody` it
 names (so the definition is in the template, like every other API's; SAM then also adds what it adds
 to inline bodies, e.g. `Cors`). Templates without the SAM transform pass through the same rewrites
-and no translation. The translator's errors become `StackProblems`, one per resource.
+and no translation. The translator's errors become `Problems`, one per resource.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import posixpath
 from dataclasses import dataclass
 from typing import Any
 
-from .model import StackProblems
+from ..errors import Problems
 
 __all__ = ["CODE_BUCKET", "SAM_TRANSFORM", "ExpandedTemplate", "expand", "is_sam", "normalise_path"]
 
@@ -56,7 +56,7 @@ def expand(
     """The CloudFormation that `template` stands for; `parameter_values` includes the pseudo parameters.
 
     Missing code or included files are reported in `problems` (a stand-in fills their place so the
-    rest of the template is still checked); a template SAM cannot translate raises `StackProblems`.
+    rest of the template is still checked); a template SAM cannot translate raises `Problems`.
     """
     problems: list[str] = []
     document = _replace_includes(copy.deepcopy(template), includes, problems, ())
@@ -65,8 +65,8 @@ def expand(
     if is_sam(document):
         try:
             document = _translate(document, parameter_values, region)
-        except StackProblems as translated:
-            raise StackProblems(problems + translated.problems) from None
+        except Problems as translated:
+            raise Problems(problems + translated.problems) from None
     return ExpandedTemplate(document, code_paths, problems)
 
 
@@ -81,9 +81,9 @@ def _translate(document: dict[str, Any], parameter_values: dict[str, Any], regio
     try:
         result: dict[str, Any] = translator.translate(document, parameter_values=dict(parameter_values))
     except InvalidDocumentException as error:
-        raise StackProblems([_cause_text(cause) for cause in error.causes]) from None
+        raise Problems([_cause_text(cause) for cause in error.causes]) from None
     except ExceptionWithMessage as error:
-        raise StackProblems([f"SAM: {error.message}"]) from None
+        raise Problems([f"SAM: {error.message}"]) from None
     finally:
         translator.metrics.publish()  # to its dummy publisher; unpublished metrics log a warning when collected
     return result

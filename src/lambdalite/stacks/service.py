@@ -23,13 +23,14 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from .. import errors
+from ..errors import Problems
 from ..functions.service import FunctionService
 from ..gateway.ids import API_ID_LENGTH, new_id
 from ..gateway.service import GatewayService
 from ..store import BlobStore, Database
 from . import plan as planner
-from .apply import Applier, ApplyFailed, Managed
-from .model import StackPlan, StackProblems
+from .apply import Applier, Managed
+from .model import StackPlan
 from .urls import rewrite_urls, stage_name_counts, stage_url
 
 log = logging.getLogger("lambdalite.stacks")
@@ -134,7 +135,7 @@ class StackService:
     async def deploy(self, name: str, template_text: str, parameters: Mapping[str, str],
                      code_hashes: Mapping[str, str], includes: Mapping[str, Any],
                      test_events: Mapping[str, Mapping[str, str]]) -> DeployResult:
-        """Raises StackProblems (nothing changed; the previous stack keeps serving)."""
+        """Raises Problems (nothing changed; the previous stack keeps serving)."""
         check_stack_name(name)
         fingerprint = _fingerprint(template_text, parameters, code_hashes, includes, test_events)
         async with self._lock:
@@ -145,7 +146,7 @@ class StackService:
             missing = [f"CodeUri {uri}: the archive {h} was not uploaded to the server"
                        for uri, h in code_hashes.items() if not HEX64.fullmatch(h) or not self.blobs.path(h).exists()]
             if missing:
-                raise StackProblems(missing)
+                raise Problems(missing)
             plan = self._plan(name, template_text, parameters, code_hashes, includes, test_events, previous)
             return await self._apply(name, template_text, fingerprint, dict(code_hashes), plan, previous)
 
@@ -165,11 +166,11 @@ class StackService:
                 account=self.account, code=dict(code_hashes), includes=dict(includes),
                 physical_ids=previous.physical_ids if previous else {}, new_api_id=new_api_id,
                 test_events={k: dict(v) for k, v in test_events.items()})
-        except StackProblems:
+        except Problems:
             raise
         except Exception as e:  # a planner bug must not look like success or take the server down
             log.exception("stack %s: planning failed", name)
-            raise StackProblems([f"the template could not be planned: {type(e).__name__}: {e}"]) from e
+            raise Problems([f"the template could not be planned: {type(e).__name__}: {e}"]) from e
 
     async def _apply(self, name: str, template_text: str, fingerprint: str, code: dict[str, str],
                      plan: StackPlan, previous: StackRecord | None) -> DeployResult:
@@ -180,10 +181,10 @@ class StackService:
         try:
             applier.preflight(plan)
             await applier.apply(plan)
-        except ApplyFailed as e:
+        except Problems as e:
             failures = await applier.rollback()
             self._record_failure(previous, e.problems, failures)
-            raise StackProblems(e.problems + failures) from None
+            raise Problems(e.problems + failures) from None
         finally:
             self._deploying = set()
         await applier.finish(plan)

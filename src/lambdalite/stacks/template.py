@@ -3,7 +3,7 @@
 `!GetAtt A.B` -> `{"Fn::GetAtt": ["A", "B"]}`, `!Ref X` -> `{"Ref": "X"}`, `!Condition C` ->
 `{"Condition": "C"}`, every other `!Name` -> `{"Fn::Name": ...}`. Timestamps stay text (an unquoted
 `Version: 2012-10-17` in a policy is a string to CloudFormation, a date to plain YAML). Every refusal
-is a `StackProblems` saying where and what to do.
+is a `Problems` saying where and what to do.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from .model import StackProblems
+from ..errors import Problems
 
 __all__ = ["SHORT_TAGS", "load_template"]
 
@@ -80,18 +80,18 @@ def load_document(text: str) -> Any:
 
 
 def load_template(text: str) -> dict[str, Any]:
-    """The template as a dict; `StackProblems` when it is not YAML/JSON, not a mapping, has no Resources,
+    """The template as a dict; `Problems` when it is not YAML/JSON, not a mapping, has no Resources,
     or names two resources (or any two keys of one mapping) alike."""
     document = _load_json(text)
     if document is None:
         document = _load_yaml(text)
     if not isinstance(document, dict):
         kind = "empty" if document is None else f"a {type(document).__name__}"
-        raise StackProblems([f"Template: valid YAML but not a mapping (it is {kind}): a template is a mapping "
+        raise Problems([f"Template: valid YAML but not a mapping (it is {kind}): a template is a mapping "
                              "with at least a Resources section"])
     resources = document.get("Resources")
     if not isinstance(resources, dict) or not resources:
-        raise StackProblems(["Template: no Resources section (or it is empty): declare at least one resource "
+        raise Problems(["Template: no Resources section (or it is empty): declare at least one resource "
                              "under Resources"])
     return document
 
@@ -115,7 +115,7 @@ def _load_json(text: str) -> Any:
     except ValueError:
         return None
     if problems:
-        raise StackProblems(problems)
+        raise Problems(problems)
     return document
 
 
@@ -125,12 +125,12 @@ def _load_yaml(text: str) -> Any:
         root = loader.get_single_node()
         document = loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as error:
-        raise StackProblems([_yaml_problem(error)]) from None
+        raise Problems([_yaml_problem(error)]) from None
     finally:
         loader.dispose()
     if loader.duplicates:
         resources = _resources_node(root)
-        raise StackProblems([_duplicate_problem(dup, dup.node is resources) for dup in loader.duplicates])
+        raise Problems([_duplicate_problem(dup, dup.node is resources) for dup in loader.duplicates])
     return document
 
 
