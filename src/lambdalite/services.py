@@ -20,6 +20,7 @@ from .apis.own import OwnApi
 from .apis.stacks import StacksApi
 from .clock import Clock, RealClock, TestClock
 from .config import Settings
+from .functions.model import Prepared
 from .functions.service import FunctionService
 from .gateway.dataplane import DataPlane
 from .gateway.service import GatewayService
@@ -47,20 +48,20 @@ class Services:
         self.backend = LocalProcessBackend(home / "runtime", max_concurrency=settings.max_concurrency,
                                            idle_timeout_s=settings.idle_timeout_s, clock=self.clock.now)
         self.functions = FunctionService(self.db, self.blobs, settings.region, settings.account,
-                                         prepare=lambda fn: find_interpreter(fn.runtime)[1])
+                                         prepare=lambda fn: Prepared(warning=find_interpreter(fn.runtime)[1]))
         self.bundle = build_runtime_bundle(home)
-        self.specs = SpecFactory(self.functions.code_dir, lambda rt: find_interpreter(rt)[0], self.bundle,
+        self.specs = SpecFactory(self.functions.code_folder, lambda rt: find_interpreter(rt)[0], self.bundle,
                                  settings.base_url, settings.region, retire=self.backend.retire)
-        self.functions.on_change(self.specs.forget)
+        self.functions.on_change(lambda name: self.specs.forget(name, self.functions.serving(name)))
         self.invoker = Invoker(self.functions, self.backend, self.recorder, self.specs)
         self.lambda_api = LambdaApi(self.functions, self.invoker, settings.base_url)
         self.gateway = GatewayService(self.db, settings.region, settings.account)
         self.apigateway_api = ApiGatewayApi(self.gateway)
         self.data_plane = DataPlane(self.invoker, settings.account)
         self.gateway.on_change(lambda: self.data_plane.publish(self.gateway.deployed_stages()))
-        self.stacks = StackService(self.db, self.functions, self.gateway, self.blobs, settings.region,
-                                   settings.account, settings.base_url)
-        self.stacks_api = StacksApi(self.stacks)
+        self.stacks = StackService(self.db, self.functions, self.gateway, settings.region, settings.account,
+                                   settings.base_url, self.clock)
+        self.stacks_api = StacksApi(self.stacks, self.functions)
         self.cloudformation_api = CloudFormationApi(self.stacks)
         self.own_api = OwnApi(self.functions, History(self.db), self.clock, self.health)
         self._reaper: asyncio.Task[None] | None = None
@@ -79,6 +80,7 @@ class Services:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reaper
         await self.functions.drain()
+        await self.specs.drain()
         await self.backend.close()
         self.recorder.stop()
         self.db.close()
@@ -92,5 +94,5 @@ class Services:
     def health(self) -> dict[str, Any]:
         settings = self.settings
         return {"status": "ok", "version": __version__, "pid": os.getpid(), "region": settings.region,
-                "account": settings.account, "functions": len(self.functions.current),
+                "account": settings.account, "functions": len(self.functions.names()),
                 "recorderFailures": self.recorder.failures, "recorderDropped": self.recorder.dropped}

@@ -13,7 +13,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from .. import errors
-from ..functions.service import FunctionService, policy_document
+from ..functions.policies import policy_document
+from ..functions.service import FunctionService
 from ..ids import request_id as new_request_id
 from ..invoke.invoker import Invoker
 from . import lambda_shapes as shapes
@@ -155,7 +156,8 @@ class LambdaApi:
 
     def list_functions(self, request: Request) -> dict[str, Any]:
         size = page_size(request.query.get("MaxItems"))
-        names = [fn.name for fn in self.functions.list()]
+        functions = self.functions.list()
+        names = [fn.name for fn in functions]
         start = 0
         marker = request.query.get("Marker")
         if marker:
@@ -163,7 +165,7 @@ class LambdaApi:
         page = names[start:start + size]
         region = self.functions.region
         out: dict[str, Any] = {"Functions": [
-            shapes.list_entry(self.functions.current[n], self.functions.arn(n), region) for n in page]}
+            shapes.list_entry(fn, self.functions.arn(fn.name), region) for fn in functions[start:start + size]]}
         if start + size < len(names):
             out["NextMarker"] = base64.urlsafe_b64encode(page[-1].encode()).decode()
         return out

@@ -22,6 +22,7 @@ from typing import Any
 
 from .. import errors
 from ..functions import archive
+from ..functions.service import FunctionService
 from ..stacks.service import StackService
 from .http import Receive, Request, Scope, Send, answer, read_request
 
@@ -40,8 +41,9 @@ def handles(path: str) -> bool:
 
 
 class StacksApi:
-    def __init__(self, stacks: StackService) -> None:
+    def __init__(self, stacks: StackService, functions: FunctionService) -> None:
         self.stacks = stacks
+        self.functions = functions
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit = CODE_LIMIT if scope["path"].startswith("/_lambdalite/code/") else STACK_LIMIT
@@ -86,15 +88,15 @@ class StacksApi:
 
     def test_events(self, request: Request, function: str, event: str | None) -> Answer:
         if event is None and request.method == "GET":
-            return 200, {"testEvents": self.stacks.test_events(function)}
+            return 200, {"testEvents": self.functions.test_events(function)}
         if event is not None and request.method == "GET":
-            return 200, self.stacks.test_event(function, event).encode()
+            return 200, self.functions.test_event(function, event).encode()
         if event is not None and request.method == "PUT":
             try:
                 text = request.body.decode("utf-8")
             except UnicodeDecodeError:
                 raise errors.InvalidRequestContent("The test event must be UTF-8 JSON text") from None
-            self.stacks.put_test_event(function, event, text)
+            self.functions.put_test_event(function, event, text)
             return 200, {"function": function, "testEvent": event}
         raise errors.NotFoundRoute(f"No Lambdalite endpoint answers {request.method} {request.path}.")
 

@@ -1,12 +1,14 @@
 """The function as stored and served: one immutable record per function version.
 
-`FunctionVersion` is what the store returns and what the invoke path reads from the in-memory
-snapshot; a change (UpdateFunctionCode, UpdateFunctionConfiguration) makes a new record with a new
-RevisionId that replaces the old one atomically.
+`FunctionVersion` is a snapshot: what the store keeps, what the API renders, and what instances are
+made from, keyed by (name, version, revision). A change (UpdateFunctionCode,
+UpdateFunctionConfiguration, a state transition) makes a new record with a new RevisionId that
+replaces the old one whole; nothing is ever changed in place.
 """
 
 from __future__ import annotations
 
+import base64
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -41,7 +43,7 @@ class FunctionVersion:
     handler: str
     code_sha256: str              # base64 of SHA-256 over the zip bytes (AWS's form)
     code_size: int                # zip length in bytes
-    config: dict[str, Any]        # the members of DEFAULTS, validated
+    config: dict[str, Any]        # the members of DEFAULTS, validated; never changed in place
     revision_id: str
     last_modified: str            # "2026-01-01T00:00:00.000+0000"
     state: str = "Pending"        # Pending | Active | Failed
@@ -51,6 +53,26 @@ class FunctionVersion:
     last_update_status_reason: str | None = None
     last_update_status_reason_code: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """What identifies this snapshot: instances are shared only between equal keys."""
+        return self.name, self.version, self.revision_id
+
+    @property
+    def settling(self) -> bool:
+        """Being created or updated: the answer to `prepare` is not in yet."""
+        return self.state == "Pending" or self.last_update_status == "InProgress"
+
+    @property
+    def runnable(self) -> bool:
+        """Prepared successfully: invocations may run on this snapshot."""
+        return self.state == "Active" and self.last_update_status == "Successful"
+
+    @property
+    def code_hex(self) -> str:
+        """The code archive's SHA-256 as the store names it (hex)."""
+        return base64.b64decode(self.code_sha256).hex()
 
     @property
     def timeout(self) -> int:
@@ -65,6 +87,10 @@ class FunctionVersion:
         env = self.config.get("Environment") or {}
         return dict(env.get("Variables") or {})
 
+    @property
+    def log_group(self) -> str:
+        return (self.config.get("LoggingConfig") or {}).get("LogGroup") or f"/aws/lambda/{self.name}"
+
     def with_changes(self, **changes: Any) -> FunctionVersion:
         return replace(self, **changes)
 
@@ -75,6 +101,17 @@ class FunctionVersion:
     @classmethod
     def from_document(cls, document: dict[str, Any]) -> FunctionVersion:
         return cls(**document)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What preparing a function (finding its interpreter; building its environment, later) found:
+    a warning to log once, or a failure that leaves the function Failed (or its update Failed, the
+    previous snapshot still serving) with `failure` as the reason and `reason_code` as its code."""
+
+    warning: str | None = None
+    failure: str | None = None
+    reason_code: str = "InternalError"
 
 
 @dataclass(frozen=True)

@@ -1,153 +1,180 @@
-"""The functions service: create, read, update and delete functions and their policies.
+"""The functions service: create, read, update and delete functions, their policies and their
+saved test events; and the snapshots invocations run on.
 
-It owns the in-memory snapshot that the invoke path reads (`current`: name -> FunctionVersion,
-replaced whole on every change, never mutated), and writes through the store before it answers.
-Rules come from the pure modules beside it (validate, names, archive); the API layer only parses
-and renders.
+Two views of each function version, both immutable `FunctionVersion` snapshots replaced whole:
+- its configuration, as the API reports it (with `State` and `LastUpdateStatus`);
+- what invocations run (`runnable`): the last snapshot that was prepared successfully. While an
+  update is in progress, and after one that failed, the previous snapshot keeps serving (AWS's
+  rule); a function being created, or whose creation failed, serves nothing (409).
+Both are kept per (name, version); a qualifier is resolved to a version in one place
+(`_version_of`). Every change is written through the store before the answer.
 
 State machine, as on AWS: CreateFunction answers `State: Pending`; a task then prepares the
-function (finds its interpreter) and makes it `Active`. Updates answer `LastUpdateStatus:
-InProgress` and become `Successful` the same way. Each transition gets a new RevisionId.
+function (the `prepare` hook: finds its interpreter; later builds its environment) and makes it
+`Active`, or `Failed` with the hook's reason. Updates answer `LastUpdateStatus: InProgress` and
+become `Successful` or `Failed` the same way. Each transition gets a new RevisionId. `settled(name)`
+waits for the transition, woken by it rather than polling.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
-import json
+import builtins
 import logging
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from .. import errors
 from ..store import BlobStore, Database
-from . import archive, names, permissions, validate
-from .model import LATEST, FunctionVersion, Policy
+from . import names, permissions, validate
+from .code import Code, CodeStore, decode_zip, update_code_source
+from .model import LATEST, FunctionVersion, Policy, Prepared
+from .policies import PolicyBook, new_revision
 from .timefmt import aws_timestamp
 
 log = logging.getLogger("lambdalite.functions")
 
 IN_PROGRESS_REASON = "The function is being created."
-
-
-def new_revision() -> str:
-    return str(uuid.uuid4())
+SERVING = "serving"   # the stored document's key for the snapshot that serves while an update settles
+Key = tuple[str, str]   # (name, version)
 
 
 class FunctionService:
     def __init__(self, db: Database, blobs: BlobStore, region: str, account: str,
-                 prepare: Callable[[FunctionVersion], str | None] | None = None) -> None:
+                 prepare: Callable[[FunctionVersion], Prepared] | None = None) -> None:
         self.db = db
-        self.blobs = blobs
+        self.code = CodeStore(blobs)
         self.region = region
         self.account = account
-        self.current: dict[str, FunctionVersion] = {}
-        self.policies: dict[str, Policy] = {}
-        self._prepare = prepare          # -> a warning to log once, or None
+        self.policies = PolicyBook(db)
+        self._configured: dict[Key, FunctionVersion] = {}
+        self._serving: dict[Key, FunctionVersion] = {}
+        self._prepare = prepare
         self._listeners: list[Callable[[str], None]] = []
-        self._refs: dict[tuple[str, str | None], tuple[str, str | None, str]] = {}  # see lookup()
+        self._refs: dict[tuple[str, str | None], tuple[str, str | None, str]] = {}   # see runnable()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._waiters: dict[str, list[asyncio.Future[None]]] = {}
         self._code_holders: list[Callable[[], set[str]]] = []
 
-    # loading and snapshots -----------------------------------------------------------------
+    # loading, listeners, code holders -------------------------------------------------------
     def load(self) -> None:
-        self.current = {fn.name: fn for fn in map(FunctionVersion.from_document, self.db.load_functions())}
-        self.policies = {name: Policy.from_document(name, doc) for name, doc in self.db.load_policies().items()}
-        for fn in self.current.values():
-            if fn.state == "Pending" or fn.last_update_status == "InProgress":
-                self._schedule_settle(fn.name)   # a kill -9 came between create and Active
+        for document in self.db.load_functions():
+            serving = document.pop(SERVING, None)
+            fn = FunctionVersion.from_document(document)
+            self._configured[(fn.name, fn.version)] = fn
+            if serving is not None:
+                self._serving[(fn.name, fn.version)] = FunctionVersion.from_document(serving)
+            elif fn.runnable:
+                self._serving[(fn.name, fn.version)] = fn
+            if fn.settling:
+                self._schedule_settle(fn.name)   # a kill -9 came between the change and its settling
+        self.policies.load()
 
     def on_change(self, listener: Callable[[str], None]) -> None:
-        """`listener(name)` runs after a function changed or went away (instances retire)."""
+        """`listener(name)` runs after a function's snapshots changed or went away."""
         self._listeners.append(listener)
-
-    def _publish(self, fn: FunctionVersion | None, name: str) -> None:
-        if fn is None:
-            self.current.pop(name, None)
-        else:
-            self.current[name] = fn
-        for listener in self._listeners:
-            listener(name)
 
     def hold_code(self, holder: Callable[[], set[str]]) -> None:
         """`holder()` names archives (hex SHA-256) that must outlive their last function: code
         uploaded for a deploy that has not happened yet, or kept to roll a deploy back."""
         self._code_holders.append(holder)
 
+    # reading --------------------------------------------------------------------------------
     def arn(self, name: str, qualifier: str | None = None) -> str:
         return names.function_arn(self.region, self.account, name, qualifier)
 
+    def get(self, name: str) -> FunctionVersion | None:
+        """The function's `$LATEST` configuration, or None."""
+        return self._configured.get((name, LATEST))
+
+    def names(self) -> list[str]:
+        return sorted(name for name, version in self._configured if version == LATEST)
+
+    def list(self) -> list[FunctionVersion]:
+        return [self._configured[(n, LATEST)] for n in self.names()]
+
+    def serving(self, name: str) -> builtins.list[FunctionVersion]:
+        """The snapshots invocations of `name` run on now (one per version that has one)."""
+        return [fn for (n, _), fn in self._serving.items() if n == name]
+
+    def statement_ids(self, name: str) -> set[str]:
+        return self.policies.statement_ids(name)
+
+    def code_folder(self, fn: FunctionVersion) -> Path:
+        return self.code.folder(fn.code_hex)
+
     async def code_archive(self, digest: str) -> bytes:
         """A stored code archive by its SHA-256 (hex): GetFunction's Code.Location serves it."""
-        if not self.blobs.path(digest).exists():
-            raise errors.ResourceNotFound(f"No code archive {digest} on this server.")
-        return await asyncio.to_thread(self.blobs.read, digest)
+        return await self.code.read(digest)
 
-    def code_dir(self, fn: FunctionVersion) -> Path:
-        return self.blobs.code_dir(_hex(fn.code_sha256))
+    def _version_of(self, name: str, qualifier: str | None) -> str | None:
+        """The version a qualifier names: the one place qualifiers are resolved. Published versions
+        and aliases are not built yet, so only `$LATEST` (or no qualifier) names one."""
+        return LATEST if qualifier in (None, LATEST) else None
 
-    # lookups -------------------------------------------------------------------------------
     def resolve(self, ref: str, qualifier: str | None, mutating: bool = False) -> tuple[FunctionVersion, str | None]:
-        """The function a name or ARN (+ qualifier) names, or AWS's 404."""
+        """The configuration a name or ARN (+ qualifier) names, or AWS's 404."""
         name, qualifier = names.parse_function_ref(ref, qualifier, self.region, self.account, mutating=mutating)
-        fn = self.current.get(name)
-        if fn is None or qualifier not in (None, LATEST):
-            shown = qualifier if qualifier is not None else None
-            raise errors.ResourceNotFound(f"Function not found: {self.arn(name, shown)}")
+        version = self._version_of(name, qualifier)
+        fn = self._configured.get((name, version)) if version else None
+        if fn is None:
+            raise errors.ResourceNotFound(f"Function not found: {self.arn(name, qualifier)}")
         return fn, qualifier
 
-    def lookup(self, ref: str, qualifier: str | None) -> tuple[FunctionVersion, str]:
-        """The invoke path's resolve: the function and the ARN as invoked (qualified only when the
-        caller gave a qualifier). Parsing a reference is pure, so its result is kept per string."""
+    def runnable(self, ref: str, qualifier: str | None) -> tuple[FunctionVersion, str]:
+        """The invoke path's resolve: the snapshot to run and the ARN as invoked (qualified only when
+        the caller gave a qualifier); AWS's 404, or its 409 while nothing can run. Parsing a reference
+        is pure, so its result is kept per string."""
         parsed = self._refs.get((ref, qualifier))
         if parsed is None:
             name, q = names.parse_function_ref(ref, qualifier, self.region, self.account)
             if len(self._refs) > 10_000:
                 self._refs.clear()
             parsed = self._refs[(ref, qualifier)] = (name, q, self.arn(name, q))
-        fn = self.current.get(parsed[0])
-        if fn is None or parsed[1] not in (None, LATEST):
-            raise errors.ResourceNotFound(f"Function not found: {self.arn(parsed[0], parsed[1])}")
-        return fn, parsed[2]
-
-    def list(self) -> list[FunctionVersion]:
-        return [self.current[n] for n in sorted(self.current)]
+        name, q, invoked_arn = parsed
+        version = self._version_of(name, q)
+        key = (name, version or "")
+        serving = self._serving.get(key)
+        if serving is not None:
+            return serving, invoked_arn
+        configured = self._configured.get(key)
+        if configured is None:
+            raise errors.ResourceNotFound(f"Function not found: {self.arn(name, q)}")
+        raise errors.ResourceConflict("The operation cannot be performed at this time. The function is currently "
+                                      f"in the following state: {configured.state}")
 
     # create / update / delete ----------------------------------------------------------------
-    async def create(self, body: dict[str, Any]) -> FunctionVersion:
-        spec = validate.validate_create(body, region=self.region, account=self.account)
+    async def create(self, body: dict[str, Any], *, stored_code: str | None = None) -> FunctionVersion:
+        """CreateFunction. `stored_code`: the hex SHA-256 of an archive already in the store, in place
+        of the body's Code (a stack's code, uploaded before the deploy)."""
+        spec = validate.validate_create(body, region=self.region, account=self.account,
+                                        code_in_store=stored_code is not None)
         name = spec["FunctionName"]
-        if name in self.current:
-            raise errors.ResourceConflict(f"Function already exist: {name}")
-        zip_bytes = _decode_zip(spec["Code"])
-        sha_b64 = await self._store_code(zip_bytes)
-        if name in self.current:  # created by a concurrent request while the code was unpacked
-            raise errors.ResourceConflict(f"Function already exist: {name}")
+        self._refuse_existing(name)
+        code = await self._code(spec.get("Code"), stored_code)
+        self._refuse_existing(name)   # created by a concurrent request while the code was unpacked
         config = {k: v for k, v in spec.items() if k not in _TOP_LEVEL}
         fn = FunctionVersion(
             name=name, version=LATEST, runtime=spec["Runtime"], role=spec["Role"], handler=spec["Handler"],
-            code_sha256=sha_b64, code_size=len(zip_bytes), config=config, revision_id=new_revision(),
+            code_sha256=code.sha256, code_size=code.size, config=config, revision_id=new_revision(),
             last_modified=aws_timestamp(time.time()), tags=dict(spec.get("Tags") or {}),
         )
-        self.db.put_function(fn.name, fn.version, fn.to_document())
-        self._publish(fn, name)
+        self._put(fn)
         self._schedule_settle(name)
         return fn
 
-    async def update_code(self, ref: str, body: dict[str, Any]) -> FunctionVersion:
+    async def update_code(self, ref: str, body: dict[str, Any], *, stored_code: str | None = None) -> FunctionVersion:
+        """UpdateFunctionCode (`stored_code` as for `create`)."""
         fn, _ = self.resolve(ref, None, mutating=True)
         validate.check_revision(body.get("RevisionId"), fn.revision_id)
         self._refuse_if_in_progress(fn)
-        zip_bytes = _decode_zip(_update_code_source(body))
-        sha_b64 = await self._store_code(zip_bytes)
-        fn = self.current.get(fn.name) or fn
-        updated = fn.with_changes(code_sha256=sha_b64, code_size=len(zip_bytes), **self._in_progress())
-        self.db.put_function(updated.name, updated.version, updated.to_document())
-        self._publish(updated, fn.name)
+        code = await self._code(update_code_source(body) if stored_code is None else None, stored_code)
+        fn = self.get(fn.name) or fn
+        self._refuse_if_in_progress(fn)   # another update started while the code was unpacked
+        updated = fn.with_changes(code_sha256=code.sha256, code_size=code.size, **self._in_progress())
+        self._put(updated)
         self._schedule_settle(fn.name)
         return updated
 
@@ -155,13 +182,12 @@ class FunctionService:
         fn, _ = self.resolve(ref, None, mutating=True)
         validate.check_revision(body.get("RevisionId"), fn.revision_id)
         self._refuse_if_in_progress(fn)
-        merged = validate.validate_update_configuration(body, self._as_config(fn))
+        merged = validate.validate_update_configuration(body, as_config(fn))
         config = {k: v for k, v in merged.items() if k not in _TOP_LEVEL}
         updated = fn.with_changes(
             runtime=merged.get("Runtime", fn.runtime), role=merged.get("Role", fn.role),
             handler=merged.get("Handler", fn.handler), config=config, **self._in_progress())
-        self.db.put_function(updated.name, updated.version, updated.to_document())
-        self._publish(updated, fn.name)
+        self._put(updated)
         self._schedule_settle(fn.name)
         return updated
 
@@ -169,13 +195,16 @@ class FunctionService:
         fn, qualifier = self.resolve(ref, qualifier)
         if qualifier == LATEST:
             raise errors.InvalidParameterValue("$LATEST version cannot be deleted without deleting the function.")
-        self.db.delete_function(fn.name)
-        self.policies.pop(fn.name, None)
-        self._publish(None, fn.name)
-        in_use = {_hex(f.code_sha256) for f in self.current.values()}
+        self.db.delete_function(fn.name)   # every version, its policy and its test events
+        self.policies.forget(fn.name)
+        for key in [k for k in self._configured if k[0] == fn.name]:
+            self._configured.pop(key, None)
+            self._serving.pop(key, None)
+        self._changed(fn.name)
+        in_use = {f.code_hex for f in (*self._configured.values(), *self._serving.values())}
         for holder in self._code_holders:
             in_use |= holder()
-        self.blobs.remove_unused(in_use)
+        self.code.remove_unused(in_use)
 
     # policies (stored and returned; not enforced yet) ----------------------------------------
     def add_permission(self, ref: str, qualifier: str | None, body: dict[str, Any]) -> dict[str, Any]:
@@ -184,19 +213,7 @@ class FunctionService:
             names.parse_function_ref(ref, qualifier, self.region, self.account)
             raise errors.InvalidParameterValue("We currently do not support adding policies for $LATEST.")
         fn, qualifier = self.resolve(ref, qualifier, mutating=True)
-        policy = self.policies.get(fn.name) or Policy(fn.name, new_revision())
-        validate.check_revision(body.get("RevisionId"), policy.revision_id if policy.statements else None,
-                                api="GetPolicy")
-        sid = body["StatementId"]
-        if any(s["Sid"] == sid for s in policy.statements):
-            raise errors.ResourceConflict(
-                f"The statement id ({sid}) provided already exists. Please provide a new statement id, "
-                "or remove the existing statement.")
-        statement = permissions.statement_of(body, self.arn(fn.name, qualifier))
-        policy = Policy(fn.name, new_revision(), (*policy.statements, statement))
-        self.db.put_policy(policy.function_name, policy.to_document())
-        self.policies[fn.name] = policy
-        return statement
+        return self.policies.add(fn.name, body, self.arn(fn.name, qualifier))
 
     def remove_permission(self, ref: str, qualifier: str | None, sid: str, revision: str | None) -> None:
         try:
@@ -204,52 +221,57 @@ class FunctionService:
         except errors.ResourceNotFound:
             name, q = names.parse_function_ref(ref, qualifier, self.region, self.account)
             raise errors.ResourceNotFound(f"No policy found for: {self.arn(name, q)}") from None
-        policy = self.policies.get(fn.name)
-        if policy is None or not policy.statements:
-            raise errors.ResourceNotFound("No policy is associated with the given resource.")
-        validate.check_revision(revision, policy.revision_id, api="GetPolicy")
-        kept = tuple(s for s in policy.statements if s["Sid"] != sid)
-        if len(kept) == len(policy.statements):
-            raise errors.ResourceNotFound(f"Statement {sid} is not found in resource policy.")
-        policy = Policy(fn.name, new_revision(), kept)
-        self.db.put_policy(policy.function_name, policy.to_document())
-        self.policies[fn.name] = policy
+        self.policies.remove(fn.name, sid, revision)
 
     def get_policy(self, ref: str, qualifier: str | None) -> Policy:
         try:
             fn, _ = self.resolve(ref, qualifier)
         except errors.ResourceNotFound:
             raise errors.ResourceNotFound("The resource you requested does not exist.") from None
-        policy = self.policies.get(fn.name)
-        if policy is None or not policy.statements:
-            raise errors.ResourceNotFound("The resource you requested does not exist.")
-        return policy
+        return self.policies.get(fn.name)
 
-    # internals -------------------------------------------------------------------------------
-    async def _store_code(self, zip_bytes: bytes) -> str:
-        """Keep the archive (content-addressed) and unpack it once; return AWS's CodeSha256."""
-        sha_b64 = archive.code_sha256(zip_bytes)
-        digest = _hex(sha_b64)
-        target = self.blobs.code_dir(digest)
-        if not target.exists():
-            await asyncio.to_thread(archive.extract_zip, zip_bytes, target)
-        await asyncio.to_thread(self.blobs.put, zip_bytes)
-        return sha_b64
+    # saved test events (the console's; they go with their function) ---------------------------
+    def put_test_event(self, function: str, event: str, body: str) -> None:
+        self._known(function)
+        validate.check_test_event(event, body)
+        self.db.put_test_event(function, event, body)
 
-    def _as_config(self, fn: FunctionVersion) -> dict[str, Any]:
-        return {**fn.config, "FunctionName": fn.name, "Runtime": fn.runtime, "Role": fn.role,
-                "Handler": fn.handler}
+    def test_events(self, function: str) -> dict[str, str]:
+        self._known(function)
+        return self.db.test_events(function)
 
-    def _in_progress(self) -> dict[str, Any]:
-        return {"revision_id": new_revision(), "last_modified": aws_timestamp(time.time()),
-                "last_update_status": "InProgress", "last_update_status_reason": IN_PROGRESS_REASON,
-                "last_update_status_reason_code": "Creating"}
+    def test_event(self, function: str, event: str) -> str:
+        events = self.test_events(function)
+        if event not in events:
+            saved = ", ".join(sorted(events)) or "none"
+            raise errors.ResourceNotFound(f"Function {function} has no saved test event {event} (saved: {saved})")
+        return events[event]
 
-    def _refuse_if_in_progress(self, fn: FunctionVersion) -> None:
-        if fn.last_update_status == "InProgress" or fn.state == "Pending":
-            raise errors.ResourceConflict(
-                "The operation cannot be performed at this time. An update is in progress for resource: "
-                + self.arn(fn.name))
+    def put_test_events(self, function: str, events: dict[str, str]) -> None:
+        """Save several test events at once (a stack's events/*.json): all of them, or none."""
+        self._known(function)
+        for event, body in events.items():
+            validate.check_test_event(event, body)
+        for event, body in events.items():
+            self.db.put_test_event(function, event, body)
+
+    def _known(self, name: str) -> None:
+        if self.get(name) is None:
+            raise errors.ResourceNotFound(f"Function not found: {self.arn(name)}")
+
+    # settling -----------------------------------------------------------------------------------
+    async def settled(self, name: str) -> FunctionVersion:
+        """The function once its create or update has settled (Active or Failed either way);
+        ResourceNotFound when it went away meanwhile. Bounded by the preparation's own timeouts."""
+        while True:
+            fn = self.get(name)
+            if fn is None:
+                raise errors.ResourceNotFound(f"Function not found: {self.arn(name)}")
+            if not fn.settling:
+                return fn
+            woken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._waiters.setdefault(name, []).append(woken)
+            await woken
 
     def _schedule_settle(self, name: str) -> None:
         try:
@@ -261,56 +283,88 @@ class FunctionService:
         task.add_done_callback(self._tasks.discard)
 
     async def _settle(self, name: str) -> None:
-        """Pending -> Active and InProgress -> Successful, after preparing the function."""
-        fn = self.current.get(name)
+        """Pending -> Active | Failed and InProgress -> Successful | Failed, after preparing it."""
+        fn = self.get(name)
         if fn is None:
             return
-        warning = await asyncio.to_thread(self._prepare, fn) if self._prepare else None
-        latest = self.current.get(name)
+        prepared = await self._prepared(fn)
+        latest = self.get(name)
         if latest is None or latest.revision_id != fn.revision_id:
             return  # changed meanwhile: that change settles itself
-        if warning:
-            log.warning("function %s: %s", name, warning)
-        settled = latest.with_changes(
-            state="Active", state_reason=None, state_reason_code=None, last_update_status="Successful",
-            last_update_status_reason=None, last_update_status_reason_code=None, revision_id=new_revision())
-        self.db.put_function(settled.name, settled.version, settled.to_document())
-        self._publish(settled, name)
+        if prepared.warning:
+            log.warning("function %s: %s", name, prepared.warning)
+        if prepared.failure is None:
+            self._put(latest.with_changes(
+                state="Active", state_reason=None, state_reason_code=None, last_update_status="Successful",
+                last_update_status_reason=None, last_update_status_reason_code=None, revision_id=new_revision()))
+            return
+        log.warning("function %s: preparing it failed: %s", name, prepared.failure)
+        failed = {"last_update_status": "Failed", "last_update_status_reason": prepared.failure,
+                  "last_update_status_reason_code": prepared.reason_code, "revision_id": new_revision()}
+        if latest.state == "Pending":
+            failed.update(state="Failed", state_reason=prepared.failure, state_reason_code=prepared.reason_code)
+        self._put(latest.with_changes(**failed))
+
+    async def _prepared(self, fn: FunctionVersion) -> Prepared:
+        if self._prepare is None:
+            return Prepared()
+        try:
+            return await asyncio.to_thread(self._prepare, fn)
+        except Exception as e:  # noqa: BLE001 - a function must never stay Pending because preparing broke
+            log.exception("function %s: preparing it raised", fn.name)
+            return Prepared(failure=f"Lambdalite could not prepare the function: {type(e).__name__}: {e}")
 
     async def drain(self) -> None:
         """Let pending state transitions finish (shutdown)."""
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=10)
 
+    # internals -------------------------------------------------------------------------------
+    def _put(self, fn: FunctionVersion) -> None:
+        """Store and publish a new snapshot of a version's configuration; it serves once it is
+        runnable, until then the previous runnable one goes on serving (and is stored with it)."""
+        key = (fn.name, fn.version)
+        serving = fn if fn.runnable else self._serving.get(key)
+        document = fn.to_document()
+        if serving is not None and serving is not fn:
+            document[SERVING] = serving.to_document()
+        self.db.put_function(fn.name, fn.version, document)
+        self._configured[key] = fn
+        if serving is not None:
+            self._serving[key] = serving
+        self._changed(fn.name)
+
+    def _changed(self, name: str) -> None:
+        for listener in self._listeners:
+            listener(name)
+        for woken in self._waiters.pop(name, []):
+            if not woken.done():
+                woken.set_result(None)
+
+    async def _code(self, given: dict[str, Any] | None, stored: str | None) -> Code:
+        if stored is not None:
+            return await self.code.from_store(stored)
+        return await self.code.from_zip(decode_zip(given or {}))
+
+    def _refuse_existing(self, name: str) -> None:
+        if self.get(name) is not None:
+            raise errors.ResourceConflict(f"Function already exist: {name}")
+
+    def _in_progress(self) -> dict[str, Any]:
+        return {"revision_id": new_revision(), "last_modified": aws_timestamp(time.time()),
+                "last_update_status": "InProgress", "last_update_status_reason": IN_PROGRESS_REASON,
+                "last_update_status_reason_code": "Creating"}
+
+    def _refuse_if_in_progress(self, fn: FunctionVersion) -> None:
+        if fn.settling:
+            raise errors.ResourceConflict(
+                "The operation cannot be performed at this time. An update is in progress for resource: "
+                + self.arn(fn.name))
+
 
 _TOP_LEVEL = {"FunctionName", "Runtime", "Role", "Handler", "Code", "Tags", "Publish", "RevisionId"}
 
 
-def _decode_zip(code: dict[str, Any]) -> bytes:
-    try:
-        return base64.b64decode(code["ZipFile"], validate=True)
-    except (binascii.Error, ValueError, TypeError, KeyError):
-        raise errors.InvalidParameterValue(
-            "Could not unzip uploaded file. Please check your file, then try to upload again.") from None
-
-
-def _update_code_source(body: dict[str, Any]) -> dict[str, Any]:
-    """UpdateFunctionCode's code: a ZipFile (S3 and images are not built yet)."""
-    if body.get("Publish"):
-        raise errors.UnsupportedOperation("Publish is not supported yet: Lambdalite has no published "
-                                          "versions yet. Update without Publish.")
-    if "ZipFile" in body:
-        return body
-    if "S3Bucket" in body or "S3Key" in body or "ImageUri" in body:
-        raise errors.UnsupportedOperation("Lambdalite takes function code as ZipFile only; S3 and "
-                                          "container images are not supported yet.")
-    raise errors.InvalidParameterValue("Please provide a source for function code.")
-
-
-def _hex(sha_b64: str) -> str:
-    return base64.b64decode(sha_b64).hex()
-
-
-def policy_document(policy: Policy) -> str:
-    return json.dumps({"Version": "2012-10-17", "Id": "default", "Statement": list(policy.statements)},
-                      separators=(",", ":"))
+def as_config(fn: FunctionVersion) -> dict[str, Any]:
+    """The function's configuration as UpdateFunctionConfiguration's validation merges into."""
+    return {**fn.config, "FunctionName": fn.name, "Runtime": fn.runtime, "Role": fn.role, "Handler": fn.handler}

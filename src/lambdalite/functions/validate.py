@@ -401,7 +401,7 @@ _CREATE_REQUIRED = ("FunctionName", "Role", "Code")
 
 def validate_create(
     body: dict[str, Any], *, region: str | None = None, account: str | None = None,
-    today: date | None = None,
+    today: date | None = None, code_in_store: bool = False,
 ) -> dict[str, Any]:
     """Check a CreateFunction body; return FunctionName (the bare name), Runtime, Role, Handler,
     Code, Publish, Tags and every DEFAULTS member (defaults filled in).
@@ -409,9 +409,10 @@ def validate_create(
     Raises InvalidRequestContent (JSON types), ValidationError (model constraints),
     InvalidParameterValue / UnsupportedOperation / errors.AccessDenied / ResourceNotFound (Lambda's
     rules). With region and account given, an ARN of another region or account is refused.
+    `code_in_store`: the code is an archive the server already has (a stack's), not the body's Code.
     """
     body = _check_types(body)
-    found = _required(body, _CREATE_REQUIRED)
+    found = _required(body, tuple(m for m in _CREATE_REQUIRED if not (code_in_store and m == "Code")))
     if "FunctionName" in body:
         found += names.function_name_violations(body["FunctionName"], mutating=True)
     _raise_violations(found + _scalar_violations(body) + _structure_violations(body))
@@ -424,9 +425,11 @@ def validate_create(
     check_runtime(body["Runtime"], creating=True, today=today)
     _check_lambda_rules(body)
     _check_logging(body.get("LoggingConfig") or {})
-    _check_code(body["Code"])
+    if not code_in_store:
+        _check_code(body["Code"])
     spec = {"FunctionName": name, "Runtime": body["Runtime"], "Role": body["Role"],
-            "Handler": body["Handler"], "Code": dict(body["Code"]), "Publish": body.get("Publish", False),
+            "Handler": body["Handler"], "Code": None if code_in_store else dict(body["Code"]),
+            "Publish": body.get("Publish", False),
             "Tags": dict(body.get("Tags") or {})}
     return {**spec, **_config_members(body, {}, name)}
 
@@ -457,6 +460,16 @@ def validate_update_configuration(
     merged = {**copy.deepcopy(current_config), **_config_members(body, current_config, name)}
     merged.update({key: body[key] for key in ("Runtime", "Role", "Handler") if key in body})
     return merged
+
+
+def check_test_event(name: str, body: str) -> None:
+    """A saved test event (the console's): a name of 1-100 safe characters, and JSON text."""
+    if not re.fullmatch(r"[A-Za-z0-9._-]{1,100}", name):
+        raise ValidationError(f"Test event name {name!r} must be 1-100 letters, digits, '.', '_' or '-'")
+    try:
+        json.loads(body)
+    except ValueError as e:
+        raise InvalidRequestContent(f"The test event {name} is not JSON: {e}") from None
 
 
 def check_revision(given: str | None, current: str | None, *, api: str = "GetFunction/GetAlias") -> None:

@@ -56,6 +56,13 @@ class GatewayService:
         """(api id, stage name) -> what that stage serves; a new read-only mapping after each change."""
         return self._deployed
 
+    def api_ids(self) -> set[str]:
+        return set(self.documents)
+
+    def stages_by_api(self) -> dict[str, set[str]]:
+        """api id -> the names of its stages."""
+        return {api_id: set(doc["stages"]) for api_id, doc in self.documents.items()}
+
     def stage_urls(self, base_url: str) -> list[tuple[str, str, str, str]]:
         """(api id, api name, stage, url) for every stage: the full URL, plus the short one when the
         stage name is used by one API only (DESIGN.md "One server, one port")."""

@@ -60,13 +60,9 @@ class Invoker:
         self.specs = specs
 
     def resolve(self, ref: str, qualifier: str | None) -> tuple[FunctionVersion, str]:
-        """The function to run and the ARN as the caller invoked it."""
-        fn, invoked_arn = self.functions.lookup(ref, qualifier)
-        if fn.state != "Active":
-            raise errors.ResourceConflict(
-                "The operation cannot be performed at this time. The function is currently in the "
-                f"following state: {fn.state}")
-        return fn, invoked_arn
+        """The snapshot to run and the ARN as the caller invoked it (AWS's 404, or 409 while the
+        function has nothing that can run)."""
+        return self.functions.runnable(ref, qualifier)
 
     async def invoke(self, fn: FunctionVersion, invoked_arn: str, payload: bytes,
                      client_context: str | None = None) -> InvokeResult:

@@ -10,7 +10,7 @@ import asyncio
 import os
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from ..functions.model import FunctionVersion
@@ -30,21 +30,40 @@ class SpecFactory:
         self._base_url = base_url
         self._region = region
         self._retire = retire
-        self._specs: dict[str, InstanceSpec] = {}
+        self._specs: dict[tuple[str, str], InstanceSpec] = {}   # (name, version) -> the newest revision's
+        self._retiring: set[asyncio.Task[object]] = set()
 
     def spec_for(self, fn: FunctionVersion) -> InstanceSpec:
-        spec = self._specs.get(fn.name)
+        spec = self._specs.get((fn.name, fn.version))
         if spec is None or spec.key != _key(fn):
-            spec = self._specs[fn.name] = self.build(fn)
+            if spec is not None:
+                self._retire_instances(spec)   # an older revision of this version: its instances go
+            spec = self._specs[(fn.name, fn.version)] = self.build(fn)
         return spec
 
-    def forget(self, name: str) -> None:
-        """The function changed or went away: its instances stop (busy ones when they finish)."""
-        spec = self._specs.pop(name, None)
-        if spec is not None and self._retire is not None:
-            result = self._retire(spec.key)
-            if asyncio.iscoroutine(result):
-                asyncio.ensure_future(result)
+    def forget(self, name: str, still_serving: Iterable[FunctionVersion] = ()) -> None:
+        """The function changed or went away: the instances of its snapshots that no longer serve
+        stop (busy ones when they finish); those of `still_serving` go on."""
+        keep = {_key(fn) for fn in still_serving}
+        for key in [k for k in self._specs if k[0] == name]:
+            spec = self._specs[key]
+            if spec.key not in keep:
+                del self._specs[key]
+                self._retire_instances(spec)
+
+    def _retire_instances(self, spec: InstanceSpec) -> None:
+        if self._retire is None:
+            return
+        result = self._retire(spec.key)
+        if asyncio.iscoroutine(result):
+            task: asyncio.Task[object] = asyncio.ensure_future(result)
+            self._retiring.add(task)
+            task.add_done_callback(self._retiring.discard)
+
+    async def drain(self) -> None:
+        """Wait for the retirements under way (shutdown)."""
+        if self._retiring:
+            await asyncio.gather(*self._retiring, return_exceptions=True)
 
     def build(self, fn: FunctionVersion) -> InstanceSpec:
         code = str(self._code_dir(fn))

@@ -2,8 +2,8 @@
 
 Order (as CloudFormation does it, so that nothing points at what is not ready):
   1. preflight: every function body and OpenAPI definition is checked without changing anything;
-  2. functions: created, or updated (configuration, then code) where they changed, each waited on
-     until Active / Successful;
+  2. functions: created, or updated (configuration, then code) where they changed, each awaited
+     until it settled (Active / Successful, or Failed: a problem);
   3. APIs: PutRestApi (overwrite) from the definition, then a deployment per stage;
   4. permissions: statements the stack no longer has removed, new ones added.
 Each change pushes its undo; on the first failure `rollback()` runs them in reverse, so the
@@ -13,8 +13,6 @@ has (functions, APIs, old deployments) and save the test events.
 
 from __future__ import annotations
 
-import asyncio
-import base64
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -26,18 +24,14 @@ from ..codezip import inline_code_zip, sha256_hex
 from ..errors import Problems
 from ..functions import permissions, validate
 from ..functions.model import FunctionVersion
-from ..functions.service import FunctionService
+from ..functions.service import FunctionService, as_config
 from ..gateway import rules
 from ..gateway.importer import parse
 from ..gateway.service import GatewayService
-from ..store import BlobStore, Database
 from .model import PlannedApi, PlannedFunction, PlannedPermission, StackPlan
 
 log = logging.getLogger("lambdalite.stacks")
 
-SETTLE_TIMEOUT_S = 120.0
-# The smallest valid zip (an empty archive): stands in for the code when a body is only checked.
-EMPTY_ZIP_B64 = base64.b64encode(b"PK\x05\x06" + b"\x00" * 18).decode()
 # UpdateFunctionConfiguration merges; a member the template dropped goes back to Lambda's default.
 CONFIG_RESET: dict[str, Any] = {"Description": "", "Timeout": 3, "MemorySize": 128, "Environment": {"Variables": {}}}
 NOT_CONFIG = ("FunctionName", "Code", "Tags", "Publish", "PackageType")
@@ -55,18 +49,17 @@ class Managed:
 
 
 class Applier:
-    def __init__(self, functions: FunctionService, gateway: GatewayService, blobs: BlobStore, db: Database,
-                 stack: str, previous: Managed, foreign_functions: set[str], foreign_apis: set[str]) -> None:
+    def __init__(self, functions: FunctionService, gateway: GatewayService, stack: str, previous: Managed,
+                 foreign_functions: set[str], foreign_apis: set[str]) -> None:
         self.functions = functions
         self.gateway = gateway
-        self.blobs = blobs
-        self.db = db
         self.stack = stack
         self.previous = previous
         self.foreign_functions = foreign_functions   # names made by other stacks or by hand
         self.foreign_apis = foreign_apis
         self.undo: list[tuple[str, Undo]] = []
         self.warnings: list[str] = []
+        self.held_code: set[str] = set()   # archives a rollback may need again (hex)
 
     # 1. preflight ---------------------------------------------------------------------------------
     def preflight(self, plan: StackPlan) -> None:
@@ -90,11 +83,11 @@ class Applier:
                     f"{self.stack}; delete it (`lambdalite rm {fn.name}`) or give the resource another "
                     "FunctionName"]
         try:
-            validate.validate_create({**fn.create, "Code": {"ZipFile": EMPTY_ZIP_B64}},
-                                     region=self.functions.region, account=self.functions.account)
+            validate.validate_create(fn.create, region=self.functions.region, account=self.functions.account,
+                                     code_in_store=True)
         except errors.ServiceError as e:
             return [f"{where}: {e.message}"]
-        if fn.inline_code is None and (fn.code_sha256 is None or not self.blobs.path(fn.code_sha256).exists()):
+        if fn.inline_code is None and (fn.code_sha256 is None or not self.functions.code.has(fn.code_sha256)):
             return [f"{where}: its code (CodeUri) was not uploaded to the server"]
         return []
 
@@ -131,26 +124,34 @@ class Applier:
             raise Problems([f"{where}: {p}" for p in e.problems]) from e
 
     async def _function(self, fn: PlannedFunction) -> None:
-        zip_bytes = inline_code_zip(fn.inline_code) if fn.inline_code is not None else \
-            await asyncio.to_thread(self.blobs.read, fn.code_sha256 or "")
-        current = self.functions.current.get(fn.name)
+        digest = await self._code_of(fn)
+        current = self.functions.get(fn.name)
         if current is None:
-            await self.functions.create({**fn.create, "Code": {"ZipFile": _b64(zip_bytes)}})
+            await self.functions.create(fn.create, stored_code=digest)
             self.undo.append((f"delete function {fn.name}", lambda: self._delete_function(fn.name)))
             await self.settled(fn.name)
             return
-        await self.settled(fn.name)
+        current = await self.settled(fn.name)
         wanted = {**CONFIG_RESET, **{k: v for k, v in fn.create.items() if k not in NOT_CONFIG}}
         if validate.validate_update_configuration(wanted, as_config(current)) != as_config(current):
             restore = {k: v for k, v in as_config(current).items() if k not in NOT_CONFIG}
             self.functions.update_configuration(fn.name, wanted)
             self.undo.append((f"restore configuration of {fn.name}", lambda: self._update(fn.name, restore)))
             await self.settled(fn.name)
-        if _hex(current.code_sha256) != sha256_hex(zip_bytes):
-            before = await asyncio.to_thread(self.blobs.read, _hex(current.code_sha256))
-            await self.functions.update_code(fn.name, {"ZipFile": _b64(zip_bytes)})
+        before = current.code_hex
+        if before != digest:
+            self.held_code.add(before)
+            await self.functions.update_code(fn.name, {}, stored_code=digest)
             self.undo.append((f"restore code of {fn.name}", lambda: self._update_code(fn.name, before)))
             await self.settled(fn.name)
+
+    async def _code_of(self, fn: PlannedFunction) -> str:
+        """The hex SHA-256 of the function's archive in the store (InlineCode is zipped and kept)."""
+        if fn.inline_code is None:
+            return fn.code_sha256 or ""
+        zip_bytes = inline_code_zip(fn.inline_code)
+        await self.functions.code.from_zip(zip_bytes)
+        return sha256_hex(zip_bytes)
 
     async def _delete_function(self, name: str) -> None:
         await self.settled(name)
@@ -161,26 +162,21 @@ class Applier:
         self.functions.update_configuration(name, body)
         await self.settled(name)
 
-    async def _update_code(self, name: str, zip_bytes: bytes) -> None:
+    async def _update_code(self, name: str, digest: str) -> None:
         await self.settled(name)
-        await self.functions.update_code(name, {"ZipFile": _b64(zip_bytes)})
+        await self.functions.update_code(name, {}, stored_code=digest)
         await self.settled(name)
 
     async def settled(self, name: str) -> FunctionVersion:
-        """Wait until the function is Active and its last update Successful (or say why not)."""
-        deadline = asyncio.get_running_loop().time() + SETTLE_TIMEOUT_S
-        while True:
-            fn = self.functions.current.get(name)
-            if fn is None:
-                raise Problems([f"function {name} went away while the stack was being deployed"])
-            if fn.state == "Failed" or fn.last_update_status == "Failed":
-                reason = fn.state_reason or fn.last_update_status_reason or "no reason given"
-                raise Problems([f"function {name} failed to become ready: {reason}"])
-            if fn.state == "Active" and fn.last_update_status == "Successful":
-                return fn
-            if asyncio.get_running_loop().time() > deadline:
-                raise Problems([f"function {name} was not ready after {SETTLE_TIMEOUT_S:g} s"])
-            await asyncio.sleep(0.01)
+        """Wait until the function's create or update settled; a Failed one is a problem."""
+        try:
+            fn = await self.functions.settled(name)
+        except errors.ResourceNotFound:
+            raise Problems([f"function {name} went away while the stack was being deployed"]) from None
+        if fn.state == "Failed" or fn.last_update_status == "Failed":
+            reason = fn.state_reason or fn.last_update_status_reason or "no reason given"
+            raise Problems([f"function {name} failed to become ready: {reason}"])
+        return fn
 
     async def _api(self, api: PlannedApi) -> None:
         saved = self.gateway.saved_document(api.api_id)
@@ -230,9 +226,7 @@ class Applier:
         self.undo.append((f"remove permission {logical_id}", self._remove_permission_later(entry)))
 
     def _has_statement(self, entry: dict[str, Any]) -> bool:
-        policy = self.functions.policies.get(entry["function"])
-        sid = entry["statement"].get("StatementId")
-        return policy is not None and any(s.get("Sid") == sid for s in policy.statements)
+        return entry["statement"].get("StatementId") in self.functions.statement_ids(entry["function"])
 
     def _remove_permission(self, entry: dict[str, Any]) -> None:
         if self._has_statement(entry):
@@ -245,7 +239,7 @@ class Applier:
 
     def _add_permission_later(self, entry: dict[str, Any]) -> Undo:
         async def add() -> None:
-            if entry["function"] in self.functions.current and not self._has_statement(entry):
+            if self.functions.get(entry["function"]) is not None and not self._has_statement(entry):
                 self.functions.add_permission(entry["function"], None, dict(entry["statement"]))
         return add
 
@@ -273,8 +267,8 @@ class Applier:
         for api in plan.apis:
             await self._quietly(f"drop old deployments of {api.api_id}", self._drop_old_deployments(api.api_id))
         for fn in plan.functions:
-            for event, body in fn.test_events.items():
-                self.db.put_test_event(fn.name, event, body)
+            if fn.test_events:
+                await self._quietly(f"save the test events of {fn.name}", self._save_events(fn))
 
     async def _quietly(self, what: str, work: Awaitable[None]) -> None:
         try:
@@ -283,10 +277,12 @@ class Applier:
             log.exception("stack %s: could not %s", self.stack, what)
             self.warnings.append(f"could not {what}: {e}")
 
+    async def _save_events(self, fn: PlannedFunction) -> None:
+        self.functions.put_test_events(fn.name, fn.test_events)
+
     async def _delete_removed_function(self, name: str) -> None:
-        if name in self.functions.current:
-            await self._delete_function(name)
-        self.db.delete_test_events(name)
+        if self.functions.get(name) is not None:
+            await self._delete_function(name)   # its saved test events go with it
 
     async def _delete_api(self, api_id: str) -> None:
         if self.gateway.saved_document(api_id) is not None:
@@ -299,11 +295,6 @@ class Applier:
                 self.gateway.delete_deployment(api_id, deployment["id"])
 
 
-def as_config(fn: FunctionVersion) -> dict[str, Any]:
-    """The function's configuration as UpdateFunctionConfiguration's validation merges into."""
-    return {**fn.config, "FunctionName": fn.name, "Runtime": fn.runtime, "Role": fn.role, "Handler": fn.handler}
-
-
 def definition_bytes(api: PlannedApi) -> bytes:
     """The definition to import, named as the plan names the API, with its binary media types."""
     definition = dict(api.definition)
@@ -312,12 +303,5 @@ def definition_bytes(api: PlannedApi) -> bytes:
         definition["x-amazon-apigateway-binary-media-types"] = list(api.binary_media_types)
     return json.dumps(definition).encode()
 
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()
-
-
-def _hex(sha_b64: str) -> str:
-    return base64.b64decode(sha_b64).hex()
 
 

@@ -23,11 +23,13 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from .. import errors
+from ..clock import Clock, RealClock
 from ..errors import Problems
+from ..functions import archive
 from ..functions.service import FunctionService
 from ..gateway.ids import API_ID_LENGTH, new_id
 from ..gateway.service import GatewayService
-from ..store import BlobStore, Database
+from ..store import Database
 from . import plan as planner
 from .apply import Applier, Managed
 from .model import StackPlan
@@ -88,26 +90,26 @@ class DeployResult:
 
 
 class StackService:
-    def __init__(self, db: Database, functions: FunctionService, gateway: GatewayService, blobs: BlobStore,
-                 region: str, account: str, base_url: str = "http://127.0.0.1:9000") -> None:
+    def __init__(self, db: Database, functions: FunctionService, gateway: GatewayService, region: str, account: str,
+                 base_url: str = "http://127.0.0.1:9000", clock: Clock | None = None) -> None:
         self.db = db
         self.functions = functions
         self.gateway = gateway
-        self.blobs = blobs
+        self.clock = clock or RealClock()
         self.region = region
         self.account = account
         self.base_url = base_url
         self.stacks: dict[str, StackRecord] = {}
         self._lock = asyncio.Lock()
         self._uploaded: dict[str, float] = {}     # hex -> when; held from deletion for a while
-        self._deploying: set[str] = set()
+        self._deploying: set[str] = set()         # the code of the deploy under way, and what it replaces
         functions.hold_code(self._held_code)
 
     def load(self) -> None:
         self.stacks = {d["name"]: StackRecord.load(d) for d in self.db.load_stacks()}
 
     def _held_code(self) -> set[str]:
-        now = time.monotonic()
+        now = self.clock.now()
         self._uploaded = {h: t for h, t in self._uploaded.items() if now - t < UPLOAD_HOLD_S}
         return set(self._uploaded) | self._deploying
 
@@ -115,12 +117,10 @@ class StackService:
     def missing_code(self, hashes: list[str]) -> list[str]:
         for h in hashes:
             _check_hex(h)
-        return [h for h in dict.fromkeys(hashes) if not self.blobs.path(h).exists()]
+        return [h for h in dict.fromkeys(hashes) if not self.functions.code.has(h)]
 
     async def put_code(self, digest: str, data: bytes) -> None:
         """Keep an uploaded archive (checked against CreateFunction's limits) under its SHA-256."""
-        from ..functions import archive
-
         _check_hex(digest)
         if hashlib.sha256(data).hexdigest() != digest:
             raise errors.InvalidParameterValue(
@@ -128,8 +128,8 @@ class StackService:
         if len(data) > archive.ZIPPED_LIMIT:
             raise archive.zipped_too_large()
         await asyncio.to_thread(archive.inspect_zip, data)
-        self._uploaded[digest] = time.monotonic()
-        await asyncio.to_thread(self.blobs.put, data)
+        self._uploaded[digest] = self.clock.now()
+        await self.functions.code.keep(data)
 
     # deploy ---------------------------------------------------------------------------------------
     async def deploy(self, name: str, template_text: str, parameters: Mapping[str, str],
@@ -144,25 +144,27 @@ class StackService:
                 return self._result(previous, changed=False,
                                     warnings=[f"stack {name} is unchanged: nothing was deployed"])
             missing = [f"CodeUri {uri}: the archive {h} was not uploaded to the server"
-                       for uri, h in code_hashes.items() if not HEX64.fullmatch(h) or not self.blobs.path(h).exists()]
+                       for uri, h in code_hashes.items() if not HEX64.fullmatch(h) or not self.functions.code.has(h)]
             if missing:
                 raise Problems(missing)
-            plan = self._plan(name, template_text, parameters, code_hashes, includes, test_events, previous)
+            plan = await self._plan(name, template_text, parameters, code_hashes, includes, test_events, previous)
             return await self._apply(name, template_text, fingerprint, dict(code_hashes), plan, previous)
 
-    def _plan(self, name: str, template_text: str, parameters: Mapping[str, str], code_hashes: Mapping[str, str],
-              includes: Mapping[str, Any], test_events: Mapping[str, Mapping[str, str]],
-              previous: StackRecord | None) -> StackPlan:
-        allocated: set[str] = set()
+    async def _plan(self, name: str, template_text: str, parameters: Mapping[str, str],
+                    code_hashes: Mapping[str, str], includes: Mapping[str, Any],
+                    test_events: Mapping[str, Mapping[str, str]], previous: StackRecord | None) -> StackPlan:
+        """The plan, made in a worker thread: SAM's expansion and OpenAPI parsing take a good part of a
+        second on a large template, and the event loop keeps serving invocations meanwhile."""
+        taken = self.gateway.api_ids()   # read here, on the loop; the planner's thread sees a copy
 
         def new_api_id() -> str:
-            api_id = new_id(API_ID_LENGTH, taken=set(self.gateway.documents) | allocated)
-            allocated.add(api_id)
+            api_id = new_id(API_ID_LENGTH, taken=taken)
+            taken.add(api_id)
             return api_id
 
         try:
-            return planner.build_plan(
-                template_text, stack_name=name, parameters=dict(parameters), region=self.region,
+            return await asyncio.to_thread(
+                planner.build_plan, template_text, stack_name=name, parameters=dict(parameters), region=self.region,
                 account=self.account, code=dict(code_hashes), includes=dict(includes),
                 physical_ids=previous.physical_ids if previous else {}, new_api_id=new_api_id,
                 test_events={k: dict(v) for k, v in test_events.items()})
@@ -174,10 +176,9 @@ class StackService:
 
     async def _apply(self, name: str, template_text: str, fingerprint: str, code: dict[str, str],
                      plan: StackPlan, previous: StackRecord | None) -> DeployResult:
-        applier = Applier(self.functions, self.gateway, self.blobs, self.db, name,
-                          previous.managed_view() if previous else Managed(),
+        applier = Applier(self.functions, self.gateway, name, previous.managed_view() if previous else Managed(),
                           self._foreign_functions(name), self._foreign_apis(name))
-        self._deploying = set(code.values())
+        self._deploying = applier.held_code = set(code.values())
         try:
             applier.preflight(plan)
             await applier.apply(plan)
@@ -225,21 +226,21 @@ class StackService:
         API, or changed a function's code or configuration, by hand since."""
         managed = record.managed_view()
         return (all(self._function_state(n) == record.applied.get(n) for n in managed.functions.values())
-                and all(a in self.gateway.documents for a in managed.apis.values()))
+                and set(managed.apis.values()) <= self.gateway.api_ids())
 
     def _function_state(self, name: str) -> str:
-        fn = self.functions.current.get(name)
+        fn = self.functions.get(name)
         if fn is None:
             return ""
         return json.dumps([fn.code_sha256, fn.runtime, fn.role, fn.handler, fn.config], sort_keys=True, default=str)
 
     def _foreign_functions(self, stack: str) -> set[str]:
         own = set(self.stacks[stack].managed_view().functions.values()) if stack in self.stacks else set()
-        return set(self.functions.current) - own
+        return set(self.functions.names()) - own
 
     def _foreign_apis(self, stack: str) -> set[str]:
         own = set(self.stacks[stack].managed_view().apis.values()) if stack in self.stacks else set()
-        return set(self.gateway.documents) - own
+        return self.gateway.api_ids() - own
 
     # reading --------------------------------------------------------------------------------------
     def get(self, name: str) -> StackRecord:
@@ -265,7 +266,7 @@ class StackService:
                 for api_id in record.managed_view().apis.values() for stage in sorted(stages.get(api_id, ()))]
 
     def _stages(self) -> dict[str, set[str]]:
-        return {api_id: set(doc["stages"]) for api_id, doc in self.gateway.documents.items()}
+        return self.gateway.stages_by_api()
 
     def describe(self, record: StackRecord) -> dict[str, Any]:
         """Lambdalite's JSON view of a stack (GET /_lambdalite/stacks/{name})."""
@@ -288,39 +289,13 @@ class StackService:
             record = self.get(name)
             managed = record.managed_view()
             for fn_name in managed.functions.values():
-                if fn_name in self.functions.current:
-                    self.functions.delete(fn_name, None)
-                self.db.delete_test_events(fn_name)
+                if self.functions.get(fn_name) is not None:
+                    self.functions.delete(fn_name, None)   # its saved test events go with it
             for api_id in managed.apis.values():
-                if api_id in self.gateway.documents:
+                if api_id in self.gateway.api_ids():
                     self.gateway.delete_rest_api(api_id)
             self.db.delete_stack(name)
             del self.stacks[name]
-
-    # saved test events ----------------------------------------------------------------------------
-    def put_test_event(self, function: str, event: str, body: str) -> None:
-        self._known_function(function)
-        check_event_name(event)
-        try:
-            json.loads(body)
-        except ValueError as e:
-            raise errors.InvalidRequestContent(f"The test event {event} is not JSON: {e}") from None
-        self.db.put_test_event(function, event, body)
-
-    def test_events(self, function: str) -> dict[str, str]:
-        self._known_function(function)
-        return self.db.test_events(function)
-
-    def test_event(self, function: str, event: str) -> str:
-        events = self.test_events(function)
-        if event not in events:
-            saved = ", ".join(sorted(events)) or "none"
-            raise errors.ResourceNotFound(f"Function {function} has no saved test event {event} (saved: {saved})")
-        return events[event]
-
-    def _known_function(self, name: str) -> None:
-        if name not in self.functions.current:
-            raise errors.ResourceNotFound(f"Function not found: {self.functions.arn(name)}")
 
 
 def stack_arn(region: str, account: str, name: str) -> str:
@@ -332,11 +307,6 @@ def check_stack_name(name: str) -> None:
         raise errors.ValidationError(
             f"1 validation error detected: Value '{name}' at 'stackName' failed to satisfy constraint: Member "
             "must satisfy regular expression pattern: [a-zA-Z][-a-zA-Z0-9]* (at most 128 characters)")
-
-
-def check_event_name(name: str) -> None:
-    if not re.fullmatch(r"[A-Za-z0-9._-]{1,100}", name):
-        raise errors.ValidationError(f"Test event name {name!r} must be 1-100 letters, digits, '.', '_' or '-'")
 
 
 def _check_hex(digest: str) -> None:

@@ -1,0 +1,97 @@
+"""Function code: archives kept by content (SHA-256) and unpacked once, shared by every function
+version with the same archive.
+
+An archive arrives either in a request (`ZipFile`: decoded, checked, hashed, unpacked, kept) or is
+already in the store by its hash (uploaded for a deploy, or the code of an earlier version): then it
+is used by hash, never read back, re-encoded and hashed again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+from pathlib import Path
+from typing import Any
+
+from .. import errors
+from ..store import BlobStore
+from . import archive
+
+UNZIP_ERROR = "Could not unzip uploaded file. Please check your file, then try to upload again."
+
+
+class Code:
+    """AWS's CodeSha256 (base64) and CodeSize of an archive in the store."""
+
+    __slots__ = ("sha256", "size")
+
+    def __init__(self, sha256: str, size: int) -> None:
+        self.sha256 = sha256
+        self.size = size
+
+
+class CodeStore:
+    def __init__(self, blobs: BlobStore) -> None:
+        self._blobs = blobs
+
+    async def from_zip(self, zip_bytes: bytes) -> Code:
+        """Keep an archive sent in a request (unpacked once); answers AWS's CodeSha256 and size."""
+        sha_b64 = archive.code_sha256(zip_bytes)
+        target = self._blobs.code_dir(to_hex(sha_b64))
+        if not target.exists():
+            await asyncio.to_thread(archive.extract_zip, zip_bytes, target)
+        await asyncio.to_thread(self._blobs.put, zip_bytes)
+        return Code(sha_b64, len(zip_bytes))
+
+    async def from_store(self, digest: str) -> Code:
+        """An archive already in the store (hex SHA-256), unpacked if it never was."""
+        blob = self._blobs.path(digest)
+        if not blob.exists():
+            raise errors.InvalidParameterValue(f"The code archive {digest} is not on this server; upload it first.")
+        if not self._blobs.code_dir(digest).exists():
+            data = await asyncio.to_thread(blob.read_bytes)
+            await asyncio.to_thread(archive.extract_zip, data, self._blobs.code_dir(digest))
+        return Code(base64.b64encode(bytes.fromhex(digest)).decode(), blob.stat().st_size)
+
+    async def keep(self, zip_bytes: bytes) -> str:
+        """Store an archive that was checked already (an upload for a deploy); answers its hex SHA-256."""
+        return await asyncio.to_thread(self._blobs.put, zip_bytes)
+
+    def has(self, digest: str) -> bool:
+        return self._blobs.path(digest).exists()
+
+    async def read(self, digest: str) -> bytes:
+        if not self.has(digest):
+            raise errors.ResourceNotFound(f"No code archive {digest} on this server.")
+        return await asyncio.to_thread(self._blobs.read, digest)
+
+    def folder(self, digest: str) -> Path:
+        return self._blobs.code_dir(digest)
+
+    def remove_unused(self, in_use: set[str]) -> None:
+        self._blobs.remove_unused(in_use)
+
+
+def decode_zip(code: dict[str, Any]) -> bytes:
+    try:
+        return base64.b64decode(code["ZipFile"], validate=True)
+    except (binascii.Error, ValueError, TypeError, KeyError):
+        raise errors.InvalidParameterValue(UNZIP_ERROR) from None
+
+
+def update_code_source(body: dict[str, Any]) -> dict[str, Any]:
+    """UpdateFunctionCode's code: a ZipFile (S3 and images are not built yet)."""
+    if body.get("Publish"):
+        raise errors.UnsupportedOperation("Publish is not supported yet: Lambdalite has no published "
+                                          "versions yet. Update without Publish.")
+    if "ZipFile" in body:
+        return body
+    if "S3Bucket" in body or "S3Key" in body or "ImageUri" in body:
+        raise errors.UnsupportedOperation("Lambdalite takes function code as ZipFile only; S3 and "
+                                          "container images are not supported yet.")
+    raise errors.InvalidParameterValue("Please provide a source for function code.")
+
+
+def to_hex(sha_b64: str) -> str:
+    return base64.b64decode(sha_b64).hex()
