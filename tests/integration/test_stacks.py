@@ -8,13 +8,15 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 
-from tests.conftest import Server, boto_client, create_function
+from tests.conftest import Server, boto_client, create_function, unique
 from tests.integration.test_cli import cli
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -333,3 +335,47 @@ def test_saved_test_events_go_with_their_function(stack_server: Server) -> None:
     create_function(lam, "evt-owner", source)   # a new function of the same name starts without them
     done = cli(stack_server, "test", "evt-owner", "mine")
     assert done.returncode == 3, done.stdout
+
+
+def big_template(functions: int) -> str:
+    """A template whose planning takes a second or more (SAM expands every function and its API
+    event); it ends with an Output that cannot resolve, so nothing is applied."""
+    lines = ["Transform: AWS::Serverless-2016-10-31", "Resources:"]
+    for i in range(functions):
+        lines += [f"  Fn{i}:", "    Type: AWS::Serverless::Function", "    Properties:",
+                  '      InlineCode: "def handler(e, c):\\n    return 1\\n"', "      Handler: index.handler",
+                  "      Runtime: python3.11", "      Events:",
+                  f"        Get: {{Type: Api, Properties: {{Path: /f{i}, Method: get}}}}"]
+    return "\n".join([*lines, "Outputs:", "  Broken:", "    Value: !GetAtt Nope.Arn", ""])
+
+
+def test_warm_invokes_answer_while_a_deploy_plans(server: Server) -> None:
+    from lambdalite import Client
+    from lambdalite.errors import StackRejected
+
+    lam = boto_client(server.base)
+    name = unique("warm")
+    create_function(lam, name, "def handler(event, context):\n    return 'warm'\n")
+    assert lam.invoke(FunctionName=name)["Payload"].read() == b'"warm"'
+    deployed: dict[str, object] = {}
+
+    def deploy() -> None:
+        try:
+            with Client(server.base) as client:
+                client.deploy_stack(unique("big"), big_template(200))
+        except StackRejected as e:
+            deployed["problems"] = e.problems
+        deployed["at"] = time.monotonic()
+
+    planning = threading.Thread(target=deploy)
+    planning.start()
+    time.sleep(0.3)   # the request is in; the server is planning
+    answered = []
+    for _ in range(5):
+        started = time.monotonic()
+        assert lam.invoke(FunctionName=name)["Payload"].read() == b'"warm"'
+        answered.append((time.monotonic(), time.monotonic() - started))
+    planning.join(60)
+    assert any("Nope" in p for p in deployed["problems"])  # type: ignore[attr-defined]
+    assert answered[-1][0] < deployed["at"], (answered, deployed["at"])   # all five before the plan was done
+    assert max(took for _, took in answered) < 0.5, answered
