@@ -25,11 +25,13 @@ from .functions.service import FunctionService
 from .gateway.dataplane import DataPlane
 from .gateway.service import GatewayService
 from .invoke.invoker import Invoker
+from .invoke.limiter import ConcurrencyLimiter
 from .invoke.specs import SpecFactory
 from .observe.history import History
 from .observe.recorder import Recorder
 from .pool.interpreters import build_runtime_bundle, find_interpreter
 from .pool.local import LocalProcessBackend
+from .pool.types import Backend
 from .stacks.service import StackService
 from .store import DATABASE_NAME, BlobStore, Database
 
@@ -45,15 +47,15 @@ class Services:
         self.db = Database(home / DATABASE_NAME)
         self.blobs = BlobStore(home)
         self.recorder = Recorder(home / DATABASE_NAME, settings.flush_interval_s)
-        self.backend = LocalProcessBackend(home / "runtime", max_concurrency=settings.max_concurrency,
-                                           idle_timeout_s=settings.idle_timeout_s, clock=self.clock.now)
+        self.backend: Backend = LocalProcessBackend(
+            home / "runtime", self.blobs.code, build_runtime_bundle(home), idle_timeout_s=settings.idle_timeout_s,
+            clock=self.clock.now)
         self.functions = FunctionService(self.db, self.blobs, settings.region, settings.account,
                                          prepare=lambda fn: Prepared(warning=find_interpreter(fn.runtime)[1]))
-        self.bundle = build_runtime_bundle(home)
-        self.specs = SpecFactory(self.functions.code_folder, lambda rt: find_interpreter(rt)[0], self.bundle,
-                                 settings.base_url, settings.region, retire=self.backend.retire)
+        self.specs = SpecFactory(settings.base_url, settings.region, retire=self.backend.retire)
         self.functions.on_change(lambda name: self.specs.forget(name, self.functions.serving(name)))
-        self.invoker = Invoker(self.functions, self.backend, self.recorder, self.specs)
+        self.invoker = Invoker(self.functions, self.backend, self.recorder, self.specs,
+                               ConcurrencyLimiter(settings.max_concurrency))
         self.lambda_api = LambdaApi(self.functions, self.invoker, settings.base_url)
         self.gateway = GatewayService(self.db, settings.region, settings.account)
         self.apigateway_api = ApiGatewayApi(self.gateway)

@@ -23,6 +23,7 @@ from ..ids import request_id as new_request_id
 from ..observe.finished import Finished, log_text
 from ..observe.recorder import Recorder
 from ..pool.types import Backend, InstanceSpec, Invocation, Outcome
+from .limiter import ConcurrencyLimiter
 from .specs import SpecFactory
 
 LOG_TAIL_BYTES = 4096
@@ -53,11 +54,12 @@ class InvokeResult(NamedTuple):
 
 class Invoker:
     def __init__(self, functions: FunctionService, backend: Backend, recorder: Recorder,
-                 specs: SpecFactory) -> None:
+                 specs: SpecFactory, limiter: ConcurrencyLimiter) -> None:
         self.functions = functions
         self.backend = backend
         self.recorder = recorder
         self.specs = specs
+        self.limiter = limiter
 
     def resolve(self, ref: str, qualifier: str | None) -> tuple[FunctionVersion, str]:
         """The snapshot to run and the ARN as the caller invoked it (AWS's 404, or 409 while the
@@ -67,6 +69,7 @@ class Invoker:
     async def invoke(self, fn: FunctionVersion, invoked_arn: str, payload: bytes,
                      client_context: str | None = None) -> InvokeResult:
         spec = self.specs.spec_for(fn)
+        self.limiter.enter()   # TooManyRequests when over the limit
         request_id = new_request_id()
         started = time.time()
         invocation = Invocation(request_id, payload, invoked_arn, client_context)
@@ -79,6 +82,8 @@ class Invoker:
             # in its instance, but its answer and output go nowhere. Keep the record of it.
             self._record_abandoned(fn, spec, request_id, started)
             raise
+        finally:
+            self.limiter.exit()
         finished = self._finish(fn, spec, request_id, started, outcome)
         return InvokeResult(request_id, outcome.body, fn.version, outcome.function_error, finished, outcome.raw)
 

@@ -1,10 +1,9 @@
 """One worker process running one function version, one invocation at a time.
 
 An instance learns how it ended from facts only: the deadline timer it set (timed out), the exit
-status or signal that waitpid returned (exited), a frame it could not parse (protocol error).
-Whatever the ending, the whole process group is killed with SIGKILL and the process is reaped
-(waitpid);
-`dead` resolves when both happened and the socket is closed.
+status or signal its `WorkerProcess` reports (exited), a frame it could not parse (protocol
+error). Whatever the ending, the whole process group is killed with SIGKILL and the process is
+reaped; `dead` resolves when both happened and the socket is closed.
 """
 
 from __future__ import annotations
@@ -23,12 +22,12 @@ from typing import Any
 from .. import errors
 from ..runtime import protocol
 from .channel import FrameProtocol, OutputBuffer, PipeProtocol, ReplyTooLarge
-from .launch import Spawned, spawn
+from .launch import Launch, Spawned, spawn
+from .process import UNKNOWN_EXIT, ChildProcess, ExitCode, WorkerProcess
 from .types import InstanceSpec, Invocation, Outcome
 
 TOO_LARGE_BODY = (b'{"errorMessage": "Response payload size exceeded maximum allowed payload size '
                   b'(6291556 bytes).", "errorType": "Function.ResponseSizeTooLarge"}')
-UNKNOWN_EXIT = -1000  # stands for "exited, status unknown" (never a real exit code or signal)
 EOF_GRACE_S = 1.0     # how long an exit and the socket's close may lag behind each other
 SPIN_S = 0.0003       # how long a lone invocation polls for its reply before sleeping in the loop
 QUICK_REPLY_S = 0.002 # an instance that answered faster than this is worth polling for
@@ -42,16 +41,17 @@ def memory_mb(rss_kb: int) -> int:
 
 
 class Instance:
-    def __init__(self, spec: InstanceSpec, spawned: Spawned, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, spec: InstanceSpec, spawned: Spawned, process: WorkerProcess,
+                 loop: asyncio.AbstractEventLoop) -> None:
         self.spec = spec
-        self.pid = spawned.process.pid
+        self.pid = process.pid
         self.output = OutputBuffer()
         self.dead: asyncio.Future[None] = loop.create_future()
         self.last_used = 0.0
         self.on_dead: Callable[[Instance], object] = lambda instance: None
         self.on_free: Callable[[Instance], object] = lambda instance: None   # after an abandoned call
         self._loop = loop
-        self._process = spawned.process
+        self._process = process
         self._spawned_at = loop.time()
         self._phase_started = self._spawned_at
         self._phase = "init"
@@ -66,16 +66,15 @@ class Instance:
         self._eof = self._finished = False
         self._frames: asyncio.BaseTransport | None = None
         self._pipe: asyncio.BaseTransport | None = None
-        self._pidfd = -1
         self._fd = spawned.sock.fileno()
         self._protocol: FrameProtocol
         self._quick = True
 
     @classmethod
-    async def start(cls, spec: InstanceSpec, launcher: Path) -> Instance:
+    async def start(cls, spec: InstanceSpec, launch: Launch, launcher: Path) -> Instance:
         loop = asyncio.get_running_loop()
-        spawned = spawn(spec, launcher)
-        instance = cls(spec, spawned, loop)
+        spawned = spawn(launch, launcher)
+        instance = cls(spec, spawned, ChildProcess(spawned.process, loop), loop)
         try:
             await instance._connect(spawned)
         except BaseException:
@@ -84,8 +83,7 @@ class Instance:
         return instance
 
     async def _connect(self, spawned: Spawned) -> None:
-        self._pidfd = os.pidfd_open(self.pid)
-        self._loop.add_reader(self._pidfd, self._on_exit)
+        self._process.watch(self._on_exit)
         pipe = os.fdopen(spawned.pipe_fd, "rb", buffering=0)
         self._pipe, _ = await self._loop.connect_read_pipe(lambda: PipeProtocol(self.output), pipe)
         self._frames, self._protocol = await self._loop.create_unix_connection(lambda: FrameProtocol(self),
@@ -224,31 +222,16 @@ class Instance:
     # -- endings ---------------------------------------------------------------------------------
 
     def kill(self) -> None:
-        """SIGKILL the whole process group (the worker and anything it started). Safe to repeat:
-        the group id stays pinned by the worker until it is reaped, which happens after this."""
-        if self._exit_code is None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.pid, signal.SIGKILL)
+        """SIGKILL the whole process group (the worker and anything it started). Safe to repeat."""
+        self._process.kill()
 
     def _on_deadline(self, seconds: float) -> None:
         self._timed_out_after = seconds
         self.kill()
 
-    def _on_exit(self) -> None:
-        """The pidfd is readable: the worker has exited (a zombie until waitpid below)."""
-        self.kill()   # children it left behind go too
-        try:
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
-        except ChildProcessError:   # reaped by someone else: how it ended is not known
-            pid, status = self.pid, -1
-        if pid == 0:
-            return    # not reaped yet: the pidfd stays readable, this runs again
-        self._loop.remove_reader(self._pidfd)
-        os.close(self._pidfd)
-        self._exit_code = os.waitstatus_to_exitcode(status) if status != -1 else UNKNOWN_EXIT
-        self._process.returncode = self._exit_code
-        # wait4's ru_maxrss is not used: it includes the peak of the server that spawned the
-        # worker (see runtime/memory.py); the worker's last report stands.
+    def _on_exit(self, code: ExitCode) -> None:
+        """The worker has ended and was reaped: its status is the fact this instance reports."""
+        self._exit_code = code
         if self._eof:
             self._finish()
         else:

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..runtime import protocol
-from .types import InstanceSpec
 
 RUNTIME_PACKAGE = Path(__file__).resolve().parent.parent / "runtime"
 LINK_NAME = "_lambdalite_runtime"
@@ -45,6 +44,18 @@ def ensure_launcher(runtime_dir: Path) -> Path:
     return launcher
 
 
+@dataclass(frozen=True)
+class Launch:
+    """An instance spec resolved to this machine: the interpreter, the code folder (the worker's
+    cwd), the import path in order, and the complete process environment."""
+
+    python: str
+    cwd: str
+    sys_path: tuple[str, ...]
+    env: dict[str, str]
+    handler: str
+
+
 @dataclass
 class Spawned:
     """A started worker: its process, the parent's end of the socket, the read end of its
@@ -55,14 +66,14 @@ class Spawned:
     pipe_fd: int
 
 
-def spawn(spec: InstanceSpec, launcher: Path) -> Spawned:
+def spawn(launch: Launch, launcher: Path) -> Spawned:
     parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     read_fd, write_fd = os.pipe()
     try:
-        env = _environment(spec, child.fileno())
+        env = _environment(launch, child.fileno())
         process = subprocess.Popen(
-            [spec.python, "-I", "-S", "-c", LAUNCH_CODE, str(launcher)],
-            cwd=spec.code_dir, env=env, stdin=subprocess.DEVNULL, stdout=write_fd, stderr=write_fd,
+            [launch.python, "-I", "-S", "-c", LAUNCH_CODE, str(launcher)],
+            cwd=launch.cwd, env=env, stdin=subprocess.DEVNULL, stdout=write_fd, stderr=write_fd,
             pass_fds=(child.fileno(),), start_new_session=True,
         )
     except BaseException:
@@ -75,17 +86,10 @@ def spawn(spec: InstanceSpec, launcher: Path) -> Spawned:
     return Spawned(process, parent, read_fd)
 
 
-def _environment(spec: InstanceSpec, fd: int) -> dict[str, str]:
-    # The Lambda variables the context reads, from the spec when the caller's env lacks them.
-    env = {
-        "AWS_LAMBDA_FUNCTION_NAME": spec.function_name,
-        "AWS_LAMBDA_FUNCTION_VERSION": spec.version,
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
-        "_HANDLER": spec.handler,
-        **spec.env,
-    }
+def _environment(launch: Launch, fd: int) -> dict[str, str]:
+    env = dict(launch.env)
     env[protocol.FD_VARIABLE] = str(fd)
-    env[protocol.PATH_VARIABLE] = os.pathsep.join(spec.sys_path)
-    env[protocol.HANDLER_VARIABLE] = spec.handler
+    env[protocol.PATH_VARIABLE] = os.pathsep.join(launch.sys_path)
+    env[protocol.HANDLER_VARIABLE] = launch.handler
     env[protocol.PARENT_VARIABLE] = str(os.getpid())
     return env

@@ -3,8 +3,10 @@
 Per spec key, a `_KeyPool` keeps idle instances (most recently used first), the instances busy
 with an invocation, and the invocations waiting for one. An invocation takes an idle instance;
 when there is none it starts one and takes whichever is ready first: the new instance, or a busy
-one of the same key that frees up (the new one then joins the idle set). In-flight invocations
-across the backend are capped: over the cap answers Lambda's throttling error at once.
+one of the same key that frees up (the new one then joins the idle set).
+
+A spec names its code by hash; this backend resolves it (once per key) to a `Launch`: the code's
+folder under `code_root`, an installed interpreter for the runtime, the runtime bundle.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from pathlib import Path
 
 from .. import errors
 from .instance import Instance
-from .launch import ensure_launcher
+from .interpreters import find_interpreter
+from .launch import Launch, ensure_launcher
 from .types import InstanceSpec, Invocation, Outcome
 
 log = logging.getLogger(__name__)
@@ -39,12 +42,15 @@ class _KeyPool:
 
 class LocalProcessBackend:
     """pool.types.Backend on local processes. `reap_idle()` is meant to be called periodically by
-    the server; idle age is measured with the injected `clock`."""
+    the server; idle age is measured with the injected `clock`. `code_root/<sha256 hex>/` holds each
+    archive unpacked; `bundle` is the runtime bundle (boto3) every function can import."""
 
-    def __init__(self, runtime_dir: Path, max_concurrency: int = 128, idle_timeout_s: float = 600,
+    def __init__(self, runtime_dir: Path, code_root: Path, bundle: Path, idle_timeout_s: float = 600,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._launcher = ensure_launcher(Path(runtime_dir))
-        self._max_concurrency = max_concurrency
+        self._code_root = code_root
+        self._bundle = bundle
+        self._launches: dict[str, Launch] = {}
         self._idle_timeout_s = idle_timeout_s
         self._clock = clock
         self._pools: dict[str, _KeyPool] = {}
@@ -67,8 +73,6 @@ class LocalProcessBackend:
     async def invoke(self, spec: InstanceSpec, invocation: Invocation) -> Outcome:
         if self._closing:
             raise errors.ServiceFailure("The server is shutting down.")
-        if self._in_flight >= self._max_concurrency:
-            raise errors.TooManyRequests("Rate Exceeded.", Reason="ConcurrentInvocationLimitExceeded")
         self._in_flight += 1
         try:
             pool = self._pool(spec.key)
@@ -82,6 +86,7 @@ class LocalProcessBackend:
                 self._drained.set()
 
     async def retire(self, key: str) -> None:
+        self._launches.pop(key, None)
         pool = self._pools.pop(key, None)
         if pool is None:
             return
@@ -151,7 +156,7 @@ class LocalProcessBackend:
         """Start an instance for `waiter`; once ready it serves the first waiting invocation (or
         goes idle). Its init failure is the answer of `waiter` when that one still waits."""
         try:
-            instance = await Instance.start(spec, self._launcher)
+            instance = await Instance.start(spec, self._launch(spec), self._launcher)
         except Exception as exc:   # could not even spawn (no such interpreter, no code dir)
             _answer(waiter, errors.InstanceFailure(f"could not start a worker for {spec.function_name}: {exc}"))
             return
@@ -171,6 +176,22 @@ class LocalProcessBackend:
             _answer(waiter, init_error)
             return
         self._release(pool, instance)
+
+    def _launch(self, spec: InstanceSpec) -> Launch:
+        """The spec resolved to this machine, once per key."""
+        launch = self._launches.get(spec.key)
+        if launch is None:
+            code = self._code_root / spec.code
+            if not code.is_dir():
+                raise FileNotFoundError(f"the code {spec.code} is not unpacked in {self._code_root}")
+            env = {  # what the runtime's context reads, when the spec's variables lack it
+                "AWS_LAMBDA_FUNCTION_NAME": spec.function_name, "AWS_LAMBDA_FUNCTION_VERSION": spec.version,
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb), "_HANDLER": spec.handler,
+                **spec.env, "LAMBDA_TASK_ROOT": str(code), "LAMBDA_RUNTIME_DIR": str(self._bundle)}
+            launch = self._launches[spec.key] = Launch(
+                python=find_interpreter(spec.runtime)[0], cwd=str(code), sys_path=(str(code), str(self._bundle)),
+                env=env, handler=spec.handler)
+        return launch
 
     def _release(self, pool: _KeyPool, instance: Instance) -> None:
         pool.busy.discard(instance)

@@ -1,8 +1,11 @@
 """The pool's contract: what starting and invoking an instance takes and gives back.
 
-Every backend (local processes now, Ray later) implements `Backend`; the invoker only sees these
-types. An `InstanceSpec` is an immutable snapshot of one function version's runnable form: two
-invocations with equal `key` may share an instance.
+Every backend (local processes now, a cluster later) implements `Backend`; the invoker only sees
+these types, and one contract suite (tests/contract) runs over every backend. An `InstanceSpec` is
+an immutable snapshot of one function version's runnable form, naming its code (and, later, its
+dependency environment and layers) by content hash: each backend resolves those to its own paths
+(a local folder, a cluster node's cache). Two invocations with equal `key` may share an instance.
+Concurrency limits are not a backend's business: `invoke/` applies them before a backend is asked.
 """
 
 from __future__ import annotations
@@ -18,13 +21,15 @@ class InstanceSpec:
     function_name: str
     version: str                  # "$LATEST" or "1", "2", ...
     handler: str                  # "module.func" as configured
-    python: str                   # interpreter that runs the worker
-    code_dir: str                 # unpacked code; the worker's cwd and sys.path[0]
-    sys_path: tuple[str, ...]     # in order: code, layers' python/, dependency env, runtime bundle
-    env: Mapping[str, str]        # the complete process environment (Lambda variables + function's own)
+    runtime: str                  # "python3.11": the backend finds an interpreter for it
+    code: str                     # SHA-256 (hex) of the code archive; the worker's cwd and sys.path[0]
+    env: Mapping[str, str]        # Lambda's variables and the function's own; the backend adds the
+                                  # ones that name its paths (LAMBDA_TASK_ROOT, LAMBDA_RUNTIME_DIR)
     memory_mb: int
     timeout_s: float
     init_timeout_s: float = 10.0
+    environment: str | None = None    # the dependency environment's key, None without one (not built yet)
+    layers: tuple[str, ...] = ()      # layer archives by SHA-256, in the function's order (not built yet)
 
 
 class Invocation(NamedTuple):   # a tuple: made once per invoke, on the hot path
@@ -49,9 +54,14 @@ class Outcome(NamedTuple):
 
 
 class Backend(Protocol):
-    """Runs invocations on instances. Raises errors.TooManyRequests when over the concurrency cap,
+    """Runs invocations on instances of a spec, starting them when none is idle. Raises
     errors.InstanceFailure subclasses when an instance died or timed out (the instance is then
-    gone; the next invocation gets a fresh one)."""
+    gone; the next invocation gets a fresh one), errors.ServiceFailure once closing."""
+
+    @property
+    def in_flight(self) -> int:
+        """Invocations running now."""
+        ...
 
     async def invoke(self, spec: InstanceSpec, invocation: Invocation) -> Outcome: ...
 
@@ -59,6 +69,14 @@ class Backend(Protocol):
         """Stop the idle instances of `key` and stop busy ones when they finish (code changed)."""
         ...
 
-    async def close(self) -> None:
-        """Stop every instance: drain with a deadline, then kill."""
+    async def reap_idle(self) -> int:
+        """Stop the instances idle for the idle timeout or longer (on the backend's clock); how many."""
+        ...
+
+    async def close(self, drain_s: float = 5.0) -> None:
+        """Refuse new invocations, let running ones finish for up to `drain_s`, then kill every instance."""
+        ...
+
+    def instance_pids(self, key: str | None = None) -> list[int]:
+        """The process ids of the live instances (of one key, or all): for tests, metrics and the console."""
         ...

@@ -48,7 +48,7 @@ async def test_invalid_event_is_an_unmarshal_error(make_spec, invoke) -> None:
         "errorType": "Runtime.UnmarshalError", "requestId": body(outcome)["requestId"], "stackTrace": []}
 
 
-async def test_handler_raises(make_spec, invoke) -> None:
+async def test_handler_raises(make_spec, invoke, code_folder) -> None:
     spec = make_spec("""
         def handler(event, context):
             helper()
@@ -61,7 +61,7 @@ async def test_handler_raises(make_spec, invoke) -> None:
     assert outcome.function_error and outcome.error_type == "ValueError"
     assert error["errorMessage"] == "order 42 not found" and error["errorType"] == "ValueError"
     assert error["requestId"] == "3f7c1a52-0d8e-4b5e-9a61-2f4a7a0c9b11"
-    app = f"{spec.code_dir}/app.py"
+    app = f"{code_folder(spec)}/app.py"
     assert error["stackTrace"] == [
         f'  File "{app}", line 3, in handler\n    helper()\n',
         f'  File "{app}", line 6, in helper\n    raise ValueError("order 42 not found")\n',

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 
-async def test_platform_packages_are_not_importable_but_boto3_is(make_spec, invoke, bundle) -> None:
+async def test_platform_packages_are_not_importable_but_boto3_is(make_spec, invoke, bundle, code_folder) -> None:
     spec = make_spec("""
         import importlib, sys
         def handler(event, context):
@@ -24,11 +24,11 @@ async def test_platform_packages_are_not_importable_but_boto3_is(make_spec, invo
     assert result["seen"] == {"uvicorn": False, "lambdalite": False, "click": False, "requests": False,
                               "boto3": True, "botocore": True}
     assert result["service"] == "lambda"
-    assert result["path"][:2] == [spec.code_dir, str(bundle)]
+    assert result["path"][:2] == [code_folder(spec), str(bundle)]
     assert not any("site-packages" in entry for entry in result["path"])
 
 
-async def test_environment_is_passed_through(make_spec, invoke) -> None:
+async def test_environment_is_passed_through(make_spec, invoke, code_folder) -> None:
     spec = make_spec("""
         import os
         def handler(event, context):
@@ -37,6 +37,6 @@ async def test_environment_is_passed_through(make_spec, invoke) -> None:
                     "private": sorted(k for k in os.environ if k.startswith("_LAMBDALITE"))}
     """, env={"MY_SETTING": "on"})
     result = json.loads((await invoke(spec, trace_id="Root=1-5759e988-bd862e3fe1be46a994272793")).body)
-    assert result == {"mine": "on", "cwd": spec.code_dir, "trace": "Root=1-5759e988-bd862e3fe1be46a994272793",
+    assert result == {"mine": "on", "cwd": code_folder(spec), "trace": "Root=1-5759e988-bd862e3fe1be46a994272793",
                       "private": []}
     assert json.loads((await invoke(spec)).body)["trace"] is None

@@ -1,15 +1,21 @@
-"""Real worker processes through LocalProcessBackend: specs built from a temporary code dir.
+"""The backend contract suite: every test here runs once per pool backend, on real workers.
+
+`BACKENDS` names the backends (`pool.types.Backend` implementations) and how to make one; the
+`backend_kind` fixture is parametrized over them, so a new backend is tested by the same cases the
+moment it is listed here. Specs name their code by hash, as the invoker's do: `make_spec` unpacks
+the code where the backend under test resolves it.
 
 `async def` tests run in their own event loop (asyncio.run, or uvloop's when
-LAMBDALITE_TEST_LOOP=uvloop); every backend a test made is closed
-when it ends, and an autouse fixture fails a test that leaves any worker process behind (workers
-and their children carry a marker variable in their environment).
+LAMBDALITE_TEST_LOOP=uvloop); every backend a test made is closed when it ends, and an autouse
+fixture fails a test that leaves any worker process behind (workers and their children carry a
+marker variable in their environment).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import inspect
 import itertools
 import os
@@ -26,7 +32,7 @@ import pytest
 
 from lambdalite.pool.interpreters import build_runtime_bundle
 from lambdalite.pool.local import LocalProcessBackend
-from lambdalite.pool.types import InstanceSpec, Invocation, Outcome
+from lambdalite.pool.types import Backend, InstanceSpec, Invocation, Outcome
 
 MARK = f"LAMBDALITE_TEST_MARK_{os.getpid()}"
 MARK_VALUE = uuid.uuid4().hex
@@ -64,7 +70,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     if not inspect.iscoroutinefunction(pyfuncitem.obj):
         return None
     kwargs = {name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
-    made: list[LocalProcessBackend] = pyfuncitem.funcargs.get("made_backends", [])
+    made: list[Backend] = pyfuncitem.funcargs.get("made_backends", [])
 
     async def run() -> None:
         try:
@@ -93,32 +99,61 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def made_backends() -> list[LocalProcessBackend]:
+def code_root(tmp_path: Path) -> Path:
+    """Where archives are unpacked, by hash (a home's `code/`)."""
+    root = tmp_path / "code"
+    root.mkdir()
+    return root
+
+
+def local_backend(runtime_dir: Path, code_root: Path, bundle: Path, **options: Any) -> LocalProcessBackend:
+    return LocalProcessBackend(runtime_dir, code_root, bundle, **options)
+
+
+# name -> (runtime dir, code root, bundle, options) -> a backend. A second backend is one more line.
+BACKENDS: dict[str, Callable[..., Backend]] = {"local": local_backend}
+
+
+@pytest.fixture(params=sorted(BACKENDS))
+def backend_kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def made_backends() -> list[Backend]:
     return []
 
 
 @pytest.fixture
-def make_backend(runtime_dir: Path, made_backends: list[LocalProcessBackend]) -> Callable[..., LocalProcessBackend]:
-    def make(**options: Any) -> LocalProcessBackend:
-        backend = LocalProcessBackend(runtime_dir, **options)
+def make_backend(backend_kind: str, runtime_dir: Path, code_root: Path, bundle: Path,
+                 made_backends: list[Backend]) -> Callable[..., Backend]:
+    def make(**options: Any) -> Backend:
+        backend = BACKENDS[backend_kind](runtime_dir, code_root, bundle, **options)
         made_backends.append(backend)
         return backend
     return make
 
 
 @pytest.fixture
-def backend(make_backend: Callable[..., LocalProcessBackend]) -> LocalProcessBackend:
+def backend(make_backend: Callable[..., Backend]) -> Backend:
     return make_backend()
 
 
 @pytest.fixture
-def make_spec(tmp_path: Path, bundle: Path) -> Callable[..., InstanceSpec]:
+def code_folder(code_root: Path) -> Callable[[InstanceSpec], str]:
+    """The folder a spec's code is unpacked in (the worker's cwd and first import path)."""
+    return lambda spec: str(code_root / spec.code)
+
+
+@pytest.fixture
+def make_spec(code_root: Path) -> Callable[..., InstanceSpec]:
     """A spec for a function whose code is `source` (app.py) or {path: source}."""
 
     def make(source: str | dict[str, str], handler: str = "app.handler", timeout_s: float = 3.0,
              memory_mb: int = 128, env: dict[str, str] | None = None) -> InstanceSpec:
         n = next(_keys)
-        code = tmp_path / f"code{n}"
+        digest = hashlib.sha256(f"{MARK_VALUE}:{n}".encode()).hexdigest()   # stands for the archive's hash
+        code = code_root / digest
         files = {"app.py": source} if isinstance(source, str) else source
         for name, text in files.items():
             (code / name).parent.mkdir(parents=True, exist_ok=True)
@@ -132,7 +167,7 @@ def make_spec(tmp_path: Path, bundle: Path) -> Callable[..., InstanceSpec]:
             MARK: MARK_VALUE, **(env or {}),
         }
         return InstanceSpec(key=f"fn:{n}", function_name="fn", version="$LATEST", handler=handler,
-                            python=sys.executable, code_dir=str(code), sys_path=(str(code), str(bundle)),
+                            runtime=f"python{sys.version_info.major}.{sys.version_info.minor}", code=digest,
                             env=environment, memory_mb=memory_mb, timeout_s=timeout_s)
 
     return make
@@ -144,10 +179,10 @@ def invocation(payload: bytes = b"{}", **fields: Any) -> Invocation:
 
 
 @pytest.fixture
-def invoke(backend: LocalProcessBackend) -> Callable[..., Awaitable[Outcome]]:
+def invoke(backend: Backend) -> Callable[..., Awaitable[Outcome]]:
     """`await invoke(spec, payload=b"{}", on=backend, **Invocation fields)`."""
 
-    def call(spec: InstanceSpec, payload: bytes = b"{}", on: LocalProcessBackend | None = None,
+    def call(spec: InstanceSpec, payload: bytes = b"{}", on: Backend | None = None,
              **fields: Any) -> Awaitable[Outcome]:
         return (on or backend).invoke(spec, invocation(payload, **fields))
 

@@ -1,0 +1,75 @@
+"""The invoker's pure parts: the concurrency limit every backend shares, and instance specs per
+(name, version) snapshot."""
+
+from __future__ import annotations
+
+import pytest
+
+from lambdalite import errors
+from lambdalite.functions.model import LATEST, FunctionVersion
+from lambdalite.invoke.limiter import ConcurrencyLimiter
+from lambdalite.invoke.specs import SpecFactory, spec_key
+
+CODE = "OIDTi6nJB//xTzWvPguxPDAv2CwP+q6CyFdv4UtU71o="   # base64 of a SHA-256
+
+
+def snapshot(version: str = LATEST, revision: str = "r1", **config: object) -> FunctionVersion:
+    return FunctionVersion(name="fn", version=version, runtime="python3.11", role="role", handler="app.handler",
+                           code_sha256=CODE, code_size=10, revision_id=revision, last_modified="t",
+                           config={"Timeout": 7, "MemorySize": 256, "Environment": {"Variables": {"MINE": "1"}},
+                                   **config}, state="Active")
+
+
+def test_the_limit_throttles_with_lambdas_error_and_frees_on_exit() -> None:
+    limiter = ConcurrencyLimiter(2)
+    limiter.enter()
+    limiter.enter()
+    with pytest.raises(errors.TooManyRequests) as caught:
+        limiter.enter()
+    assert caught.value.status == 429 and caught.value.message == "Rate Exceeded."
+    assert caught.value.body() == {"Reason": "ConcurrentInvocationLimitExceeded", "Type": "User",
+                                   "message": "Rate Exceeded."}
+    assert limiter.in_flight == 2
+    limiter.exit()
+    limiter.enter()
+    assert limiter.in_flight == 2
+
+
+def test_a_limit_of_zero_throttles_everything() -> None:
+    with pytest.raises(errors.TooManyRequests):
+        ConcurrencyLimiter(0).enter()
+
+
+def test_a_spec_names_code_by_hash_and_carries_no_local_path() -> None:
+    spec = SpecFactory("http://127.0.0.1:9000", "eu-west-1").spec_for(snapshot())
+    assert spec.code == "3880d38ba9c907fff14f35af3e0bb13c302fd82c0ffaae82c8576fe14b54ef5a"
+    assert (spec.runtime, spec.timeout_s, spec.memory_mb) == ("python3.11", 7.0, 256)
+    assert spec.env["MINE"] == "1" and spec.env["AWS_REGION"] == "eu-west-1"
+    assert spec.env["AWS_ENDPOINT_URL_LAMBDA"] == "http://127.0.0.1:9000"
+    assert "LAMBDA_TASK_ROOT" not in spec.env and "LAMBDA_RUNTIME_DIR" not in spec.env
+    assert spec.environment is None and spec.layers == ()
+
+
+def test_two_versions_of_one_function_keep_a_spec_each() -> None:
+    retired: list[str] = []
+    specs = SpecFactory("http://x", "us-east-1", retire=retired.append)
+    latest, one = specs.spec_for(snapshot()), specs.spec_for(snapshot("1", "r0"))
+    assert latest.key != one.key
+    assert specs.spec_for(snapshot()) is latest and specs.spec_for(snapshot("1", "r0")) is one
+    assert retired == []
+    newer = specs.spec_for(snapshot(revision="r2"))      # a new snapshot of $LATEST replaces its spec only
+    assert newer.key == spec_key(snapshot(revision="r2"))
+    assert retired == [latest.key]
+    assert specs.spec_for(snapshot("1", "r0")) is one
+
+
+def test_forget_retires_only_what_no_longer_serves() -> None:
+    retired: list[str] = []
+    specs = SpecFactory("http://x", "us-east-1", retire=retired.append)
+    latest, one = specs.spec_for(snapshot()), specs.spec_for(snapshot("1", "r0"))
+    specs.forget("fn", still_serving=[snapshot(), snapshot("1", "r0")])   # an update began: both still serve
+    assert retired == []
+    specs.forget("fn", still_serving=[snapshot("1", "r0")])
+    assert retired == [latest.key]
+    specs.forget("fn")                                                   # deleted
+    assert retired == [latest.key, one.key]
