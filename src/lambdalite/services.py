@@ -22,8 +22,8 @@ from .clock import Clock, RealClock, TestClock
 from .config import Settings
 from .functions.model import Prepared
 from .functions.service import FunctionService
-from .gateway.dataplane import DataPlane
-from .gateway.service import GatewayService
+from .gateway.control.service import GatewayService
+from .gateway.data.plane import DataPlane
 from .invoke.invoker import Invoker
 from .invoke.limiter import ConcurrencyLimiter
 from .invoke.specs import SpecFactory

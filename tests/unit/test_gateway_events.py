@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from lambdalite.errors import ProxyResponseError
-from lambdalite.gateway.events import (
+from lambdalite.gateway.data.events import (
     GatewayRequest,
     InvocationInfo,
     format_request_time,

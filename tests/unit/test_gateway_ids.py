@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from lambdalite.gateway.ids import API_ID_LENGTH, new_id, now
+from lambdalite.gateway.control.ids import API_ID_LENGTH, new_id, now
 
 
 def test_ids_have_aws_lengths_and_alphabet() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from lambdalite.errors import IntegrationConfigurationError, UnsupportedMediaType
-from lambdalite.gateway.integration import (
+from lambdalite.gateway.data.integration import (
     PASSTHROUGH,
     lambda_error_message,
     map_response_parameters,

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from lambdalite.errors import BadRequestException
-from lambdalite.gateway.openapi import (
+from lambdalite.gateway.control.openapi import (
     MODEL_URL_PREFIX,
     ImportedApi,
     ImportedMethod,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lambdalite.errors import BadRequestException, NotFoundException, ValidationError
-from lambdalite.gateway import patch
+from lambdalite.gateway.control import patch
 
 
 def test_split_path_unescapes_json_pointer() -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from lambdalite.gateway.routing import ANY_METHODS, RouteTable, compile_route_table
+from lambdalite.gateway.data.routing import ANY_METHODS, RouteTable, compile_route_table
 
 
 def tree(spec: dict[str, list[str]]) -> RouteTable:

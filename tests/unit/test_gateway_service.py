@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from lambdalite.errors import NotFoundException
-from lambdalite.gateway.service import GatewayService
+from lambdalite.gateway.control.service import GatewayService
 from lambdalite.gateway.snapshot import DeployedStage
 from lambdalite.store import Database
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from lambdalite.errors import RequestValidationError
-from lambdalite.gateway.validation import (
+from lambdalite.gateway.data.validation import (
     EMPTY_MODEL_SCHEMA,
     MethodRequest,
     check_model_schema,

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from lambdalite.errors import TemplateRenderError, TemplateSyntaxError
-from lambdalite.gateway.vtl import (
+from lambdalite.gateway.data.vtl import (
     MISSING,
     ContextOverrides,
     VtlContext,

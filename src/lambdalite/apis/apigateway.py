@@ -13,7 +13,7 @@ import binascii
 from typing import Any
 
 from .. import errors
-from ..gateway.service import GatewayService
+from ..gateway.control.service import GatewayService
 from .http import Receive, Request, Scope, Send, answer, read_request
 
 BODY_LIMIT = 6 * 1024 * 1024   # an OpenAPI document for ImportRestApi/PutRestApi fits easily

@@ -18,7 +18,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ..errors import TemplateSyntaxError
-from .vtl import CompiledTemplate, compile_template
+from .data.vtl import CompiledTemplate, compile_template
 
 log = logging.getLogger("lambdalite.gateway")
 

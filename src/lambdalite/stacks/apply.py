@@ -25,9 +25,9 @@ from ..errors import Problems
 from ..functions import permissions, validate
 from ..functions.model import FunctionVersion
 from ..functions.service import FunctionService, as_config
-from ..gateway import rules
-from ..gateway.importer import parse
-from ..gateway.service import GatewayService
+from ..gateway.control import rules
+from ..gateway.control.importer import parse
+from ..gateway.control.service import GatewayService
 from .model import PlannedApi, PlannedFunction, PlannedPermission, StackPlan
 
 log = logging.getLogger("lambdalite.stacks")

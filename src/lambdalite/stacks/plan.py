@@ -25,7 +25,7 @@ from typing import Any
 
 from ..errors import Problems
 from ..functions.names import function_arn
-from ..gateway.openapi import OpenApiImportError, parse_openapi
+from ..gateway.control.openapi import OpenApiImportError, parse_openapi
 from . import cfn_api
 from .intrinsics import Context, Resolver, find_cycles, pseudo_parameters, resolve_parameters
 from .model import (

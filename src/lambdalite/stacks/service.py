@@ -27,8 +27,8 @@ from ..clock import Clock, RealClock
 from ..errors import Problems
 from ..functions import archive
 from ..functions.service import FunctionService
-from ..gateway.ids import API_ID_LENGTH, new_id
-from ..gateway.service import GatewayService
+from ..gateway.control.ids import API_ID_LENGTH, new_id
+from ..gateway.control.service import GatewayService
 from ..store import Database
 from . import plan as planner
 from .apply import Applier, Managed

@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any
 
-from ..errors import BadRequestException, ValidationError
+from ...errors import BadRequestException, ValidationError
 
 HTTP_METHODS = ("GET", "PUT", "POST", "DELETE", "PATCH", "OPTIONS", "HEAD", "ANY")
 INTEGRATION_TYPES = ("HTTP", "MOCK", "AWS_PROXY", "HTTP_PROXY", "AWS")

@@ -19,14 +19,14 @@ from contextlib import contextmanager
 from types import MappingProxyType
 from typing import Any
 
-from ..errors import BadRequestException, ConflictException, NotFoundException
-from ..store import Database
+from ...errors import BadRequestException, ConflictException, NotFoundException
+from ...store import Database
+from ..data.vtl import CompiledTemplate
+from ..snapshot import DeployedStage, compile_templates, deployed_stage, freeze
 from . import patch, rules, shapes
 from .ids import API_ID_LENGTH, new_id, now
 from .importer import api_fields, apply_import, parse
 from .rules import NO_INTEGRATION, NO_RESOURCE, NO_STATUS
-from .snapshot import DeployedStage, compile_templates, deployed_stage, freeze
-from .vtl import CompiledTemplate
 
 log = logging.getLogger("lambdalite.gateway")
 

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..errors import IntegrationConfigurationError, JsonPathError, UnsupportedMediaType
+from ...errors import IntegrationConfigurationError, JsonPathError, UnsupportedMediaType
 from .vtl import MISSING, jsonpath_find
 
 __all__ = [

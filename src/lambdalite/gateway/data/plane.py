@@ -21,10 +21,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-from .. import errors
-from ..asgi import HEADER_NAMES, Receive, Scope, Send, read_body, send_response
-from ..ids import request_id as new_request_id
-from ..invoke.invoker import Invoker, InvokeResult
+from ... import errors
+from ...asgi import HEADER_NAMES, Receive, Scope, Send, read_body, send_response
+from ...ids import request_id as new_request_id
+from ...invoke.invoker import Invoker, InvokeResult
+from ..snapshot import DeployedStage
 from . import integration as rules
 from .events import (
     GatewayRequest,
@@ -34,7 +35,6 @@ from .events import (
     request_context_v1,
 )
 from .routing import RouteMatch, RouteTable, compile_route_table
-from .snapshot import DeployedStage
 from .validation import MethodRequest, ModelSet, compile_models, validate_request
 from .vtl import CompiledTemplate, VtlContext
 

@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from ..errors import BadRequestException, NotFoundException, ValidationError
+from ...errors import BadRequestException, NotFoundException, ValidationError
 
 OPS = ("add", "remove", "move", "test", "replace", "copy")
 Op = Mapping[str, Any]

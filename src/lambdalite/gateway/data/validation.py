@@ -20,7 +20,7 @@ import referencing
 import referencing.exceptions
 from referencing.jsonschema import DRAFT4
 
-from ..errors import RequestValidationError
+from ...errors import RequestValidationError
 
 __all__ = [
     "EMPTY_MODEL_SCHEMA",

@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..errors import BadRequestException, ConflictException, NotFoundException
+from ...errors import BadRequestException, ConflictException, NotFoundException
+from ..data.validation import check_model_schema as problem_of
 from . import shapes
-from .validation import check_model_schema as problem_of
 
 Document = dict[str, Any]
 STAGE_NAME = re.compile(r"[A-Za-z0-9_\-]{1,128}")

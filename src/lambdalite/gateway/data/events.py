@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
-from ..errors import ProxyResponseError
+from ...errors import ProxyResponseError
 
 __all__ = [
     "GatewayRequest",

@@ -29,7 +29,7 @@ from urllib.parse import quote_plus, unquote_plus
 import airspeed
 import airspeed.operators
 
-from ..errors import JsonPathError, TemplateRenderError, TemplateSyntaxError
+from ...errors import JsonPathError, TemplateRenderError, TemplateSyntaxError
 
 __all__ = [
     "CompiledTemplate",

@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from ..errors import BadRequestException
+from ...errors import BadRequestException
 
 __all__ = [
     "MODEL_URL_PREFIX",
