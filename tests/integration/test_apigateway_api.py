@@ -286,7 +286,31 @@ def test_put_integration_to_a_missing_function_is_accepted_and_replaces_response
     assert error_of(gw.put_integration, restApiId=api_id, resourceId=rid, httpMethod="GET", type="AWS",
                     integrationHttpMethod="POST", uri="arn:aws:lambda:us-east-1:000000000000:function:f") == (
         "BadRequestException", 400, "AWS ARN for integration must contain path or action")
+    assert error_of(gw.put_integration, restApiId=api_id, resourceId=rid, httpMethod="GET", type="MOCK",
+                    passthroughBehavior="SOMETIMES") == (
+        "BadRequestException", 400, "Invalid passthrough behavior specified: SOMETIMES")
+    assert error_of(gw.put_integration, restApiId=api_id, resourceId=rid, httpMethod="GET", type="MOCK",
+                    timeoutInMillis=49) == ("BadRequestException", 400, "Timeout should be between 50 ms and 29000 ms")
     assert state(gw, api_id) == before
+
+
+def test_put_integration_and_import_apply_one_set_of_rules(gw) -> None:  # type: ignore[no-untyped-def]
+    """A timeout above 29 s and an AWS_PROXY integration to Firehose: PutIntegration accepts both
+    (reference 13.4, 1.5), and so does an OpenAPI import of the same integrations."""
+    firehose = "arn:aws:apigateway:us-east-1:firehose:action/PutRecord"
+    ids = guide_api(gw, function=unique("rules"), stage=None)
+    api_id, rid = ids["api"], ids["resource"]
+    put = gw.put_integration(restApiId=api_id, resourceId=rid, httpMethod="GET", type="AWS_PROXY",
+                             integrationHttpMethod="POST", uri=firehose, timeoutInMillis=60000)
+    assert (put["uri"], put["timeoutInMillis"]) == (firehose, 60000)
+    document = {"swagger": "2.0", "info": {"title": unique("rules")}, "paths": {"/stream": {"get": {
+        "responses": {"200": {"description": "ok"}},
+        "x-amazon-apigateway-integration": {"type": "aws_proxy", "httpMethod": "POST", "uri": firehose,
+                                            "timeoutInMillis": 60000}}}}}
+    imported = gw.import_rest_api(body=json.dumps(document).encode())
+    resources = gw.get_resources(restApiId=imported["id"], embed=["methods"])["items"]
+    integration = next(r for r in resources if r["path"] == "/stream")["resourceMethods"]["GET"]["methodIntegration"]
+    assert (integration["uri"], integration["timeoutInMillis"]) == (firehose, 60000)
 
 
 def test_integration_responses_upsert_update_and_delete(gw) -> None:  # type: ignore[no-untyped-def]

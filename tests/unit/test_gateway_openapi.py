@@ -787,12 +787,14 @@ def test_integration_errors_carry_putintegrations_texts() -> None:
             ),
             **with_integration("/s3-proxy", {"type": "aws_proxy", "uri": "arn:aws:apigateway:us-east-1:s3:path/b/k"}),
             **with_integration("/bad-http", {"type": "http", "httpMethod": "GET", "uri": "example.com"}),
-            **with_integration("/timeout", {**MOCK, "timeoutInMillis": 30000}),
+            **with_integration("/timeout", {**MOCK, "timeoutInMillis": 30}),
             **with_integration("/passthrough", {**MOCK, "passthroughBehavior": "sometimes"}),
         }
     )
     assert errors_of(doc) == [
-        "Unable to put integration on 'GET' for resource at path '/type': Invalid integration type specified: lambda",
+        "Unable to put integration on 'GET' for resource at path '/type': 1 validation error detected: Value "
+        "'LAMBDA' at 'putIntegrationInput.type' failed to satisfy constraint: Member must satisfy enum value set: "
+        "[HTTP, MOCK, AWS_PROXY, HTTP_PROXY, AWS]",
         "Unable to put integration on 'GET' for resource at path '/aws-method': "
         "Enumeration value for HttpMethod must be non-empty",
         "Unable to put integration on 'GET' for resource at path '/http-method': "
@@ -806,8 +808,20 @@ def test_integration_errors_carry_putintegrations_texts() -> None:
         "Unable to put integration on 'GET' for resource at path '/timeout': "
         "Timeout should be between 50 ms and 29000 ms",
         "Unable to put integration on 'GET' for resource at path '/passthrough': "
-        "Invalid passthrough behavior specified: sometimes",
+        "Invalid passthrough behavior specified: SOMETIMES",
     ]
+
+
+def test_import_accepts_what_putintegration_accepts() -> None:
+    """One set of rules (PutIntegration's): a timeout above 29 s (allowed since June 2024, reference 1.5)
+    and an AWS_PROXY integration to Firehose import as PutIntegration accepts them."""
+    firehose = "arn:aws:apigateway:us-east-1:firehose:action/PutRecord"
+    doc = swagger({"/long": get({**MOCK, "timeoutInMillis": 60000}),
+                   "/stream": get({"type": "aws_proxy", "httpMethod": "POST", "uri": firehose})})
+    api = parse_openapi(doc)
+    integrations = {r.path: r.methods["GET"].integration for r in api.resources}
+    assert integrations["/long"]["timeoutInMillis"] == 60000   # type: ignore[index]
+    assert integrations["/stream"]["uri"] == firehose           # type: ignore[index]
 
 
 def test_model_names_must_be_alphanumeric() -> None:

@@ -151,21 +151,43 @@ def new_method_response(code: str, body: dict[str, Any]) -> dict[str, Any]:
 
 
 # Integrations -------------------------------------------------------------------------------------
-def new_integration(body: dict[str, Any], resource_id: str, region: str) -> dict[str, Any]:
+def check_integration(body: dict[str, Any]) -> None:
+    """PutIntegration's rules, with AWS's texts: the one set, also applied to every integration an
+    OpenAPI import brings (reference 13.4). Raises ValidationError / BadRequestException."""
     kind = body.get("type")
     if kind not in INTEGRATION_TYPES:
         raise ValidationError(f"1 validation error detected: Value '{kind}' at 'putIntegrationInput.type' failed "
                               "to satisfy constraint: Member must satisfy enum value set: "
                               "[HTTP, MOCK, AWS_PROXY, HTTP_PROXY, AWS]")
-    http_method = body.get("integrationHttpMethod") or body.get("httpMethod")
-    if kind != "MOCK" and not http_method:
+    if kind != "MOCK" and not (body.get("integrationHttpMethod") or body.get("httpMethod")):
         raise BadRequestException("Enumeration value for HttpMethod must be non-empty")
-    uri = body.get("uri")
-    check_uri(kind, uri)
-    passthrough = body.get("passthroughBehavior") or "WHEN_NO_MATCH"
-    timeout = int(body.get("timeoutInMillis") or DEFAULT_TIMEOUT_MS)
-    if timeout < 50:
+    check_uri(kind, body.get("uri"))
+    passthrough = body.get("passthroughBehavior")
+    if passthrough is not None and passthrough not in PASSTHROUGH:
+        raise BadRequestException(f"Invalid passthrough behavior specified: {passthrough}")
+    integration_timeout_ms(body)
+
+
+def integration_timeout_ms(body: dict[str, Any]) -> int:
+    """`timeoutInMillis`, 29000 when absent; at least 50 (AWS allows more than 29000 since June 2024,
+    reference 1.5)."""
+    raw = body.get("timeoutInMillis")
+    if raw is None:
+        return DEFAULT_TIMEOUT_MS
+    try:
+        timeout = int(raw)
+    except (TypeError, ValueError):
+        timeout = -1
+    if isinstance(raw, bool) or timeout < 50:
         raise BadRequestException("Timeout should be between 50 ms and 29000 ms")
+    return timeout
+
+
+def new_integration(body: dict[str, Any], resource_id: str, region: str) -> dict[str, Any]:
+    check_integration(body)
+    kind = body["type"]
+    http_method = body.get("integrationHttpMethod") or body.get("httpMethod")
+    uri = body.get("uri")
     out: dict[str, Any] = {"type": kind}
     if http_method:
         out["httpMethod"] = str(http_method)
@@ -174,8 +196,8 @@ def new_integration(body: dict[str, Any], resource_id: str, region: str) -> dict
     if kind in ("HTTP", "HTTP_PROXY"):
         out["connectionType"] = body.get("connectionType") or "INTERNET"
     out.update(_optional_members(body))
-    out["passthroughBehavior"] = passthrough
-    out["timeoutInMillis"] = timeout
+    out["passthroughBehavior"] = body.get("passthroughBehavior") or "WHEN_NO_MATCH"
+    out["timeoutInMillis"] = integration_timeout_ms(body)
     out["cacheNamespace"] = body.get("cacheNamespace") or resource_id
     out["cacheKeyParameters"] = list(body.get("cacheKeyParameters") or [])
     return out

@@ -23,8 +23,6 @@ JSON = "application/json"
 
 VERBS = ("get", "put", "post", "delete", "options", "head", "patch")
 PATH_ITEM_FIELDS = frozenset({"parameters", "summary", "description", "servers", "$ref"})
-INTEGRATION_TYPES = ("AWS", "AWS_PROXY", "HTTP", "HTTP_PROXY", "MOCK")
-PASSTHROUGH = ("WHEN_NO_MATCH", "WHEN_NO_TEMPLATES", "NEVER")
 INTEGRATION_KEYS = frozenset(
     {"type", "httpMethod", "uri", "credentials", "requestParameters", "requestTemplates", "passthroughBehavior",
      "contentHandling", "timeoutInMillis", "cacheNamespace", "cacheKeyParameters", "responses",
