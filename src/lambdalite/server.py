@@ -26,6 +26,7 @@ from .apis.cloudformation import is_query_call
 from .asgi import HEADER_NAMES, Receive, Scope, Send, read_body, replay, send_response
 from .config import Settings
 from .errors import AddressInUse
+from .gateway.urls import parse_full_path
 from .services import Services
 from .store import check_home, lock_home
 
@@ -64,8 +65,8 @@ class App:
         if path.startswith(LAMBDA_PREFIXES):
             await platform.lambda_api.handle(scope, receive, send)
         elif path == "/restapis" or path.startswith("/restapis/"):
-            if is_user_request(path):
-                await self.data_plane(scope, receive, send, platform)
+            if parse_full_path(path) is not None:
+                await platform.data_plane.handle(scope, receive, send)
             else:
                 await platform.apigateway_api.handle(scope, receive, send)
         elif stacks_api.handles(path):
@@ -77,7 +78,7 @@ class App:
         elif path == "/" and scope["method"] == "POST" and _form_encoded(scope):
             await self.root_post(scope, receive, send, platform)
         else:
-            await self.data_plane(scope, receive, send, platform)
+            await platform.data_plane.handle(scope, receive, send)
 
     async def root_post(self, scope: Scope, receive: Receive, send: Send, platform: Services) -> None:
         """A form-encoded `POST /`: a CloudFormation query call, or API traffic (replayed to the data plane)."""
@@ -88,25 +89,7 @@ class App:
         elif is_query_call("POST", headers, body):
             await platform.cloudformation_api.handle(body, send)
         else:
-            await self.data_plane(scope, replay(body), send, platform)
-
-    async def data_plane(self, scope: Scope, receive: Receive, send: Send, platform: Services) -> None:
-        """API traffic: `/restapis/{id}/{stage}/_user_request_/...` and the short `/{stage}/...`.
-
-        The path is taken raw (not percent-decoded), as API Gateway passes it on."""
-        raw = scope.get("raw_path")
-        path = raw.decode("latin-1") if raw else scope["path"]
-        if is_user_request(path):
-            parts = path.split("/", 5)  # ['', 'restapis', id, stage, '_user_request_', rest?]
-            rest = "/" + (parts[5] if len(parts) == 6 else "")
-            await platform.data_plane.serve_full(scope, receive, send, parts[2], parts[3], rest)
-            return
-        short = platform.data_plane.short_form(path)
-        if short is None:
-            await platform.data_plane.serve_full(scope, receive, send, "", "", path)  # 403, as AWS answers
-            return
-        stages, rest = short
-        await platform.data_plane.serve_short(scope, receive, send, stages, rest, self.settings.base_url)
+            await platform.data_plane.handle(scope, replay(body), send)
 
     async def lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -129,12 +112,6 @@ class App:
 
 def _form_encoded(scope: Scope) -> bool:
     return any(k == b"content-type" and b"application/x-www-form-urlencoded" in v for k, v in scope["headers"])
-
-
-def is_user_request(path: str) -> bool:
-    """`/restapis/{id}/{stage}/_user_request_/...`: the data plane, not the management API."""
-    parts = path.split("/", 5)  # ['', 'restapis', id, stage, '_user_request_', rest]
-    return len(parts) >= 5 and parts[4] == "_user_request_"
 
 
 def serve(settings: Settings) -> None:

@@ -59,7 +59,7 @@ class Services:
         self.lambda_api = LambdaApi(self.functions, self.invoker, settings.base_url)
         self.gateway = GatewayService(self.db, settings.region, settings.account)
         self.apigateway_api = ApiGatewayApi(self.gateway)
-        self.data_plane = DataPlane(self.invoker, settings.account)
+        self.data_plane = DataPlane(self.invoker, settings.account, settings.base_url)
         self.gateway.on_change(lambda: self.data_plane.publish(self.gateway.deployed_stages()))
         self.stacks = StackService(self.db, self.functions, self.gateway, settings.region, settings.account,
                                    settings.base_url, self.clock)

@@ -389,6 +389,27 @@ def test_stage_variables_reach_the_event_without_a_new_deployment(server: Server
     assert gw.get_stage(restApiId=api.id, stageName=api.stage)["deploymentId"] == api.deployment
 
 
+def test_a_stage_variable_in_the_integration_uri_picks_the_function_per_stage(server: Server, gw: Any,
+                                                                             functions: Functions) -> None:
+    """`${stageVariables.fn}` in the Lambda URI is resolved when the stage is compiled (CreateDeployment,
+    CreateStage, UpdateStage), not per request: two stages of one deployment call two functions."""
+    api = Api.create(gw, server)
+    api.proxy("/who", "GET", "${stageVariables.fn}")
+    api.deploy()
+    gw.update_stage(restApiId=api.id, stageName=api.stage, patchOperations=[
+        {"op": "replace", "path": "/variables/fn", "value": functions.tool}])
+    assert echo(api.full_url("/who"))["resource"] == "/who"            # the tool echoes the proxy event
+    other = unique("other")
+    gw.create_stage(restApiId=api.id, stageName=other, deploymentId=api.deployment,
+                    variables={"fn": functions.addfive})
+    r = requests.get(f"{server.base}/restapis/{api.id}/{other}/_user_request_/who", timeout=10)
+    assert_gateway_error(r, 502, INTERNAL, "InternalServerErrorException")   # addfive's answer is no proxy answer
+    gw.update_stage(restApiId=api.id, stageName=api.stage, patchOperations=[
+        {"op": "remove", "path": "/variables/fn"}])
+    r = requests.get(api.full_url("/who"), timeout=10)                 # no such function now: 500
+    assert_gateway_error(r, 500, INTERNAL, "InternalServerErrorException")
+
+
 def test_binary_request_bodies_arrive_base64(proxy_api: Api) -> None:
     png = b"\x89PNG\r\n\x1a\n\x00\xff"
     event = echo(proxy_api.url("/items/1"), "POST", [("Content-Type", "image/png")], png)

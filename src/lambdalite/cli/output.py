@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from lambdalite.gateway.urls import full_stage_url, short_stage_url
+
 FUNCTION_COLUMNS = ("NAME", "RUNTIME", "MEMORY", "TIMEOUT", "LAST MODIFIED")
 API_COLUMNS = ("API ID", "NAME", "STAGE", "DEPLOYMENT", "URL")
 STACK_COLUMNS = ("STACK", "STATUS", "FUNCTIONS", "APIS")
@@ -61,7 +63,6 @@ def describe_function_error(name: str, kind: str, payload: bytes, request_id: st
 def stage_urls(endpoint: str, apis: Sequence[dict[str, Any]]) -> list[list[str]]:
     """One row per URL a stage answers at: `/restapis/{id}/{stage}/_user_request_/` always, and the
     short `/{stage}/` when no other API has a stage of that name (DESIGN.md "One server, one port")."""
-    base = endpoint.rstrip("/")
     uses: dict[str, int] = {}
     for api in apis:
         for stage in api.get("stages") or []:
@@ -74,9 +75,9 @@ def stage_urls(endpoint: str, apis: Sequence[dict[str, Any]]) -> list[list[str]]
         for stage in stages:
             name = str(stage["stageName"])
             row = [str(api["id"]), str(api.get("name", "")), name, str(stage.get("deploymentId", "-"))]
-            rows.append([*row, f"{base}/restapis/{api['id']}/{name}/_user_request_/"])
+            rows.append([*row, full_stage_url(endpoint, str(api["id"]), name)])
             if uses[name] == 1:
-                rows.append([*row, f"{base}/{name}/"])
+                rows.append([*row, short_stage_url(endpoint, name)])
     return rows
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Set
 
+from ..gateway import urls
+
 # scheme optional (`${Api}.execute-api...` without https:// is a common Output too); the suffix is
 # amazonaws.com (or .com.cn) as AWS::URLSuffix resolves, or anything host-like a template wrote.
 EXECUTE_API = re.compile(
@@ -31,11 +33,7 @@ def stage_name_counts(stages: Mapping[str, Set[str]]) -> dict[str, int]:
 
 def stage_url(base_url: str, api_id: str, stage: str, counts: Mapping[str, int], rest: str = "/") -> str:
     """Where `stage` of `api_id` answers: the short form when the stage name is unique, else the full one."""
-    base = base_url.rstrip("/")
-    rest = rest if rest.startswith("/") else "/" + rest
-    if counts.get(stage, 0) == 1:
-        return f"{base}/{stage}{rest}"
-    return f"{base}/restapis/{api_id}/{stage}/_user_request_{rest}"
+    return urls.stage_url(base_url, api_id, stage, counts.get(stage, 0) == 1, rest)
 
 
 def rewrite_urls(text: str, base_url: str, stages: Mapping[str, Set[str]]) -> str:

@@ -23,6 +23,7 @@ from ...errors import BadRequestException, ConflictException, NotFoundException
 from ...store import Database
 from ..data.vtl import CompiledTemplate
 from ..snapshot import DeployedStage, compile_templates, deployed_stage, freeze
+from ..urls import full_stage_path
 from . import patch, rules, shapes
 from .ids import API_ID_LENGTH, new_id, now
 from .importer import api_fields, apply_import, parse
@@ -62,20 +63,6 @@ class GatewayService:
     def stages_by_api(self) -> dict[str, set[str]]:
         """api id -> the names of its stages."""
         return {api_id: set(doc["stages"]) for api_id, doc in self.documents.items()}
-
-    def stage_urls(self, base_url: str) -> list[tuple[str, str, str, str]]:
-        """(api id, api name, stage, url) for every stage: the full URL, plus the short one when the
-        stage name is used by one API only (DESIGN.md "One server, one port")."""
-        base = base_url.rstrip("/")
-        counts = self._stage_name_counts()
-        out: list[tuple[str, str, str, str]] = []
-        for doc in self._ordered():
-            api = doc["api"]
-            for name in doc["stages"]:
-                out.append((api["id"], api["name"], name, f"{base}/restapis/{api['id']}/{name}/_user_request_/"))
-                if counts[name] == 1:
-                    out.append((api["id"], api["name"], name, f"{base}/{name}/"))
-        return out
 
     def _republish(self) -> None:
         """A new mapping; a stage whose serving facts did not change keeps its DeployedStage object
@@ -487,20 +474,13 @@ class GatewayService:
             rules.stage_of(doc, name)
             del doc["stages"][name]
 
-    def _stage_name_counts(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for doc in self.documents.values():
-            for name in doc["stages"]:
-                counts[name] = counts.get(name, 0) + 1
-        return counts
-
     def _ambiguity(self, api_id: str, name: str) -> list[str]:
         others = [d["api"] for d in self._ordered() if d["api"]["id"] != api_id and name in d["stages"]]
         if not others:
             return []
         listed = ", ".join(f"{a['id']} ({a['name']})" for a in others)
         return [f"Stage name '{name}' is also used by REST API {listed}: the short URL /{name}/... is ambiguous "
-                f"and answers 403 listing the full URLs; call /restapis/{api_id}/{name}/_user_request_/... "
+                f"and answers 403 listing the full URLs; call {full_stage_path(api_id, name)}... "
                 "instead, or choose a stage name no other API uses."]
 
     # Import (OpenAPI) -----------------------------------------------------------------------------

@@ -55,7 +55,8 @@ _IDENTITY_NULL_KEYS = (
 
 @dataclass(frozen=True, slots=True)
 class GatewayRequest:
-    """A request as the data plane received it, stage already stripped from ``path``."""
+    """A request as the data plane received it, stage already stripped from ``path``. The query
+    string is parsed once, here: the event, templates and validation all read ``query``."""
 
     http_method: str
     path: str  # raw (not percent-decoded), trailing slash kept
@@ -64,6 +65,13 @@ class GatewayRequest:
     body: bytes = b""
     source_ip: str = "127.0.0.1"
     protocol: str = "HTTP/1.1"
+    query: Mapping[str, str] = field(init=False)              # decoded; the last value wins
+    multi_query: Mapping[str, list[str]] = field(init=False)  # decoded; every value in order
+
+    def __post_init__(self) -> None:
+        single, multi = parse_query(self.query_string) if self.query_string else ({}, {})
+        object.__setattr__(self, "query", single)
+        object.__setattr__(self, "multi_query", multi)
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,7 +211,7 @@ def proxy_event_v1(
 ) -> dict[str, Any]:
     """The payload format 1.0 event; absent parts are ``null`` exactly where AWS puts null."""
     headers, multi_headers = group_headers(request.headers)
-    query, multi_query = parse_query(request.query_string)
+    query, multi_query = request.query, request.multi_query
     body, is_base64 = _event_body(request, binary_media_types)
     return {
         "resource": info.resource_path,
@@ -211,8 +219,8 @@ def proxy_event_v1(
         "httpMethod": request.http_method.upper(),
         "headers": headers or None,
         "multiValueHeaders": multi_headers or None,
-        "queryStringParameters": query or None,
-        "multiValueQueryStringParameters": multi_query or None,
+        "queryStringParameters": dict(query) or None,
+        "multiValueQueryStringParameters": {k: list(v) for k, v in multi_query.items()} or None,
         "pathParameters": dict(path_parameters) or None,
         "stageVariables": dict(info.stage_variables) if info.stage_variables else None,
         "requestContext": request_context_v1(request, info),

@@ -1,12 +1,14 @@
 """The API Gateway data plane: a request on a stage's URL -> route -> validation -> integration.
 
 A thin I/O shell over the pure modules beside it (routing, validation, vtl, integration, events).
-It reads only the immutable `DeployedStage` snapshots the service publishes, compiled once per
-deployment (route table, models); templates arrive compiled in the snapshot. The request path
-asks SQLite nothing and parses no template.
+It reads only the immutable stages the control plane publishes, compiled once per (deployment,
+stage) by `compiled.compile_stage`: the route table, the models, each method's validator, function
+ARN (stage variables resolved), timeout and template choices. The request path asks SQLite
+nothing, parses no template and no integration URI, and parses the query string once.
 
-URLs (DESIGN.md, "One server, one port"): `/restapis/{api}/{stage}/_user_request_/{path}` always;
-`/{stage}/{path}` when exactly one API has that stage (403 listing the full URLs when several do).
+URLs (DESIGN.md, "One server, one port"; `gateway/urls.py`): `/restapis/{api}/{stage}/_user_request_/
+{path}` always; `/{stage}/{path}` when exactly one API has that stage (403 listing the full URLs when
+several do).
 """
 
 from __future__ import annotations
@@ -14,50 +16,34 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl
 
 from ... import errors
 from ...asgi import HEADER_NAMES, Receive, Scope, Send, read_body, send_response
 from ...ids import request_id as new_request_id
 from ...invoke.invoker import Invoker, InvokeResult
 from ..snapshot import DeployedStage
+from ..urls import full_stage_url, parse_full_path, parse_short_path
 from . import integration as rules
-from .events import (
-    GatewayRequest,
-    InvocationInfo,
-    parse_proxy_response,
-    proxy_event_v1,
-    request_context_v1,
-)
-from .routing import RouteMatch, RouteTable, compile_route_table
-from .validation import MethodRequest, ModelSet, compile_models, validate_request
-from .vtl import CompiledTemplate, VtlContext
+from .compiled import CompiledIntegration, CompiledMethod, CompiledStage, compile_stage
+from .events import GatewayRequest, InvocationInfo, parse_proxy_response, proxy_event_v1, request_context_v1
+from .routing import RouteMatch
+from .validation import MethodRequest, validate_request
+from .vtl import VtlContext
 
 log = logging.getLogger("lambdalite.gateway")
 
 PAYLOAD_LIMIT = 10 * 1024 * 1024
 JSON = b"application/json"
 Answer = tuple[int, list[tuple[bytes, bytes]], bytes]   # status, headers, body
-LAMBDA_URI = re.compile(r"arn:[^:]+:apigateway:[^:]+:lambda:path/2015-03-31/functions/(?P<function>.+)/invocations")
-STAGE_VARIABLE = re.compile(r"\$\{stageVariables\.([A-Za-z0-9_]+)\}")
-
 
 # AWS writes these answers without a space after the colon, `{"message":"Forbidden"}`, and the
 # others with one, `{"message": "Internal server error"}` (the bodies as recorded, reference 1.4).
 COMPACT_MESSAGES = frozenset({"Missing Authentication Token", "Forbidden", "Too Many Requests",
                               "Unsupported Media Type"})
-
-
-@dataclass(frozen=True)
-class CompiledStage:
-    stage: DeployedStage
-    routes: RouteTable
-    models: ModelSet
 
 
 @dataclass
@@ -66,9 +52,9 @@ class Call:
 
     stage: CompiledStage
     match: RouteMatch
+    method: CompiledMethod
     request: GatewayRequest
     info: InvocationInfo
-    query: dict[str, str]
     headers: dict[str, str]    # lower-case names, last value wins
     context: dict[str, Any] | None = None   # $context, built on first use
 
@@ -79,9 +65,10 @@ class Call:
 
 
 class DataPlane:
-    def __init__(self, invoker: Invoker, account: str) -> None:
+    def __init__(self, invoker: Invoker, account: str, base_url: str) -> None:
         self.invoker = invoker
         self.account = account
+        self.base_url = base_url
         self._stages: dict[tuple[str, str], CompiledStage] = {}
         self._short: dict[str, list[CompiledStage]] = {}
 
@@ -97,30 +84,33 @@ class DataPlane:
             short.setdefault(name, []).append(one)
         self._stages, self._short = compiled, short
 
-    # entry points ----------------------------------------------------------------------------
-    async def serve_full(self, scope: Scope, receive: Receive, send: Send, api_id: str, stage: str,
-                         path: str) -> None:
-        compiled = self._stages.get((api_id, stage))
+    # the entry point -------------------------------------------------------------------------
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """API traffic: `/restapis/{id}/{stage}/_user_request_/...` and the short `/{stage}/...`.
+
+        The path is taken raw (not percent-decoded), as API Gateway passes it on."""
+        raw = scope.get("raw_path")
+        path = raw.decode("latin-1") if raw else scope["path"]
+        full = parse_full_path(path)
+        if full is not None:
+            api_id, stage, rest = full
+            compiled = self._stages.get((api_id, stage))
+        else:
+            name, rest = parse_short_path(path)
+            stages = self._short.get(name) or []
+            if len(stages) > 1:
+                await self._ambiguous(receive, send, stages, rest)
+                return
+            compiled = stages[0] if stages else None
         if compiled is None:
             await _drain(receive)
             await send_failure(send, errors.MissingAuthenticationToken(), new_request_id())
             return
-        await self.serve(compiled, scope, receive, send, path)
+        await self.serve(compiled, scope, receive, send, rest)
 
-    def short_form(self, path: str) -> tuple[list[CompiledStage], str] | None:
-        """The stages a `/{stage}/...` path may mean, and the rest of the path; None if no stage."""
-        name, _, rest = path[1:].partition("/")
-        stages = self._short.get(name)
-        return (stages, "/" + rest) if stages else None
-
-    async def serve_short(self, scope: Scope, receive: Receive, send: Send,
-                          stages: list[CompiledStage], path: str, base_url: str) -> None:
-        if len(stages) == 1:
-            await self.serve(stages[0], scope, receive, send, path)
-            return
+    async def _ambiguous(self, receive: Receive, send: Send, stages: list[CompiledStage], path: str) -> None:
         await _drain(receive)
-        urls = ", ".join(f"{base_url}/restapis/{s.stage.api_id}/{s.stage.stage_name}/_user_request_{path}"
-                         for s in stages)
+        urls = ", ".join(full_stage_url(self.base_url, s.stage.api_id, s.stage.stage_name, path) for s in stages)
         message = (f"Stage '{stages[0].stage.stage_name}' exists in {len(stages)} APIs, so the short URL is "
                    f"ambiguous; use one of: {urls}")
         await send_failure(send, errors.GatewayForbidden(message=message), new_request_id())
@@ -152,48 +142,36 @@ class DataPlane:
         if match is None:
             raise errors.MissingAuthenticationToken()
         raw_headers = request_headers(scope)
-        query_string = scope["query_string"].decode("latin-1")
         client = scope.get("client")
-        request = GatewayRequest(method, path, raw_headers, query_string, body,
+        request = GatewayRequest(method, path, raw_headers, scope["query_string"].decode("latin-1"), body,
                                  source_ip=client[0] if client else "127.0.0.1",
                                  protocol=f"HTTP/{scope.get('http_version', '1.1')}")
         stage = compiled.stage
+        compiled_method: CompiledMethod = match.method
         info = InvocationInfo(stage.api_id, stage.stage_name, request_id, request_id[:16],
                               int(time.time() * 1000), match.resource_id, match.resource_path, self.account,
-                              stage.deployment_id, stage.variables or None,
-                              match.method.get("operationName"))
-        query = dict(_parse_query(query_string))
-        headers = {k.lower(): v for k, v in raw_headers}
-        call = Call(compiled, match, request, info, query, headers)
-        self._validate(call)
+                              stage.deployment_id, stage.variables or None, compiled_method.operation_name)
+        call = Call(compiled, match, compiled_method, request, info, {k.lower(): v for k, v in raw_headers})
+        if compiled_method.validator:
+            validate_request(compiled_method.method, compiled_method.validator, compiled.models,
+                             MethodRequest(match.path_parameters, request.query, call.headers, body))
         return call
 
-    def _validate(self, call: Call) -> None:
-        validator_id = call.match.method.get("requestValidatorId")
-        if not validator_id:
-            return
-        validator = call.stage.stage.validators.get(validator_id)
-        validate_request(call.match.method, validator, call.stage.models,
-                         MethodRequest(call.match.path_parameters, call.query, call.headers, call.request.body))
-
     async def _integrate(self, call: Call) -> Answer:
-        integration = call.match.method.get("methodIntegration")
-        if not integration:
-            raise errors.IntegrationConfigurationError("the method has no integration")
-        kind = integration.get("type")
-        if kind == "AWS_PROXY":
+        integration = call.method.integration
+        if integration is None:
+            raise errors.IntegrationConfigurationError(call.method.problem or "the method cannot be served")
+        if integration.kind == "AWS_PROXY":
             return await self._lambda_proxy(call, integration)
-        if kind == "AWS":
+        if integration.kind == "AWS":
             return await self._lambda_custom(call, integration)
-        if kind == "MOCK":
-            return self._mock(call, integration)
-        raise errors.IntegrationConfigurationError(f"{kind} integrations are not served yet")
+        return self._mock(call, integration)
 
     # integrations -----------------------------------------------------------------------------
-    async def _lambda_proxy(self, call: Call, integration: Mapping[str, Any]) -> Answer:
+    async def _lambda_proxy(self, call: Call, integration: CompiledIntegration) -> Answer:
         stage = call.stage.stage
         event = proxy_event_v1(call.request, call.info, call.match.path_parameters, stage.binary_media_types)
-        result = await self._invoke(call, integration, json.dumps(event).encode())
+        result = await self._invoke(integration, json.dumps(event).encode())
         if result.function_error:
             raise errors.IntegrationFailed()   # the function's own log says why; not the gateway's to repeat
         answer = parse_proxy_response(result.body, stage.binary_media_types, call.headers.get("accept"))
@@ -202,28 +180,26 @@ class DataPlane:
             headers.append((b"content-type", JSON))
         return answer.status, headers, answer.body
 
-    async def _lambda_custom(self, call: Call, integration: Mapping[str, Any]) -> Answer:
+    async def _lambda_custom(self, call: Call, integration: CompiledIntegration) -> Answer:
         payload = self._request_payload(call, integration)
-        result = await self._invoke(call, integration, payload)
+        result = await self._invoke(integration, payload)
         selection = rules.lambda_error_message(result.body, result.function_error)
         return self._respond(call, integration, selection, result.body)
 
-    def _mock(self, call: Call, integration: Mapping[str, Any]) -> Answer:
+    def _mock(self, call: Call, integration: CompiledIntegration) -> Answer:
         rendered = self._request_payload(call, integration).decode()
         status = rules.mock_status_code(rendered)
         return self._respond(call, integration, str(status), b"")
 
-    def _request_payload(self, call: Call, integration: Mapping[str, Any]) -> bytes:
-        templates = integration.get("requestTemplates") or {}
-        key = rules.select_request_template(templates, call.headers.get("content-type"),
-                                            integration.get("passthroughBehavior"))
+    def _request_payload(self, call: Call, integration: CompiledIntegration) -> bytes:
+        key = integration.request_template(call.headers.get("content-type"))
         if key is rules.PASSTHROUGH:
             return call.request.body or b"{}"
-        return self._render(call, templates[key], call.request.body).encode()
+        template = integration.template(integration.request_templates[key])
+        return template.render(self._vtl(call, call.request.body)).encode()
 
-    def _respond(self, call: Call, integration: Mapping[str, Any], selection: str | None,
-                 body: bytes) -> Answer:
-        status, response = rules.select_integration_response(integration.get("integrationResponses"), selection)
+    def _respond(self, call: Call, integration: CompiledIntegration, selection: str | None, body: bytes) -> Answer:
+        status, response = integration.response_for(selection)
         templates = response.get("responseTemplates") or {}
         key = rules.select_response_template(templates, call.headers.get("accept"))
         stage = call.stage.stage
@@ -231,7 +207,7 @@ class DataPlane:
         mapped = rules.map_response_parameters(parameters, body=body, context=call.request_context(),
                                                stage_variables=stage.variables) if parameters else {}
         if key is not None and templates[key]:
-            result = self._compiled(call, templates[key]).render_with_overrides(self._vtl(call, body))
+            result = integration.template(templates[key]).render_with_overrides(self._vtl(call, body))
             body = result.text.encode()
             status = result.overrides.response_status or status
             mapped.update(result.overrides.response_headers)
@@ -241,55 +217,24 @@ class DataPlane:
         headers.append((b"content-type", content_type.encode("latin-1")))
         return status, headers, body
 
-    async def _invoke(self, call: Call, integration: Mapping[str, Any], payload: bytes) -> InvokeResult:
-        function_arn = self._function_arn(call, integration)
+    async def _invoke(self, integration: CompiledIntegration, payload: bytes) -> InvokeResult:
         try:
-            fn, invoked_arn = self.invoker.resolve(function_arn, None)
+            fn, invoked_arn = self.invoker.resolve(integration.function, None)
         except errors.ServiceError as e:
-            raise errors.IntegrationConfigurationError(f"integration {function_arn} cannot be invoked: {e}") from None
-        timeout = float(integration.get("timeoutInMillis") or 29000) / 1000
+            raise errors.IntegrationConfigurationError(
+                f"integration {integration.function} cannot be invoked: {e}") from None
         try:
-            async with asyncio.timeout(timeout):   # no extra task, unlike wait_for
+            async with asyncio.timeout(integration.timeout_s):   # no extra task, unlike wait_for
                 return await self.invoker.invoke(fn, invoked_arn, payload)
         except TimeoutError:
             raise errors.IntegrationTimeout() from None
         except errors.TooManyRequests:
             raise errors.GatewayThrottled() from None
 
-    def _function_arn(self, call: Call, integration: Mapping[str, Any]) -> str:
-        if str(integration.get("httpMethod") or "").upper() != "POST":
-            # Lambda is only ever invoked with POST; AWS accepts another verb at PutIntegration and
-            # answers the call with 500 (AWS-recorded for AWS_PROXY with GET, reference 1.1).
-            raise errors.IntegrationConfigurationError(
-                f"a Lambda integration must use POST, not {integration.get('httpMethod')}")
-        uri = str(integration.get("uri") or "")
-        if "${" in uri:
-            variables = call.stage.stage.variables
-            uri = STAGE_VARIABLE.sub(lambda m: variables.get(m.group(1), ""), uri)
-        found = LAMBDA_URI.fullmatch(uri)
-        if found is None:
-            raise errors.IntegrationConfigurationError(f"{uri} is not a Lambda function URI")
-        return found.group("function")
-
-    # templates --------------------------------------------------------------------------------
-    def _render(self, call: Call, text: str, body: bytes) -> str:
-        return self._compiled(call, text).render(self._vtl(call, body))
-
-    def _compiled(self, call: Call, text: str) -> CompiledTemplate:
-        template = call.stage.stage.templates.get(text)
-        if template is None:   # did not compile at deployment: reported then, 500 now
-            raise errors.IntegrationConfigurationError("the mapping template did not compile at deployment")
-        return template
-
     def _vtl(self, call: Call, body: bytes) -> VtlContext:
         return VtlContext(body=body.decode("utf-8", errors="replace"), path_params=call.match.path_parameters,
-                          query=call.query, headers=dict(call.request.headers),
+                          query=call.request.query, headers=dict(call.request.headers),
                           stage_variables=call.stage.stage.variables, context=call.request_context())
-
-
-def compile_stage(stage: DeployedStage) -> CompiledStage:
-    return CompiledStage(stage, compile_route_table(stage.resources), compile_models(
-        {name: model.get("schema") or "{}" for name, model in stage.models.items()}))
 
 
 def request_headers(scope: Scope) -> tuple[tuple[str, str], ...]:
@@ -300,10 +245,6 @@ def request_headers(scope: Scope) -> tuple[tuple[str, str], ...]:
         names = [name for name, _ in headers]
     return tuple((name.decode("latin-1"), value.decode("latin-1"))
                  for name, (_, value) in zip(names, headers, strict=True))
-
-
-def _parse_query(query_string: str) -> list[tuple[str, str]]:
-    return parse_qsl(query_string, keep_blank_values=True) if query_string else []
 
 
 async def _drain(receive: Receive) -> None:

@@ -16,7 +16,7 @@ request. The rules copied from API Gateway (reference section 1.2, traps 1-8):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +30,7 @@ class RouteMatch:
     resource_id: str
     resource_path: str
     http_method_key: str  # the verb the method is declared under, or "ANY"
-    method: Mapping[str, Any]
+    method: Any           # the method as given to compile_route_table, or what its `compile` made of it
     path_parameters: dict[str, str]
 
 
@@ -38,9 +38,9 @@ class RouteMatch:
 class _Resource:
     id: str
     path: str
-    methods: Mapping[str, Mapping[str, Any]]
+    methods: Mapping[str, Any]
 
-    def method_for(self, verb: str) -> tuple[str, Mapping[str, Any]] | None:
+    def method_for(self, verb: str) -> tuple[str, Any] | None:
         if verb in self.methods:
             return verb, self.methods[verb]
         if verb in ANY_METHODS and "ANY" in self.methods:
@@ -147,12 +147,15 @@ def _insert(root: _Node, resource: _Resource, literal: dict[str, _Resource]) -> 
         literal["/" + "/".join(segments)] = resource
 
 
-def compile_route_table(resources: list[dict[str, Any]]) -> RouteTable:
-    """Compile GetResources-shaped resources (``id``, ``path``, ``resourceMethods``) once."""
+def compile_route_table(resources: list[dict[str, Any]],
+                        compile: Callable[[Mapping[str, Any]], Any] | None = None) -> RouteTable:
+    """Compile GetResources-shaped resources (``id``, ``path``, ``resourceMethods``) once; each method
+    is kept as given, or as what ``compile(method)`` makes of it."""
     root = _Node()
     literal: dict[str, _Resource] = {}
     for raw in resources:
         methods = raw.get("resourceMethods") or {}
-        resource = _Resource(str(raw["id"]), str(raw.get("path") or "/"), {k.upper(): v for k, v in methods.items()})
+        resource = _Resource(str(raw["id"]), str(raw.get("path") or "/"),
+                             {k.upper(): compile(v) if compile else v for k, v in methods.items()})
         _insert(root, resource, literal)
     return RouteTable(root, literal)
