@@ -1,8 +1,9 @@
 """The Python SDK: a small client of a Lambdalite server over its HTTP API.
 
 It speaks the Lambda REST API and API Gateway's management API as AWS defines them (unsigned; a
-Lambdalite server accepts that) plus Lambdalite's own `/_lambdalite/...` endpoints, with the
-standard library only. Every error crosses this seam as `errors.ClientError`: the server's AWS
+Lambdalite server accepts that) plus Lambdalite's own `/_lambdalite/...` endpoints, over the
+standard library's `http.client`; `deploy` also reads a SAM project folder (`project.py`, with
+PyYAML). Every error crosses this seam as `errors.ClientError`: the server's AWS
 error code and HTTP status when it answered, an empty code and status 0 with the endpoint named
 when it could not be reached.
 

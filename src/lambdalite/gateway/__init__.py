@@ -1,6 +1,8 @@
-"""API Gateway (REST APIs): the model, deployments and stages (`service.py`), and the data plane.
+"""API Gateway (REST APIs): the control plane (`control/`), the data plane (`data/`) and what passes
+between them (`snapshot.py`, `urls.py`).
 
-The control side (service, patch, ids, shapes, importer) keeps every REST API as a document, persists
-it through `store` and publishes immutable `DeployedStage` snapshots; the data plane (routing, events,
-vtl, validation, integration) is pure and reads only those snapshots. Nothing here imports `apis`.
+The control plane keeps every REST API as a document, persists it through `store`, freezes
+deployments and publishes one immutable `DeployedStage` per stage; the data plane compiles each
+published stage once (`data/compiled.py`) and serves requests from it alone. The data plane never
+imports the control plane (an import-linter contract), and nothing here imports `apis`.
 """

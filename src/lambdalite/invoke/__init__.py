@@ -1,5 +1,6 @@
-"""The invoker: qualifier -> function version -> instance spec -> pool -> Lambda's answer.
+"""The invoker: qualifier -> serving snapshot -> instance spec -> concurrency limit -> backend ->
+Lambda's answer, and the record handed to the recorder.
 
-May import: functions, pool (its types and backends), observe, store (records only). Reads the
-functions' in-memory snapshot; never queries SQLite on the request path.
+May import: functions, observe, pool (its contract only: `pool.types`). Reads the functions'
+in-memory snapshots; never queries SQLite on the request path.
 """

@@ -1,13 +1,8 @@
-"""The invoker's pure parts: the concurrency limit every backend shares, and instance specs per
-(name, version) snapshot."""
+"""Instance specs, one per serving (name, version) snapshot."""
 
 from __future__ import annotations
 
-import pytest
-
-from lambdalite import errors
 from lambdalite.functions.model import LATEST, FunctionVersion
-from lambdalite.invoke.limiter import ConcurrencyLimiter
 from lambdalite.invoke.specs import SpecFactory, spec_key
 
 CODE = "OIDTi6nJB//xTzWvPguxPDAv2CwP+q6CyFdv4UtU71o="   # base64 of a SHA-256
@@ -18,26 +13,6 @@ def snapshot(version: str = LATEST, revision: str = "r1", **config: object) -> F
                            code_sha256=CODE, code_size=10, revision_id=revision, last_modified="t",
                            config={"Timeout": 7, "MemorySize": 256, "Environment": {"Variables": {"MINE": "1"}},
                                    **config}, state="Active")
-
-
-def test_the_limit_throttles_with_lambdas_error_and_frees_on_exit() -> None:
-    limiter = ConcurrencyLimiter(2)
-    limiter.enter()
-    limiter.enter()
-    with pytest.raises(errors.TooManyRequests) as caught:
-        limiter.enter()
-    assert caught.value.status == 429 and caught.value.message == "Rate Exceeded."
-    assert caught.value.body() == {"Reason": "ConcurrentInvocationLimitExceeded", "Type": "User",
-                                   "message": "Rate Exceeded."}
-    assert limiter.in_flight == 2
-    limiter.exit()
-    limiter.enter()
-    assert limiter.in_flight == 2
-
-
-def test_a_limit_of_zero_throttles_everything() -> None:
-    with pytest.raises(errors.TooManyRequests):
-        ConcurrencyLimiter(0).enter()
 
 
 def test_a_spec_names_code_by_hash_and_carries_no_local_path() -> None:

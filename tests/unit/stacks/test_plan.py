@@ -12,7 +12,7 @@ from lambdalite.errors import Problems
 from lambdalite.stacks.model import StackPlan
 from lambdalite.stacks.plan import build_plan, default_function_name
 
-ADDFIVE = Path(__file__).resolve().parents[2] / "examples" / "addfive"
+ADDFIVE = Path(__file__).resolve().parents[3] / "examples" / "addfive"
 SHA_A, SHA_B = "a" * 64, "b" * 64
 REGION, ACCOUNT = "us-east-1", "000000000000"
 

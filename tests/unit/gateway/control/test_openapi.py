@@ -24,7 +24,7 @@ from lambdalite.gateway.control.openapi import (
     parse_openapi,
 )
 
-GUIDE = Path(__file__).resolve().parents[2] / "examples" / "addfive" / "openapi.yaml"
+GUIDE = Path(__file__).resolve().parents[4] / "examples" / "addfive" / "openapi.yaml"
 LAMBDA_URI = (
     "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
     "arn:aws:lambda:us-east-1:000000000000:function:addfive/invocations"

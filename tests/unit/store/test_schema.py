@@ -12,7 +12,7 @@ from lambdalite.errors import HomeUnusable
 from lambdalite.store import Database
 from lambdalite.store.schema import LATEST, SCHEMA_V1, stored_version
 
-FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "home-v1" / "lambdalite.sql"
+FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "home-v1" / "lambdalite.sql"
 
 
 def user_version(path: Path) -> int:
