@@ -23,7 +23,6 @@ import builtins
 import logging
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from .. import errors
@@ -102,9 +101,6 @@ class FunctionService:
     def statement_ids(self, name: str) -> set[str]:
         return self.policies.statement_ids(name)
 
-    def code_folder(self, fn: FunctionVersion) -> Path:
-        return self.code.folder(fn.code_hex)
-
     async def code_archive(self, digest: str) -> bytes:
         """A stored code archive by its SHA-256 (hex): GetFunction's Code.Location serves it."""
         return await self.code.read(digest)
@@ -171,8 +167,8 @@ class FunctionService:
         validate.check_revision(body.get("RevisionId"), fn.revision_id)
         self._refuse_if_in_progress(fn)
         code = await self._code(update_code_source(body) if stored_code is None else None, stored_code)
-        fn = self.get(fn.name) or fn
-        self._refuse_if_in_progress(fn)   # another update started while the code was unpacked
+        fn, _ = self.resolve(fn.name, None, mutating=True)   # deleted while the code was unpacked: 404
+        self._refuse_if_in_progress(fn)   # another update started meanwhile
         updated = fn.with_changes(code_sha256=code.sha256, code_size=code.size, **self._in_progress())
         self._put(updated)
         self._schedule_settle(fn.name)

@@ -143,9 +143,6 @@ class Database:
                                       (function,)).fetchall()
         return dict(rows)
 
-    def delete_test_events(self, function: str) -> None:
-        self._write("DELETE FROM test_events WHERE function = ?", (function,))
-
     # records and logs (written in batches by the recorder) ---------------------------------
     def append(self, records: Iterable[InvocationRecord], events: Iterable[LogEvent]) -> None:
         with self._lock:

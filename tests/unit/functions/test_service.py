@@ -158,7 +158,7 @@ def test_code_already_in_the_store_is_used_by_hash(tmp_path: Path) -> None:
         digest = await fs.code.keep(V2)
         created = await fs.create({k: v for k, v in body().items() if k != "Code"}, stored_code=digest)
         assert created.code_hex == digest and created.code_size == len(V2)
-        assert (fs.code_folder(created) / "app.py").read_text().endswith("return 2\n")
+        assert (fs.code.folder(created.code_hex) / "app.py").read_text().endswith("return 2\n")
         with pytest.raises(errors.InvalidParameterValue, match="not on this server"):
             await fs.create({k: v for k, v in body("other").items() if k != "Code"}, stored_code="0" * 64)
         assert fs.get("other") is None

@@ -426,10 +426,6 @@ class GatewayService:
     def get_deployment(self, api_id: str, deployment_id: str, api_summary: bool = False) -> dict[str, Any]:
         return shapes.render_deployment(rules.deployment_of(self._document(api_id), deployment_id), api_summary)
 
-    def deployment_snapshot(self, api_id: str, deployment_id: str) -> dict[str, Any]:
-        """The frozen resources/validators/models of a deployment (a copy), for tests and tools."""
-        return copy.deepcopy(rules.deployment_of(self._document(api_id), deployment_id)["snapshot"])
-
     def delete_deployment(self, api_id: str, deployment_id: str) -> None:
         with self._editing(api_id) as doc:
             rules.deployment_of(doc, deployment_id)
