@@ -118,10 +118,10 @@ class Applier:
     async def _step(self, where: str, work: Awaitable[None]) -> None:
         try:
             await work
+        except Problems as e:   # a Problems is a ServiceError too: its own lines, each with where
+            raise Problems([f"{where}: {p}" for p in e.problems]) from e
         except errors.ServiceError as e:
             raise Problems([f"{where}: {e.message}"]) from e
-        except Problems as e:
-            raise Problems([f"{where}: {p}" for p in e.problems]) from e
 
     async def _function(self, fn: PlannedFunction) -> None:
         digest = await self._code_of(fn)
@@ -131,7 +131,7 @@ class Applier:
             self.undo.append((f"delete function {fn.name}", lambda: self._delete_function(fn.name)))
             await self.settled(fn.name)
             return
-        current = await self.settled(fn.name)
+        current = await self.waited(fn.name)   # a failed earlier update does not stop this one
         wanted = {**CONFIG_RESET, **{k: v for k, v in fn.create.items() if k not in NOT_CONFIG}}
         if validate.validate_update_configuration(wanted, as_config(current)) != as_config(current):
             restore = {k: v for k, v in as_config(current).items() if k not in NOT_CONFIG}
@@ -154,25 +154,29 @@ class Applier:
         return sha256_hex(zip_bytes)
 
     async def _delete_function(self, name: str) -> None:
-        await self.settled(name)
+        await self.waited(name)
         self.functions.delete(name, None)
 
     async def _update(self, name: str, body: dict[str, Any]) -> None:
-        await self.settled(name)
+        await self.waited(name)
         self.functions.update_configuration(name, body)
         await self.settled(name)
 
     async def _update_code(self, name: str, digest: str) -> None:
-        await self.settled(name)
+        await self.waited(name)
         await self.functions.update_code(name, {}, stored_code=digest)
         await self.settled(name)
 
-    async def settled(self, name: str) -> FunctionVersion:
-        """Wait until the function's create or update settled; a Failed one is a problem."""
+    async def waited(self, name: str) -> FunctionVersion:
+        """The function once a create or update under way has settled, however it ended."""
         try:
-            fn = await self.functions.settled(name)
+            return await self.functions.settled(name)
         except errors.ResourceNotFound:
             raise Problems([f"function {name} went away while the stack was being deployed"]) from None
+
+    async def settled(self, name: str) -> FunctionVersion:
+        """Wait until the change this deploy made settled; ending Failed is a problem."""
+        fn = await self.waited(name)
         if fn.state == "Failed" or fn.last_update_status == "Failed":
             reason = fn.state_reason or fn.last_update_status_reason or "no reason given"
             raise Problems([f"function {name} failed to become ready: {reason}"])
