@@ -20,7 +20,6 @@ import sys
 from typing import Any
 
 from ._version import __version__
-from .apis import own as own_api
 from .apis import stacks as stacks_api
 from .apis.cloudformation import is_query_call
 from .asgi import HEADER_NAMES, Receive, Scope, Send, read_body, replay, send_response
@@ -71,10 +70,8 @@ class App:
                 await platform.apigateway_api.handle(scope, receive, send)
         elif stacks_api.handles(path):
             await platform.stacks_api.handle(scope, receive, send)
-        elif own_api.handles(path):
-            await platform.own_api.handle(scope, receive, send)
         elif path.startswith("/_lambdalite/"):
-            await platform.own_api.handle(scope, receive, send)   # answers 404 in AWS's shape
+            await platform.own_api.handle(scope, receive, send)   # its own, or a 404 in AWS's shape
         elif path == "/" and scope["method"] == "POST" and _form_encoded(scope):
             await self.root_post(scope, receive, send, platform)
         else:

@@ -27,11 +27,6 @@ BODY_LIMIT = 64 * 1024
 Answer = tuple[int, Any]
 
 
-def handles(path: str) -> bool:
-    return path in ("/_lambdalite/health", "/_lambdalite/logs", "/_lambdalite/invocations",
-                    "/_lambdalite/clock") or bool(CODE_ARCHIVE.fullmatch(path))
-
-
 class OwnApi:
     def __init__(self, functions: FunctionService, history: History, clock: Clock,
                  health: Callable[[], dict[str, Any]]) -> None:
