@@ -66,6 +66,7 @@ class Server:
     home: Path
     port: int = field(default_factory=free_port)
     extra: tuple[str, ...] = ()
+    env: dict[str, str] = field(default_factory=dict)   # added to the server's environment
     proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -77,7 +78,7 @@ class Server:
             self.proc = subprocess.Popen(
                 [LAMBDALITE, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--home",
                  str(self.home), *self.extra],
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env={**os.environ, **self.env},
             )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -14,6 +14,7 @@ DEFAULT_REGION = "us-east-1"
 DEFAULT_ACCOUNT = "000000000000"
 DEFAULT_MAX_CONCURRENCY = 128   # in-flight invocations across the server; 64 clients of one function fit
 DEFAULT_IDLE_TIMEOUT_S = 600.0  # an idle instance is stopped after this long (0: right after each invocation)
+DEFAULT_BUILD_TIMEOUT_S = 900.0  # resolving or installing one dependency environment may take this long
 
 T = TypeVar("T")
 
@@ -32,6 +33,7 @@ class Settings:
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY   # 0 throttles every invocation
     idle_timeout_s: float = DEFAULT_IDLE_TIMEOUT_S
     test_clock: bool = False               # timers wait on a clock that only POST /_lambdalite/clock moves
+    build_timeout_s: float = DEFAULT_BUILD_TIMEOUT_S
     flush_interval_s: float = 0.2          # invocation records and logs are written in batches this often
 
     @property
@@ -56,6 +58,8 @@ class Settings:
             idle_timeout_s=_pick(given.get("idle_timeout_s"), "LAMBDALITE_IDLE_TIMEOUT", DEFAULT_IDLE_TIMEOUT_S,
                                  float),
             test_clock=bool(given.get("test_clock")),
+            build_timeout_s=_pick(given.get("build_timeout_s"), "LAMBDALITE_BUILD_TIMEOUT", DEFAULT_BUILD_TIMEOUT_S,
+                                  float),
         )
 
 

@@ -37,6 +37,7 @@
     ├── TemplateSyntaxError              a mapping template that does not parse (a deployment warning)
     ├── JsonPathError                    a JSONPath outside the supported subset
     ├── TemplateMissing                  `lambdalite deploy DIR`: no template in DIR
+    ├── BuildFailed                      a dependency environment could not be built (uv's own words)
     ├── ServerCannotStart                `lambdalite serve` refuses to start
     │   ├── HomeUnusable                 another server holds the home, or its store is newer or foreign
     │   └── AddressInUse                 the port cannot be listened on
@@ -289,6 +290,11 @@ class TemplateSyntaxError(LambdaliteError):
 
 class JsonPathError(LambdaliteError):
     """A JSONPath expression outside the supported subset."""
+
+
+class BuildFailed(LambdaliteError):
+    """A function's (or layer's) dependency environment could not be built: the installer's words.
+    The function ends `Failed` (or its update does) with reason code `DependencyBuildFailed`."""
 
 
 class TemplateMissing(LambdaliteError):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import sys
 from typing import Any
 
 from ._version import __version__
@@ -18,9 +19,11 @@ from .apis.cloudformation import CloudFormationApi
 from .apis.lambda_api import LambdaApi
 from .apis.own import OwnApi
 from .apis.stacks import StacksApi
+from .build.environments import Environments
 from .clock import Clock, RealClock, TestClock
 from .config import Settings
-from .functions.model import Prepared
+from .errors import BuildFailed
+from .functions.model import FunctionVersion, Prepared
 from .functions.service import FunctionService
 from .gateway.control.service import GatewayService
 from .gateway.data.plane import DataPlane
@@ -47,11 +50,11 @@ class Services:
         self.db = Database(home / DATABASE_NAME)
         self.blobs = BlobStore(home)
         self.recorder = Recorder(home / DATABASE_NAME, settings.flush_interval_s)
+        self.environments = Environments(home / "envs", self.db, settings.build_timeout_s, clock=self.clock.now)
         self.backend: Backend = LocalProcessBackend(
             home / "runtime", self.blobs.code, build_runtime_bundle(home), idle_timeout_s=settings.idle_timeout_s,
-            clock=self.clock.now)
-        self.functions = FunctionService(self.db, self.blobs, settings.region, settings.account,
-                                         prepare=lambda fn: Prepared(warning=find_interpreter(fn.runtime)[1]))
+            clock=self.clock.now, envs_root=self.environments.root)
+        self.functions = FunctionService(self.db, self.blobs, settings.region, settings.account, prepare=self.prepare)
         self.specs = SpecFactory(settings.base_url, settings.region, retire=self.backend.retire)
         self.functions.on_change(lambda name: self.specs.forget(name, self.functions.serving(name)))
         self.invoker = Invoker(self.functions, self.backend, self.recorder, self.specs,
@@ -65,10 +68,26 @@ class Services:
                                    settings.base_url, self.clock)
         self.stacks_api = StacksApi(self.stacks, self.functions)
         self.cloudformation_api = CloudFormationApi(self.stacks)
-        self.own_api = OwnApi(self.functions, History(self.db), self.clock, self.health)
+        self.own_api = OwnApi(self.functions, History(self.db), self.clock, self.health, self.environments.builds)
         self._reaper: asyncio.Task[None] | None = None
 
+    def prepare(self, fn: FunctionVersion) -> Prepared:
+        """The functions' prepare hook (in a worker thread): the interpreter, and the dependency
+        environment of the code's requirements.txt, built (or found) before the function is Active."""
+        python, warning = find_interpreter(fn.runtime)
+        requirements = self.blobs.code_dir(fn.code_hex) / "requirements.txt"
+        if not requirements.is_file():
+            return Prepared(warning=warning)
+        version = fn.runtime.removeprefix("python") if warning is None and fn.runtime.startswith("python3.") \
+            else f"{sys.version_info.major}.{sys.version_info.minor}"
+        try:
+            key, lock = self.environments.prepare(requirements.read_text(errors="replace"), python, version, fn.name)
+        except BuildFailed as e:
+            return Prepared(warning=warning, failure=str(e), reason_code="DependencyBuildFailed")
+        return Prepared(warning=warning, environment=key, requirements_lock=lock)
+
     async def start(self) -> None:
+        self.environments.start()
         self.functions.load()
         self.gateway.load()
         self.stacks.load()
@@ -92,6 +111,8 @@ class Services:
         while True:
             await self.clock.sleep(every)
             await self.backend.reap_idle()
+            in_use = {fn.environment for fn in self.functions.snapshots() if fn.environment}
+            await asyncio.to_thread(self.environments.remove_unused, in_use)
 
     def health(self) -> dict[str, Any]:
         settings = self.settings

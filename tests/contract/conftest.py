@@ -106,12 +106,21 @@ def code_root(tmp_path: Path) -> Path:
     return root
 
 
-def local_backend(runtime_dir: Path, code_root: Path, bundle: Path, **options: Any) -> LocalProcessBackend:
-    return LocalProcessBackend(runtime_dir, code_root, bundle, **options)
+def local_backend(runtime_dir: Path, code_root: Path, bundle: Path, envs_root: Path,
+                  **options: Any) -> LocalProcessBackend:
+    return LocalProcessBackend(runtime_dir, code_root, bundle, envs_root=envs_root, **options)
 
 
-# name -> (runtime dir, code root, bundle, options) -> a backend. A second backend is one more line.
+# name -> (runtime dir, code root, bundle, envs root, options) -> a backend. A second backend is one more line.
 BACKENDS: dict[str, Callable[..., Backend]] = {"local": local_backend}
+
+
+@pytest.fixture
+def envs_root(tmp_path: Path) -> Path:
+    """Where dependency environments are, by key (a home's `envs/`)."""
+    root = tmp_path / "envs"
+    root.mkdir()
+    return root
 
 
 @pytest.fixture(params=sorted(BACKENDS))
@@ -125,10 +134,10 @@ def made_backends() -> list[Backend]:
 
 
 @pytest.fixture
-def make_backend(backend_kind: str, runtime_dir: Path, code_root: Path, bundle: Path,
+def make_backend(backend_kind: str, runtime_dir: Path, code_root: Path, bundle: Path, envs_root: Path,
                  made_backends: list[Backend]) -> Callable[..., Backend]:
     def make(**options: Any) -> Backend:
-        backend = BACKENDS[backend_kind](runtime_dir, code_root, bundle, **options)
+        backend = BACKENDS[backend_kind](runtime_dir, code_root, bundle, envs_root, **options)
         made_backends.append(backend)
         return backend
     return make

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from lambdalite import errors
+
 
 async def test_platform_packages_are_not_importable_but_boto3_is(make_spec, invoke, bundle, code_folder) -> None:
     spec = make_spec("""
@@ -40,3 +44,28 @@ async def test_environment_is_passed_through(make_spec, invoke, code_folder) -> 
     assert result == {"mine": "on", "cwd": code_folder(spec), "trace": "Root=1-5759e988-bd862e3fe1be46a994272793",
                       "private": []}
     assert json.loads((await invoke(spec)).body)["trace"] is None
+
+
+async def test_a_dependency_environment_comes_after_the_code_and_its_pth_files_count(
+        make_spec, invoke, code_folder, envs_root) -> None:
+    env = envs_root / "env1"
+    (env / "extra" / "inner").mkdir(parents=True)
+    (env / "dep.py").write_text("WHO = 'the environment'\n")
+    (env / "extra" / "inner" / "viapth.py").write_text("WHO = 'a .pth line'\n")
+    (env / "paths.pth").write_text("# a comment\nextra/inner\nmissing/folder\nimport os; os.environ['PTH_RAN'] = '1'\n")
+    spec = make_spec("""
+        import os, sys, dep, viapth
+        def handler(event, context):
+            return {"path": sys.path[:4], "dep": dep.WHO, "pth": viapth.WHO, "ran": os.environ.get("PTH_RAN")}
+    """)
+    spec = type(spec)(**{**spec.__dict__, "environment": env.name})
+    result = json.loads((await invoke(spec)).body)
+    assert result["path"][:3] == [code_folder(spec), str(env), str(env / "extra" / "inner")]
+    assert (result["dep"], result["pth"], result["ran"]) == ("the environment", "a .pth line", "1")
+
+
+async def test_a_missing_environment_is_an_instance_failure(make_spec, invoke) -> None:
+    spec = make_spec("def handler(event, context):\n    return 1\n")
+    spec = type(spec)(**{**spec.__dict__, "environment": "never-built"})
+    with pytest.raises(errors.InstanceFailure, match="could not start a worker"):
+        await invoke(spec)

@@ -4,6 +4,7 @@
     GET  /_lambdalite/logs?function=F[&since&after&limit]   a function's log lines, oldest first
     GET  /_lambdalite/invocations?function=F[&limit]  a function's invocation records, newest first
     GET  /_lambdalite/code/{sha256 hex}.zip           a code archive (GetFunction's Code.Location)
+    GET  /_lambdalite/builds                          {"builds": [...]}: dependency builds under way
     GET  /_lambdalite/clock                           {"now": s, "test": bool}
     POST /_lambdalite/clock {"advance_s": N}          moves a --test-clock server's clock (403 otherwise)
 
@@ -29,7 +30,8 @@ Answer = tuple[int, Any]
 
 class OwnApi:
     def __init__(self, functions: FunctionService, history: History, clock: Clock,
-                 health: Callable[[], dict[str, Any]]) -> None:
+                 health: Callable[[], dict[str, Any]], builds: Callable[[], list[dict[str, Any]]]) -> None:
+        self.builds = builds
         self.functions = functions
         self.history = history
         self.clock = clock
@@ -48,6 +50,8 @@ class OwnApi:
             return 200, self.logs(request.query)
         if path == "/_lambdalite/invocations" and method == "GET":
             return 200, self.invocations(request.query)
+        if path == "/_lambdalite/builds" and method == "GET":
+            return 200, {"builds": self.builds()}
         if path == "/_lambdalite/clock":
             return 200, await self.time(request)
         if (m := CODE_ARCHIVE.fullmatch(path)) and method == "GET":

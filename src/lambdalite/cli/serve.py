@@ -9,6 +9,7 @@ import click
 from lambdalite.cli.failures import ServeRefused
 from lambdalite.config import (
     DEFAULT_ACCOUNT,
+    DEFAULT_BUILD_TIMEOUT_S,
     DEFAULT_HOST,
     DEFAULT_IDLE_TIMEOUT_S,
     DEFAULT_MAX_CONCURRENCY,
@@ -37,11 +38,15 @@ def _default(variable: str, value: object) -> str:
 @click.option("--idle-timeout", type=click.FloatRange(min=0), metavar="SECONDS",
               help="Stop an instance idle this long; 0 stops it right after each invocation. "
                    + _default("LAMBDALITE_IDLE_TIMEOUT", f"{DEFAULT_IDLE_TIMEOUT_S:g}"))
+@click.option("--build-timeout", type=click.FloatRange(min=1), metavar="SECONDS",
+              help="Resolving, or installing, one function's requirements.txt may take this long. "
+                   + _default("LAMBDALITE_BUILD_TIMEOUT", f"{DEFAULT_BUILD_TIMEOUT_S:g}"))
 @click.option("--test-clock", is_flag=True,
               help="Timers (idle timeouts, ...) wait on a clock that stands still until "
                    "POST /_lambdalite/clock {\"advance_s\": N} moves it. For tests.")
 def serve(host: str | None, port: int | None, home: Path | None, region: str | None, account: str | None,
-          max_concurrency: int | None, idle_timeout: float | None, test_clock: bool) -> None:
+          max_concurrency: int | None, idle_timeout: float | None, build_timeout: float | None,
+          test_clock: bool) -> None:
     """Run the Lambdalite server in the foreground until Ctrl-C.
 
     One port answers the Lambda API (boto3 and the AWS CLI with --endpoint-url), API Gateway
@@ -52,7 +57,7 @@ def serve(host: str | None, port: int | None, home: Path | None, region: str | N
     try:
         settings = Settings.from_env(host=host, port=port, home=home, region=region, account=account,
                                      max_concurrency=max_concurrency, idle_timeout_s=idle_timeout,
-                                     test_clock=test_clock)
+                                     build_timeout_s=build_timeout, test_clock=test_clock)
     except ValueError as e:
         raise click.UsageError(str(e)) from None
     try:

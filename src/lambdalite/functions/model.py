@@ -53,6 +53,8 @@ class FunctionVersion:
     last_update_status_reason: str | None = None
     last_update_status_reason_code: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
+    environment: str | None = None        # the dependency environment's key (requirements.txt), once built
+    requirements_lock: str | None = None  # the exact pins requirements.txt resolved to, kept with the version
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -105,13 +107,15 @@ class FunctionVersion:
 
 @dataclass(frozen=True)
 class Prepared:
-    """What preparing a function (finding its interpreter; building its environment, later) found:
+    """What preparing a function (finding its interpreter, building its dependency environment) found:
     a warning to log once, or a failure that leaves the function Failed (or its update Failed, the
     previous snapshot still serving) with `failure` as the reason and `reason_code` as its code."""
 
     warning: str | None = None
     failure: str | None = None
     reason_code: str = "InternalError"
+    environment: str | None = None        # the dependency environment the function runs with
+    requirements_lock: str | None = None
 
 
 @dataclass(frozen=True)

@@ -94,6 +94,10 @@ class FunctionService:
     def list(self) -> list[FunctionVersion]:
         return [self._configured[(n, LATEST)] for n in self.names()]
 
+    def snapshots(self) -> builtins.list[FunctionVersion]:
+        """Every snapshot kept: each version's configuration, and what serves while it settles."""
+        return [*self._configured.values(), *self._serving.values()]
+
     def serving(self, name: str) -> builtins.list[FunctionVersion]:
         """The snapshots invocations of `name` run on now (one per version that has one)."""
         return [fn for (n, _), fn in self._serving.items() if n == name]
@@ -292,7 +296,8 @@ class FunctionService:
         if prepared.failure is None:
             self._put(latest.with_changes(
                 state="Active", state_reason=None, state_reason_code=None, last_update_status="Successful",
-                last_update_status_reason=None, last_update_status_reason_code=None, revision_id=new_revision()))
+                last_update_status_reason=None, last_update_status_reason_code=None, revision_id=new_revision(),
+                environment=prepared.environment, requirements_lock=prepared.requirements_lock))
             return
         log.warning("function %s: preparing it failed: %s", name, prepared.failure)
         failed = {"last_update_status": "Failed", "last_update_status_reason": prepared.failure,

@@ -64,7 +64,8 @@ class SpecFactory:
     def build(self, fn: FunctionVersion) -> InstanceSpec:
         return InstanceSpec(
             key=spec_key(fn), function_name=fn.name, version=fn.version, handler=fn.handler, runtime=fn.runtime,
-            code=fn.code_hex, env=self.environment(fn), memory_mb=fn.memory_size, timeout_s=float(fn.timeout))
+            code=fn.code_hex, env=self.environment(fn), memory_mb=fn.memory_size, timeout_s=float(fn.timeout),
+            environment=fn.environment)
 
     def environment(self, fn: FunctionVersion) -> dict[str, str]:
         stream = time.strftime("%Y/%m/%d/", time.gmtime()) + f"[{fn.version}]{secrets.token_hex(16)}"

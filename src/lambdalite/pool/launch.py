@@ -54,6 +54,7 @@ class Launch:
     sys_path: tuple[str, ...]
     env: dict[str, str]
     handler: str
+    site_dirs: tuple[str, ...] = ()   # entries of sys_path whose .pth files count (dependency environments)
 
 
 @dataclass
@@ -90,6 +91,7 @@ def _environment(launch: Launch, fd: int) -> dict[str, str]:
     env = dict(launch.env)
     env[protocol.FD_VARIABLE] = str(fd)
     env[protocol.PATH_VARIABLE] = os.pathsep.join(launch.sys_path)
+    env[protocol.SITE_VARIABLE] = os.pathsep.join(launch.site_dirs)
     env[protocol.HANDLER_VARIABLE] = launch.handler
     env[protocol.PARENT_VARIABLE] = str(os.getpid())
     return env

@@ -5,8 +5,9 @@ with an invocation, and the invocations waiting for one. An invocation takes an 
 when there is none it starts one and takes whichever is ready first: the new instance, or a busy
 one of the same key that frees up (the new one then joins the idle set).
 
-A spec names its code by hash; this backend resolves it (once per key) to a `Launch`: the code's
-folder under `code_root`, an installed interpreter for the runtime, the runtime bundle.
+A spec names its code and dependency environment by hash; this backend resolves them (once per key)
+to a `Launch`: the code's folder under `code_root`, the environment under `envs_root` (its .pth
+files honoured), an installed interpreter for the runtime, the runtime bundle.
 """
 
 from __future__ import annotations
@@ -46,10 +47,11 @@ class LocalProcessBackend:
     archive unpacked; `bundle` is the runtime bundle (boto3) every function can import."""
 
     def __init__(self, runtime_dir: Path, code_root: Path, bundle: Path, idle_timeout_s: float = 600,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, envs_root: Path | None = None) -> None:
         self._launcher = ensure_launcher(Path(runtime_dir))
         self._code_root = code_root
         self._bundle = bundle
+        self._envs_root = envs_root or runtime_dir / "envs"
         self._launches: dict[str, Launch] = {}
         self._idle_timeout_s = idle_timeout_s
         self._clock = clock
@@ -188,9 +190,12 @@ class LocalProcessBackend:
                 "AWS_LAMBDA_FUNCTION_NAME": spec.function_name, "AWS_LAMBDA_FUNCTION_VERSION": spec.version,
                 "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb), "_HANDLER": spec.handler,
                 **spec.env, "LAMBDA_TASK_ROOT": str(code), "LAMBDA_RUNTIME_DIR": str(self._bundle)}
+            site = () if spec.environment is None else (str(self._envs_root / spec.environment),)
+            if site and not Path(site[0]).is_dir():
+                raise FileNotFoundError(f"the dependency environment {spec.environment} is not built")
             launch = self._launches[spec.key] = Launch(
-                python=find_interpreter(spec.runtime)[0], cwd=str(code), sys_path=(str(code), str(self._bundle)),
-                env=env, handler=spec.handler)
+                python=find_interpreter(spec.runtime)[0], cwd=str(code), sys_path=(str(code), *site, str(self._bundle)),
+                env=env, handler=spec.handler, site_dirs=site)
         return launch
 
     def _release(self, pool: _KeyPool, instance: Instance) -> None:

@@ -28,7 +28,7 @@ class InstanceSpec:
     memory_mb: int
     timeout_s: float
     init_timeout_s: float = 10.0
-    environment: str | None = None    # the dependency environment's key, None without one (not built yet)
+    environment: str | None = None    # the dependency environment's key, None without one
     layers: tuple[str, ...] = ()      # layer archives by SHA-256, in the function's order (not built yet)
 
 

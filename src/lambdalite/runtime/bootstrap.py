@@ -148,11 +148,52 @@ def _die_with_parent(parent_pid: str | None) -> None:
         os._exit(0)
 
 
+def with_pth_entries(path: list[str], site_dirs: set[str]) -> list[str]:
+    """`path` with, right after each site directory, what its .pth files add (as `site` does for
+    site-packages: a line is a directory relative to it, kept when it exists; a line starting with
+    `import` is run; `#` lines are comments). A dependency environment is such a directory."""
+    out: list[str] = []
+    for entry in path:
+        out.append(entry)
+        if entry not in site_dirs:
+            continue
+        try:
+            names = sorted(n for n in os.listdir(entry) if n.endswith(".pth") and not n.startswith("."))
+        except OSError:
+            continue
+        for name in names:
+            out.extend(p for p in _pth_lines(os.path.join(entry, name), entry) if p not in out)
+    return out
+
+
+def _pth_lines(pth: str, site_dir: str) -> list[str]:
+    found: list[str] = []
+    try:
+        with open(pth, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except (OSError, UnicodeDecodeError):
+        return found
+    for line in lines:
+        if not line.strip() or line.startswith("#"):
+            continue
+        if line.startswith(("import ", "import\t")):
+            try:
+                exec(line)   # noqa: S102 - what site.py does with such a line, for the function's own packages
+            except Exception:  # noqa: BLE001 - site.py reports and goes on; so do we
+                pass
+            continue
+        directory = os.path.abspath(os.path.join(site_dir, line.rstrip()))
+        if os.path.isdir(directory):
+            found.append(directory)
+    return found
+
+
 def main() -> None:
     private = _take_private_environment()
     _die_with_parent(private.get(protocol.PARENT_VARIABLE))
     user_path = [p for p in private.get(protocol.PATH_VARIABLE, "").split(os.pathsep) if p]
-    sys.path[:] = user_path + sys.path   # what is left on sys.path here is the standard library
+    site_dirs = {p for p in private.get(protocol.SITE_VARIABLE, "").split(os.pathsep) if p}
+    sys.path[:] = with_pth_entries(user_path, site_dirs) + sys.path   # what is left: the standard library
     sock = socket.socket(fileno=int(private[protocol.FD_VARIABLE]))
     sock.set_inheritable(False)
     output = logs.Output(logs.Sender(sock.sendall))

@@ -51,6 +51,7 @@ ERROR = ord("E")
 
 FD_VARIABLE = "_LAMBDALITE_FD"
 PATH_VARIABLE = "_LAMBDALITE_PATH"
+SITE_VARIABLE = "_LAMBDALITE_SITE"       # entries of the path whose .pth files count, as site-packages'
 HANDLER_VARIABLE = "_LAMBDALITE_HANDLER"
 PARENT_VARIABLE = "_LAMBDALITE_PARENT"   # the server's pid: the worker dies with it
 PRIVATE_PREFIX = "_LAMBDALITE_"

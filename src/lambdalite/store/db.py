@@ -106,6 +106,15 @@ class Database:
     def put_policy(self, name: str, document: dict[str, Any]) -> None:
         self._write("INSERT OR REPLACE INTO policies (name, data) VALUES (?, ?)", (name, json.dumps(document)))
 
+    # dependency locks: a requirements text resolved once ------------------------------------
+    def lock(self, key: str) -> str | None:
+        with self._lock:
+            row = self._conn.execute("SELECT lock FROM locks WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else None
+
+    def put_lock(self, key: str, lock: str) -> None:
+        self._write("INSERT OR REPLACE INTO locks (key, lock) VALUES (?, ?)", (key, lock))
+
     # API Gateway REST APIs: one JSON document each ----------------------------------------
     def load_rest_apis(self) -> list[dict[str, Any]]:
         with self._lock:

@@ -80,7 +80,15 @@ def _to_2(conn: sqlite3.Connection) -> None:
     conn.execute("DROP TABLE functions")
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_to_2]   # MIGRATIONS[i] makes version i + 2
+def _to_3(conn: sqlite3.Connection) -> None:
+    """Requirements resolved once: a requirements text (for a Python X.Y and platform) -> its exact pins."""
+    conn.execute("""CREATE TABLE locks (
+        key TEXT PRIMARY KEY,       -- hash of (requirements text, python X.Y, platform)
+        lock TEXT NOT NULL          -- the exact pins, one per line, as uv resolved them
+    )""")
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_to_2, _to_3]   # MIGRATIONS[i] makes version i + 2
 LATEST = len(MIGRATIONS) + 1
 
 
