@@ -35,6 +35,7 @@ DEFAULT_ENDPOINT = "http://127.0.0.1:9000"
 DEFAULT_TIMEOUT_S = 910.0
 DEFAULT_CONNECT_TIMEOUT_S = 10.0
 LAMBDA_PREFIX = "/2015-03-31/functions"
+BUILD_POLL_S = 1.0   # how often `deploy` asks what is being built while the server deploys
 _RETRYABLE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
 
 
@@ -257,8 +258,48 @@ class Client:
                 self.upload_code(digest, found.code[key])
                 missing.discard(digest)
         say(f"deploying stack {name} to {self.endpoint} ...")
-        return self.deploy_stack(name, found.template_text, parameters=parameters, code=hashes,
-                                 includes=found.includes, test_events=found.test_events)
+        return self._while_building(say if progress else None, lambda: self.deploy_stack(
+            name, found.template_text, parameters=parameters, code=hashes, includes=found.includes,
+            test_events=found.test_events))
+
+    def builds(self) -> list[dict[str, Any]]:
+        """The dependency builds under way on the server: function, phase, seconds, uv's last line."""
+        builds: list[dict[str, Any]] = self._call("GET", "/_lambdalite/builds").json().get("builds") or []
+        return builds
+
+    def _while_building(self, say: Callable[[str], None] | None, work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """Run `work` (a deploy) in a thread and, every second meanwhile, say what is being built."""
+        if say is None:
+            return work()
+        outcome: dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                outcome["result"] = work()
+            except BaseException as e:  # noqa: BLE001 - re-raised in the caller's thread below
+                outcome["error"] = e
+
+        worker = threading.Thread(target=run, name="lambdalite-deploy", daemon=True)
+        worker.start()
+        last: dict[str, str] = {}
+        while True:
+            worker.join(BUILD_POLL_S)
+            if not worker.is_alive():
+                break
+            try:
+                builds = self.builds()
+            except ClientError:
+                continue
+            for build in builds:
+                line = (f"building {build.get('function')}: {build.get('phase')}, {build.get('elapsedS')} s"
+                        + (f" ({build['message']})" if build.get("message") else ""))
+                if last.get(str(build.get("function"))) != line:
+                    last[str(build.get("function"))] = line
+                    say(line)
+        if "error" in outcome:
+            raise outcome["error"]
+        result: dict[str, Any] = outcome["result"]
+        return result
 
     def deploy_stack(self, name: str, template: str, *, parameters: dict[str, str] | None = None,
                      code: dict[str, str] | None = None, includes: dict[str, Any] | None = None,

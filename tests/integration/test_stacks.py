@@ -379,3 +379,56 @@ def test_warm_invokes_answer_while_a_deploy_plans(server: Server) -> None:
     assert any("Nope" in p for p in deployed["problems"])  # type: ignore[attr-defined]
     assert answered[-1][0] < deployed["at"], (answered, deployed["at"])   # all five before the plan was done
     assert max(took for _, took in answered) < 0.5, answered
+
+
+DEPS_TEMPLATE = """\
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Pinned:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: %(name)s
+      CodeUri: fn/
+      Handler: app.handler
+      Runtime: python3.11
+      Events:
+        Get: {Type: Api, Properties: {Path: /six, Method: get}}
+"""
+SIX_PROXY = """\
+import six
+def handler(event, context):
+    return {"statusCode": 200, "body": six.__version__}
+"""
+
+
+def sam_project(root: Path, name: str, requirements: str) -> Path:
+    (root / "fn").mkdir(parents=True)
+    (root / "template.yaml").write_text(DEPS_TEMPLATE % {"name": name})
+    (root / "fn" / "app.py").write_text(SIX_PROXY)
+    (root / "fn" / "requirements.txt").write_text(requirements)
+    return root
+
+
+def test_a_code_folders_requirements_txt_is_built_at_deploy(stack_server: Server, tmp_path: Path) -> None:
+    name = unique("sam-deps")
+    project = sam_project(tmp_path / "app", name, "six==1.16.0\n")
+    done = cli(stack_server, "deploy", str(project), "--stack-name", name)
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert boto_client(stack_server.base).invoke(FunctionName=name)["Payload"].read() == \
+        b'{"statusCode": 200, "body": "1.16.0"}'
+    started = time.monotonic()
+    again = cli(stack_server, "deploy", str(project), "--stack-name", name)
+    assert again.returncode == 0 and "(unchanged)" in again.stdout
+    assert time.monotonic() - started < 5
+
+
+def test_a_deploy_whose_requirements_cannot_be_built_prints_the_installers_error(stack_server: Server,
+                                                                                tmp_path: Path) -> None:
+    name = unique("sam-bad")
+    project = sam_project(tmp_path / "app", name, "no-such-package-lambdalite-deploy==1.0\n")
+    done = cli(stack_server, "deploy", str(project), "--stack-name", name)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"function {name} failed to become ready" in done.stderr
+    assert "no-such-package-lambdalite-deploy" in done.stderr
+    assert f"Function not found: arn:aws:lambda:us-east-1:000000000000:function:{name}" in \
+        cli(stack_server, "invoke", name).stderr                       # nothing was left behind
