@@ -35,14 +35,17 @@ class RealClock:
 
 
 class TestClock:
-    """Time moves only in `advance`; sleepers wake in deadline order, each given its turn to run
-    (and, say, go back to sleep) before the clock moves past the next deadline."""
+    """Time moves only in `advance`; sleepers wake in deadline order, and each woken one is given its
+    turn: the clock moves past the next deadline only once that task is asleep again or finished
+    (waiting up to `TURN_S` of real time, for work it does in a thread meanwhile)."""
 
     __test__ = False   # not a pytest class, despite the name
+    TURN_S = 5.0
 
     def __init__(self, start: float = 0.0) -> None:
         self._now = start
-        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._sleepers: list[tuple[float, int, asyncio.Future[None], asyncio.Task[object] | None]] = []
+        self._asleep: set[asyncio.Task[object]] = set()
         self._order = itertools.count()
 
     def now(self) -> float:
@@ -53,8 +56,15 @@ class TestClock:
             await asyncio.sleep(0)
             return
         wake: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._sleepers, (self._now + seconds, next(self._order), wake))
-        await wake
+        task = asyncio.current_task()
+        heapq.heappush(self._sleepers, (self._now + seconds, next(self._order), wake, task))
+        if task is not None:
+            self._asleep.add(task)
+        try:
+            await wake
+        finally:
+            if task is not None:
+                self._asleep.discard(task)
 
     async def advance(self, seconds: float) -> float:
         """Move time forward by `seconds`, waking every sleeper whose deadline is passed on the way."""
@@ -62,11 +72,23 @@ class TestClock:
             raise ValueError("time only moves forward")
         target = self._now + seconds
         while self._sleepers and self._sleepers[0][0] <= target:
-            deadline, _, wake = heapq.heappop(self._sleepers)
+            deadline, _, wake, task = heapq.heappop(self._sleepers)
             self._now = max(self._now, deadline)
             if not wake.done():
+                if task is not None:
+                    self._asleep.discard(task)   # awake from now on, until it sleeps here again
                 wake.set_result(None)
-                for _ in range(YIELDS_AFTER_WAKING):
-                    await asyncio.sleep(0)
+                await self._its_turn(task)
         self._now = target
         return self._now
+
+    async def _its_turn(self, task: asyncio.Task[object] | None) -> None:
+        """Let a woken task run until it sleeps on this clock again or ends."""
+        for _ in range(YIELDS_AFTER_WAKING):
+            await asyncio.sleep(0)
+        if task is None:
+            return
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + self.TURN_S
+        while not task.done() and task not in self._asleep and loop.time() < give_up:
+            await asyncio.sleep(0.001)   # it waits on something else (a thread, a process): real time passes
