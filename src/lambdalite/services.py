@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import sys
 from typing import Any
 
 from ._version import __version__
@@ -32,7 +31,7 @@ from .invoke.limiter import ConcurrencyLimiter
 from .invoke.specs import SpecFactory
 from .observe.history import History
 from .observe.recorder import Recorder
-from .pool.interpreters import build_runtime_bundle, find_interpreter
+from .pool.interpreters import build_runtime_bundle, find_interpreter, python_version
 from .pool.local import LocalProcessBackend
 from .pool.types import Backend
 from .stacks.service import StackService
@@ -78,10 +77,9 @@ class Services:
         requirements = self.blobs.code_dir(fn.code_hex) / "requirements.txt"
         if not requirements.is_file():
             return Prepared(warning=warning)
-        version = fn.runtime.removeprefix("python") if warning is None and fn.runtime.startswith("python3.") \
-            else f"{sys.version_info.major}.{sys.version_info.minor}"
         try:
-            key, lock = self.environments.prepare(requirements.read_text(errors="replace"), python, version, fn.name)
+            key, lock = self.environments.prepare(requirements.read_text(errors="replace"), python,
+                                                  python_version(fn.runtime), fn.name)
         except BuildFailed as e:
             return Prepared(warning=warning, failure=str(e), reason_code="DependencyBuildFailed")
         return Prepared(warning=warning, environment=key, requirements_lock=lock)

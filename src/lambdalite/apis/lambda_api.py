@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from .. import errors
+from ..functions import layers as layers_api
 from ..functions.policies import policy_document
 from ..functions.service import FunctionService
 from ..ids import request_id as new_request_id
@@ -97,9 +98,11 @@ class LambdaApi:
                 return await self.function_sub_operation(request, rest[0], rest[1:])
         if parts == ["2016-08-19", "account-settings"] and method == "GET":
             return 200, self.account_settings()
+        if parts[:2] == ["2018-10-31", "layers"]:
+            return await self.layer_operation(request, parts[2:])
         raise errors.NotBuilt(f"Lambdalite does not support {method} {request.path} yet. Supported today: "
                        "functions (create, get, list, update code and configuration, delete), invoke "
-                       "(RequestResponse, DryRun) and permissions; see docs/lambda-api.md.")
+                       "(RequestResponse, DryRun), permissions and layers; see docs/lambda-api.md.")
 
     async def function_operation(self, request: Request, ref: str) -> tuple[int, Any]:
         qualifier = request.query.get("Qualifier")
@@ -137,6 +140,33 @@ class LambdaApi:
             self.functions.remove_permission(ref, qualifier, rest[0], request.query.get("RevisionId"))
             return 204, None
         raise errors.NotBuilt(f"{request.method} {request.path} is not an operation Lambdalite knows.")
+
+    async def layer_operation(self, request: Request, rest: list[str]) -> tuple[int, Any]:
+        book, method = self.functions.layers, request.method
+        if not rest and method == "GET":
+            if request.query.get("find") == "LayerVersion":
+                return 200, self.render_layer(book.by_arn(request.query.get("Arn", "")))
+            layers = book.latest(request.query.get("CompatibleRuntime"))
+            return 200, {"Layers": [{"LayerName": v.name, "LayerArn": book.layer_arn(v.name),
+                                     "LatestMatchingVersion": layers_api.list_item(book, v)} for v in layers]}
+        if len(rest) == 2 and rest[1] == "versions":
+            if method == "POST":
+                return 201, self.render_layer(await book.publish(rest[0], request.json()))
+            if method == "GET":
+                versions = book.versions(rest[0], request.query.get("CompatibleRuntime"))
+                return 200, {"LayerVersions": [layers_api.list_item(book, v) for v in versions]}
+        if len(rest) == 3 and rest[1] == "versions":
+            number = layer_version_number(rest[2])
+            if method == "GET":
+                return 200, self.render_layer(book.get(rest[0], number))
+            if method == "DELETE":
+                book.delete(rest[0], number)
+                return 204, None
+        raise errors.NotBuilt(f"{method} {request.path} is not a layer operation Lambdalite knows.")
+
+    def render_layer(self, layer: Any) -> dict[str, Any]:
+        location = f"{self.base_url}/_lambdalite/code/{layer.code_hex}.zip"
+        return layers_api.render(self.functions.layers, layer, location)
 
     # operations ----------------------------------------------------------------------------
     async def create_function(self, request: Request) -> dict[str, Any]:
@@ -181,6 +211,14 @@ class LambdaApi:
 
     def render(self, fn: Any, qualifier: str | None) -> dict[str, Any]:
         return shapes.configuration(fn, self.functions.arn(fn.name, qualifier), self.functions.region)
+
+
+def layer_version_number(raw: str) -> int:
+    try:
+        return int(raw)
+    except ValueError:
+        raise errors.ValidationError(f"1 validation error detected: Value '{raw}' at 'versionNumber' failed to "
+                                     "satisfy constraint: Member must be a number") from None
 
 
 def check_enum(value: str, allowed: tuple[str, ...], field: str) -> None:

@@ -29,6 +29,7 @@ from .. import errors
 from ..store import BlobStore, Database
 from . import names, permissions, validate
 from .code import Code, CodeStore, decode_zip, update_code_source
+from .layers import LayerBook
 from .model import LATEST, FunctionVersion, Policy, Prepared
 from .policies import PolicyBook, new_revision
 from .timefmt import aws_timestamp
@@ -48,6 +49,7 @@ class FunctionService:
         self.region = region
         self.account = account
         self.policies = PolicyBook(db)
+        self.layers = LayerBook(db, self.code, region, account)
         self._configured: dict[Key, FunctionVersion] = {}
         self._serving: dict[Key, FunctionVersion] = {}
         self._prepare = prepare
@@ -70,6 +72,7 @@ class FunctionService:
             if fn.settling:
                 self._schedule_settle(fn.name)   # a kill -9 came between the change and its settling
         self.policies.load()
+        self.layers.load()
 
     def on_change(self, listener: Callable[[str], None]) -> None:
         """`listener(name)` runs after a function's snapshots changed or went away."""
@@ -153,13 +156,15 @@ class FunctionService:
                                         code_in_store=stored_code is not None)
         name = spec["FunctionName"]
         self._refuse_existing(name)
+        self._layers(spec.get("Layers"))   # unknown layers are refused before the code is unpacked
         code = await self._code(spec.get("Code"), stored_code)
         self._refuse_existing(name)   # created by a concurrent request while the code was unpacked
         config = {k: v for k, v in spec.items() if k not in _TOP_LEVEL}
+        config["Layers"], layer_code = self._layers(config.get("Layers"))
         fn = FunctionVersion(
             name=name, version=LATEST, runtime=spec["Runtime"], role=spec["Role"], handler=spec["Handler"],
             code_sha256=code.sha256, code_size=code.size, config=config, revision_id=new_revision(),
-            last_modified=aws_timestamp(time.time()), tags=dict(spec.get("Tags") or {}),
+            last_modified=aws_timestamp(time.time()), tags=dict(spec.get("Tags") or {}), layer_code=layer_code,
         )
         self._put(fn)
         self._schedule_settle(name)
@@ -184,9 +189,12 @@ class FunctionService:
         self._refuse_if_in_progress(fn)
         merged = validate.validate_update_configuration(body, as_config(fn))
         config = {k: v for k, v in merged.items() if k not in _TOP_LEVEL}
+        layer_code = fn.layer_code
+        if "Layers" in body:   # a layer version deleted since keeps serving the functions that had it
+            config["Layers"], layer_code = self._layers(body["Layers"])
         updated = fn.with_changes(
             runtime=merged.get("Runtime", fn.runtime), role=merged.get("Role", fn.role),
-            handler=merged.get("Handler", fn.handler), config=config, **self._in_progress())
+            handler=merged.get("Handler", fn.handler), config=config, layer_code=layer_code, **self._in_progress())
         self._put(updated)
         self._schedule_settle(fn.name)
         return updated
@@ -201,7 +209,8 @@ class FunctionService:
             self._configured.pop(key, None)
             self._serving.pop(key, None)
         self._changed(fn.name)
-        in_use = {f.code_hex for f in (*self._configured.values(), *self._serving.values())}
+        kept = (*self._configured.values(), *self._serving.values())
+        in_use = {f.code_hex for f in kept} | {h for f in kept for h in f.layer_code} | self.layers.in_use()
         for holder in self._code_holders:
             in_use |= holder()
         self.code.remove_unused(in_use)
@@ -346,6 +355,12 @@ class FunctionService:
         if stored is not None:
             return await self.code.from_store(stored)
         return await self.code.from_zip(decode_zip(given or {}))
+
+    def _layers(self, given: Any) -> tuple[builtins.list[dict[str, Any]], builtins.list[str]]:
+        """A function's Layers as AWS shows them ({Arn, CodeSize}) and their archives, from the ARNs."""
+        arns = [item["Arn"] if isinstance(item, dict) and "Arn" in item else item for item in given or []]
+        layers = self.layers.for_function(arns)
+        return ([{"Arn": self.layers.arn(v), "CodeSize": v.code_size} for v in layers], [v.code_hex for v in layers])
 
     def _refuse_existing(self, name: str) -> None:
         if self.get(name) is not None:

@@ -334,9 +334,6 @@ def _refuse_unbuilt(body: dict[str, Any]) -> None:
         if body.get(key):
             raise UnsupportedOperation(
                 f"Lambdalite does not support {what} yet; remove {key} from the request.")
-    if body.get("Layers"):
-        raise UnsupportedOperation("Lambdalite does not support layers yet; bundle the dependencies in the "
-                                   "function's zip instead of passing Layers.")
 
 
 def _check_logging(given: dict[str, Any], current: dict[str, Any] | None = None) -> None:

@@ -65,7 +65,7 @@ class SpecFactory:
         return InstanceSpec(
             key=spec_key(fn), function_name=fn.name, version=fn.version, handler=fn.handler, runtime=fn.runtime,
             code=fn.code_hex, env=self.environment(fn), memory_mb=fn.memory_size, timeout_s=float(fn.timeout),
-            environment=fn.environment)
+            environment=fn.environment, layers=tuple(fn.layer_code))
 
     def environment(self, fn: FunctionVersion) -> dict[str, str]:
         stream = time.strftime("%Y/%m/%d/", time.gmtime()) + f"[{fn.version}]{secrets.token_hex(16)}"

@@ -44,6 +44,14 @@ def find_interpreter(runtime: str) -> tuple[str, str | None]:
                             f"the function runs on Python {here}.")
 
 
+def python_version(runtime: str) -> str:
+    """The X.Y that a function of `runtime` runs on here (the server's own when it has no 3.X)."""
+    match = _RUNTIME.match(runtime)
+    if match is not None and find_interpreter(runtime)[1] is None:
+        return f"{match[1]}.{match[2]}"
+    return f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
 def _reports_version(path: str) -> str | None:
     """The X.Y an interpreter reports when run, or None when it does not run."""
     try:

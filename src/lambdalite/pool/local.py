@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .. import errors
 from .instance import Instance
-from .interpreters import find_interpreter
+from .interpreters import find_interpreter, python_version
 from .launch import Launch, ensure_launcher
 from .types import InstanceSpec, Invocation, Outcome
 
@@ -193,10 +193,20 @@ class LocalProcessBackend:
             site = () if spec.environment is None else (str(self._envs_root / spec.environment),)
             if site and not Path(site[0]).is_dir():
                 raise FileNotFoundError(f"the dependency environment {spec.environment} is not built")
+            python, version = find_interpreter(spec.runtime)[0], python_version(spec.runtime)
+            layers = [entry for digest in spec.layers for entry in self._layer_path(digest, version)]
             launch = self._launches[spec.key] = Launch(
-                python=find_interpreter(spec.runtime)[0], cwd=str(code), sys_path=(str(code), *site, str(self._bundle)),
+                python=python, cwd=str(code), sys_path=(str(code), *site, *layers, str(self._bundle)),
                 env=env, handler=spec.handler, site_dirs=site)
         return launch
+
+    def _layer_path(self, digest: str, version: str) -> list[str]:
+        """A layer's entries, as AWS puts /opt's: python/lib/python3.X/site-packages, then python/."""
+        root = self._code_root / digest
+        if not root.is_dir():
+            raise FileNotFoundError(f"the layer {digest} is not unpacked in {self._code_root}")
+        python = root / "python"
+        return [str(p) for p in (python / "lib" / f"python{version}" / "site-packages", python) if p.is_dir()]
 
     def _release(self, pool: _KeyPool, instance: Instance) -> None:
         pool.busy.discard(instance)

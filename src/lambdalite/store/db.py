@@ -115,6 +115,28 @@ class Database:
     def put_lock(self, key: str, lock: str) -> None:
         self._write("INSERT OR REPLACE INTO locks (key, lock) VALUES (?, ?)", (key, lock))
 
+    # Lambda layers: one JSON document per version ----------------------------------------------
+    def load_layer_versions(self) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._conn.execute("SELECT data FROM layer_versions ORDER BY name, version").fetchall()
+        return [json.loads(data) for (data,) in rows]
+
+    def last_layer_versions(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._conn.execute("SELECT name, last_version FROM layer_names").fetchall())
+
+    def put_layer_version(self, name: str, version: int, document: dict[str, Any]) -> None:
+        """A new version and the name's counter, in one transaction."""
+        with self._lock:
+            self._conn.execute("BEGIN")
+            self._conn.execute("INSERT INTO layer_versions (name, version, data) VALUES (?, ?, ?)",
+                               (name, version, json.dumps(document)))
+            self._conn.execute("INSERT OR REPLACE INTO layer_names (name, last_version) VALUES (?, ?)", (name, version))
+            self._conn.execute("COMMIT")
+
+    def delete_layer_version(self, name: str, version: int) -> None:
+        self._write("DELETE FROM layer_versions WHERE name = ? AND version = ?", (name, version))
+
     # API Gateway REST APIs: one JSON document each ----------------------------------------
     def load_rest_apis(self) -> list[dict[str, Any]]:
         with self._lock:

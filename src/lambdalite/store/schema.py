@@ -81,10 +81,21 @@ def _to_2(conn: sqlite3.Connection) -> None:
 
 
 def _to_3(conn: sqlite3.Connection) -> None:
-    """Requirements resolved once: a requirements text (for a Python X.Y and platform) -> its exact pins."""
+    """Dependencies: requirements resolved once (a requirements text for a Python X.Y and platform ->
+    its exact pins), and Lambda layers (versions per name, never reused)."""
     conn.execute("""CREATE TABLE locks (
         key TEXT PRIMARY KEY,       -- hash of (requirements text, python X.Y, platform)
         lock TEXT NOT NULL          -- the exact pins, one per line, as uv resolved them
+    )""")
+    conn.execute("""CREATE TABLE layer_versions (
+        name TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        data TEXT NOT NULL,         -- the layer version (functions.layers): content hash, runtimes, ...
+        PRIMARY KEY (name, version)
+    )""")
+    conn.execute("""CREATE TABLE layer_names (
+        name TEXT PRIMARY KEY,
+        last_version INTEGER NOT NULL   -- versions are never reused, even after a delete
     )""")
 
 

@@ -360,10 +360,6 @@ def test_image_package_type_not_built() -> None:
     assert "container-image" in error_of(UnsupportedOperation, PackageType="Image")
 
 
-def test_layers_not_built() -> None:
-    assert "layers" in error_of(UnsupportedOperation, Layers=["arn:aws:lambda:us-east-1:1:layer:x:1"])
-
-
 def test_empty_layers_fine() -> None:
     assert create(Layers=[])["Layers"] == []
 

@@ -1,0 +1,181 @@
+"""Lambda layers: PublishLayerVersion, GetLayerVersion(ByArn), ListLayers, ListLayerVersions,
+DeleteLayerVersion, with AWS's shapes, ARNs and texts (reference aws-lambda.md 4.8).
+
+A layer version is immutable: its archive is kept by content (shared with function code), unpacked
+once; versions count up per name and are never reused, even after a delete. Deleting a version
+does not take it from the functions that use it (AWS's rule): they keep its content.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .. import errors
+from ..store import Database
+from .code import CodeStore, decode_zip
+from .timefmt import aws_timestamp
+
+LAYER_NAME = re.compile(r"[a-zA-Z0-9-_]{1,140}")
+LAYER_VERSION_ARN = re.compile(r"arn:[a-zA-Z0-9-]+:lambda:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):layer:"
+                               r"(?P<name>[a-zA-Z0-9-_]+):(?P<version>[0-9]+)")
+MAX_LAYERS = 5
+NOT_FOUND = "The resource you requested does not exist."
+
+
+@dataclass(frozen=True)
+class LayerVersion:
+    name: str
+    version: int
+    code_sha256: str              # base64 (AWS's form)
+    code_size: int
+    created: str
+    description: str = ""
+    compatible_runtimes: list[str] = field(default_factory=list)
+    compatible_architectures: list[str] = field(default_factory=list)
+    license_info: str | None = None
+
+    @property
+    def code_hex(self) -> str:
+        return base64.b64decode(self.code_sha256).hex()
+
+
+class LayerBook:
+    def __init__(self, db: Database, code: CodeStore, region: str, account: str) -> None:
+        self._db = db
+        self._code = code
+        self._region = region
+        self._account = account
+        self._versions: dict[tuple[str, int], LayerVersion] = {}
+        self._last: dict[str, int] = {}
+
+    def load(self) -> None:
+        self._versions = {(d["name"], d["version"]): LayerVersion(**d) for d in self._db.load_layer_versions()}
+        self._last = self._db.last_layer_versions()
+
+    def layer_arn(self, name: str) -> str:
+        return f"arn:aws:lambda:{self._region}:{self._account}:layer:{name}"
+
+    def arn(self, layer: LayerVersion) -> str:
+        return f"{self.layer_arn(layer.name)}:{layer.version}"
+
+    def in_use(self) -> set[str]:
+        """The archives (hex) the layer versions hold."""
+        return {v.code_hex for v in self._versions.values()}
+
+    # the API ---------------------------------------------------------------------------------
+    async def publish(self, name: str, body: dict[str, Any]) -> LayerVersion:
+        name = self._name(name)
+        content = body.get("Content")
+        if not isinstance(content, dict) or not content.get("ZipFile"):
+            if isinstance(content, dict) and (content.get("S3Bucket") or content.get("S3Key")):
+                raise errors.UnsupportedOperation("Lambdalite takes layer content as ZipFile only; S3 is not "
+                                                  "supported yet.")
+            raise errors.InvalidParameterValue("Please provide a source for the layer content.")
+        code = await self._code.from_zip(decode_zip(content))
+        version = self._last.get(name, 0) + 1
+        layer = LayerVersion(
+            name=name, version=version, code_sha256=code.sha256, code_size=code.size,
+            created=aws_timestamp(time.time()), description=str(body.get("Description") or ""),
+            compatible_runtimes=list(body.get("CompatibleRuntimes") or []),
+            compatible_architectures=list(body.get("CompatibleArchitectures") or []),
+            license_info=body.get("LicenseInfo"))
+        self._db.put_layer_version(name, version, asdict(layer))
+        self._versions[(name, version)] = layer
+        self._last[name] = version
+        return layer
+
+    def get(self, name: str, version: int) -> LayerVersion:
+        if version < 1:
+            raise errors.InvalidParameterValue("Layer Version Cannot be less than 1")
+        layer = self._versions.get((self._name(name), version))
+        if layer is None:
+            raise errors.ResourceNotFound(NOT_FOUND)
+        return layer
+
+    def by_arn(self, arn: str) -> LayerVersion:
+        found = LAYER_VERSION_ARN.fullmatch(arn)
+        if found is None:
+            raise errors.ValidationError(
+                f"1 validation error detected: Value '{arn}' at 'arn' failed to satisfy constraint: Member must "
+                "satisfy regular expression pattern: arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\\d{12}:layer:"
+                "[a-zA-Z0-9-_]+:[0-9]+")
+        layer = self._versions.get((found["name"], int(found["version"])))
+        if layer is None or found["region"] != self._region or found["account"] != self._account:
+            raise errors.ResourceNotFound(NOT_FOUND)
+        return layer
+
+    def versions(self, name: str, runtime: str | None = None) -> list[LayerVersion]:
+        """Newest first, as ListLayerVersions answers."""
+        name = self._name(name)
+        found = [v for (n, _), v in self._versions.items() if n == name]
+        return sorted((v for v in found if _fits(v, runtime)), key=lambda v: -v.version)
+
+    def latest(self, runtime: str | None = None) -> list[LayerVersion]:
+        """Each layer's newest (matching) version, by name: ListLayers."""
+        newest: dict[str, LayerVersion] = {}
+        for (name, _), layer in sorted(self._versions.items()):
+            if _fits(layer, runtime):
+                newest[name] = layer
+        return [newest[n] for n in sorted(newest)]
+
+    def delete(self, name: str, version: int) -> None:
+        """DeleteLayerVersion: idempotent (no error for one that is not there), as on AWS."""
+        if version < 1:
+            raise errors.InvalidParameterValue("Layer Version Cannot be less than 1")
+        key = (self._name(name), version)
+        if key in self._versions:
+            self._db.delete_layer_version(*key)
+            del self._versions[key]
+
+    def for_function(self, arns: list[Any]) -> list[LayerVersion]:
+        """A function's `Layers` (CreateFunction, UpdateFunctionConfiguration): at most 5, in order,
+        each an existing layer version."""
+        if not isinstance(arns, list) or not all(isinstance(a, str) for a in arns):
+            raise errors.InvalidParameterValue("Layers must be a list of layer version ARNs.")
+        if len(arns) > MAX_LAYERS:
+            raise errors.InvalidParameterValue(f"Cannot reference more than {MAX_LAYERS} layers.")
+        layers = []
+        for arn in arns:
+            found = LAYER_VERSION_ARN.fullmatch(arn)
+            layer = self._versions.get((found["name"], int(found["version"]))) if found else None
+            if found is None or layer is None or found["account"] != self._account:
+                raise errors.InvalidParameterValue(f"Layer version {arn} does not exist.")
+            layers.append(layer)
+        return layers
+
+    def _name(self, name: str) -> str:
+        """A layer's name, given as a name or its ARN."""
+        if name.startswith("arn:"):
+            name = name.rsplit(":layer:", 1)[-1]
+        if not LAYER_NAME.fullmatch(name):
+            raise errors.ValidationError(
+                f"1 validation error detected: Value '{name}' at 'layerName' failed to satisfy constraint: Member "
+                "must satisfy regular expression pattern: (arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\\d{12}:layer:"
+                "[a-zA-Z0-9-_]+)|[a-zA-Z0-9-_]+")
+        return name
+
+
+def _fits(layer: LayerVersion, runtime: str | None) -> bool:
+    return runtime is None or runtime in layer.compatible_runtimes
+
+
+def render(book: LayerBook, layer: LayerVersion, location: str) -> dict[str, Any]:
+    """PublishLayerVersion / GetLayerVersion's answer."""
+    out: dict[str, Any] = {
+        "Content": {"Location": location, "CodeSha256": layer.code_sha256, "CodeSize": layer.code_size},
+        "LayerArn": book.layer_arn(layer.name), "LayerVersionArn": book.arn(layer),
+        "Description": layer.description, "CreatedDate": layer.created, "Version": layer.version,
+        "CompatibleRuntimes": layer.compatible_runtimes, "CompatibleArchitectures": layer.compatible_architectures}
+    if layer.license_info is not None:
+        out["LicenseInfo"] = layer.license_info
+    return out
+
+
+def list_item(book: LayerBook, layer: LayerVersion) -> dict[str, Any]:
+    """A ListLayerVersions item / ListLayers' LatestMatchingVersion (no Content)."""
+    out = {k: v for k, v in render(book, layer, "").items() if k not in ("Content", "LayerArn")}
+    return out
