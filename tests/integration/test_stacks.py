@@ -432,3 +432,25 @@ def test_a_deploy_whose_requirements_cannot_be_built_prints_the_installers_error
     assert "no-such-package-lambdalite-deploy" in done.stderr
     assert f"Function not found: arn:aws:lambda:us-east-1:000000000000:function:{name}" in \
         cli(stack_server, "invoke", name).stderr                       # nothing was left behind
+
+
+IRIS = ROOT / "examples" / "iris"
+
+
+def test_the_iris_model_is_served_from_the_example(stack_server: Server) -> None:
+    done = cli(stack_server, "deploy", str(IRIS), "--stack-name", "iris")
+    assert done.returncode == 0, done.stdout + done.stderr
+    url = f"{stack_server.base}/Prod/predict"
+    answer = requests.post(url, json={"features": [5.1, 3.5, 1.4, 0.2]}, timeout=120)
+    assert answer.status_code == 200 and answer.json()["class"] == "setosa"
+    assert set(answer.json()["probabilities"]) == {"setosa", "versicolor", "virginica"}
+    query = {"sepal_length": "6.7", "sepal_width": "3.0", "petal_length": "5.2", "petal_width": "2.3"}
+    assert requests.get(url, params=query, timeout=60).json()["class"] == "virginica"   # the mapping template
+    bad = requests.get(url, params={"sepal_length": "x"}, timeout=60)
+    assert bad.status_code == 400 and "could not convert" in bad.json()["error"]
+    assert requests.post(url, json={"features": [1, 2]}, timeout=60).status_code == 400
+    assert last_line(cli(stack_server, "test", "iris", "virginica").stdout).startswith('{"class": "virginica"')
+    started = time.monotonic()
+    again = cli(stack_server, "deploy", str(IRIS), "--stack-name", "iris")
+    assert again.returncode == 0 and "(unchanged)" in again.stdout
+    assert time.monotonic() - started < 5
