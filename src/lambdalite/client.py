@@ -238,7 +238,7 @@ class Client:
 
     def deploy(self, folder: str | os.PathLike[str] = ".", stack_name: str | None = None,
                parameters: dict[str, str] | None = None,
-               progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+               progress: Callable[[str], None] | None = None, aws_limits: bool = False) -> dict[str, Any]:
         """`lambdalite deploy`: read FOLDER/template.yaml, zip its code folders, upload what the server
         lacks, deploy the stack. Raises errors.TemplateMissing, StackRejected, ClientError."""
         from lambdalite import project as projects
@@ -251,6 +251,10 @@ class Client:
         except Problems as e:
             raise StackRejected(e.problems, 0) from None
         hashes = found.hashes
+        if aws_limits:
+            for warning in projects.over_aws_limits(found.code):
+                say(f"warning: {warning}")
+        self._check_sizes(found.code)
         missing = set(self.missing_code(sorted(set(hashes.values()))))
         for key, digest in sorted(hashes.items()):
             if digest in missing:
@@ -261,6 +265,15 @@ class Client:
         return self._while_building(say if progress else None, lambda: self.deploy_stack(
             name, found.template_text, parameters=parameters, code=hashes, includes=found.includes,
             test_events=found.test_events))
+
+    def _check_sizes(self, code: dict[str, bytes]) -> None:
+        """Refuse, before uploading anything, a zip over the server's limit (its health answer says it)."""
+        limit = int((self.health().get("limits") or {}).get("maxZipBytes") or 0)
+        over = [f"CodeUri {key}: its zip is {len(data)} bytes, over this server's limit of {limit} bytes; "
+                "start the server with a larger `lambdalite serve --max-zip-mb`"
+                for key, data in sorted(code.items()) if limit and len(data) > limit]
+        if over:
+            raise StackRejected(over, 0)
 
     def builds(self) -> list[dict[str, Any]]:
         """The dependency builds under way on the server: function, phase, seconds, uv's last line."""

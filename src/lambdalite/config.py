@@ -15,6 +15,8 @@ DEFAULT_ACCOUNT = "000000000000"
 DEFAULT_MAX_CONCURRENCY = 128   # in-flight invocations across the server; 64 clients of one function fit
 DEFAULT_IDLE_TIMEOUT_S = 600.0  # an idle instance is stopped after this long (0: right after each invocation)
 DEFAULT_BUILD_TIMEOUT_S = 900.0  # resolving or installing one dependency environment may take this long
+DEFAULT_MAX_ZIP_MB = 1024        # a function's or layer's zip (AWS: 50 MB uploaded directly)
+DEFAULT_MAX_UNZIPPED_MB = 4096   # code and layers unzipped (AWS: 250 MB)
 
 T = TypeVar("T")
 
@@ -34,6 +36,8 @@ class Settings:
     idle_timeout_s: float = DEFAULT_IDLE_TIMEOUT_S
     test_clock: bool = False               # timers wait on a clock that only POST /_lambdalite/clock moves
     build_timeout_s: float = DEFAULT_BUILD_TIMEOUT_S
+    max_zip_mb: int = DEFAULT_MAX_ZIP_MB
+    max_unzipped_mb: int = DEFAULT_MAX_UNZIPPED_MB
     flush_interval_s: float = 0.2          # invocation records and logs are written in batches this often
 
     @property
@@ -60,6 +64,9 @@ class Settings:
             test_clock=bool(given.get("test_clock")),
             build_timeout_s=_pick(given.get("build_timeout_s"), "LAMBDALITE_BUILD_TIMEOUT", DEFAULT_BUILD_TIMEOUT_S,
                                   float),
+            max_zip_mb=_pick(given.get("max_zip_mb"), "LAMBDALITE_MAX_ZIP_MB", DEFAULT_MAX_ZIP_MB, int),
+            max_unzipped_mb=_pick(given.get("max_unzipped_mb"), "LAMBDALITE_MAX_UNZIPPED_MB",
+                                  DEFAULT_MAX_UNZIPPED_MB, int),
         )
 
 

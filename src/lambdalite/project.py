@@ -15,8 +15,10 @@ machine, not in the server.
 
 from __future__ import annotations
 
+import io
 import json
 import re
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +45,27 @@ class Project:
     @property
     def hashes(self) -> dict[str, str]:
         return {path: sha256_hex(data) for path, data in self.code.items()}
+
+
+AWS_ZIPPED = 52_428_800      # AWS Lambda: a zip uploaded directly (50 MB)
+AWS_UNZIPPED = 262_144_000   # AWS Lambda: code and layers unzipped (250 MB)
+
+
+def over_aws_limits(code: dict[str, bytes], zipped_limit: int = AWS_ZIPPED, unzipped_limit: int = AWS_UNZIPPED,
+                    ) -> list[str]:
+    """Which code folders would not fit on AWS Lambda as they are (`lambdalite deploy --aws-limits`).
+    Dependencies built from a requirements.txt count on AWS too: they are not in these zips."""
+    warnings = []
+    for key, data in sorted(code.items()):
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unzipped = sum(info.file_size for info in archive.infolist())
+        if len(data) > zipped_limit:
+            warnings.append(f"CodeUri {key}: its zip is {len(data)} bytes, over AWS Lambda's {zipped_limit} for a "
+                            "direct upload (on AWS it would go through S3)")
+        if unzipped > unzipped_limit:
+            warnings.append(f"CodeUri {key}: it is {unzipped} bytes unzipped, over AWS Lambda's {unzipped_limit} "
+                            "(code and layers together); it would not deploy on AWS")
+    return warnings
 
 
 def find_template(folder: Path) -> Path:

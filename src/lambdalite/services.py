@@ -22,6 +22,7 @@ from .build.environments import Environments
 from .clock import Clock, RealClock, TestClock
 from .config import Settings
 from .errors import BuildFailed
+from .functions.archive import MB, CodeLimits
 from .functions.model import FunctionVersion, Prepared
 from .functions.service import FunctionService
 from .gateway.control.service import GatewayService
@@ -53,7 +54,9 @@ class Services:
         self.backend: Backend = LocalProcessBackend(
             home / "runtime", self.blobs.code, build_runtime_bundle(home), idle_timeout_s=settings.idle_timeout_s,
             clock=self.clock.now, envs_root=self.environments.root)
-        self.functions = FunctionService(self.db, self.blobs, settings.region, settings.account, prepare=self.prepare)
+        limits = CodeLimits(settings.max_zip_mb * MB, settings.max_unzipped_mb * MB)
+        self.functions = FunctionService(self.db, self.blobs, settings.region, settings.account, prepare=self.prepare,
+                                         limits=limits)
         self.specs = SpecFactory(settings.base_url, settings.region, retire=self.backend.retire)
         self.functions.on_change(lambda name: self.specs.forget(name, self.functions.serving(name)))
         self.invoker = Invoker(self.functions, self.backend, self.recorder, self.specs,
@@ -116,4 +119,6 @@ class Services:
         settings = self.settings
         return {"status": "ok", "version": __version__, "pid": os.getpid(), "region": settings.region,
                 "account": settings.account, "functions": len(self.functions.names()),
-                "recorderFailures": self.recorder.failures, "recorderDropped": self.recorder.dropped}
+                "recorderFailures": self.recorder.failures, "recorderDropped": self.recorder.dropped,
+                "limits": {"maxZipBytes": self.functions.code.limits.zipped,
+                           "maxUnzippedBytes": self.functions.code.limits.unzipped}}

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import ROLE, unique, zip_of
+from tests.conftest import ROLE, boto_client, unique, zip_of
 
 HELLO = "def handler(event, context):\n    return 1\n"
 
@@ -89,7 +90,10 @@ def test_symlink_out_of_the_code_folder_is_refused(lam) -> None:  # type: ignore
     assert (code, status) == ("InvalidParameterValueException", 400)
 
 
-def test_unzipped_size_over_250_mb_is_refused(lam) -> None:  # type: ignore[no-untyped-def]
+def test_code_over_the_servers_limits_is_refused_naming_the_setting(own_server) -> None:  # type: ignore[no-untyped-def]
+    own_server.extra = ("--max-zip-mb", "1", "--max-unzipped-mb", "250")   # AWS-sized unzipped, a tiny zip
+    own_server.start()
+    lam = boto_client(own_server.base)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("app.py", HELLO)
@@ -98,5 +102,11 @@ def test_unzipped_size_over_250_mb_is_refused(lam) -> None:  # type: ignore[no-u
             for _ in range(251):
                 f.write(chunk)
     code, status, message = refused(lam, unique("bomb"), Code={"ZipFile": buf.getvalue()})
-    assert (code, status, message) == ("InvalidParameterValueException", 400,
-                                       "Unzipped size must be smaller than 262144000 bytes")
+    assert (code, status) == ("InvalidParameterValueException", 400)
+    assert message.startswith("Unzipped size must be smaller than 262144000 bytes")
+    assert "--max-unzipped-mb 250" in message
+    incompressible = zip_of({"app.py": HELLO, "noise.bin": os.urandom(1_200_000).hex()[:1_200_000]})
+    code, status, message = refused(lam, unique("large"), Code={"ZipFile": incompressible})
+    assert (code, status) == ("RequestEntityTooLargeException", 413)
+    assert "Zipped size must be smaller than 1048576 bytes" in message and "--max-zip-mb 1" in message
+    assert lam.list_functions()["Functions"] == []                       # nothing was stored

@@ -182,7 +182,8 @@ def test_permissions_are_stored_and_returned(lam) -> None:  # type: ignore[no-un
 
 def test_account_settings(lam) -> None:  # type: ignore[no-untyped-def]
     out = lam.get_account_settings()
-    assert out["AccountLimit"]["CodeSizeUnzipped"] == 262144000
+    assert out["AccountLimit"]["CodeSizeUnzipped"] == 4096 * 1024 * 1024   # this server's limits (serve settings)
+    assert out["AccountLimit"]["CodeSizeZipped"] == 1024 * 1024 * 1024
     assert out["AccountUsage"]["FunctionCount"] >= 0
 
 

@@ -440,7 +440,8 @@ IRIS = ROOT / "examples" / "iris"
 def test_the_iris_model_is_served_from_the_example(stack_server: Server) -> None:
     done = cli(stack_server, "deploy", str(IRIS), "--stack-name", "iris")
     assert done.returncode == 0, done.stdout + done.stderr
-    url = f"{stack_server.base}/Prod/predict"
+    stack = cloudformation(stack_server).describe_stacks(StackName="iris")["Stacks"][0]
+    url = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}["PredictUrl"]   # other stacks have Prod too
     answer = requests.post(url, json={"features": [5.1, 3.5, 1.4, 0.2]}, timeout=120)
     assert answer.status_code == 200 and answer.json()["class"] == "setosa"
     assert set(answer.json()["probabilities"]) == {"setosa", "versicolor", "virginica"}
@@ -454,3 +455,16 @@ def test_the_iris_model_is_served_from_the_example(stack_server: Server) -> None
     again = cli(stack_server, "deploy", str(IRIS), "--stack-name", "iris")
     assert again.returncode == 0 and "(unchanged)" in again.stdout
     assert time.monotonic() - started < 5
+
+
+def test_deploy_refuses_a_zip_over_the_servers_limit_before_uploading_it(own_server: Server, tmp_path: Path) -> None:
+    own_server.extra = ("--max-zip-mb", "1")
+    own_server.start()
+    project = sam_project(tmp_path / "app", unique("huge"), "")
+    (project / "fn" / "noise.txt").write_text(os.urandom(1_500_000).hex())   # does not compress below 1 MB
+    done = cli(own_server, "deploy", str(project), "--stack-name", "huge")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "CodeUri fn: its zip is" in done.stderr and "--max-zip-mb" in done.stderr
+    assert "uploading" not in done.stdout
+    assert requests.post(f"{own_server.base}/_lambdalite/code?missing", json={"hashes": []}, timeout=10).ok
+    assert list((own_server.home / "blobs").iterdir()) == []            # nothing was uploaded

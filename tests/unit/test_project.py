@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from lambdalite.project import code_locations, default_stack_name, included_locations, load_document
+from lambdalite.project import code_locations, default_stack_name, included_locations, load_document, over_aws_limits
+from tests.conftest import zip_of
 
 # -- what the client reads from a template ---------------------------------------------------------
 
@@ -36,3 +37,12 @@ Resources:
 def test_default_stack_name(tmp_path: Path, folder: str, name: str) -> None:
     (tmp_path / folder).mkdir()
     assert default_stack_name(tmp_path / folder) == name
+
+
+def test_code_over_awss_limits_is_named() -> None:
+    small = zip_of({"app.py": "x = 1\n"})
+    big = zip_of({"app.py": "x = 1\n", "data.bin": "y" * 5000})
+    assert over_aws_limits({"small/": small}, zipped_limit=10_000, unzipped_limit=10_000) == []
+    warnings = over_aws_limits({"big/": big, "small/": small}, zipped_limit=200, unzipped_limit=1000)
+    assert len(warnings) == 2 and all(w.startswith("CodeUri big/:") for w in warnings)
+    assert "over AWS Lambda's 200 for a direct upload" in warnings[0] and "5006 bytes unzipped" in warnings[1]

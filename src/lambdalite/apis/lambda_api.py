@@ -22,7 +22,6 @@ from . import lambda_shapes as shapes
 from .http import Receive, Request, Scope, Send, answer, read_body, read_request, send_error, send_response
 
 INVOKE_LIMIT = 6_291_456          # bytes, RequestResponse
-CREATE_LIMIT = 70_167_211         # bytes, CreateFunction / UpdateFunctionCode request
 PAGE_LIMIT = 50                   # ListFunctions returns at most 50 per page
 INVOCATION_TYPES = ("Event", "RequestResponse", "DryRun")
 LOG_TYPES = ("None", "Tail")
@@ -77,9 +76,9 @@ class LambdaApi:
 
     # everything else -----------------------------------------------------------------------
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request, too_large = await read_request(scope, receive, CREATE_LIMIT)
-        error = None if not too_large else errors.RequestTooLarge(
-            f"Request must be smaller than {CREATE_LIMIT} bytes for the CreateFunction operation")
+        limits = self.functions.code.limits
+        request, too_large = await read_request(scope, receive, limits.request)
+        error = None if not too_large else limits.zipped_too_large()
         await answer(send, request, error, self.route)
 
     async def route(self, request: Request) -> tuple[int, Any]:
@@ -203,8 +202,8 @@ class LambdaApi:
     def account_settings(self) -> dict[str, Any]:
         fns = self.functions.list()
         return {
-            "AccountLimit": {"TotalCodeSize": 80530636800, "CodeSizeUnzipped": 262144000,
-                             "CodeSizeZipped": 52428800, "ConcurrentExecutions": 1000,
+            "AccountLimit": {"TotalCodeSize": 80530636800, "CodeSizeUnzipped": self.functions.code.limits.unzipped,
+                             "CodeSizeZipped": self.functions.code.limits.zipped, "ConcurrentExecutions": 1000,
                              "UnreservedConcurrentExecutions": 1000},
             "AccountUsage": {"TotalCodeSize": sum(f.code_size for f in fns), "FunctionCount": len(fns)},
         }

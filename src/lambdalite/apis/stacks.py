@@ -21,12 +21,10 @@ import re
 from typing import Any
 
 from .. import errors
-from ..functions import archive
 from ..functions.service import FunctionService
 from ..stacks.service import StackService
 from .http import Receive, Request, Scope, Send, answer, read_request
 
-CODE_LIMIT = archive.ZIPPED_LIMIT + 1
 STACK_LIMIT = 32 * 1024 * 1024   # template, included documents and test events
 CODE = re.compile(r"/_lambdalite/code/([^/]+)")
 STACK = re.compile(r"/_lambdalite/stacks/([^/]+)")
@@ -46,11 +44,12 @@ class StacksApi:
         self.functions = functions
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        limit = CODE_LIMIT if scope["path"].startswith("/_lambdalite/code/") else STACK_LIMIT
-        request, too_large = await read_request(scope, receive, limit)
+        limits = self.functions.code.limits
+        code = scope["path"].startswith("/_lambdalite/code/")
+        request, too_large = await read_request(scope, receive, limits.zipped if code else STACK_LIMIT)
         error: errors.ServiceError | None = None
         if too_large:
-            error = archive.zipped_too_large() if limit == CODE_LIMIT else errors.RequestTooLarge(
+            error = limits.zipped_too_large() if code else errors.RequestTooLarge(
                 f"Request must be smaller than {STACK_LIMIT} bytes")
         await answer(send, request, error, self.route)
 

@@ -13,6 +13,8 @@ from lambdalite.config import (
     DEFAULT_HOST,
     DEFAULT_IDLE_TIMEOUT_S,
     DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MAX_UNZIPPED_MB,
+    DEFAULT_MAX_ZIP_MB,
     DEFAULT_PORT,
     DEFAULT_REGION,
     Settings,
@@ -41,12 +43,18 @@ def _default(variable: str, value: object) -> str:
 @click.option("--build-timeout", type=click.FloatRange(min=1), metavar="SECONDS",
               help="Resolving, or installing, one function's requirements.txt may take this long. "
                    + _default("LAMBDALITE_BUILD_TIMEOUT", f"{DEFAULT_BUILD_TIMEOUT_S:g}"))
+@click.option("--max-zip-mb", type=click.IntRange(min=1), metavar="MB",
+              help="A function's or layer's zip may be this large (AWS: 50). "
+                   + _default("LAMBDALITE_MAX_ZIP_MB", DEFAULT_MAX_ZIP_MB))
+@click.option("--max-unzipped-mb", type=click.IntRange(min=1), metavar="MB",
+              help="A function's code and layers unzipped may be this large (AWS: 250). "
+                   + _default("LAMBDALITE_MAX_UNZIPPED_MB", DEFAULT_MAX_UNZIPPED_MB))
 @click.option("--test-clock", is_flag=True,
               help="Timers (idle timeouts, ...) wait on a clock that stands still until "
                    "POST /_lambdalite/clock {\"advance_s\": N} moves it. For tests.")
 def serve(host: str | None, port: int | None, home: Path | None, region: str | None, account: str | None,
           max_concurrency: int | None, idle_timeout: float | None, build_timeout: float | None,
-          test_clock: bool) -> None:
+          max_zip_mb: int | None, max_unzipped_mb: int | None, test_clock: bool) -> None:
     """Run the Lambdalite server in the foreground until Ctrl-C.
 
     One port answers the Lambda API (boto3 and the AWS CLI with --endpoint-url), API Gateway
@@ -57,7 +65,8 @@ def serve(host: str | None, port: int | None, home: Path | None, region: str | N
     try:
         settings = Settings.from_env(host=host, port=port, home=home, region=region, account=account,
                                      max_concurrency=max_concurrency, idle_timeout_s=idle_timeout,
-                                     build_timeout_s=build_timeout, test_clock=test_clock)
+                                     build_timeout_s=build_timeout, max_zip_mb=max_zip_mb,
+                                     max_unzipped_mb=max_unzipped_mb, test_clock=test_clock)
     except ValueError as e:
         raise click.UsageError(str(e)) from None
     try:

@@ -36,8 +36,11 @@ def parse_overrides(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--stack-name", metavar="NAME", help="The stack's name. [default: DIR's folder name]")
 @click.option("--parameter-overrides", "overrides", multiple=True, metavar="K=V",
               help="A template parameter's value; repeat, or give several as 'A=1 B=2'.")
+@click.option("--aws-limits", is_flag=True,
+              help="Also warn about code that would not fit on AWS Lambda (50 MB zipped, 250 MB unzipped).")
 @with_client
-def deploy(client: Client, folder: Path, stack_name: str | None, overrides: tuple[str, ...]) -> None:
+def deploy(client: Client, folder: Path, stack_name: str | None, overrides: tuple[str, ...],
+           aws_limits: bool) -> None:
     """Deploy DIR/template.yaml (AWS SAM) as a stack: functions, REST APIs, permissions.
 
     Code folders are zipped here and uploaded only when the server lacks them; the stack is applied
@@ -45,7 +48,8 @@ def deploy(client: Client, folder: Path, stack_name: str | None, overrides: tupl
     2 no template / usage error, 3 the server answered an error or could not be reached.
     """
     try:
-        result = client.deploy(folder, stack_name, parse_overrides(overrides), progress=click.echo)
+        result = client.deploy(folder, stack_name, parse_overrides(overrides), progress=click.echo,
+                               aws_limits=aws_limits)
     except TemplateMissing as e:
         raise click.UsageError(str(e)) from None
     except StackRejected as e:

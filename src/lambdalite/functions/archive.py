@@ -40,6 +40,7 @@ from lambdalite.errors import InvalidParameterValue, RequestTooLarge
 
 ZIPPED_LIMIT = 52_428_800          # ZipFile uploaded directly (AWS: 50 MB)
 UNZIPPED_LIMIT = 262_144_000       # function code unzipped (AWS: 250 MB)
+MB = 1024 * 1024
 SYMLINK_TARGET_LIMIT = 4096
 _CHUNK = 1 << 20
 
@@ -58,6 +59,33 @@ class ArchiveSummary:
 def code_sha256(data: bytes) -> str:
     """AWS's CodeSha256: base64 (not hex) of the SHA-256 of the zip bytes."""
     return base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
+
+
+@dataclass(frozen=True)
+class CodeLimits:
+    """How large code may be. AWS's are 50 MB zipped (a direct upload) and 250 MB unzipped with the
+    layers; this server's are settings of `lambdalite serve` (`--max-zip-mb`, `--max-unzipped-mb`),
+    large by default so that pandas + scikit-learn (or torch-cpu) fit in one zip."""
+
+    zipped: int = 1024 * MB
+    unzipped: int = 4096 * MB
+
+    @property
+    def request(self) -> int:
+        """The largest CreateFunction / UpdateFunctionCode request: the zip in base64, in JSON."""
+        return self.zipped * 4 // 3 + 4 * MB
+
+    def zipped_too_large(self, size: int | None = None) -> RequestTooLarge:
+        got = f" (this one is {size} bytes)" if size is not None else ""
+        return RequestTooLarge(f"Zipped size must be smaller than {self.zipped} bytes{got}: this server's limit, "
+                               f"`lambdalite serve --max-zip-mb {self.zipped // MB}`; raise it to upload larger code")
+
+    def unzipped_too_large(self, what: str = "Unzipped size") -> InvalidParameterValue:
+        return InvalidParameterValue(f"{what} must be smaller than {self.unzipped} bytes: this server's limit, "
+                                     f"`lambdalite serve --max-unzipped-mb {self.unzipped // MB}`")
+
+
+AWS_LIMITS = CodeLimits(ZIPPED_LIMIT, UNZIPPED_LIMIT)
 
 
 def zipped_too_large() -> RequestTooLarge:
@@ -130,8 +158,6 @@ def inspect_zip(data: bytes, *, max_unzipped: int = UNZIPPED_LIMIT) -> ArchiveSu
     Raises RequestTooLarge (zipped size), InvalidParameterValue (not a zip; unzipped size from
     the central directory; a member or symlink that is absolute or escapes the folder).
     """
-    if len(data) > ZIPPED_LIMIT:
-        raise zipped_too_large()
     with _open_zip(data) as archive:
         infos = archive.infolist()
         unzipped = sum(info.file_size for info in infos)

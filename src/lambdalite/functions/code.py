@@ -18,6 +18,7 @@ from .. import errors
 from ..store import BlobStore
 from . import archive
 
+NO_LIMIT = 1 << 62   # reading an archive's own sizes; the limits are checked against them after
 UNZIP_ERROR = "Could not unzip uploaded file. Please check your file, then try to upload again."
 
 
@@ -32,15 +33,24 @@ class Code:
 
 
 class CodeStore:
-    def __init__(self, blobs: BlobStore) -> None:
+    def __init__(self, blobs: BlobStore, limits: archive.CodeLimits | None = None) -> None:
         self._blobs = blobs
+        self.limits = limits or archive.CodeLimits()
+        self._unzipped: dict[str, int] = {}
 
     async def from_zip(self, zip_bytes: bytes) -> Code:
         """Keep an archive sent in a request (unpacked once); answers AWS's CodeSha256 and size."""
+        if len(zip_bytes) > self.limits.zipped:
+            raise self.limits.zipped_too_large(len(zip_bytes))
         sha_b64 = archive.code_sha256(zip_bytes)
-        target = self._blobs.code_dir(to_hex(sha_b64))
+        digest = to_hex(sha_b64)
+        target = self._blobs.code_dir(digest)
+        summary = await asyncio.to_thread(archive.inspect_zip, zip_bytes, max_unzipped=NO_LIMIT)
+        if summary.unzipped_size > self.limits.unzipped:
+            raise self.limits.unzipped_too_large()
+        self._unzipped[digest] = summary.unzipped_size
         if not target.exists():
-            await asyncio.to_thread(archive.extract_zip, zip_bytes, target)
+            await asyncio.to_thread(archive.extract_zip, zip_bytes, target, max_unzipped=self.limits.unzipped)
         await asyncio.to_thread(self._blobs.put, zip_bytes)
         return Code(sha_b64, len(zip_bytes))
 
@@ -51,8 +61,17 @@ class CodeStore:
             raise errors.InvalidParameterValue(f"The code archive {digest} is not on this server; upload it first.")
         if not self._blobs.code_dir(digest).exists():
             data = await asyncio.to_thread(blob.read_bytes)
-            await asyncio.to_thread(archive.extract_zip, data, self._blobs.code_dir(digest))
+            await asyncio.to_thread(archive.extract_zip, data, self._blobs.code_dir(digest),
+                                    max_unzipped=self.limits.unzipped)
         return Code(base64.b64encode(bytes.fromhex(digest)).decode(), blob.stat().st_size)
+
+    def unzipped_size(self, digest: str) -> int:
+        """An archive's size unzipped (from its central directory), kept once known."""
+        size = self._unzipped.get(digest)
+        if size is None:
+            summary = archive.inspect_zip(self._blobs.read(digest), max_unzipped=NO_LIMIT)
+            size = self._unzipped[digest] = summary.unzipped_size
+        return size
 
     async def keep(self, zip_bytes: bytes) -> str:
         """Store an archive that was checked already (an upload for a deploy); answers its hex SHA-256."""

@@ -28,7 +28,8 @@ from typing import Any
 from .. import errors
 from ..store import BlobStore, Database
 from . import names, permissions, validate
-from .code import Code, CodeStore, decode_zip, update_code_source
+from .archive import CodeLimits
+from .code import Code, CodeStore, decode_zip, to_hex, update_code_source
 from .layers import LayerBook
 from .model import LATEST, FunctionVersion, Policy, Prepared
 from .policies import PolicyBook, new_revision
@@ -43,9 +44,10 @@ Key = tuple[str, str]   # (name, version)
 
 class FunctionService:
     def __init__(self, db: Database, blobs: BlobStore, region: str, account: str,
-                 prepare: Callable[[FunctionVersion], Prepared] | None = None) -> None:
+                 prepare: Callable[[FunctionVersion], Prepared] | None = None,
+                 limits: CodeLimits | None = None) -> None:
         self.db = db
-        self.code = CodeStore(blobs)
+        self.code = CodeStore(blobs, limits)
         self.region = region
         self.account = account
         self.policies = PolicyBook(db)
@@ -161,6 +163,7 @@ class FunctionService:
         self._refuse_existing(name)   # created by a concurrent request while the code was unpacked
         config = {k: v for k, v in spec.items() if k not in _TOP_LEVEL}
         config["Layers"], layer_code = self._layers(config.get("Layers"))
+        self._check_total_size(code.sha256, layer_code)
         fn = FunctionVersion(
             name=name, version=LATEST, runtime=spec["Runtime"], role=spec["Role"], handler=spec["Handler"],
             code_sha256=code.sha256, code_size=code.size, config=config, revision_id=new_revision(),
@@ -178,6 +181,7 @@ class FunctionService:
         code = await self._code(update_code_source(body) if stored_code is None else None, stored_code)
         fn, _ = self.resolve(fn.name, None, mutating=True)   # deleted while the code was unpacked: 404
         self._refuse_if_in_progress(fn)   # another update started meanwhile
+        self._check_total_size(code.sha256, fn.layer_code)
         updated = fn.with_changes(code_sha256=code.sha256, code_size=code.size, **self._in_progress())
         self._put(updated)
         self._schedule_settle(fn.name)
@@ -192,6 +196,7 @@ class FunctionService:
         layer_code = fn.layer_code
         if "Layers" in body:   # a layer version deleted since keeps serving the functions that had it
             config["Layers"], layer_code = self._layers(body["Layers"])
+            self._check_total_size(fn.code_sha256, layer_code)
         updated = fn.with_changes(
             runtime=merged.get("Runtime", fn.runtime), role=merged.get("Role", fn.role),
             handler=merged.get("Handler", fn.handler), config=config, layer_code=layer_code, **self._in_progress())
@@ -361,6 +366,14 @@ class FunctionService:
         arns = [item["Arn"] if isinstance(item, dict) and "Arn" in item else item for item in given or []]
         layers = self.layers.for_function(arns)
         return ([{"Arn": self.layers.arn(v), "CodeSize": v.code_size} for v in layers], [v.code_hex for v in layers])
+
+    def _check_total_size(self, code_sha256: str, layer_code: builtins.list[str]) -> None:
+        """The code and its layers together, unzipped, within the limit (AWS: 250 MB with the layers)."""
+        total = self.code.unzipped_size(to_hex(code_sha256))
+        for digest in layer_code:
+            total += self.code.unzipped_size(digest)
+        if total > self.code.limits.unzipped:
+            raise self.code.limits.unzipped_too_large("The function's code and layers unzipped")
 
     def _refuse_existing(self, name: str) -> None:
         if self.get(name) is not None:

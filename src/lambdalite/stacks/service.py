@@ -26,6 +26,7 @@ from .. import errors
 from ..clock import Clock, RealClock
 from ..errors import Problems
 from ..functions import archive
+from ..functions.code import NO_LIMIT
 from ..functions.service import FunctionService
 from ..gateway.control.ids import API_ID_LENGTH, new_id
 from ..gateway.control.service import GatewayService
@@ -125,9 +126,12 @@ class StackService:
         if hashlib.sha256(data).hexdigest() != digest:
             raise errors.InvalidParameterValue(
                 f"The archive's SHA-256 is {hashlib.sha256(data).hexdigest()}, not {digest}: it changed in transit.")
-        if len(data) > archive.ZIPPED_LIMIT:
-            raise archive.zipped_too_large()
-        await asyncio.to_thread(archive.inspect_zip, data)
+        limits = self.functions.code.limits
+        if len(data) > limits.zipped:
+            raise limits.zipped_too_large(len(data))
+        summary = await asyncio.to_thread(archive.inspect_zip, data, max_unzipped=NO_LIMIT)
+        if summary.unzipped_size > limits.unzipped:
+            raise limits.unzipped_too_large()
         self._uploaded[digest] = self.clock.now()
         await self.functions.code.keep(data)
 

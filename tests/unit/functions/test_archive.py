@@ -84,11 +84,13 @@ def test_not_a_zip(data: bytes) -> None:
     assert caught.value.status == 400
 
 
-def test_zipped_too_large() -> None:
-    with pytest.raises(RequestTooLarge) as caught:
-        inspect_zip(b"\0" * (archive.ZIPPED_LIMIT + 1))
-    assert caught.value.message == "Zipped size must be smaller than 52428800 bytes"
-    assert caught.value.status == 413 and caught.value.code == "RequestEntityTooLargeException"
+def test_zipped_too_large_names_the_limit_and_the_setting() -> None:
+    error = archive.CodeLimits(zipped=50 * archive.MB).zipped_too_large(60_000_000)
+    assert isinstance(error, RequestTooLarge)
+    assert error.message.startswith("Zipped size must be smaller than 52428800 bytes (this one is 60000000 bytes)")
+    assert "--max-zip-mb 50" in error.message
+    assert error.status == 413 and error.code == "RequestEntityTooLargeException"
+    assert archive.AWS_LIMITS.zipped == archive.ZIPPED_LIMIT and archive.CodeLimits().zipped == 1024 * archive.MB
 
 
 def test_unzipped_too_large_from_headers() -> None:
