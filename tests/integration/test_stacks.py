@@ -468,3 +468,35 @@ def test_deploy_refuses_a_zip_over_the_servers_limit_before_uploading_it(own_ser
     assert "uploading" not in done.stdout
     assert requests.post(f"{own_server.base}/_lambdalite/code?missing", json={"hashes": []}, timeout=10).ok
     assert list((own_server.home / "blobs").iterdir()) == []            # nothing was uploaded
+
+
+def outputs_of(server: Server, stack: str) -> dict[str, str]:
+    described = cloudformation(server).describe_stacks(StackName=stack)["Stacks"][0]
+    return {o["OutputKey"]: o["OutputValue"] for o in described["Outputs"]}
+
+
+def test_a_fastapi_app_behind_mangum_deploys_unchanged(stack_server: Server, tmp_path: Path) -> None:
+    project = tmp_path / "fastapi-app"
+    shutil.copytree(ROOT / "tests" / "fixtures" / "sam-fastapi", project)
+    done = cli(stack_server, "deploy", str(project), "--stack-name", "fastapi-app")
+    assert done.returncode == 0, done.stdout + done.stderr
+    base = outputs_of(stack_server, "fastapi-app")["ApiUrl"].rstrip("/")
+    assert requests.get(base + "/", timeout=60).json() == {"message": "hello from fastapi"}
+    assert requests.get(base + "/items/7", params={"q": "tea"}, timeout=60).json() == {"item_id": 7, "q": "tea"}
+    created = requests.post(base + "/items", json={"name": "pot", "price": 10}, timeout=60)
+    assert created.json() == {"name": "pot", "price_with_tax": 12.0}
+    assert requests.get(base + "/items/not-a-number", timeout=60).status_code == 422   # FastAPI's own validation
+    assert requests.get(base + "/nowhere", timeout=60).status_code == 404
+
+
+def test_a_powertools_event_handler_deploys_unchanged(stack_server: Server, tmp_path: Path) -> None:
+    project = tmp_path / "powertools-app"
+    shutil.copytree(ROOT / "tests" / "fixtures" / "sam-powertools", project)
+    done = cli(stack_server, "deploy", str(project), "--stack-name", "powertools-app")
+    assert done.returncode == 0, done.stdout + done.stderr
+    orders = outputs_of(stack_server, "powertools-app")["OrdersApi"]
+    assert requests.get(orders + "/42", timeout=60).json() == {"order_id": "42", "item": "tea"}
+    missing = requests.get(orders + "/7", timeout=60)
+    assert missing.status_code == 404 and "order 7 not found" in missing.text
+    created = requests.post(orders, json={"order_id": 9, "item": "cake"}, timeout=60)
+    assert (created.status_code, created.json()) == (201, {"created": 9})
