@@ -119,8 +119,12 @@ def code_locations(template: dict[str, Any]) -> Iterator[tuple[str, str]]:
         kind = _dict(resource).get("Type")
         if kind == "AWS::Serverless::Function" and _local(props.get("CodeUri")):
             yield f"Resource {lid}", props["CodeUri"]
+        elif kind == "AWS::Serverless::LayerVersion" and _local(props.get("ContentUri")):
+            yield f"Resource {lid}", props["ContentUri"]
         elif kind == "AWS::Lambda::Function" and _local(props.get("Code")):
             yield f"Resource {lid}", props["Code"]
+        elif kind == "AWS::Lambda::LayerVersion" and _local(props.get("Content")):
+            yield f"Resource {lid}", props["Content"]
 
 
 def included_locations(template: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, str]]:

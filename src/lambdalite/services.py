@@ -56,7 +56,7 @@ class Services:
             clock=self.clock.now, envs_root=self.environments.root)
         limits = CodeLimits(settings.max_zip_mb * MB, settings.max_unzipped_mb * MB)
         self.functions = FunctionService(self.db, self.blobs, settings.region, settings.account, prepare=self.prepare,
-                                         limits=limits)
+                                         limits=limits, build_layer=self.build_layer)
         self.specs = SpecFactory(settings.base_url, settings.region, retire=self.backend.retire)
         self.functions.on_change(lambda name: self.specs.forget(name, self.functions.serving(name)))
         self.invoker = Invoker(self.functions, self.backend, self.recorder, self.specs,
@@ -87,6 +87,14 @@ class Services:
             return Prepared(warning=warning, failure=str(e), reason_code="DependencyBuildFailed")
         return Prepared(warning=warning, environment=key, requirements_lock=lock)
 
+    def build_layer(self, digest: str, runtime: str) -> str:
+        """A layer's requirements.txt built (a SAM layer's BuildMethod: python3.X); BuildFailed otherwise."""
+        requirements = self.blobs.code_dir(digest) / "requirements.txt"
+        text = requirements.read_text(errors="replace") if requirements.is_file() else ""
+        key, _ = self.environments.prepare(text, find_interpreter(runtime)[0], python_version(runtime),
+                                           f"layer {digest[:12]}")
+        return key
+
     async def start(self) -> None:
         self.environments.start()
         self.functions.load()
@@ -113,6 +121,8 @@ class Services:
             await self.clock.sleep(every)
             await self.backend.reap_idle()
             in_use = {fn.environment for fn in self.functions.snapshots() if fn.environment}
+            in_use |= {e for fn in self.functions.snapshots() for e in fn.layer_environments if e}
+            in_use |= self.functions.layers.environments()
             await asyncio.to_thread(self.environments.remove_unused, in_use)
 
     def health(self) -> dict[str, Any]:

@@ -500,3 +500,26 @@ def test_a_powertools_event_handler_deploys_unchanged(stack_server: Server, tmp_
     assert missing.status_code == 404 and "order 7 not found" in missing.text
     created = requests.post(orders, json={"order_id": 9, "item": "cake"}, timeout=60)
     assert (created.status_code, created.json()) == (201, {"created": 9})
+
+
+def test_a_sam_layer_is_built_published_and_replaced(stack_server: Server, tmp_path: Path) -> None:
+    project = tmp_path / "layered"
+    shutil.copytree(ROOT / "tests" / "fixtures" / "sam-layer", project)
+    done = cli(stack_server, "deploy", str(project), "--stack-name", "layered")
+    assert done.returncode == 0, done.stdout + done.stderr
+    lam = boto_client(stack_server.base)
+    first = outputs_of(stack_server, "layered")["LayerArn"]
+    assert first.endswith(":layer:CommonLayer:1")
+    # the layer's python/ folder, and its requirements.txt built as `sam build` would (Metadata BuildMethod)
+    assert json.loads(lam.invoke(FunctionName="uses-layer")["Payload"].read()) == {
+        "greet": "hello from the layer", "six": "1.15.0"}
+    assert cli(stack_server, "deploy", str(project), "--stack-name", "layered").stdout.count("(unchanged)") == 1
+    (project / "layer" / "python" / "greeting.py").write_text("def greet():\n    return 'v2'\n")
+    assert cli(stack_server, "deploy", str(project), "--stack-name", "layered").returncode == 0
+    second = outputs_of(stack_server, "layered")["LayerArn"]
+    assert second.endswith(":layer:CommonLayer:2")
+    assert json.loads(lam.invoke(FunctionName="uses-layer")["Payload"].read())["greet"] == "v2"
+    versions = [v["Version"] for v in lam.list_layer_versions(LayerName="CommonLayer")["LayerVersions"]]
+    assert versions == [2]                                      # RetentionPolicy: Delete removed version 1
+    assert cli(stack_server, "rm", "--stack", "layered").returncode == 0
+    assert lam.list_layer_versions(LayerName="CommonLayer")["LayerVersions"] == []

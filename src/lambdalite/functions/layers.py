@@ -8,9 +8,11 @@ does not take it from the functions that use it (AWS's rule): they keep its cont
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import re
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -37,6 +39,7 @@ class LayerVersion:
     compatible_runtimes: list[str] = field(default_factory=list)
     compatible_architectures: list[str] = field(default_factory=list)
     license_info: str | None = None
+    environment: str | None = None    # the environment its requirements.txt was built into (SAM BuildMethod)
 
     @property
     def code_hex(self) -> str:
@@ -44,7 +47,9 @@ class LayerVersion:
 
 
 class LayerBook:
-    def __init__(self, db: Database, code: CodeStore, region: str, account: str) -> None:
+    def __init__(self, db: Database, code: CodeStore, region: str, account: str,
+                 build: Callable[[str, str], str] | None = None) -> None:
+        self._build = build   # (archive hex, python3.X) -> environment key; BuildFailed (a SAM BuildMethod)
         self._db = db
         self._code = code
         self._region = region
@@ -62,6 +67,9 @@ class LayerBook:
     def arn(self, layer: LayerVersion) -> str:
         return f"{self.layer_arn(layer.name)}:{layer.version}"
 
+    def environments(self) -> set[str]:
+        return {v.environment for v in self._versions.values() if v.environment}
+
     def in_use(self) -> set[str]:
         """The archives (hex) the layer versions hold."""
         return {v.code_hex for v in self._versions.values()}
@@ -76,13 +84,39 @@ class LayerBook:
                                                   "supported yet.")
             raise errors.InvalidParameterValue("Please provide a source for the layer content.")
         code = await self._code.from_zip(decode_zip(content))
-        version = self._last.get(name, 0) + 1
+        return self._put(name, self._last.get(name, 0) + 1, body, code.sha256, code.size, None)
+
+    async def publish_stored(self, name: str, body: dict[str, Any], digest: str, version: int,
+                             build_method: str | None = None) -> LayerVersion:
+        """A stack's layer: its archive is in the store already; it must get `version` (planned), and with a
+        `build_method` (python3.X) its requirements.txt is built into an environment first."""
+        name = self._name(name)
+        if version != self._last.get(name, 0) + 1:
+            raise errors.ResourceConflict(f"layer {name} would get version {self._last.get(name, 0) + 1}, not the "
+                                          f"planned {version}: a version was published meanwhile; deploy again")
+        code = await self._code.from_store(digest)
+        environment = None
+        if build_method is not None and self._build is not None:
+            try:
+                environment = await asyncio.to_thread(self._build, digest, build_method)
+            except errors.BuildFailed as e:
+                raise errors.InvalidParameterValue(f"the layer's requirements.txt could not be built: {e}") from None
+        return self._put(name, version, body, code.sha256, code.size, environment)
+
+    def next_version(self, name: str) -> int:
+        return self._last.get(name, 0) + 1
+
+    def find(self, name: str, version: int) -> LayerVersion | None:
+        return self._versions.get((name, version))
+
+    def _put(self, name: str, version: int, body: dict[str, Any], sha256: str, size: int,
+             environment: str | None) -> LayerVersion:
         layer = LayerVersion(
-            name=name, version=version, code_sha256=code.sha256, code_size=code.size,
+            name=name, version=version, code_sha256=sha256, code_size=size,
             created=aws_timestamp(time.time()), description=str(body.get("Description") or ""),
             compatible_runtimes=list(body.get("CompatibleRuntimes") or []),
             compatible_architectures=list(body.get("CompatibleArchitectures") or []),
-            license_info=body.get("LicenseInfo"))
+            license_info=body.get("LicenseInfo"), environment=environment)
         self._db.put_layer_version(name, version, asdict(layer))
         self._versions[(name, version)] = layer
         self._last[name] = version

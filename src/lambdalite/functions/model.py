@@ -54,6 +54,7 @@ class FunctionVersion:
     last_update_status_reason_code: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
     layer_code: list[str] = field(default_factory=list)   # the layers' archives (hex), in the function's order
+    layer_environments: list[str | None] = field(default_factory=list)   # each layer's built requirements
     environment: str | None = None        # the dependency environment's key (requirements.txt), once built
     requirements_lock: str | None = None  # the exact pins requirements.txt resolved to, kept with the version
 

@@ -45,13 +45,13 @@ Key = tuple[str, str]   # (name, version)
 class FunctionService:
     def __init__(self, db: Database, blobs: BlobStore, region: str, account: str,
                  prepare: Callable[[FunctionVersion], Prepared] | None = None,
-                 limits: CodeLimits | None = None) -> None:
+                 limits: CodeLimits | None = None, build_layer: Callable[[str, str], str] | None = None) -> None:
         self.db = db
         self.code = CodeStore(blobs, limits)
         self.region = region
         self.account = account
         self.policies = PolicyBook(db)
-        self.layers = LayerBook(db, self.code, region, account)
+        self.layers = LayerBook(db, self.code, region, account, build_layer)
         self._configured: dict[Key, FunctionVersion] = {}
         self._serving: dict[Key, FunctionVersion] = {}
         self._prepare = prepare
@@ -162,12 +162,13 @@ class FunctionService:
         code = await self._code(spec.get("Code"), stored_code)
         self._refuse_existing(name)   # created by a concurrent request while the code was unpacked
         config = {k: v for k, v in spec.items() if k not in _TOP_LEVEL}
-        config["Layers"], layer_code = self._layers(config.get("Layers"))
+        config["Layers"], layer_code, layer_envs = self._layers(config.get("Layers"))
         self._check_total_size(code.sha256, layer_code)
         fn = FunctionVersion(
             name=name, version=LATEST, runtime=spec["Runtime"], role=spec["Role"], handler=spec["Handler"],
             code_sha256=code.sha256, code_size=code.size, config=config, revision_id=new_revision(),
             last_modified=aws_timestamp(time.time()), tags=dict(spec.get("Tags") or {}), layer_code=layer_code,
+            layer_environments=layer_envs,
         )
         self._put(fn)
         self._schedule_settle(name)
@@ -193,13 +194,14 @@ class FunctionService:
         self._refuse_if_in_progress(fn)
         merged = validate.validate_update_configuration(body, as_config(fn))
         config = {k: v for k, v in merged.items() if k not in _TOP_LEVEL}
-        layer_code = fn.layer_code
+        layer_code, layer_envs = fn.layer_code, fn.layer_environments
         if "Layers" in body:   # a layer version deleted since keeps serving the functions that had it
-            config["Layers"], layer_code = self._layers(body["Layers"])
+            config["Layers"], layer_code, layer_envs = self._layers(body["Layers"])
             self._check_total_size(fn.code_sha256, layer_code)
         updated = fn.with_changes(
             runtime=merged.get("Runtime", fn.runtime), role=merged.get("Role", fn.role),
-            handler=merged.get("Handler", fn.handler), config=config, layer_code=layer_code, **self._in_progress())
+            handler=merged.get("Handler", fn.handler), config=config, layer_code=layer_code,
+            layer_environments=layer_envs, **self._in_progress())
         self._put(updated)
         self._schedule_settle(fn.name)
         return updated
@@ -361,11 +363,13 @@ class FunctionService:
             return await self.code.from_store(stored)
         return await self.code.from_zip(decode_zip(given or {}))
 
-    def _layers(self, given: Any) -> tuple[builtins.list[dict[str, Any]], builtins.list[str]]:
-        """A function's Layers as AWS shows them ({Arn, CodeSize}) and their archives, from the ARNs."""
+    def _layers(self, given: Any) -> tuple[builtins.list[dict[str, Any]], builtins.list[str],
+                                           builtins.list[str | None]]:
+        """A function's Layers as AWS shows them ({Arn, CodeSize}), their archives and environments."""
         arns = [item["Arn"] if isinstance(item, dict) and "Arn" in item else item for item in given or []]
         layers = self.layers.for_function(arns)
-        return ([{"Arn": self.layers.arn(v), "CodeSize": v.code_size} for v in layers], [v.code_hex for v in layers])
+        return ([{"Arn": self.layers.arn(v), "CodeSize": v.code_size} for v in layers], [v.code_hex for v in layers],
+                [v.environment for v in layers])
 
     def _check_total_size(self, code_sha256: str, layer_code: builtins.list[str]) -> None:
         """The code and its layers together, unzipped, within the limit (AWS: 250 MB with the layers)."""

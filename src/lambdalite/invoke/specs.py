@@ -65,7 +65,8 @@ class SpecFactory:
         return InstanceSpec(
             key=spec_key(fn), function_name=fn.name, version=fn.version, handler=fn.handler, runtime=fn.runtime,
             code=fn.code_hex, env=self.environment(fn), memory_mb=fn.memory_size, timeout_s=float(fn.timeout),
-            environment=fn.environment, layers=tuple(fn.layer_code))
+            environment=fn.environment, layers=tuple(zip(fn.layer_code, _padded(fn.layer_environments,
+                                                                                 len(fn.layer_code)), strict=True)))
 
     def environment(self, fn: FunctionVersion) -> dict[str, str]:
         stream = time.strftime("%Y/%m/%d/", time.gmtime()) + f"[{fn.version}]{secrets.token_hex(16)}"
@@ -92,6 +93,10 @@ class SpecFactory:
             "PATH": os.environ.get("LAMBDALITE_FUNCTION_PATH", PATH),
         }
         return {**fn.variables, **platform}
+
+
+def _padded(values: list[str | None], size: int) -> list[str | None]:
+    return (values + [None] * size)[:size]
 
 
 def spec_key(fn: FunctionVersion) -> str:

@@ -194,10 +194,15 @@ class LocalProcessBackend:
             if site and not Path(site[0]).is_dir():
                 raise FileNotFoundError(f"the dependency environment {spec.environment} is not built")
             python, version = find_interpreter(spec.runtime)[0], python_version(spec.runtime)
-            layers = [entry for digest in spec.layers for entry in self._layer_path(digest, version)]
+            layers, layer_sites = [], []
+            for digest, environment in spec.layers:
+                layers += self._layer_path(digest, version)
+                if environment is not None:   # its requirements, built as `sam build` puts them in python/
+                    layers.append(str(self._envs_root / environment))
+                    layer_sites.append(layers[-1])
             launch = self._launches[spec.key] = Launch(
                 python=python, cwd=str(code), sys_path=(str(code), *site, *layers, str(self._bundle)),
-                env=env, handler=spec.handler, site_dirs=site)
+                env=env, handler=spec.handler, site_dirs=(*site, *layer_sites))
         return launch
 
     def _layer_path(self, digest: str, version: str) -> list[str]:

@@ -29,7 +29,7 @@ class InstanceSpec:
     timeout_s: float
     init_timeout_s: float = 10.0
     environment: str | None = None    # the dependency environment's key, None without one
-    layers: tuple[str, ...] = ()      # layer archives by SHA-256, in the function's order
+    layers: tuple[tuple[str, str | None], ...] = ()   # (archive SHA-256, its environment key), the function's order
 
 
 class Invocation(NamedTuple):   # a tuple: made once per invoke, on the hot path

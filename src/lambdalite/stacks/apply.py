@@ -28,7 +28,7 @@ from ..functions.service import FunctionService, as_config
 from ..gateway.control import rules
 from ..gateway.control.importer import parse
 from ..gateway.control.service import GatewayService
-from .model import PlannedApi, PlannedFunction, PlannedPermission, StackPlan
+from .model import PlannedApi, PlannedFunction, PlannedLayer, PlannedPermission, StackPlan
 
 log = logging.getLogger("lambdalite.stacks")
 
@@ -46,6 +46,7 @@ class Managed:
     functions: dict[str, str] = field(default_factory=dict)
     apis: dict[str, str] = field(default_factory=dict)
     permissions: dict[str, dict[str, Any]] = field(default_factory=dict)  # logical id -> {function, statement}
+    layers: dict[str, dict[str, Any]] = field(default_factory=dict)       # logical id -> {arn, retain}
 
 
 class Applier:
@@ -109,6 +110,8 @@ class Applier:
 
     # 2.-4. apply ----------------------------------------------------------------------------------
     async def apply(self, plan: StackPlan) -> None:
+        for layer in plan.layers:   # before the functions that name them
+            await self._step(f"{layer.logical_id} (AWS::Lambda::LayerVersion {layer.arn})", self._layer(layer))
         for fn in plan.functions:
             await self._step(f"{fn.logical_id} (AWS::Lambda::Function {fn.name})", self._function(fn))
         for api in plan.apis:
@@ -122,6 +125,19 @@ class Applier:
             raise Problems([f"{where}: {p}" for p in e.problems]) from e
         except errors.ServiceError as e:
             raise Problems([f"{where}: {e.message}"]) from e
+
+    async def _layer(self, layer: PlannedLayer) -> None:
+        book = self.functions.layers
+        existing = book.find(layer.name, layer.version)
+        if existing is not None and existing.code_hex == layer.code_sha256:
+            return   # published by an earlier deployment of this stack, with this content
+        await book.publish_stored(layer.name, layer.publish, layer.code_sha256, layer.version, layer.build_method)
+        self.undo.append((f"delete layer version {layer.arn}", self._delete_layer_later(layer.name, layer.version)))
+
+    def _delete_layer_later(self, name: str, version: int) -> Undo:
+        async def delete() -> None:
+            self.functions.layers.delete(name, version)
+        return delete
 
     async def _function(self, fn: PlannedFunction) -> None:
         digest = await self._code_of(fn)
@@ -265,6 +281,12 @@ class Applier:
         kept_functions = {fn.name for fn in plan.functions}
         for name in sorted(set(self.previous.functions.values()) - kept_functions):
             await self._quietly(f"delete function {name}", self._delete_removed_function(name))
+        kept_layers = {layer.arn for layer in plan.layers}
+        for old in self.previous.layers.values():   # a replaced version goes unless its DeletionPolicy is Retain
+            if old["arn"] not in kept_layers and not old.get("retain", True):
+                name, version = old["arn"].split(":layer:", 1)[1].rsplit(":", 1)
+                delete = self._delete_layer_later(name, int(version))
+                await self._quietly(f"delete layer version {old['arn']}", delete())
         kept_apis = {api.api_id for api in plan.apis}
         for api_id in sorted(set(self.previous.apis.values()) - kept_apis):
             await self._quietly(f"delete REST API {api_id}", self._delete_api(api_id))

@@ -22,6 +22,21 @@ class PlannedFunction:
 
 
 @dataclass(frozen=True)
+class PlannedLayer:
+    logical_id: str
+    name: str                          # LayerName
+    arn: str                           # the layer version's ARN, version decided before planning
+    code_sha256: str                   # hex SHA-256 of the zip the client uploaded (ContentUri)
+    publish: dict[str, Any]            # PublishLayerVersion body without Content
+    build_method: str | None = None    # Metadata BuildMethod: python3.X installs the layer's requirements.txt
+    retain: bool = True                # DeletionPolicy: a replaced version stays unless it is Delete
+
+    @property
+    def version(self) -> int:
+        return int(self.arn.rsplit(":", 1)[1])
+
+
+@dataclass(frozen=True)
 class PlannedApi:
     logical_id: str
     api_id: str                        # physical id (pre-allocated, 10 chars [a-z0-9])
@@ -60,3 +75,4 @@ class StackPlan:
     warnings: list[str]
     expanded_template: dict[str, Any]      # the CloudFormation after SAM's expansion, intrinsics unresolved
     description: str | None = None
+    layers: list[PlannedLayer] = field(default_factory=list)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -31,6 +32,7 @@ from .intrinsics import Context, Resolver, find_cycles, pseudo_parameters, resol
 from .model import (
     PlannedApi,
     PlannedFunction,
+    PlannedLayer,
     PlannedPermission,
     PlannedResource,
     StackPlan,
@@ -41,6 +43,7 @@ from .template import load_template
 __all__ = ["build_plan", "default_function_name"]
 
 FUNCTION = "AWS::Lambda::Function"
+LAYER = "AWS::Lambda::LayerVersion"
 PERMISSION = "AWS::Lambda::Permission"
 ROLE = "AWS::IAM::Role"
 REST_API = "AWS::ApiGateway::RestApi"
@@ -48,7 +51,9 @@ DEPLOYMENT = "AWS::ApiGateway::Deployment"
 STAGE = "AWS::ApiGateway::Stage"
 API_RESOURCE = "AWS::ApiGateway::Resource"
 METHOD = "AWS::ApiGateway::Method"
-_SUPPORTED = frozenset({FUNCTION, PERMISSION, ROLE, REST_API, DEPLOYMENT, STAGE, API_RESOURCE, METHOD})
+_SUPPORTED = frozenset({FUNCTION, LAYER, PERMISSION, ROLE, REST_API, DEPLOYMENT, STAGE, API_RESOURCE, METHOD})
+# (layer name, content hex, the previous deployment's ARN or None) -> the layer version's ARN
+LayerVersions = Callable[[str, str, "str | None"], str]
 _VERSION_OR_ALIAS = frozenset({"AWS::Lambda::Version", "AWS::Lambda::Alias"})
 _IGNORED = _VERSION_OR_ALIAS | frozenset({
     "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::Logs::LogGroup", "AWS::CloudWatch::Alarm",
@@ -64,6 +69,13 @@ _FUNCTION_FIELDS = frozenset({
     "LoggingConfig", "SnapStart", "FileSystemConfigs", "PackageType", "CodeSigningConfigArn",
 })  # fmt: skip
 _MAX_FUNCTION_NAME = 64
+
+
+def _first_versions(region: str, account: str) -> LayerVersions:
+    """Without a server's layers at hand (tests, tools): every layer is new, at version 1."""
+    def version(name: str, digest: str, previous: str | None) -> str:
+        return previous or f"arn:aws:lambda:{region}:{account}:layer:{name}:1"
+    return version
 
 
 def default_function_name(stack_name: str, logical_id: str) -> str:
@@ -83,6 +95,7 @@ def build_plan(
     physical_ids: dict[str, str],
     new_api_id: Callable[[], str],
     test_events: dict[str, dict[str, str]],
+    layer_version: LayerVersions | None = None,
 ) -> StackPlan:
     """The plan of `template_text` deployed as `stack_name`; `Problems` listing every problem otherwise.
 
@@ -101,7 +114,8 @@ def build_plan(
     except Problems as failed:
         raise Problems(problems + failed.problems) from None
     events = {normalise_path(path): found for path, found in test_events.items()}
-    planner = _Planner(expanded.template, stack_name, region, account, physical_ids, new_api_id)
+    planner = _Planner(expanded.template, stack_name, region, account, physical_ids, new_api_id,
+                       layer_version or _first_versions(region, account))
     planner.problems += problems + expanded.problems
     plan = planner.run({**values, **pseudo}, shown,
                        {lid: events.get(path, {}) for lid, path in expanded.code_paths.items()})
@@ -112,13 +126,13 @@ def build_plan(
 
 class _Planner:
     def __init__(self, template: dict[str, Any], stack_name: str, region: str, account: str,
-                 physical_ids: dict[str, str], new_api_id: Callable[[], str]) -> None:
+                 physical_ids: dict[str, str], new_api_id: Callable[[], str], layer_version: LayerVersions) -> None:
         self.template = template
         self.resources: dict[str, dict[str, Any]] = {
             str(lid): r if isinstance(r, dict) else {} for lid, r in template["Resources"].items()
         }
         self.stack_name, self.region, self.account = stack_name, region, account
-        self.physical_ids, self.new_api_id = physical_ids, new_api_id
+        self.physical_ids, self.new_api_id, self.layer_version = physical_ids, new_api_id, layer_version
         self.problems: list[str] = []
         self.ignored: list[str] = []
         self.warnings: list[str] = []
@@ -140,6 +154,8 @@ class _Planner:
                     for lid, r in active.items() if r.get("Type") in _SUPPORTED}
         functions = [self._function(lid, props, events.get(lid, {}))
                      for lid, props in resolved.items() if active[lid]["Type"] == FUNCTION]
+        layers = [self._layer(lid, props, active[lid])
+                  for lid, props in resolved.items() if active[lid]["Type"] == LAYER]
         permissions = [self._permission(lid, props) for lid, props in resolved.items()
                        if active[lid]["Type"] == PERMISSION]
         apis = self._apis(active, resolved)
@@ -157,6 +173,7 @@ class _Planner:
             outputs=outputs, parameters=shown, warnings=self.warnings, expanded_template=self.template,
             description=self.template.get("Description") if isinstance(self.template.get("Description"), str)
             else None,
+            layers=[layer for layer in layers if layer is not None],
         )
 
     def _check_types(self) -> None:
@@ -212,6 +229,11 @@ class _Planner:
                 self.attributes[lid] = {"RootResourceId": root}
             elif kind == STAGE:
                 self.refs[lid] = resolver.text(props.get("StageName"), f"Resource {lid}") or lid
+            elif kind == LAYER:
+                layer_name = resolver.text(props["LayerName"], f"Resource {lid}") if "LayerName" in props else None
+                content = _dict(props.get("Content"))
+                digest = str(content.get("S3Key")) if content.get("S3Bucket") == CODE_BUCKET else ""
+                self.refs[lid] = self.layer_version(layer_name or lid, digest, previous)
             elif kind in (API_RESOURCE, DEPLOYMENT):
                 self.refs[lid] = previous or _stable_id(f"{self.stack_name}/{lid}", 6)
             else:
@@ -270,6 +292,24 @@ class _Planner:
             if key in props:
                 statement[key] = props[key]
         return PlannedPermission(lid, name, statement)
+
+    def _layer(self, lid: str, props: dict[str, Any], resource: dict[str, Any]) -> PlannedLayer | None:
+        where = f"Resource {lid}"
+        content = _dict(props.get("Content"))
+        if content.get("S3Bucket") != CODE_BUCKET:
+            self.problems.append(f"{where}: a layer's content must be a local folder (ContentUri); "
+                                 f"{content or 'nothing'} cannot be fetched")
+            return None
+        build = _dict(resource.get("Metadata")).get("BuildMethod")
+        if build is not None and not (isinstance(build, str) and re.fullmatch(r"python3\.\d+", build)):
+            self.problems.append(f"{where}: Metadata BuildMethod {build!r} is not supported: use python3.X (the "
+                                 "layer's requirements.txt is installed), or leave it out (the folder as it is)")
+            return None
+        publish: dict[str, Any] = {key: props[key] for key in (
+            "Description", "CompatibleRuntimes", "CompatibleArchitectures", "LicenseInfo") if key in props}
+        arn = self.refs[lid]
+        return PlannedLayer(lid, arn.split(":layer:", 1)[1].rsplit(":", 1)[0], arn, str(content.get("S3Key")),
+                            publish, build_method=build, retain=resource.get("DeletionPolicy") != "Delete")
 
     # ------------------------------------------------------------------------------------------ APIs
 

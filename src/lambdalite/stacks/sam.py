@@ -1,7 +1,8 @@
 """SAM -> CloudFormation with aws-sam-translator, offline. Pure apart from the translator's own globals.
 
 Before translating, what `sam package` would upload is rewritten the way `sam package` rewrites it:
-each local `CodeUri` (and a plain function's local `Code` path) becomes `s3://lambdalite-code/<sha256>`,
+each local `CodeUri` and layer `ContentUri` (and a plain function's or layer's local `Code`/`Content`
+path) becomes `s3://lambdalite-code/<sha256>`,
 the hex content hash of the zip the client sent; `Fn::Transform: AWS::Include` is replaced by the
 document the client read at its `Location`; a local `DefinitionUri` becomes the `DefinitionBody` it
 names (so the definition is in the template, like every other API's; SAM then also adds what it adds
@@ -63,11 +64,25 @@ def expand(
     code_paths = _package_code(document, code, problems)
     _inline_definition_uris(document, includes, problems)
     if is_sam(document):
+        builds = {lid: r["Metadata"] for lid, r in _resources(document)
+                  if r.get("Type") == "AWS::Serverless::LayerVersion" and isinstance(r.get("Metadata"), dict)
+                  and "BuildMethod" in r["Metadata"]}
         try:
             document = _translate(document, parameter_values, region)
         except Problems as translated:
             raise Problems(problems + translated.problems) from None
+        _keep_layer_metadata(document, builds)
     return ExpandedTemplate(document, code_paths, problems)
+
+
+def _keep_layer_metadata(document: dict[str, Any], builds: dict[str, Any]) -> None:
+    """SAM drops a LayerVersion's Metadata (`BuildMethod`, what `sam build` reads) and renames the layer
+    `<LogicalId><10 hex of its content>`: put the Metadata back on the layer it made."""
+    for lid, resource in _resources(document):
+        if resource.get("Type") == "AWS::Lambda::LayerVersion":
+            original = lid if lid in builds else lid[:-10]
+            if original in builds:
+                resource["Metadata"] = builds[original]
 
 
 def _translate(document: dict[str, Any], parameter_values: dict[str, Any], region: str) -> dict[str, Any]:
@@ -183,6 +198,8 @@ def _package_code(document: dict[str, Any], code: dict[str, str], problems: list
                 local = None if global_uri.startswith("s3://") else global_uri
             if local is not None:
                 code_paths[lid] = normalise_path(local)
+        elif resource.get("Type") in ("AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion"):
+            _package_layer(lid, props, code, problems)
         elif resource.get("Type") == "AWS::Lambda::Function" and isinstance(props.get("Code"), str):
             # `aws cloudformation package` accepts a local folder as a plain function's Code, too.
             local = props["Code"]
@@ -190,6 +207,15 @@ def _package_code(document: dict[str, Any], code: dict[str, str], problems: list
             props["Code"] = {"S3Bucket": CODE_BUCKET, "S3Key": key}
             code_paths[lid] = normalise_path(local)
     return code_paths
+
+
+def _package_layer(lid: str, props: dict[str, Any], code: dict[str, str], problems: list[str]) -> None:
+    uri = props.get("ContentUri")
+    if isinstance(uri, str) and not uri.startswith("s3://"):   # AWS::Serverless::LayerVersion
+        props["ContentUri"] = _packaged(uri, code, problems, f"Resource {lid}")
+    elif isinstance(props.get("Content"), str):                 # AWS::Lambda::LayerVersion, packaged locally
+        key = _packaged(props["Content"], code, problems, f"Resource {lid}")[len(_PACKAGED):]
+        props["Content"] = {"S3Bucket": CODE_BUCKET, "S3Key": key}
 
 
 def _packaged(local: str, code: dict[str, str], problems: list[str], where: str) -> str:

@@ -18,7 +18,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -160,6 +160,7 @@ class StackService:
         """The plan, made in a worker thread: SAM's expansion and OpenAPI parsing take a good part of a
         second on a large template, and the event loop keeps serving invocations meanwhile."""
         taken = self.gateway.api_ids()   # read here, on the loop; the planner's thread sees a copy
+        layer_version = self._layer_versions()
 
         def new_api_id() -> str:
             api_id = new_id(API_ID_LENGTH, taken=taken)
@@ -171,12 +172,27 @@ class StackService:
                 planner.build_plan, template_text, stack_name=name, parameters=dict(parameters), region=self.region,
                 account=self.account, code=dict(code_hashes), includes=dict(includes),
                 physical_ids=previous.physical_ids if previous else {}, new_api_id=new_api_id,
-                test_events={k: dict(v) for k, v in test_events.items()})
+                test_events={k: dict(v) for k, v in test_events.items()}, layer_version=layer_version)
         except Problems:
             raise
         except Exception as e:  # a planner bug must not look like success or take the server down
             log.exception("stack %s: planning failed", name)
             raise Problems([f"the template could not be planned: {type(e).__name__}: {e}"]) from e
+
+    def _layer_versions(self) -> Callable[[str, str, str | None], str]:
+        """The planner's layer versions: a layer the previous deployment published with the same content
+        keeps its version; any other gets the next free number (reserved for this plan)."""
+        layers = self.functions.layers
+        reserved: dict[str, int] = {}
+
+        def version(name: str, digest: str, previous: str | None) -> str:
+            if previous is not None and ":layer:" in previous:
+                kept = layers.find(name, int(previous.rsplit(":", 1)[1]))
+                if kept is not None and kept.code_hex == digest:
+                    return previous
+            reserved[name] = reserved.get(name, layers.next_version(name) - 1) + 1
+            return f"{layers.layer_arn(name)}:{reserved[name]}"
+        return version
 
     async def _apply(self, name: str, template_text: str, fingerprint: str, code: dict[str, str],
                      plan: StackPlan, previous: StackRecord | None) -> DeployResult:
@@ -204,7 +220,8 @@ class StackService:
             functions={f.logical_id: f.name for f in plan.functions},
             apis={a.logical_id: a.api_id for a in plan.apis},
             permissions={p.logical_id: {"function": p.function_name, "statement": p.statement}
-                         for p in plan.permissions})
+                         for p in plan.permissions},
+            layers={layer.logical_id: {"arn": layer.arn, "retain": layer.retain} for layer in plan.layers})
         resources = [{"logicalId": r.logical_id, "type": r.type, "physicalId": r.physical_id,
                       "supported": r.supported} for r in plan.resources]
         now = time.time()
@@ -295,6 +312,10 @@ class StackService:
             for fn_name in managed.functions.values():
                 if self.functions.get(fn_name) is not None:
                     self.functions.delete(fn_name, None)   # its saved test events go with it
+            for layer in managed.layers.values():   # DeletionPolicy Delete (SAM's RetentionPolicy: Delete)
+                if not layer.get("retain", True):
+                    layer_name, version = layer["arn"].split(":layer:", 1)[1].rsplit(":", 1)
+                    self.functions.layers.delete(layer_name, int(version))
             for api_id in managed.apis.values():
                 if api_id in self.gateway.api_ids():
                     self.gateway.delete_rest_api(api_id)
