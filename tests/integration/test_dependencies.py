@@ -198,3 +198,27 @@ def test_an_environment_no_function_uses_is_removed_after_the_grace_period(tmp_p
         assert result(lam, "kept") == "1.16.0"
     finally:
         srv.stop()
+
+
+def test_a_server_killed_mid_build_rebuilds_at_restart_and_leaves_no_half_environment(tmp_path: Path) -> None:
+    srv = Server(tmp_path / "home", env={"UV_CACHE_DIR": str(tmp_path / "cold-uv-cache")})   # a slow, cold build
+    srv.home.mkdir()
+    srv.start()
+    try:
+        lam = boto_client(srv.base)
+        source = "import numpy\ndef handler(event, context):\n    return numpy.__version__\n"
+        create(lam, "numeric", {"app.py": source, "requirements.txt": "numpy==2.1.3\n"}, wait=False)
+        envs = srv.home / "envs"
+        deadline = time.monotonic() + 60
+        while not (building := [p for p in envs.glob(".building-*")]):
+            assert time.monotonic() < deadline, "the build never started"
+            time.sleep(0.01)
+        srv.kill()                                                     # mid-build
+        assert not any(p.is_dir() and not p.name.startswith(".") for p in envs.iterdir())   # nothing whole yet
+        srv.start()
+        assert not building[0].exists()                                # the leftover went at the start
+        conf = settled(boto_client(srv.base), "numeric")
+        assert conf["State"] == "Active", conf                         # built again, whole
+        assert result(boto_client(srv.base), "numeric") == "2.1.3"
+    finally:
+        srv.stop()

@@ -14,7 +14,9 @@ Environments no function uses any more are removed once they stayed unused for a
 from __future__ import annotations
 
 import hashlib
+import os
 import platform
+import secrets
 import shutil
 import sys
 import threading
@@ -118,7 +120,7 @@ class Environments:
         with key_lock:   # a second build of the same key waits here, then finds it done
             if final.is_dir():
                 return
-            building = self.root / f"{BUILDING}{key}-{threading.get_ident()}"
+            building = self.root / f"{BUILDING}{key}-{os.getpid()}-{secrets.token_hex(4)}"
             shutil.rmtree(building, ignore_errors=True)
             try:
                 if lock.strip():
