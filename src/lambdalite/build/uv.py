@@ -38,7 +38,7 @@ def compile_lock(requirements: str, python_version: str, timeout_s: float) -> st
     with tempfile.TemporaryDirectory(prefix="lambdalite-lock-") as folder:
         source = Path(folder) / "requirements.txt"
         source.write_text(requirements)
-        out = _run([uv_binary(), "pip", "compile", str(source), "--python-version", python_version, "--no-header",
+        out = run([uv_binary(), "pip", "compile", str(source), "--python-version", python_version, "--no-header",
                     "--no-annotate", "--quiet"], timeout_s, "resolving the requirements")
     return "".join(line + "\n" for line in out.splitlines() if line.strip() and not line.startswith("#"))
 
@@ -49,11 +49,11 @@ def install(lock: str, target: Path, python: str, timeout_s: float,
     with tempfile.TemporaryDirectory(prefix="lambdalite-install-") as folder:
         source = Path(folder) / "lock.txt"
         source.write_text(lock)
-        _run([uv_binary(), "pip", "install", "--target", str(target), "--python", python, "--no-deps",
+        run([uv_binary(), "pip", "install", "--target", str(target), "--python", python, "--no-deps",
               "--link-mode", "copy", "-r", str(source)], timeout_s, "installing the requirements", progress)
 
 
-def _run(command: list[str], timeout_s: float, doing: str, progress: Callable[[str], None] | None = None) -> str:
+def run(command: list[str], timeout_s: float, doing: str, progress: Callable[[str], None] | None = None) -> str:
     """uv's stdout; BuildFailed with uv's own words when it fails or runs out of time. With
     `progress`, uv's messages (stdout and stderr together) are passed on line by line as they come."""
     env = {**os.environ, "NO_COLOR": "1", "UV_NO_PROGRESS": "1"}

@@ -14,7 +14,7 @@ from lambdalite.cli.apis import list_apis
 from lambdalite.cli.functions import invoke, list_functions, remove_function
 from lambdalite.cli.logs import logs
 from lambdalite.cli.serve import serve
-from lambdalite.cli.stacks import deploy, run_test
+from lambdalite.cli.stacks import deploy, export_app, run_test
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
@@ -27,7 +27,7 @@ def main() -> None:
     """
 
 
-for command in (serve, deploy, invoke, run_test, list_functions, logs, remove_function, list_apis):
+for command in (serve, deploy, export_app, invoke, run_test, list_functions, logs, remove_function, list_apis):
     main.add_command(command)
 
 __all__ = ["main"]

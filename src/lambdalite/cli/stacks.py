@@ -12,7 +12,7 @@ from lambdalite.cli.functions import event_payload
 from lambdalite.cli.options import with_client
 from lambdalite.cli.output import describe_function_error, format_table
 from lambdalite.client import Client
-from lambdalite.errors import StackRejected, TemplateMissing
+from lambdalite.errors import BuildFailed, StackRejected, TemplateMissing
 
 
 class DeployRejected(CommandFailed):
@@ -107,3 +107,23 @@ def run_test(client: Client, name: str, event: str | None, save_as: str | None, 
     if result.function_error:
         raise FunctionFailed(describe_function_error(function, result.function_error, result.payload,
                                                      result.request_id))
+
+
+@click.command(name="export")
+@click.argument("folder", metavar="[DIR]", default=".", type=click.Path(path_type=Path))
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Where the zips and template.json go.")
+def export_app(folder: Path, out: Path) -> None:
+    """Make DIR (a SAM app) ready for AWS Lambda: a zip per function and layer with its requirements
+    installed for Lambda's platform (wheels only), and OUT/template.json pointing at them, for
+    `sam deploy` or `aws cloudformation package`. Runs here; no server needed.
+    """
+    from lambdalite.export import export
+
+    try:
+        template = export(folder, out, say=click.echo)
+    except TemplateMissing as e:
+        raise click.UsageError(str(e)) from None
+    except BuildFailed as e:
+        raise DeployRejected(str(e)) from None
+    click.echo(f"wrote {template}")

@@ -92,12 +92,12 @@ def test_an_environment_used_again_starts_its_grace_period_anew(envs: Environmen
 
 def test_a_build_that_runs_out_of_time_is_stopped_and_says_how_to_allow_more() -> None:
     with pytest.raises(BuildFailed, match=r"installing took longer than 0.5 s .* --build-timeout"):
-        uv._run(["sleep", "30"], 0.5, "installing")
+        uv.run(["sleep", "30"], 0.5, "installing")
 
 
 def test_a_failing_command_reports_its_first_lines() -> None:
     with pytest.raises(BuildFailed, match="resolving failed: boom; second"):
-        uv._run([sys.executable, "-c", "import sys; print('boom\\nsecond'); sys.exit(3)"], 30, "resolving",
+        uv.run([sys.executable, "-c", "import sys; print('boom\\nsecond'); sys.exit(3)"], 30, "resolving",
                 progress=lambda line: None)
 
 
