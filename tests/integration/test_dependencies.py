@@ -110,6 +110,7 @@ def test_the_platforms_packages_stay_invisible(dlam) -> None:  # type: ignore[no
     ("no-such-package-lambdalite-test==9.9.9\n", "no-such-package-lambdalite-test"),
     ("six==1.16.0\nsix==1.15.0\n", "six"),                        # a version conflict
     ("six===\n", "six==="),                                       # a malformed line
+    ("anyjson==0.3.3\n", "Failed to build `anyjson==0.3.3`"),     # no wheel, and its source does not build
 ])
 def test_a_requirement_that_cannot_be_met_leaves_the_function_failed(dlam, requirements: str,  # type: ignore[no-untyped-def]
                                                                      named: str) -> None:

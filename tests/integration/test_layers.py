@@ -8,7 +8,7 @@ import re
 import zipfile
 from typing import Any
 
-from tests.conftest import ROLE, create_function, error_of, unique, zip_of
+from tests.conftest import ROLE, boto_client, create_function, error_of, unique, zip_of
 
 USES = """
 import importlib
@@ -106,3 +106,19 @@ def test_more_than_five_layers_or_an_unknown_one_is_refused(lam) -> None:  # typ
     lam.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 100})
     out = lam.invoke(FunctionName=name, Payload=json.dumps({"modules": ["m"]}))
     assert json.loads(out["Payload"].read()) == {"m": 1}
+
+
+def test_code_and_layers_together_over_the_unzipped_limit_are_refused(own_server) -> None:  # type: ignore[no-untyped-def]
+    own_server.extra = ("--max-unzipped-mb", "1")
+    own_server.start()
+    lam = boto_client(own_server.base)
+    filler = "x" * 600_000                                          # each alone fits in 1 MB, both do not
+    big = zip_of({"python/big.py": f"B = '{filler}'\n"})
+    layer = lam.publish_layer_version(LayerName="big", Content={"ZipFile": big})
+    code, status, message = error_of(lam.create_function, FunctionName="too-big", Runtime="python3.11", Role=ROLE,
+                                     Handler="app.handler", Code={"ZipFile": zip_of({"app.py": USES,
+                                                                                     "pad.py": f"P = '{filler}'\n"})},
+                                     Layers=[layer["LayerVersionArn"]])
+    assert (code, status) == ("InvalidParameterValueException", 400)
+    assert message.startswith("The function's code and layers unzipped must be smaller than 1048576 bytes")
+    assert lam.list_functions()["Functions"] == []
