@@ -56,11 +56,12 @@ class Services:
             clock=self.clock.now, envs_root=self.environments.root)
         limits = CodeLimits(settings.max_zip_mb * MB, settings.max_unzipped_mb * MB)
         self.functions = FunctionService(self.db, self.blobs, settings.region, settings.account, prepare=self.prepare,
-                                         limits=limits, build_layer=self.build_layer)
+                                         limits=limits, build_layer=self.build_layer,
+                                         account_concurrency=settings.max_concurrency)
         self.specs = SpecFactory(settings.base_url, settings.region, retire=self.backend.retire)
         self.functions.on_change(lambda name: self.specs.forget(name, self.functions.serving(name)))
         self.invoker = Invoker(self.functions, self.backend, self.recorder, self.specs,
-                               ConcurrencyLimiter(settings.max_concurrency))
+                               ConcurrencyLimiter(self.functions.concurrency))
         self.lambda_api = LambdaApi(self.functions, self.invoker, settings.base_url)
         self.gateway = GatewayService(self.db, settings.region, settings.account)
         self.apigateway_api = ApiGatewayApi(self.gateway)

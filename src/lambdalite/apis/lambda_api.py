@@ -95,13 +95,16 @@ class LambdaApi:
                 return await self.function_operation(request, rest[0])
             else:
                 return await self.function_sub_operation(request, rest[0], rest[1:])
+        if len(parts) == 4 and parts[1] == "functions" and parts[3] == "concurrency":
+            return self.concurrency_operation(request, parts[0], parts[2])
         if parts == ["2016-08-19", "account-settings"] and method == "GET":
             return 200, self.account_settings()
         if parts[:2] == ["2018-10-31", "layers"]:
             return await self.layer_operation(request, parts[2:])
         raise errors.NotBuilt(f"Lambdalite does not support {method} {request.path} yet. Supported today: "
                        "functions (create, get, list, update code and configuration, delete), invoke "
-                       "(RequestResponse, DryRun), permissions and layers; see docs/lambda-api.md.")
+                       "(RequestResponse, DryRun), permissions, reserved concurrency and layers; "
+                       "see docs/lambda-api.md.")
 
     async def function_operation(self, request: Request, ref: str) -> tuple[int, Any]:
         qualifier = request.query.get("Qualifier")
@@ -139,6 +142,19 @@ class LambdaApi:
             self.functions.remove_permission(ref, qualifier, rest[0], request.query.get("RevisionId"))
             return 204, None
         raise errors.NotBuilt(f"{request.method} {request.path} is not an operation Lambdalite knows.")
+
+    def concurrency_operation(self, request: Request, dated: str, ref: str) -> tuple[int, Any]:
+        """Put/Delete under 2017-10-31, Get under 2019-09-30, as the SDKs send them."""
+        method = request.method
+        if dated == "2017-10-31" and method == "PUT":
+            return 200, {"ReservedConcurrentExecutions": self.functions.put_concurrency(ref, request.json())}
+        if dated == "2017-10-31" and method == "DELETE":
+            self.functions.delete_concurrency(ref)
+            return 204, None
+        if dated == "2019-09-30" and method == "GET":
+            reserved = self.functions.get_concurrency(ref)
+            return 200, {} if reserved is None else {"ReservedConcurrentExecutions": reserved}
+        raise errors.NotBuilt(f"{method} {request.path} is not a concurrency operation Lambdalite knows.")
 
     async def layer_operation(self, request: Request, rest: list[str]) -> tuple[int, Any]:
         book, method = self.functions.layers, request.method
@@ -181,6 +197,9 @@ class LambdaApi:
         }
         if fn.tags:
             out["Tags"] = dict(fn.tags)
+        reserved = self.functions.concurrency.get(fn.name)
+        if reserved is not None:
+            out["Concurrency"] = {"ReservedConcurrentExecutions": reserved}
         return out
 
     def list_functions(self, request: Request) -> dict[str, Any]:
@@ -200,11 +219,12 @@ class LambdaApi:
         return out
 
     def account_settings(self) -> dict[str, Any]:
-        fns = self.functions.list()
+        fns, concurrency = self.functions.list(), self.functions.concurrency
         return {
             "AccountLimit": {"TotalCodeSize": 80530636800, "CodeSizeUnzipped": self.functions.code.limits.unzipped,
-                             "CodeSizeZipped": self.functions.code.limits.zipped, "ConcurrentExecutions": 1000,
-                             "UnreservedConcurrentExecutions": 1000},
+                             "CodeSizeZipped": self.functions.code.limits.zipped,
+                             "ConcurrentExecutions": concurrency.account_limit,
+                             "UnreservedConcurrentExecutions": concurrency.unreserved},
             "AccountUsage": {"TotalCodeSize": sum(f.code_size for f in fns), "FunctionCount": len(fns)},
         }
 

@@ -30,6 +30,7 @@ from ..store import BlobStore, Database
 from . import names, permissions, validate
 from .archive import CodeLimits
 from .code import Code, CodeStore, decode_zip, to_hex, update_code_source
+from .concurrency import ConcurrencyBook
 from .layers import LayerBook
 from .model import LATEST, FunctionVersion, Policy, Prepared
 from .policies import PolicyBook, new_revision
@@ -38,6 +39,7 @@ from .timefmt import aws_timestamp
 log = logging.getLogger("lambdalite.functions")
 
 IN_PROGRESS_REASON = "The function is being created."
+DEFAULT_ACCOUNT_CONCURRENCY = 1000   # AWS's account limit; the server passes its --max-concurrency
 SERVING = "serving"   # the stored document's key for the snapshot that serves while an update settles
 Key = tuple[str, str]   # (name, version)
 
@@ -45,13 +47,15 @@ Key = tuple[str, str]   # (name, version)
 class FunctionService:
     def __init__(self, db: Database, blobs: BlobStore, region: str, account: str,
                  prepare: Callable[[FunctionVersion], Prepared] | None = None,
-                 limits: CodeLimits | None = None, build_layer: Callable[[str, str], str] | None = None) -> None:
+                 limits: CodeLimits | None = None, build_layer: Callable[[str, str], str] | None = None,
+                 account_concurrency: int = DEFAULT_ACCOUNT_CONCURRENCY) -> None:
         self.db = db
         self.code = CodeStore(blobs, limits)
         self.region = region
         self.account = account
         self.policies = PolicyBook(db)
         self.layers = LayerBook(db, self.code, region, account, build_layer)
+        self.concurrency = ConcurrencyBook(db, account_concurrency)
         self._configured: dict[Key, FunctionVersion] = {}
         self._serving: dict[Key, FunctionVersion] = {}
         self._prepare = prepare
@@ -75,6 +79,7 @@ class FunctionService:
                 self._schedule_settle(fn.name)   # a kill -9 came between the change and its settling
         self.policies.load()
         self.layers.load()
+        self.concurrency.load()
 
     def on_change(self, listener: Callable[[str], None]) -> None:
         """`listener(name)` runs after a function's snapshots changed or went away."""
@@ -210,8 +215,9 @@ class FunctionService:
         fn, qualifier = self.resolve(ref, qualifier)
         if qualifier == LATEST:
             raise errors.InvalidParameterValue("$LATEST version cannot be deleted without deleting the function.")
-        self.db.delete_function(fn.name)   # every version, its policy and its test events
+        self.db.delete_function(fn.name)   # every version, its policy, test events and reservation
         self.policies.forget(fn.name)
+        self.concurrency.forget(fn.name)
         for key in [k for k in self._configured if k[0] == fn.name]:
             self._configured.pop(key, None)
             self._serving.pop(key, None)
@@ -245,6 +251,25 @@ class FunctionService:
         except errors.ResourceNotFound:
             raise errors.ResourceNotFound("The resource you requested does not exist.") from None
         return self.policies.get(fn.name)
+
+    # reserved concurrency (the function's, never a version's) ------------------------------
+    def put_concurrency(self, ref: str, body: dict[str, Any]) -> int:
+        return self.concurrency.put(self._unqualified(ref), body)
+
+    def get_concurrency(self, ref: str) -> int | None:
+        return self.concurrency.get(self._unqualified(ref))
+
+    def delete_concurrency(self, ref: str) -> None:
+        self.concurrency.delete(self._unqualified(ref))
+
+    def _unqualified(self, ref: str) -> str:
+        name, qualifier = names.parse_function_ref(ref, None, self.region, self.account)
+        if qualifier is not None:
+            raise errors.InvalidParameterValue(
+                "This operation is permitted on Lambda functions only. Aliases and versions do not support "
+                "this operation. Please specify either a function name or an unqualified function ARN.")
+        fn, _ = self.resolve(name, None)
+        return fn.name
 
     # saved test events (the console's; they go with their function) ---------------------------
     def put_test_event(self, function: str, event: str, body: str) -> None:

@@ -128,7 +128,7 @@ def _type_ok(value: object, expected: type) -> bool:
     return isinstance(value, expected)
 
 
-def _type_error(path: str, value: object, expected: str) -> InvalidRequestContent:
+def type_error(path: str, value: object, expected: str) -> InvalidRequestContent:
     # AWS's prefix for an undeserialisable body; the rest is Lambdalite's own wording.
     shown = json.dumps(value)[:80]
     return InvalidRequestContent(f"Could not parse request body into json: {path} must be {expected}, "
@@ -138,7 +138,7 @@ def _type_error(path: str, value: object, expected: str) -> InvalidRequestConten
 def _check_type(path: str, value: object, spec: Any) -> None:
     if isinstance(spec, dict):
         if not isinstance(value, dict):
-            raise _type_error(path, value, "an object")
+            raise type_error(path, value, "an object")
         for key, sub in spec.items():
             if value.get(key) is not None:
                 _check_type(f"{path}.{key}", value[key], sub)
@@ -146,19 +146,19 @@ def _check_type(path: str, value: object, spec: Any) -> None:
         kind, item = spec
         container = list if kind == "list" else dict
         if not isinstance(value, container):
-            raise _type_error(path, value, _TYPE_NAMES[container])
+            raise type_error(path, value, _TYPE_NAMES[container])
         entries = value.items() if isinstance(value, dict) else enumerate(value)
         for key, entry in entries:
             if not _type_ok(entry, item):
-                raise _type_error(f"{path}[{key}]", entry, _TYPE_NAMES[item])
+                raise type_error(f"{path}[{key}]", entry, _TYPE_NAMES[item])
     elif not _type_ok(value, spec):
-        raise _type_error(path, value, _TYPE_NAMES[spec])
+        raise type_error(path, value, _TYPE_NAMES[spec])
 
 
 def _check_types(body: object) -> dict[str, Any]:
     """The body with JSON nulls dropped (AWS treats null as absent), or a type error."""
     if not isinstance(body, dict):
-        raise _type_error("The request body", body, "an object")
+        raise type_error("The request body", body, "an object")
     present = {key: value for key, value in body.items() if value is not None}
     for key, spec in SCHEMA.items():
         if key in present:

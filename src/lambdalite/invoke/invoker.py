@@ -69,7 +69,7 @@ class Invoker:
     async def invoke(self, fn: FunctionVersion, invoked_arn: str, payload: bytes,
                      client_context: str | None = None) -> InvokeResult:
         spec = self.specs.spec_for(fn)
-        self.limiter.enter()   # TooManyRequests when over the limit
+        reserved = self.limiter.enter(fn.name)   # TooManyRequests when over a limit
         request_id = new_request_id()
         started = time.time()
         invocation = Invocation(request_id, payload, invoked_arn, client_context)
@@ -83,7 +83,7 @@ class Invoker:
             self._record_abandoned(fn, spec, request_id, started)
             raise
         finally:
-            self.limiter.exit()
+            self.limiter.exit(fn.name, reserved)
         finished = self._finish(fn, spec, request_id, started, outcome)
         return InvokeResult(request_id, outcome.body, fn.version, outcome.function_error, finished, outcome.raw)
 

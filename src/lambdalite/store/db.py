@@ -89,13 +89,26 @@ class Database:
                     (name, version, json.dumps(document, separators=(",", ":"))))
 
     def delete_function(self, name: str) -> None:
-        """The function, every version of it, its policy and its saved test events: one transaction."""
+        """The function, every version of it, its policy, its saved test events and its reserved
+        concurrency: one transaction."""
         with self._lock:
             self._conn.execute("BEGIN")
             self._conn.execute("DELETE FROM function_versions WHERE name = ?", (name,))
             self._conn.execute("DELETE FROM policies WHERE name = ?", (name,))
             self._conn.execute("DELETE FROM test_events WHERE function = ?", (name,))
+            self._conn.execute("DELETE FROM reserved_concurrency WHERE name = ?", (name,))
             self._conn.execute("COMMIT")
+
+    def load_reserved_concurrency(self) -> dict[str, int]:
+        with self._lock:
+            rows = self._conn.execute("SELECT name, reserved FROM reserved_concurrency").fetchall()
+        return {name: int(reserved) for name, reserved in rows}
+
+    def put_reserved_concurrency(self, name: str, reserved: int) -> None:
+        self._write("INSERT OR REPLACE INTO reserved_concurrency (name, reserved) VALUES (?, ?)", (name, reserved))
+
+    def delete_reserved_concurrency(self, name: str) -> None:
+        self._write("DELETE FROM reserved_concurrency WHERE name = ?", (name,))
 
     def load_policies(self) -> dict[str, dict[str, Any]]:
         """function name -> its policy document."""

@@ -99,7 +99,15 @@ def _to_3(conn: sqlite3.Connection) -> None:
     )""")
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_to_2, _to_3]   # MIGRATIONS[i] makes version i + 2
+def _to_4(conn: sqlite3.Connection) -> None:
+    """Reserved concurrency: one value per function (not per version), gone with the function."""
+    conn.execute("""CREATE TABLE reserved_concurrency (
+        name TEXT PRIMARY KEY,
+        reserved INTEGER NOT NULL   -- ReservedConcurrentExecutions; 0 throttles every invocation
+    )""")
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_to_2, _to_3, _to_4]   # MIGRATIONS[i] makes version i + 2
 LATEST = len(MIGRATIONS) + 1
 
 
