@@ -28,8 +28,8 @@
     │   ├── RequestTooLong               413
     │   ├── RequestValidationError       400  a method request validator refused the request
     │   ├── UnsupportedMediaType         415  no template for the Content-Type, and no passthrough
-    │   ├── GatewayThrottled             429
     │   ├── IntegrationConfigurationError 500 the API is configured so that it cannot answer
+    │   ├── IntegrationThrottled         500  Lambda throttled the call (its 429 is not passed on)
     │   ├── TemplateRenderError          500  a mapping template failed while rendering
     │   ├── IntegrationFailed            502  the Lambda function failed (proxy integration)
     │   ├── ProxyResponseError           502  (or 500) the function's proxy answer breaks the rules
@@ -251,12 +251,15 @@ class UnsupportedMediaType(GatewayError):
     status, error_type, message = 415, "BadRequestException", "Unsupported Media Type"  # header: LocalStack's
 
 
-class GatewayThrottled(GatewayError):
-    status, error_type, message = 429, "TooManyRequestsException", "Too Many Requests"
-
-
 class IntegrationConfigurationError(GatewayError):
     """500: the API is configured so that it cannot answer (AWS: "Execution failed due to configuration error")."""
+
+
+class IntegrationThrottled(GatewayError):
+    """500: Lambda answered the integration's Invoke with 429 (reserved or account concurrency).
+    API Gateway does not pass a Lambda 429 on: the caller gets 500 Internal server error, the
+    INTEGRATION_FAILURE gateway response (re:Post "API Gateway proxy integration does not forward
+    Lambda throttling (HTTP 429) to client"; Stack Overflow 36363280, answered by the API Gateway team)."""
 
 
 class TemplateRenderError(GatewayError):

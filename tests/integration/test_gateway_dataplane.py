@@ -757,3 +757,29 @@ def test_request_time_failures_answer_500_with_one_log_line_and_no_traceback(ser
     assert "parseJson" in lines[0] and "GET /bad-render" in lines[0]
     assert "no default output mapping" in lines[1] and "GET /no-response" in lines[1]
     assert "Traceback" not in written and "unexpected" not in written
+
+
+def test_a_throttled_lambda_answers_500_as_api_gateway_does(server: Server, gw: Any) -> None:
+    """API Gateway does not pass Lambda's 429 on: proxy or not, the caller gets 500 Internal server
+    error (re:Post "API Gateway proxy integration does not forward Lambda throttling (HTTP 429) to
+    client"; Stack Overflow 36363280), and the server log says which function was throttled."""
+    lam = boto_client(server.base)
+    name = unique("throttled")
+    lam.create_function(FunctionName=name, Runtime="python3.11", Role=ROLE, Handler="app.handler",
+                        Code={"ZipFile": zip_of(TOOL)})
+    lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 100})
+    lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
+    api = Api.create(gw, server)
+    api.proxy("/proxied", "GET", name)
+    api.method("/custom", "GET", aws_integration(name), {"200": {}})
+    api.mock("/ok", "GET", '{"ok": true}')
+    api.deploy()
+    log_before = len(server.log())
+    for path in ("/proxied", "/custom"):
+        assert_gateway_error(requests.get(api.url(path), timeout=10), 500, INTERNAL, "InternalServerErrorException")
+        still_serving(api)
+    lines = [line for line in server.log()[log_before:].splitlines() if api.id in line]
+    assert len(lines) == 2 and all("ReservedFunctionConcurrentInvocationLimitExceeded" in line for line in lines), lines
+    lam.delete_function_concurrency(FunctionName=name)
+    assert requests.get(api.url("/proxied"), timeout=10).status_code != 500
+    lam.delete_function(FunctionName=name)

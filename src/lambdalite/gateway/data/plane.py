@@ -228,8 +228,10 @@ class DataPlane:
                 return await self.invoker.invoke(fn, invoked_arn, payload)
         except TimeoutError:
             raise errors.IntegrationTimeout() from None
-        except errors.TooManyRequests:
-            raise errors.GatewayThrottled() from None
+        except errors.TooManyRequests as e:
+            reason = e.extra.get("Reason", "ConcurrentInvocationLimitExceeded")
+            raise errors.IntegrationThrottled(
+                f"Lambda throttled {integration.function} ({reason}): Execution failed due to limit exceeded") from None
 
     def _vtl(self, call: Call, body: bytes) -> VtlContext:
         return VtlContext(body=body.decode("utf-8", errors="replace"), path_params=call.match.path_parameters,
