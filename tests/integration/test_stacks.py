@@ -523,3 +523,55 @@ def test_a_sam_layer_is_built_published_and_replaced(stack_server: Server, tmp_p
     assert versions == [2]                                      # RetentionPolicy: Delete removed version 1
     assert cli(stack_server, "rm", "--stack", "layered").returncode == 0
     assert lam.list_layer_versions(LayerName="CommonLayer")["LayerVersions"] == []
+
+
+RESERVED = """\
+AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Capped:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.11
+      Handler: app.handler
+      CodeUri: capped/
+%s"""
+
+
+def test_reserved_concurrent_executions_is_applied_changed_and_rolled_back(stack_server: Server,
+                                                                           tmp_path: Path) -> None:
+    project = tmp_path / "reserved"
+    (project / "capped").mkdir(parents=True)
+    (project / "capped" / "app.py").write_text(HANDLER % "capped")
+    lam = boto_client(stack_server.base)
+
+    def deploy(reserved: str) -> subprocess.CompletedProcess[str]:
+        line = f"      ReservedConcurrentExecutions: {reserved}\n" if reserved else ""
+        (project / "template.yaml").write_text(RESERVED % line)
+        return cli(stack_server, "deploy", str(project))
+
+    def reserved_now() -> int | None:
+        return lam.get_function_concurrency(FunctionName="reserved-Capped").get("ReservedConcurrentExecutions")
+
+    done = deploy("3")
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert reserved_now() == 3 and "ReservedConcurrentExecutions" not in done.stdout   # not listed as ignored
+    done = deploy("0")
+    assert done.returncode == 0, done.stderr
+    code = None
+    try:
+        lam.invoke(FunctionName="reserved-Capped", Payload=b"{}")
+    except Exception as e:   # noqa: BLE001 - the ClientError's code is what is checked
+        code = e.response["Reason"]  # type: ignore[attr-defined]
+    assert code == "ReservedFunctionConcurrentInvocationLimitExceeded"
+
+    done = deploy("-2")                                       # refused while planning: nothing changes
+    assert done.returncode == 1 and "ReservedConcurrentExecutions must be a whole number" in done.stderr
+    assert reserved_now() == 0
+    done = deploy("100000")                                   # refused by the account's rule: rolled back
+    assert done.returncode == 1 and "below its minimum value" in done.stderr, done.stderr
+    assert reserved_now() == 0
+    done = deploy("")                                         # the property removed: no reservation
+    assert done.returncode == 0, done.stderr
+    assert reserved_now() is None
+    assert cli(stack_server, "rm", "--stack", "reserved").returncode == 0

@@ -113,7 +113,9 @@ class Applier:
         for layer in plan.layers:   # before the functions that name them
             await self._step(f"{layer.logical_id} (AWS::Lambda::LayerVersion {layer.arn})", self._layer(layer))
         for fn in plan.functions:
-            await self._step(f"{fn.logical_id} (AWS::Lambda::Function {fn.name})", self._function(fn))
+            where = f"{fn.logical_id} (AWS::Lambda::Function {fn.name})"
+            await self._step(where, self._function(fn))
+            await self._step(where, self._concurrency(fn))
         for api in plan.apis:
             await self._step(f"{api.logical_id} (AWS::ApiGateway::RestApi {api.api_id})", self._api(api))
         await self._permissions(plan.permissions)
@@ -160,6 +162,27 @@ class Applier:
             await self.functions.update_code(fn.name, {}, stored_code=digest)
             self.undo.append((f"restore code of {fn.name}", lambda: self._update_code(fn.name, before)))
             await self.settled(fn.name)
+
+    async def _concurrency(self, fn: PlannedFunction) -> None:
+        """The function's reserved concurrency as the template has it (none: no reservation)."""
+        book = self.functions.concurrency
+        before = book.get(fn.name)
+        if fn.reserved_concurrency == before:
+            return
+        if fn.reserved_concurrency is None:
+            book.delete(fn.name)
+        else:
+            book.put(fn.name, {"ReservedConcurrentExecutions": fn.reserved_concurrency})
+        self.undo.append((f"restore reserved concurrency of {fn.name}", self._restore_concurrency(fn.name, before)))
+
+    def _restore_concurrency(self, name: str, value: int | None) -> Undo:
+        async def restore() -> None:
+            book = self.functions.concurrency
+            if value is None:
+                book.delete(name)
+            elif self.functions.get(name) is not None:
+                book.put(name, {"ReservedConcurrentExecutions": value})
+        return restore
 
     async def _code_of(self, fn: PlannedFunction) -> str:
         """The hex SHA-256 of the function's archive in the store (InlineCode is zipped and kept)."""

@@ -19,6 +19,7 @@ class PlannedFunction:
     code_sha256: str | None = None     # hex SHA-256 of the zip the client uploaded (CodeUri)
     inline_code: str | None = None     # InlineCode: becomes index.py
     test_events: dict[str, str] = field(default_factory=dict)   # name -> event JSON text (events/*.json)
+    reserved_concurrency: int | None = None   # ReservedConcurrentExecutions (None: no reservation)
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,18 @@ _FUNCTION_FIELDS = frozenset({
 _MAX_FUNCTION_NAME = 64
 
 
+def _reserved_concurrency(value: Any) -> int | None:
+    """ReservedConcurrentExecutions as CloudFormation takes it (a number, or a Ref's string of one);
+    None when absent, -1 when it is not a whole number 0 or more."""
+    if value is None:
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return -1
+
+
 def _first_versions(region: str, account: str) -> LayerVersions:
     """Without a server's layers at hand (tests, tools): every layer is new, at version 1."""
     def version(name: str, digest: str, previous: str | None) -> str:
@@ -273,10 +285,15 @@ class _Planner:
             create["KMSKeyArn"] = props["KmsKeyArn"]
         if isinstance(props.get("Tags"), list):
             create["Tags"] = {str(t.get("Key")): str(t.get("Value")) for t in props["Tags"] if isinstance(t, dict)}
-        extra = sorted(set(props) - _FUNCTION_FIELDS - {"Code", "KmsKeyArn", "Tags"})
+        reserved = _reserved_concurrency(props.get("ReservedConcurrentExecutions"))
+        if reserved == -1:
+            self.problems.append(f"{where}: ReservedConcurrentExecutions must be a whole number 0 or more, "
+                                 f"not {props['ReservedConcurrentExecutions']!r}")
+            return None
+        extra = sorted(set(props) - _FUNCTION_FIELDS - {"Code", "KmsKeyArn", "Tags", "ReservedConcurrentExecutions"})
         self.ignored += [f"{lid}.{key}" for key in extra]
         return PlannedFunction(lid, self.refs[lid], create, code_sha256=sha, inline_code=inline,
-                               test_events=dict(events))
+                               test_events=dict(events), reserved_concurrency=reserved)
 
     def _permission(self, lid: str, props: dict[str, Any]) -> PlannedPermission | None:
         target, action, principal = props.get("FunctionName"), props.get("Action"), props.get("Principal")
