@@ -4,12 +4,14 @@ checked before anything else, settings of 0 honoured, and a clock tests can driv
 from __future__ import annotations
 
 import base64
+import concurrent.futures
 import json
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -184,3 +186,78 @@ def test_scripts_serve_starts_the_guide_and_stops_on_ctrl_c(tmp_path: Path) -> N
         if script.poll() is None:
             os.killpg(script.pid, signal.SIGKILL)
             script.communicate()
+
+
+def function_processes(server_pid: int) -> list[int]:
+    """The live children of the server (the instances; each runs in a session of its own)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                stat = (proc / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat[stat.rindex(")") + 2:].split()
+            if int(fields[1]) == server_pid and fields[0] != "Z":
+                found.append(int(proc.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2:].split()[0] != "Z"
+
+
+def test_sigterm_lets_an_invocation_in_flight_finish_then_stops_every_instance(own_server: Server) -> None:
+    own_server.start()
+    lam = boto_client(own_server.base)
+    create_function(lam, "slow", "import time\ndef handler(e, c):\n    time.sleep(1.5)\n    return 'finished'\n",
+                    Timeout=10)
+    create_function(lam, "idle", HELLO)
+    lam.invoke(FunctionName="idle", Payload=b"{}")
+    assert own_server.proc is not None
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        call = pool.submit(lambda: json.loads(lam.invoke(FunctionName="slow", Payload=b"{}")["Payload"].read()))
+        deadline = time.monotonic() + 10
+        while len(function_processes(own_server.proc.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        instances = function_processes(own_server.proc.pid)
+        assert len(instances) == 2
+        time.sleep(0.3)
+        os.kill(own_server.proc.pid, signal.SIGTERM)      # the server alone, as systemd or docker stop would
+        assert call.result(timeout=30) == "finished"       # drained, not cut off
+    own_server.proc.wait(30)
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in instances) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(alive(pid) for pid in instances)
+
+
+def test_no_instance_outlives_a_sigkilled_server(own_server: Server) -> None:
+    own_server.start()
+    lam = boto_client(own_server.base)
+    create_function(lam, "busy", "import time\ndef handler(e, c):\n    time.sleep(60)\n", Timeout=90)
+    create_function(lam, "idle", HELLO)
+    lam.invoke(FunctionName="idle", Payload=b"{}")
+    assert own_server.proc is not None
+    def busy_call() -> None:
+        try:
+            requests.post(f"{own_server.base}/2015-03-31/functions/busy/invocations", data=b"{}", timeout=30)
+        except requests.RequestException:
+            pass    # the server is killed under it
+
+    threading.Thread(target=busy_call, daemon=True).start()
+    deadline = time.monotonic() + 10
+    while len(function_processes(own_server.proc.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    instances = function_processes(own_server.proc.pid)
+    assert len(instances) == 2
+    os.kill(own_server.proc.pid, signal.SIGKILL)
+    own_server.proc.wait(10)
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in instances) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(alive(pid) for pid in instances), "an instance outlived its server"
