@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import requests
@@ -162,3 +165,24 @@ def test_the_minimum_unreserved_follows_max_concurrency_and_survives_restart(own
     lam = boto_client(own_server.base)
     assert lam.get_function_concurrency(FunctionName=a)["ReservedConcurrentExecutions"] == 17
     assert lam.get_account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"] == 2
+
+
+def test_the_aws_cli_puts_gets_and_deletes_a_reservation(server, lam) -> None:  # type: ignore[no-untyped-def]
+    name = unique("cli")
+    create_function(lam, name, HELLO)
+    aws = [str(Path(sys.executable).with_name("aws")), "lambda", "--endpoint-url", server.base, "--output", "json"]
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+           "AWS_DEFAULT_REGION": "us-east-1"}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*aws, *args], capture_output=True, text=True, env=env, timeout=120, check=False)
+
+    done = run("put-function-concurrency", "--function-name", name, "--reserved-concurrent-executions", "4")
+    assert done.returncode == 0 and json.loads(done.stdout) == {"ReservedConcurrentExecutions": 4}, done.stderr
+    done = run("get-function-concurrency", "--function-name", name)
+    assert json.loads(done.stdout) == {"ReservedConcurrentExecutions": 4}
+    assert run("delete-function-concurrency", "--function-name", name).returncode == 0
+    done = run("put-function-concurrency", "--function-name", name, "--reserved-concurrent-executions", "100000")
+    assert done.returncode != 0 and "below its minimum value" in done.stderr
+    assert lam.get_function_concurrency(FunctionName=name).get("ReservedConcurrentExecutions") is None
+    lam.delete_function(FunctionName=name)
