@@ -117,6 +117,39 @@ class Server:
         return (self.home / "server.log").read_text(errors="replace")
 
 
+def process_state(pid: int) -> tuple[str, int] | None:
+    """(state letter, parent pid) of a process from /proc, or None when it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2:].split()
+    return fields[0], int(fields[1])
+
+
+def alive(pid: int) -> bool:
+    state = process_state(pid)
+    return state is not None and state[0] != "Z"
+
+
+def instance_pids(server_pid: int, function: str | None = None) -> list[int]:
+    """The live children of the server: its instances (each in a session of its own), of `function` only
+    when given (read from their environment)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        state = process_state(int(proc.name))
+        if state is None or state[0] == "Z" or state[1] != server_pid:
+            continue
+        try:
+            if function is None or f"AWS_LAMBDA_FUNCTION_NAME={function}\0".encode() in (proc / "environ").read_bytes():
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A server shared by the tests of a session (tests use unique function names)."""

@@ -13,7 +13,7 @@ from pathlib import Path
 import requests
 from botocore.exceptions import ClientError
 
-from tests.conftest import boto_client, create_function, error_of, unique
+from tests.conftest import boto_client, create_function, error_of, instance_pids, unique
 
 HELLO = "def handler(event, context):\n    return 'hi'\n"
 SLOW = "import time\ndef handler(e, c):\n    time.sleep(1.5)\n    return 'done'\n"
@@ -108,24 +108,6 @@ def test_zero_throttles_every_call_of_that_function_only(lam) -> None:  # type: 
     lam.delete_function(FunctionName=on)
 
 
-def processes_of(server, function: str) -> int:  # type: ignore[no-untyped-def]
-    """How many live children of the server (instances run in sessions of their own) run `function`."""
-    count = 0
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            stat = (proc / "stat").read_text()
-            fields = stat[stat.rindex(")") + 2:].split()
-            if fields[0] == "Z" or int(fields[1]) != server.proc.pid:
-                continue
-            if f"AWS_LAMBDA_FUNCTION_NAME={function}\0".encode() in (proc / "environ").read_bytes():
-                count += 1
-        except (OSError, ValueError):
-            continue
-    return count
-
-
 def test_a_burst_above_the_reservation_gets_only_429s_besides_successes(server, lam) -> None:  # type: ignore[no-untyped-def]
     name = unique("burst")
     create_function(lam, name, SLOW, Timeout=10)
@@ -142,7 +124,7 @@ def test_a_burst_above_the_reservation_gets_only_429s_besides_successes(server, 
     with concurrent.futures.ThreadPoolExecutor(12) as pool:
         results = list(pool.map(call, range(12)))
     assert sorted(set(results)) == ["429", "done"] and results.count("done") == 2, results
-    assert 1 <= processes_of(server, name) <= 2     # the instances that ran, never more than reserved
+    assert 1 <= len(instance_pids(server.proc.pid, name)) <= 2     # the instances that ran, never more than reserved
     lam.delete_function(FunctionName=name)
 
 

@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from lambdalite.store.schema import LATEST
-from tests.conftest import LAMBDALITE, Server, boto_client, create_function, free_port
+from tests.conftest import LAMBDALITE, Server, alive, boto_client, create_function, free_port, instance_pids
 
 ROOT = Path(__file__).resolve().parents[2]
 HELLO = "def handler(event, context):\n    return 'hi'\n"
@@ -188,29 +188,6 @@ def test_scripts_serve_starts_the_guide_and_stops_on_ctrl_c(tmp_path: Path) -> N
             script.communicate()
 
 
-def function_processes(server_pid: int) -> list[int]:
-    """The live children of the server (the instances; each runs in a session of its own)."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                stat = (proc / "stat").read_text()
-            except OSError:
-                continue
-            fields = stat[stat.rindex(")") + 2:].split()
-            if int(fields[1]) == server_pid and fields[0] != "Z":
-                found.append(int(proc.name))
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat[stat.rindex(")") + 2:].split()[0] != "Z"
-
-
 def test_sigterm_lets_an_invocation_in_flight_finish_then_stops_every_instance(own_server: Server) -> None:
     own_server.start()
     lam = boto_client(own_server.base)
@@ -222,9 +199,9 @@ def test_sigterm_lets_an_invocation_in_flight_finish_then_stops_every_instance(o
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         call = pool.submit(lambda: json.loads(lam.invoke(FunctionName="slow", Payload=b"{}")["Payload"].read()))
         deadline = time.monotonic() + 10
-        while len(function_processes(own_server.proc.pid)) < 2 and time.monotonic() < deadline:
+        while len(instance_pids(own_server.proc.pid)) < 2 and time.monotonic() < deadline:
             time.sleep(0.05)
-        instances = function_processes(own_server.proc.pid)
+        instances = instance_pids(own_server.proc.pid)
         assert len(instances) == 2
         time.sleep(0.3)
         os.kill(own_server.proc.pid, signal.SIGTERM)      # the server alone, as systemd or docker stop would
@@ -251,9 +228,9 @@ def test_no_instance_outlives_a_sigkilled_server(own_server: Server) -> None:
 
     threading.Thread(target=busy_call, daemon=True).start()
     deadline = time.monotonic() + 10
-    while len(function_processes(own_server.proc.pid)) < 2 and time.monotonic() < deadline:
+    while len(instance_pids(own_server.proc.pid)) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
-    instances = function_processes(own_server.proc.pid)
+    instances = instance_pids(own_server.proc.pid)
     assert len(instances) == 2
     os.kill(own_server.proc.pid, signal.SIGKILL)
     own_server.proc.wait(10)
