@@ -165,23 +165,23 @@ class Applier:
 
     async def _concurrency(self, fn: PlannedFunction) -> None:
         """The function's reserved concurrency as the template has it (none: no reservation)."""
-        book = self.functions.concurrency
-        before = book.get(fn.name)
+        before = self.functions.concurrency.get(fn.name)
         if fn.reserved_concurrency == before:
             return
-        if fn.reserved_concurrency is None:
-            book.delete(fn.name)
-        else:
-            book.put(fn.name, {"ReservedConcurrentExecutions": fn.reserved_concurrency})
+        self._set_concurrency(fn.name, fn.reserved_concurrency)
         self.undo.append((f"restore reserved concurrency of {fn.name}", self._restore_concurrency(fn.name, before)))
+
+    def _set_concurrency(self, name: str, value: int | None) -> None:
+        book = self.functions.concurrency
+        if value is None:
+            book.delete(name)
+        else:
+            book.put(name, {"ReservedConcurrentExecutions": value})
 
     def _restore_concurrency(self, name: str, value: int | None) -> Undo:
         async def restore() -> None:
-            book = self.functions.concurrency
-            if value is None:
-                book.delete(name)
-            elif self.functions.get(name) is not None:
-                book.put(name, {"ReservedConcurrentExecutions": value})
+            if self.functions.get(name) is not None:   # not when this deploy's undo removed it first
+                self._set_concurrency(name, value)
         return restore
 
     async def _code_of(self, fn: PlannedFunction) -> str:
