@@ -128,7 +128,7 @@ class LambdaApi:
         if what == "policy":
             return self.policy_operation(request, ref, qualifier, rest[1:])
         raise errors.NotBuilt(f"Lambdalite does not support {method} {request.path} yet (versions, aliases, "
-                       "concurrency and async settings are later work).")
+                       "provisioned concurrency and async settings are later work).")
 
     def policy_operation(self, request: Request, ref: str, qualifier: str | None,
                          rest: list[str]) -> tuple[int, Any]:
