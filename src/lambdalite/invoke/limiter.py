@@ -19,13 +19,17 @@ RESERVED_REASON = "ReservedFunctionConcurrentInvocationLimitExceeded"
 
 
 class ConcurrencyLimiter:
-    __slots__ = ("book", "in_flight", "unreserved_in_flight", "by_function")
+    __slots__ = ("book", "unreserved_in_flight", "by_function")
 
     def __init__(self, book: ConcurrencyBook) -> None:
         self.book = book
-        self.in_flight = 0                       # every invocation running now
-        self.unreserved_in_flight = 0            # those of functions without a reservation
+        self.unreserved_in_flight = 0            # invocations running now of functions without a reservation
         self.by_function: dict[str, int] = {}    # those of functions with one, by name
+
+    @property
+    def in_flight(self) -> int:
+        """Every invocation running now."""
+        return self.unreserved_in_flight + sum(self.by_function.values())
 
     def enter(self, name: str) -> bool:
         """Count one more invocation of `name` in, or raise TooManyRequests when its limit is reached.
@@ -40,13 +44,11 @@ class ConcurrencyLimiter:
             if self.unreserved_in_flight >= self.book.unreserved:
                 raise errors.TooManyRequests("Rate Exceeded.", Reason="ConcurrentInvocationLimitExceeded")
             self.unreserved_in_flight += 1
-        self.in_flight += 1
         return reserved is not None
 
     def exit(self, name: str, reserved: bool) -> None:
         """One invocation of `name` is over; `reserved` is what enter() returned for it (a reservation
         put or deleted while it ran does not move it to the other count)."""
-        self.in_flight -= 1
         if reserved:
             left = self.by_function[name] - 1
             if left:

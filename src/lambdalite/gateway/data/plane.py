@@ -42,8 +42,7 @@ Answer = tuple[int, list[tuple[bytes, bytes]], bytes]   # status, headers, body
 
 # AWS writes these answers without a space after the colon, `{"message":"Forbidden"}`, and the
 # others with one, `{"message": "Internal server error"}` (the bodies as recorded, reference 1.4).
-COMPACT_MESSAGES = frozenset({"Missing Authentication Token", "Forbidden", "Too Many Requests",
-                              "Unsupported Media Type"})
+COMPACT_MESSAGES = frozenset({"Missing Authentication Token", "Forbidden", "Unsupported Media Type"})
 
 
 @dataclass
