@@ -190,10 +190,9 @@ class LambdaApi:
 
     def get_function(self, ref: str, qualifier: str | None) -> dict[str, Any]:
         fn, q = self.functions.resolve(ref, qualifier)
-        digest = base64.b64decode(fn.code_sha256).hex()
         out: dict[str, Any] = {
             "Configuration": self.render(fn, q),
-            "Code": {"RepositoryType": "S3", "Location": f"{self.base_url}/_lambdalite/code/{digest}.zip"},
+            "Code": {"RepositoryType": "S3", "Location": f"{self.base_url}/_lambdalite/code/{fn.code_hex}.zip"},
         }
         if fn.tags:
             out["Tags"] = dict(fn.tags)

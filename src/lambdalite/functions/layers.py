@@ -9,7 +9,6 @@ does not take it from the functions that use it (AWS's rule): they keep its cont
 from __future__ import annotations
 
 import asyncio
-import base64
 import re
 import time
 from collections.abc import Callable
@@ -18,7 +17,7 @@ from typing import Any
 
 from .. import errors
 from ..store import Database
-from .code import CodeStore, decode_zip
+from .code import CodeStore, decode_zip, to_hex
 from .timefmt import aws_timestamp
 
 LAYER_NAME = re.compile(r"[a-zA-Z0-9-_]{1,140}")
@@ -43,7 +42,7 @@ class LayerVersion:
 
     @property
     def code_hex(self) -> str:
-        return base64.b64decode(self.code_sha256).hex()
+        return to_hex(self.code_sha256)
 
 
 class LayerBook:
