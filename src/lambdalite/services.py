@@ -121,8 +121,8 @@ class Services:
         while True:
             await self.clock.sleep(every)
             await self.backend.reap_idle()
-            in_use = {fn.environment for fn in self.functions.snapshots() if fn.environment}
-            in_use |= {e for fn in self.functions.snapshots() for e in fn.layer_environments if e}
+            snapshots = self.functions.snapshots()
+            in_use = {e for fn in snapshots for e in (fn.environment, *fn.layer_environments) if e}
             in_use |= self.functions.layers.environments()
             await asyncio.to_thread(self.environments.remove_unused, in_use)
 
