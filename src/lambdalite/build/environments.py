@@ -13,6 +13,7 @@ Environments no function uses any more are removed once they stayed unused for a
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import platform
@@ -21,7 +22,7 @@ import shutil
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -131,23 +132,16 @@ class Environments:
             finally:
                 shutil.rmtree(building, ignore_errors=True)
 
-    def _tracking(self, build: Build) -> _Tracked:
-        return _Tracked(self, build)
-
-
-class _Tracked:
-    """Lists a build in `builds()` while it runs."""
-
-    def __init__(self, owner: Environments, build: Build) -> None:
-        self.owner, self.build = owner, build
-
-    def __enter__(self) -> None:
-        with self.owner._guard:
-            self.owner._builds[id(self.build)] = self.build
-
-    def __exit__(self, *exc: object) -> None:
-        with self.owner._guard:
-            self.owner._builds.pop(id(self.build), None)
+    @contextlib.contextmanager
+    def _tracking(self, build: Build) -> Iterator[None]:
+        """Lists a build in `builds()` while it runs."""
+        with self._guard:
+            self._builds[id(build)] = build
+        try:
+            yield
+        finally:
+            with self._guard:
+                self._builds.pop(id(build), None)
 
 
 def _note(build: Build, line: str) -> None:
