@@ -56,7 +56,10 @@ class Instance:
         self._phase_started = self._spawned_at
         self._phase = "init"
         self._expect: tuple[int, ...] = (protocol.READY, protocol.INIT_ERROR)
-        self._reply: asyncio.Future[_Reply] | None = None
+        # The init reply is awaited from the start: the worker may answer before wait_ready runs
+        # (the loop reads the socket as soon as it is connected).
+        self._reply: asyncio.Future[_Reply] | None = loop.create_future()
+        self._init_reply: asyncio.Future[_Reply] | None = self._reply
         self._timer: asyncio.TimerHandle | None = None
         self._pending_init_ms: float | None = None
         self._max_rss_kb = 0
@@ -78,6 +81,7 @@ class Instance:
         try:
             await instance._connect(spawned)
         except BaseException:
+            instance._abandon_init()
             instance.kill()
             raise
         return instance
@@ -97,7 +101,12 @@ class Instance:
 
     async def wait_ready(self, timeout_s: float) -> Outcome | None:
         """None when the handler is loaded; the init error as an Outcome (the instance is gone)."""
-        kind, head, payload = await self._await_reply(timeout_s)
+        reply, self._init_reply = self._init_reply, None
+        if reply is None:
+            raise RuntimeError("wait_ready is called once, before any invocation")
+        remaining = max(0.0, timeout_s - (self._loop.time() - self._spawned_at))
+        self._timer = self._loop.call_later(remaining, self._on_deadline, timeout_s)
+        kind, head, payload = await self._await_reply(timeout_s, reply)
         init_ms = (self._loop.time() - self._spawned_at) * 1000
         if kind == protocol.READY:
             self._max_rss_kb = int((head or {}).get("max_rss_kb", 0))
@@ -151,6 +160,12 @@ class Instance:
             if not data:
                 return   # EOF: the event loop sees it too and ends the instance
             self._protocol.data_received(data)
+
+    def _abandon_init(self) -> None:
+        """Nobody will wait for this instance's init: its failure must not go unretrieved."""
+        if self._init_reply is not None:
+            self._init_reply.cancel()
+            self._init_reply = self._reply = None
 
     def _expect_reply(self, timeout_s: float) -> asyncio.Future[_Reply]:
         if not self.alive:
