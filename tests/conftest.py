@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import requests
 
 os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
@@ -132,22 +133,42 @@ def alive(pid: int) -> bool:
     return state is not None and state[0] != "Z"
 
 
-def instance_pids(server_pid: int, function: str | None = None) -> list[int]:
-    """The live children of the server: its instances (each in a session of its own), of `function` only
-    when given (read from their environment)."""
+def children(pid: int) -> list[int]:
+    """The live (not zombie) children of `pid`."""
     found = []
     for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        state = process_state(int(proc.name))
-        if state is None or state[0] == "Z" or state[1] != server_pid:
-            continue
-        try:
-            if function is None or f"AWS_LAMBDA_FUNCTION_NAME={function}\0".encode() in (proc / "environ").read_bytes():
+        if proc.name.isdigit():
+            state = process_state(int(proc.name))
+            if state is not None and state[0] != "Z" and state[1] == pid:
                 found.append(int(proc.name))
-        except OSError:
-            continue
     return found
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def zygote_pids(server_pid: int) -> list[int]:
+    """The server's zygotes: children running the zygote's launch code."""
+    return [pid for pid in children(server_pid) if b"zygote as b" in _cmdline(pid)]
+
+
+def instance_pids(server_pid: int) -> list[int]:
+    """The server's instances: its children running a fresh worker, and its zygotes' children (each
+    instance in a session of its own)."""
+    direct = children(server_pid)
+    zygotes = [pid for pid in direct if b"zygote as b" in _cmdline(pid)]
+    return [pid for pid in direct if pid not in zygotes] + [pid for z in zygotes for pid in children(z)]
+
+
+def function_instances(base: str, function: str) -> list[int]:
+    """The pids of a function's live instances, as the server lists them."""
+    answer = requests.get(f"{base}/_lambdalite/instances", params={"function": function}, timeout=10)
+    answer.raise_for_status()
+    return [i["pid"] for i in answer.json()["instances"]]
 
 
 @pytest.fixture(scope="session")

@@ -12,8 +12,9 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 9000
 DEFAULT_REGION = "us-east-1"
 DEFAULT_ACCOUNT = "000000000000"
-DEFAULT_MAX_CONCURRENCY = 128   # in-flight invocations across the server; 64 clients of one function fit
+DEFAULT_MAX_CONCURRENCY = 1000  # in-flight invocations across the server (AWS's default account limit)
 DEFAULT_IDLE_TIMEOUT_S = 600.0  # an idle instance is stopped after this long (0: right after each invocation)
+DEFAULT_ZYGOTE_IDLE_TIMEOUT_S = 600.0  # a zygote without instances for this long stops
 DEFAULT_BUILD_TIMEOUT_S = 900.0  # resolving or installing one dependency environment may take this long
 DEFAULT_MAX_ZIP_MB = 1024        # a function's or layer's zip (AWS: 50 MB uploaded directly)
 DEFAULT_MAX_UNZIPPED_MB = 4096   # code and layers unzipped (AWS: 250 MB)
@@ -34,6 +35,9 @@ class Settings:
     account: str = DEFAULT_ACCOUNT
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY   # 0 throttles every invocation
     idle_timeout_s: float = DEFAULT_IDLE_TIMEOUT_S
+    zygotes: bool = True                   # False: every instance is a fresh interpreter
+    max_instances: int | None = None       # live instances per function version (None: as many as it needs)
+    zygote_idle_timeout_s: float = DEFAULT_ZYGOTE_IDLE_TIMEOUT_S
     test_clock: bool = False               # timers wait on a clock that only POST /_lambdalite/clock moves
     build_timeout_s: float = DEFAULT_BUILD_TIMEOUT_S
     max_zip_mb: int = DEFAULT_MAX_ZIP_MB
@@ -61,6 +65,10 @@ class Settings:
                                   DEFAULT_MAX_CONCURRENCY, int),
             idle_timeout_s=_pick(given.get("idle_timeout_s"), "LAMBDALITE_IDLE_TIMEOUT", DEFAULT_IDLE_TIMEOUT_S,
                                  float),
+            zygotes=_pick(given.get("zygotes"), "LAMBDALITE_ZYGOTES", True, _boolean),
+            max_instances=_pick(given.get("max_instances"), "LAMBDALITE_MAX_INSTANCES", None, _positive),
+            zygote_idle_timeout_s=_pick(given.get("zygote_idle_timeout_s"), "LAMBDALITE_ZYGOTE_IDLE_TIMEOUT",
+                                        DEFAULT_ZYGOTE_IDLE_TIMEOUT_S, float),
             test_clock=bool(given.get("test_clock")),
             build_timeout_s=_pick(given.get("build_timeout_s"), "LAMBDALITE_BUILD_TIMEOUT", DEFAULT_BUILD_TIMEOUT_S,
                                   float),
@@ -68,6 +76,24 @@ class Settings:
             max_unzipped_mb=_pick(given.get("max_unzipped_mb"), "LAMBDALITE_MAX_UNZIPPED_MB",
                                   DEFAULT_MAX_UNZIPPED_MB, int),
         )
+
+
+def _positive(value: Any) -> int:
+    number = int(value)
+    if number < 1:
+        raise ValueError(f"{value!r} is not a whole number of 1 or more")
+    return number
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{value!r} is not a boolean")
 
 
 def _pick(flag: Any, variable: str, default: T, convert: Callable[[Any], T]) -> T:

@@ -44,7 +44,9 @@
     ├── InstanceFailure                  the pool: an instance could not serve an invocation
     │   ├── InstanceTimedOut             the deadline passed; the process group was killed
     │   ├── InstanceExited               the process ended (exit status or signal known)
+    │   │   └── InstanceOutOfMemory      killed for passing MemorySize
     │   └── InstanceProtocolError        the worker broke the frame protocol
+    ├── ZygoteUnavailable                the pool: no zygote to fork from (a fresh process starts instead)
     └── ClientError                      the SDK: the server answered an error, or could not be reached
         └── StackRejected                a stack was not deployed: its problems, one per line
 
@@ -320,6 +322,11 @@ class InstanceFailure(LambdaliteError):
         self.max_memory_mb = max_memory_mb
 
 
+class ZygoteUnavailable(LambdaliteError):
+    """A zygote could not start or fork (it died, or never became ready): the pool starts a fresh
+    interpreter instead. Never leaves the pool."""
+
+
 class InstanceTimedOut(InstanceFailure):
     pass
 
@@ -332,6 +339,10 @@ class InstanceExited(InstanceFailure):
         super().__init__(message, **known)  # type: ignore[arg-type]
         self.exit_status = exit_status
         self.signal = signal
+
+
+class InstanceOutOfMemory(InstanceExited):
+    """The kernel killed the instance for passing its MemorySize (its memory cgroup's OOM killer)."""
 
 
 class InstanceProtocolError(InstanceFailure):

@@ -53,7 +53,8 @@ class Services:
         self.environments = Environments(home / "envs", self.db, settings.build_timeout_s, clock=self.clock.now)
         self.backend: Backend = LocalProcessBackend(
             home / "runtime", self.blobs.code, build_runtime_bundle(home), idle_timeout_s=settings.idle_timeout_s,
-            clock=self.clock.now, envs_root=self.environments.root)
+            clock=self.clock.now, envs_root=self.environments.root, zygotes=settings.zygotes,
+            zygote_idle_timeout_s=settings.zygote_idle_timeout_s, max_instances=settings.max_instances)
         limits = CodeLimits(settings.max_zip_mb * MB, settings.max_unzipped_mb * MB)
         self.functions = FunctionService(self.db, self.blobs, settings.region, settings.account, prepare=self.prepare,
                                          limits=limits, build_layer=self.build_layer,
@@ -71,7 +72,8 @@ class Services:
                                    settings.base_url, self.clock)
         self.stacks_api = StacksApi(self.stacks, self.functions)
         self.cloudformation_api = CloudFormationApi(self.stacks)
-        self.own_api = OwnApi(self.functions, History(self.db), self.clock, self.health, self.environments.builds)
+        self.own_api = OwnApi(self.functions, History(self.db), self.clock, self.health, self.environments.builds,
+                              self.backend)
         self._reaper: asyncio.Task[None] | None = None
 
     def prepare(self, fn: FunctionVersion) -> Prepared:

@@ -41,15 +41,30 @@ _keys = itertools.count()
 
 
 def marked_pids() -> list[int]:
-    """Live processes (not zombies) that carry this session's marker in their environment."""
+    """Live processes (not zombies) that carry this session's marker in their environment (a fresh
+    worker and what it starts), or descend from this process (zygotes and the workers they fork:
+    /proc shows a forked worker's environment as its zygote's)."""
     needle = f"{MARK}={MARK_VALUE}".encode()
+    me = os.getpid()
+    parents: dict[int, int] = {}
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            fields = stat[stat.rindex(")") + 2:].split()
+            if fields[0] == "Z":
+                continue
+            parents[int(entry)] = int(fields[1])
             if needle in Path(f"/proc/{entry}/environ").read_bytes().split(b"\0"):
                 found.append(int(entry))
+    for pid in parents:
+        ancestor, hops = parents.get(pid), 0
+        while ancestor and ancestor != me and hops < 64:
+            ancestor, hops = parents.get(ancestor), hops + 1
+        if ancestor == me and pid not in found:
+            found.append(pid)
     return found
 
 
@@ -111,8 +126,14 @@ def local_backend(runtime_dir: Path, code_root: Path, bundle: Path, envs_root: P
     return LocalProcessBackend(runtime_dir, code_root, bundle, envs_root=envs_root, **options)
 
 
+def local_fresh_backend(runtime_dir: Path, code_root: Path, bundle: Path, envs_root: Path,
+                        **options: Any) -> LocalProcessBackend:
+    return LocalProcessBackend(runtime_dir, code_root, bundle, envs_root=envs_root, **{"zygotes": False, **options})
+
+
 # name -> (runtime dir, code root, bundle, envs root, options) -> a backend. A second backend is one more line.
-BACKENDS: dict[str, Callable[..., Backend]] = {"local": local_backend}
+# "local" forks instances from zygotes (the default); "local-fresh" starts each as a new interpreter.
+BACKENDS: dict[str, Callable[..., Backend]] = {"local": local_backend, "local-fresh": local_fresh_backend}
 
 
 @pytest.fixture

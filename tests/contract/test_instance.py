@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 from lambdalite.pool.instance import Instance
-from lambdalite.pool.launch import Launch, ensure_launcher
+from lambdalite.pool.launch import Launch, ensure_launcher, spawn
+from lambdalite.pool.process import ChildProcess
 
 from .conftest import invocation
 
@@ -20,7 +21,9 @@ async def test_a_worker_ready_before_anyone_waits_is_not_a_protocol_error(make_s
     code = str(code_root / spec.code)
     launch = Launch(python=sys.executable, cwd=code, sys_path=(code, str(bundle)), env=dict(spec.env),
                     handler=spec.handler)
-    instance = await Instance.start(spec, launch, ensure_launcher(runtime_dir))
+    spawned = spawn(launch, ensure_launcher(runtime_dir))
+    process = ChildProcess(spawned.process, asyncio.get_running_loop())
+    instance = await Instance.start(spec, process, spawned.sock, spawned.pipe_fd)
     try:
         await asyncio.sleep(1.0)   # the worker has long sent READY, and the loop has read it
         assert await instance.wait_ready(5.0) is None

@@ -31,7 +31,7 @@ async def test_handler_returns_a_value_and_globals_persist(make_spec, invoke) ->
     assert body(first)["pid"] == body(second)["pid"]
     assert first.init_duration_ms is not None and first.init_duration_ms > 0
     assert second.init_duration_ms is None
-    assert first.duration_ms >= 0 and 5 <= first.max_memory_mb < 200
+    assert first.duration_ms >= 0 and 1 <= first.max_memory_mb < 200   # its own charge (cgroup), or RSS
 
 
 async def test_empty_event_is_an_empty_object(make_spec, invoke) -> None:

@@ -19,7 +19,16 @@ import pytest
 import requests
 
 from lambdalite.store.schema import LATEST
-from tests.conftest import LAMBDALITE, Server, alive, boto_client, create_function, free_port, instance_pids
+from tests.conftest import (
+    LAMBDALITE,
+    Server,
+    alive,
+    boto_client,
+    create_function,
+    free_port,
+    instance_pids,
+    zygote_pids,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 HELLO = "def handler(event, context):\n    return 'hi'\n"
@@ -120,6 +129,30 @@ def test_max_concurrency_0_throttles_every_invocation(own_server: Server) -> Non
     assert r.status_code == 429 and r.headers["x-amzn-ErrorType"] == "TooManyRequestsException"
 
 
+def test_no_zygotes_starts_fresh_interpreters_and_max_instances_caps_them(own_server: Server) -> None:
+    own_server.extra = ("--no-zygotes", "--max-instances", "1")
+    own_server.start()
+    lam = boto_client(own_server.base)
+    create_function(lam, "pid", "import os, time\ndef handler(event, context):\n    time.sleep(0.3)\n"
+                                "    return os.getpid()\n")
+    calls = boto_client(own_server.base, max_pool_connections=4)
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        pids = list(pool.map(lambda _: json.loads(calls.invoke(FunctionName="pid")["Payload"].read()), range(4)))
+    assert len(set(pids)) == 1                                  # one instance served the four, in turn
+    assert zygote_pids(own_server.proc.pid) == []               # and it is a fresh interpreter
+    assert instance_pids(own_server.proc.pid) == pids[:1]
+    listed = requests.get(f"{own_server.base}/_lambdalite/instances", timeout=10).json()
+    assert listed == {"instances": [{"pid": pids[0], "function": "pid", "version": "$LATEST", "busy": False,
+                                     "zygote": None}], "zygotes": []}
+
+
+def test_bad_pool_flags_are_refused(tmp_path: Path) -> None:
+    for flags, word in ((["--max-instances", "0"], "--max-instances"), (["--zygote-idle-timeout", "-1"],
+                                                                         "--zygote-idle-timeout")):
+        done = serve("--home", str(tmp_path / "home"), "--port", "0", *flags)
+        assert done.returncode == 2 and word in done.stderr
+
+
 def test_the_clock_does_not_move_without_test_clock(server: Server) -> None:
     r = requests.post(server.base + "/_lambdalite/clock", json={"advance_s": 5}, timeout=10)
     assert r.status_code == 403 and "--test-clock" in r.json()["message"]
@@ -203,6 +236,9 @@ def test_sigterm_lets_an_invocation_in_flight_finish_then_stops_every_instance(o
             time.sleep(0.05)
         instances = instance_pids(own_server.proc.pid)
         assert len(instances) == 2
+        zygotes = zygote_pids(own_server.proc.pid)
+        assert zygotes   # instances are forked from a zygote by default
+        instances += zygotes
         time.sleep(0.3)
         os.kill(own_server.proc.pid, signal.SIGTERM)      # the server alone, as systemd or docker stop would
         assert call.result(timeout=30) == "finished"       # drained, not cut off
@@ -232,6 +268,9 @@ def test_no_instance_outlives_a_sigkilled_server(own_server: Server) -> None:
         time.sleep(0.05)
     instances = instance_pids(own_server.proc.pid)
     assert len(instances) == 2
+    zygotes = zygote_pids(own_server.proc.pid)
+    assert zygotes
+    instances += zygotes   # neither an instance nor a zygote may outlive the server
     os.kill(own_server.proc.pid, signal.SIGKILL)
     own_server.proc.wait(10)
     deadline = time.monotonic() + 10

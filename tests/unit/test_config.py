@@ -9,7 +9,8 @@ import pytest
 from lambdalite.config import DEFAULT_IDLE_TIMEOUT_S, DEFAULT_MAX_CONCURRENCY, DEFAULT_PORT, Settings
 
 VARIABLES = ("LAMBDALITE_HOME", "LAMBDALITE_HOST", "LAMBDALITE_PORT", "LAMBDALITE_REGION", "LAMBDALITE_ACCOUNT",
-             "LAMBDALITE_MAX_CONCURRENCY", "LAMBDALITE_IDLE_TIMEOUT")
+             "LAMBDALITE_MAX_CONCURRENCY", "LAMBDALITE_IDLE_TIMEOUT", "LAMBDALITE_ZYGOTES",
+             "LAMBDALITE_ZYGOTE_IDLE_TIMEOUT", "LAMBDALITE_MAX_INSTANCES")
 
 
 @pytest.fixture(autouse=True)
@@ -67,3 +68,22 @@ def test_a_variable_that_is_not_a_number_is_named(monkeypatch: pytest.MonkeyPatc
 def test_base_url_for_any_interface_and_ipv6() -> None:
     assert Settings(Path("/h"), host="0.0.0.0", port=9000).base_url == "http://127.0.0.1:9000"
     assert Settings(Path("/h"), host="::1", port=9000).base_url == "http://[::1]:9000"
+
+
+def test_the_pool_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = Settings.from_env()
+    assert (settings.zygotes, settings.max_instances, settings.max_concurrency) == (True, None, 1000)
+    monkeypatch.setenv("LAMBDALITE_ZYGOTES", "off")
+    monkeypatch.setenv("LAMBDALITE_MAX_INSTANCES", "2")
+    monkeypatch.setenv("LAMBDALITE_ZYGOTE_IDLE_TIMEOUT", "0")
+    settings = Settings.from_env()
+    assert (settings.zygotes, settings.max_instances, settings.zygote_idle_timeout_s) == (False, 2, 0.0)
+    assert Settings.from_env(zygotes=True, max_instances=3).zygotes is True
+
+
+@pytest.mark.parametrize(("variable", "value"), [("LAMBDALITE_ZYGOTES", "maybe"), ("LAMBDALITE_MAX_INSTANCES", "0"),
+                                                 ("LAMBDALITE_MAX_INSTANCES", "two")])
+def test_bad_pool_settings_are_refused_by_name(monkeypatch: pytest.MonkeyPatch, variable: str, value: str) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ValueError, match=variable):
+        Settings.from_env()

@@ -5,6 +5,8 @@
     GET  /_lambdalite/invocations?function=F[&limit]  a function's invocation records, newest first
     GET  /_lambdalite/code/{sha256 hex}.zip           a code archive (GetFunction's Code.Location)
     GET  /_lambdalite/builds                          {"builds": [...]}: dependency builds under way
+    GET  /_lambdalite/instances[?function=F]          {"instances": [{pid, function, version, busy, zygote}],
+                                                       "zygotes": [pid, ...]}: the processes running now
     GET  /_lambdalite/clock                           {"now": s, "test": bool}
     POST /_lambdalite/clock {"advance_s": N}          moves a --test-clock server's clock (403 otherwise)
 
@@ -21,6 +23,7 @@ from .. import errors
 from ..clock import Clock, TestClock
 from ..functions.service import FunctionService
 from ..observe.history import History
+from ..pool.types import Backend
 from .http import Raw, Receive, Request, Scope, Send, answer, read_request
 
 CODE_ARCHIVE = re.compile(r"/_lambdalite/code/([0-9a-f]{64})\.zip")
@@ -30,8 +33,10 @@ Answer = tuple[int, Any]
 
 class OwnApi:
     def __init__(self, functions: FunctionService, history: History, clock: Clock,
-                 health: Callable[[], dict[str, Any]], builds: Callable[[], list[dict[str, Any]]]) -> None:
+                 health: Callable[[], dict[str, Any]], builds: Callable[[], list[dict[str, Any]]],
+                 backend: Backend) -> None:
         self.builds = builds
+        self.backend = backend
         self.functions = functions
         self.history = history
         self.clock = clock
@@ -52,6 +57,8 @@ class OwnApi:
             return 200, self.invocations(request.query)
         if path == "/_lambdalite/builds" and method == "GET":
             return 200, {"builds": self.builds()}
+        if path == "/_lambdalite/instances" and method == "GET":
+            return 200, self.instances(request.query)
         if path == "/_lambdalite/clock":
             return 200, await self.time(request)
         if (m := CODE_ARCHIVE.fullmatch(path)) and method == "GET":
@@ -73,6 +80,13 @@ class OwnApi:
             "requestId": r.request_id, "version": r.version, "startedMs": r.started_ms, "durationMs": r.duration_ms,
             "billedMs": r.billed_ms, "memoryMb": r.memory_mb, "maxMemoryUsedMb": r.max_memory_mb,
             "initDurationMs": r.init_ms, "outcome": r.outcome, "errorType": r.error_type} for r in records]}
+
+    def instances(self, query: dict[str, str]) -> dict[str, Any]:
+        name = query.get("function")
+        return {"instances": [{"pid": i.pid, "function": i.function_name, "version": i.version, "busy": i.busy,
+                               "zygote": i.parent} for i in self.backend.instances()
+                              if name is None or i.function_name == name],
+                "zygotes": self.backend.zygote_pids()}
 
     async def time(self, request: Request) -> dict[str, Any]:
         clock = self.clock

@@ -17,6 +17,7 @@ from lambdalite.config import (
     DEFAULT_MAX_ZIP_MB,
     DEFAULT_PORT,
     DEFAULT_REGION,
+    DEFAULT_ZYGOTE_IDLE_TIMEOUT_S,
     Settings,
 )
 from lambdalite.errors import ServerCannotStart
@@ -40,6 +41,16 @@ def _default(variable: str, value: object) -> str:
 @click.option("--idle-timeout", type=click.FloatRange(min=0), metavar="SECONDS",
               help="Stop an instance idle this long; 0 stops it right after each invocation. "
                    + _default("LAMBDALITE_IDLE_TIMEOUT", f"{DEFAULT_IDLE_TIMEOUT_S:g}"))
+@click.option("--max-instances", type=click.IntRange(min=1), metavar="N",
+              help="At most N live instances per function; more concurrent calls wait for one (a cap for "
+                   "small machines and benchmarks). [default: LAMBDALITE_MAX_INSTANCES, else as many as "
+                   "the calls need, started at most as many at once as there are cores]")
+@click.option("--zygotes/--no-zygotes", default=None,
+              help="Fork new instances from a zygote per dependency environment (milliseconds), or start "
+                   "each as a fresh interpreter. " + _default("LAMBDALITE_ZYGOTES", "on"))
+@click.option("--zygote-idle-timeout", type=click.FloatRange(min=0), metavar="SECONDS",
+              help="Stop a zygote that has had no instance for this long. "
+                   + _default("LAMBDALITE_ZYGOTE_IDLE_TIMEOUT", f"{DEFAULT_ZYGOTE_IDLE_TIMEOUT_S:g}"))
 @click.option("--build-timeout", type=click.FloatRange(min=1), metavar="SECONDS",
               help="Resolving, or installing, one function's requirements.txt may take this long. "
                    + _default("LAMBDALITE_BUILD_TIMEOUT", f"{DEFAULT_BUILD_TIMEOUT_S:g}"))
@@ -53,7 +64,8 @@ def _default(variable: str, value: object) -> str:
               help="Timers (idle timeouts, ...) wait on a clock that stands still until "
                    "POST /_lambdalite/clock {\"advance_s\": N} moves it. For tests.")
 def serve(host: str | None, port: int | None, home: Path | None, region: str | None, account: str | None,
-          max_concurrency: int | None, idle_timeout: float | None, build_timeout: float | None,
+          max_concurrency: int | None, idle_timeout: float | None, max_instances: int | None, zygotes: bool | None,
+          zygote_idle_timeout: float | None, build_timeout: float | None,
           max_zip_mb: int | None, max_unzipped_mb: int | None, test_clock: bool) -> None:
     """Run the Lambdalite server in the foreground until Ctrl-C.
 
@@ -65,6 +77,8 @@ def serve(host: str | None, port: int | None, home: Path | None, region: str | N
     try:
         settings = Settings.from_env(host=host, port=port, home=home, region=region, account=account,
                                      max_concurrency=max_concurrency, idle_timeout_s=idle_timeout,
+                                     zygotes=zygotes, zygote_idle_timeout_s=zygote_idle_timeout,
+                                     max_instances=max_instances,
                                      build_timeout_s=build_timeout, max_zip_mb=max_zip_mb,
                                      max_unzipped_mb=max_unzipped_mb, test_clock=test_clock)
     except ValueError as e:

@@ -122,6 +122,8 @@ def failed_outcome(failure: errors.InstanceFailure, request_id: str, spec: Insta
 def exit_error(failure: errors.InstanceFailure, request_id: str) -> tuple[str, str]:
     """Runtime.ExitError's message from the facts waitpid gave (AWS's wording, Go's signal names)."""
     prefix = f"RequestId: {request_id} Error: "
+    if isinstance(failure, errors.InstanceOutOfMemory):
+        return "Runtime.OutOfMemory", f"{prefix}Runtime exited with error: signal: killed"
     if isinstance(failure, errors.InstanceExited):
         if failure.signal is not None:
             return "Runtime.ExitError", f"{prefix}Runtime exited with error: signal: {signal_name(failure.signal)}"

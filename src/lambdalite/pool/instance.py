@@ -14,16 +14,16 @@ import json
 import math
 import os
 import signal
+import socket
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from .. import errors
 from ..runtime import protocol
+from .cgroups import InstanceGroup
 from .channel import FrameProtocol, OutputBuffer, PipeProtocol, ReplyTooLarge
-from .launch import Launch, Spawned, spawn
-from .process import UNKNOWN_EXIT, ChildProcess, ExitCode, WorkerProcess
+from .process import UNKNOWN_EXIT, ExitCode, WorkerProcess
 from .types import InstanceSpec, Invocation, Outcome
 
 TOO_LARGE_BODY = (b'{"errorMessage": "Response payload size exceeded maximum allowed payload size '
@@ -41,7 +41,7 @@ def memory_mb(rss_kb: int) -> int:
 
 
 class Instance:
-    def __init__(self, spec: InstanceSpec, spawned: Spawned, process: WorkerProcess,
+    def __init__(self, spec: InstanceSpec, process: WorkerProcess, sock: socket.socket,
                  loop: asyncio.AbstractEventLoop) -> None:
         self.spec = spec
         self.pid = process.pid
@@ -69,29 +69,33 @@ class Instance:
         self._eof = self._finished = False
         self._frames: asyncio.BaseTransport | None = None
         self._pipe: asyncio.BaseTransport | None = None
-        self._fd = spawned.sock.fileno()
+        self._fd = sock.fileno()
         self._protocol: FrameProtocol
         self._quick = True
+        self.init_modules: list[str] = []   # what init imported from outside the function's folder
+        self.zygote_pid: int | None = None  # the zygote it was forked from
+        self.group: InstanceGroup | None = None   # its cgroups, when the machine allows them
 
     @classmethod
-    async def start(cls, spec: InstanceSpec, launch: Launch, launcher: Path) -> Instance:
-        loop = asyncio.get_running_loop()
-        spawned = spawn(launch, launcher)
-        instance = cls(spec, spawned, ChildProcess(spawned.process, loop), loop)
+    async def start(cls, spec: InstanceSpec, process: WorkerProcess, sock: socket.socket,
+                    pipe_fd: int) -> Instance:
+        """The instance of a worker that was just started (spawned or forked): `sock` and
+        `pipe_fd` are the parent's ends of its socket and of its output pipe."""
+        instance = cls(spec, process, sock, asyncio.get_running_loop())
         try:
-            await instance._connect(spawned)
+            await instance._connect(sock, pipe_fd)
         except BaseException:
             instance._abandon_init()
             instance.kill()
             raise
         return instance
 
-    async def _connect(self, spawned: Spawned) -> None:
+    async def _connect(self, sock: socket.socket, pipe_fd: int) -> None:
         self._process.watch(self._on_exit)
-        pipe = os.fdopen(spawned.pipe_fd, "rb", buffering=0)
+        pipe = os.fdopen(pipe_fd, "rb", buffering=0)
         self._pipe, _ = await self._loop.connect_read_pipe(lambda: PipeProtocol(self.output), pipe)
         self._frames, self._protocol = await self._loop.create_unix_connection(lambda: FrameProtocol(self),
-                                                                               sock=spawned.sock)
+                                                                               sock=sock)
 
     @property
     def alive(self) -> bool:
@@ -110,6 +114,8 @@ class Instance:
         init_ms = (self._loop.time() - self._spawned_at) * 1000
         if kind == protocol.READY:
             self._max_rss_kb = int((head or {}).get("max_rss_kb", 0))
+            modules = (head or {}).get("modules")
+            self.init_modules = [m for m in modules if isinstance(m, str)] if isinstance(modules, list) else []
             self._pending_init_ms = init_ms
             self._phase, self._expect = "idle", ()
             return None
@@ -237,8 +243,11 @@ class Instance:
     # -- endings ---------------------------------------------------------------------------------
 
     def kill(self) -> None:
-        """SIGKILL the whole process group (the worker and anything it started). Safe to repeat."""
+        """SIGKILL the whole process group (the worker and anything it started), and everything in
+        its cgroup (what left the process group too). Safe to repeat."""
         self._process.kill()
+        if self.group is not None:
+            self.group.kill_all()
 
     def _on_deadline(self, seconds: float) -> None:
         self._timed_out_after = seconds
@@ -264,8 +273,20 @@ class Instance:
         reply, self._reply = self._reply, None
         if reply is not None and not reply.done():
             reply.set_exception(self._failure())
+        if self.group is not None:
+            self.group.kill_all()   # what it started and left running, in its session or not
+            self._remove_group(0)
         self.dead.set_result(None)
         self.on_dead(self)
+
+    def _remove_group(self, tries: int) -> None:
+        """The cgroup goes once its last process has exited (a moment after the SIGKILL)."""
+        group = self.group
+        if group is None or group.remove():
+            return
+        if tries < 50:
+            group.kill_all()
+            self._loop.call_later(0.1, self._remove_group, tries + 1)
 
     def _failure(self) -> errors.InstanceFailure:
         elapsed_ms = (self._loop.time() - self._phase_started) * 1000
@@ -283,6 +304,10 @@ class Instance:
             return errors.InstanceProtocolError(f"worker broke the protocol: {self._protocol_error}",
                                                 **known)
         code = self._exit_code
+        if self.group is not None and code == -signal.SIGKILL and self.group.oom_killed():
+            known["max_memory_mb"] = max(self.group.peak_mb(), self.spec.memory_mb)
+            return errors.InstanceOutOfMemory(f"Runtime exited with signal {signal.SIGKILL} (out of memory)",
+                                              signal=signal.SIGKILL, **known)
         if code is None or code == UNKNOWN_EXIT:
             return errors.InstanceExited("Runtime exited; its exit status is unknown", **known)
         if code >= 0:

@@ -28,6 +28,7 @@ LAUNCH_CODE = (
     "del sys.path[0], sys.argv[1:]\n"
     "b.main()\n"
 )
+ZYGOTE_CODE = LAUNCH_CODE.replace("bootstrap as b", "zygote as b")
 
 
 def ensure_launcher(runtime_dir: Path) -> Path:
@@ -57,6 +58,13 @@ class Launch:
     site_dirs: tuple[str, ...] = ()   # entries of sys_path whose .pth files count (dependency environments)
 
 
+    @property
+    def zygote_key(self) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+        """Instances whose launches share this key may fork from one zygote: same interpreter,
+        same path after the function's folder (environment, layers, bundle)."""
+        return self.python, self.sys_path[1:], self.site_dirs
+
+
 @dataclass
 class Spawned:
     """A started worker: its process, the parent's end of the socket, the read end of its
@@ -67,24 +75,72 @@ class Spawned:
     pipe_fd: int
 
 
-def spawn(launch: Launch, launcher: Path) -> Spawned:
-    parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-    read_fd, write_fd = os.pipe()
+@dataclass
+class Channels:
+    """The two ends a worker needs: the parent keeps `sock` and `pipe_r`; the worker gets
+    `child` and `pipe_w` (the caller closes those once the worker has them)."""
+
+    sock: socket.socket
+    child: socket.socket
+    pipe_r: int
+    pipe_w: int
+
+    @classmethod
+    def make(cls) -> Channels:
+        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        read_fd, write_fd = os.pipe()
+        return cls(parent, child, read_fd, write_fd)
+
+    def handed_over(self) -> None:
+        self.child.close()
+        os.close(self.pipe_w)
+
+    def close(self) -> None:
+        self.handed_over()
+        self.sock.close()
+        os.close(self.pipe_r)
+
+
+def spawn(launch: Launch, launcher: Path, cgroups: tuple[str, ...] = (), peak_file: str | None = None) -> Spawned:
+    ends = Channels.make()
     try:
-        env = _environment(launch, child.fileno())
+        env = _environment(launch, ends.child.fileno())
+        env[protocol.HANDLER_VARIABLE] = launch.handler
+        if cgroups:
+            env[protocol.CGROUPS_VARIABLE] = os.pathsep.join(cgroups)
+        if peak_file:
+            env[protocol.PEAK_VARIABLE] = peak_file
         process = subprocess.Popen(
             [launch.python, "-I", "-S", "-c", LAUNCH_CODE, str(launcher)],
-            cwd=launch.cwd, env=env, stdin=subprocess.DEVNULL, stdout=write_fd, stderr=write_fd,
-            pass_fds=(child.fileno(),), start_new_session=True,
+            cwd=launch.cwd, env=env, stdin=subprocess.DEVNULL, stdout=ends.pipe_w, stderr=ends.pipe_w,
+            pass_fds=(ends.child.fileno(),), start_new_session=True,
+        )
+    except BaseException:
+        ends.close()
+        raise
+    ends.handed_over()
+    return Spawned(process, ends.sock, ends.pipe_r)
+
+
+def spawn_zygote(launch: Launch, launcher: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], socket.socket]:
+    """A zygote for the launches sharing `launch.zygote_key`: (its process, the parent's end of its
+    SEQPACKET socket). `env` is the zygote's own environment while it imports (each worker then
+    takes its function's)."""
+    parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    try:
+        zygote_launch = Launch(python=launch.python, cwd="/", sys_path=launch.sys_path[1:], env=env,
+                               handler="", site_dirs=launch.site_dirs)
+        process = subprocess.Popen(
+            [launch.python, "-I", "-S", "-c", ZYGOTE_CODE, str(launcher)],
+            cwd="/", env=_environment(zygote_launch, child.fileno()), stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, pass_fds=(child.fileno(),), start_new_session=True,
         )
     except BaseException:
         parent.close()
-        os.close(read_fd)
         raise
     finally:
         child.close()
-        os.close(write_fd)
-    return Spawned(process, parent, read_fd)
+    return process, parent
 
 
 def _environment(launch: Launch, fd: int) -> dict[str, str]:
@@ -92,6 +148,5 @@ def _environment(launch: Launch, fd: int) -> dict[str, str]:
     env[protocol.FD_VARIABLE] = str(fd)
     env[protocol.PATH_VARIABLE] = os.pathsep.join(launch.sys_path)
     env[protocol.SITE_VARIABLE] = os.pathsep.join(launch.site_dirs)
-    env[protocol.HANDLER_VARIABLE] = launch.handler
     env[protocol.PARENT_VARIABLE] = str(os.getpid())
     return env

@@ -16,29 +16,43 @@ import asyncio
 import collections
 import contextlib
 import logging
+import os
+import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from .. import errors
+from .cgroups import Cgroups, InstanceGroup
 from .instance import Instance
 from .interpreters import find_interpreter, python_version
-from .launch import Launch, ensure_launcher
-from .types import InstanceSpec, Invocation, Outcome
+from .launch import Launch, ensure_launcher, spawn
+from .process import ChildProcess, WorkerProcess
+from .types import InstanceInfo, InstanceSpec, Invocation, Outcome
+from .zygote import Zygote, zygote_environment
 
 log = logging.getLogger(__name__)
 
 _Waiter = asyncio.Future["Instance | Outcome"]
+MAX_ZYGOTE_DEATHS = 3   # a zygote that dies this often in a row is not started again for its key
 STOP_TIMEOUT_S = 10.0   # SIGKILL is not refused; this only guards against a process stuck in the kernel
 
 
 class _KeyPool:
-    def __init__(self, key: str) -> None:
+    def __init__(self, key: str, spec: InstanceSpec) -> None:
         self.key = key
+        self.spec = spec
         self.idle: list[Instance] = []
         self.busy: set[Instance] = set()
         self.waiters: collections.deque[_Waiter] = collections.deque()
+        self.starting = 0                 # instances being started (spawned or forked, then init)
         self.retired = False
+        self.duration_s = 0.0             # recent invocations' duration (moving average)
+        self.init_s: float | None = None  # the last init's duration (None: none finished yet)
+        self.patience: asyncio.TimerHandle | None = None
+
+    def waiting(self) -> int:
+        return sum(1 for w in self.waiters if not w.done())
 
 
 class LocalProcessBackend:
@@ -47,7 +61,9 @@ class LocalProcessBackend:
     archive unpacked; `bundle` is the runtime bundle (boto3) every function can import."""
 
     def __init__(self, runtime_dir: Path, code_root: Path, bundle: Path, idle_timeout_s: float = 600,
-                 clock: Callable[[], float] = time.monotonic, envs_root: Path | None = None) -> None:
+                 clock: Callable[[], float] = time.monotonic, envs_root: Path | None = None,
+                 zygotes: bool = True, zygote_idle_timeout_s: float = 600, cgroups: bool = True,
+                 max_instances: int | None = None, cores: int | None = None) -> None:
         self._launcher = ensure_launcher(Path(runtime_dir))
         self._code_root = code_root
         self._bundle = bundle
@@ -61,6 +77,18 @@ class LocalProcessBackend:
         self._in_flight = 0
         self._drained: asyncio.Event | None = None
         self._closing = False
+        self._use_zygotes = zygotes
+        self._zygote_idle_timeout_s = zygote_idle_timeout_s
+        self._zygotes: dict[object, Zygote] = {}
+        self._zygote_starts: dict[object, asyncio.Future[Zygote | None]] = {}
+        self._modules: dict[object, list[str]] = {}      # per zygote key: what inits imported, in order
+        self._banned: dict[object, set[str]] = {}        # per zygote key: modules never to preload
+        self._zygote_deaths: dict[object, int] = {}      # per zygote key: deaths not followed by a fork
+        self._fresh_logged: set[object] = set()
+        self._cgroups = Cgroups.detect() if cgroups else None
+        self._cores = cores or os.cpu_count() or 1
+        self._start_slots = max(2, self._cores)
+        self._max_instances = max_instances
 
     @property
     def in_flight(self) -> int:
@@ -70,6 +98,11 @@ class LocalProcessBackend:
         """The pids of the live instances (of one key, or all): for tests, metrics and the console."""
         return [i.pid for i in self._instances if key is None or i.spec.key == key]
 
+    def instances(self) -> list[InstanceInfo]:
+        busy = {i for pool in self._pools.values() for i in pool.busy}
+        return [InstanceInfo(i.pid, i.spec.function_name, i.spec.version, i in busy, i.zygote_pid)
+                for i in self._instances if i.alive]
+
     # -- Backend ---------------------------------------------------------------------------------
 
     async def invoke(self, spec: InstanceSpec, invocation: Invocation) -> Outcome:
@@ -77,8 +110,8 @@ class LocalProcessBackend:
             raise errors.ServiceFailure("The server is shutting down.")
         self._in_flight += 1
         try:
-            pool = self._pool(spec.key)
-            got = self._take_idle(pool) or await self._start_and_wait(spec, pool)
+            pool = self._pool(spec)
+            got = self._take_idle(pool) or await self._wait_for_instance(pool)
             if isinstance(got, Outcome):
                 return got   # the new instance failed its init: that is this invocation's answer
             return await self._run(pool, got, invocation)
@@ -105,6 +138,10 @@ class LocalProcessBackend:
             old += [i for i in pool.idle if now - i.last_used >= self._idle_timeout_s]
             pool.idle = keep
         await self._stop(old)
+        for key, zygote in list(self._zygotes.items()):
+            if not zygote.children and now - zygote.empty_since >= self._zygote_idle_timeout_s:
+                del self._zygotes[key]
+                zygote.kill("idle")
         return len(old)
 
     async def close(self, drain_s: float = 5.0) -> None:
@@ -119,13 +156,21 @@ class LocalProcessBackend:
             await asyncio.gather(*self._starting, return_exceptions=True)
         await self._stop(list(self._instances))   # any that finished starting meanwhile
         self._pools.clear()
+        zygotes = list(self._zygotes.values())
+        self._zygotes.clear()
+        for zygote in zygotes:
+            zygote.kill("the server is closing")
+        if zygotes:
+            await asyncio.wait([asyncio.shield(z.exited) for z in zygotes], timeout=STOP_TIMEOUT_S)
+        if self._cgroups is not None:
+            self._cgroups.close()
 
     # -- acquiring and releasing -----------------------------------------------------------------
 
-    def _pool(self, key: str) -> _KeyPool:
-        pool = self._pools.get(key)
+    def _pool(self, spec: InstanceSpec) -> _KeyPool:
+        pool = self._pools.get(spec.key)
         if pool is None:
-            pool = self._pools[key] = _KeyPool(key)
+            pool = self._pools[spec.key] = _KeyPool(spec.key, spec)
         return pool
 
     @staticmethod
@@ -137,12 +182,12 @@ class LocalProcessBackend:
                 return instance
         return None
 
-    async def _start_and_wait(self, spec: InstanceSpec, pool: _KeyPool) -> Instance | Outcome:
+    async def _wait_for_instance(self, pool: _KeyPool) -> Instance | Outcome:
+        """Queue for the next instance of the key that is free: a busy one that finishes, or one
+        that `_scale` starts. The first init error of an instance started meanwhile may be the answer."""
         waiter: _Waiter = asyncio.get_running_loop().create_future()
         pool.waiters.append(waiter)
-        task = asyncio.create_task(self._start(spec, pool, waiter))
-        self._starting.add(task)
-        task.add_done_callback(self._starting.discard)
+        self._scale(pool)
         try:
             return await waiter
         except asyncio.CancelledError:
@@ -154,30 +199,166 @@ class LocalProcessBackend:
             with contextlib.suppress(ValueError):
                 pool.waiters.remove(waiter)
 
-    async def _start(self, spec: InstanceSpec, pool: _KeyPool, waiter: _Waiter) -> None:
-        """Start an instance for `waiter`; once ready it serves the first waiting invocation (or
-        goes idle). Its init failure is the answer of `waiter` when that one still waits."""
+    def _scale(self, pool: _KeyPool, patient: bool = True) -> None:
+        """Start instances for the invocations waiting without one, as the machine allows.
+
+        The rule (docs/behavior.md, "Scaling"): at most `start_slots` instances of a key start at
+        once (an init is CPU work: more at once only slows each); at most `max_instances` live per
+        key when set; and when the key already has `cores` busy instances that finish faster than
+        an instance starts, a waiting invocation first waits that long for one of them (`patient`)
+        before an instance is started for it."""
+        if self._closing:
+            return
+        need = pool.waiting() - pool.starting
+        while need > 0 and pool.starting < self._start_slots:
+            if self._max_instances is not None and \
+                    len(pool.busy) + len(pool.idle) + pool.starting >= self._max_instances:
+                return   # a busy instance will free up and serve the next waiter
+            if patient and len(pool.busy) >= self._cores and pool.init_s is not None \
+                    and pool.duration_s < pool.init_s:
+                if pool.patience is None:
+                    wait = min(pool.init_s, max(0.001, 2 * pool.duration_s))
+                    pool.patience = asyncio.get_running_loop().call_later(wait, self._impatient, pool)
+                return
+            pool.starting += 1
+            need -= 1
+            task = asyncio.create_task(self._start(pool.spec, pool))
+            self._starting.add(task)
+            task.add_done_callback(self._starting.discard)
+
+    def _impatient(self, pool: _KeyPool) -> None:
+        pool.patience = None
+        self._scale(pool, patient=False)
+
+    def _answer_first(self, pool: _KeyPool, answer: Instance | Outcome | BaseException) -> None:
+        """Give `answer` to the invocation that has waited longest (an init error, a failed start)."""
+        for waiter in pool.waiters:
+            if not waiter.done():
+                _answer(waiter, answer)
+                return
+        if isinstance(answer, BaseException):
+            log.info("instance start failed after the invocations it was for were served: %s", answer)
+
+    async def _start(self, spec: InstanceSpec, pool: _KeyPool) -> None:
+        """Start an instance; once ready it serves the first waiting invocation (or goes idle). Its
+        init failure is the answer of the invocation that has waited longest."""
+        started = asyncio.get_running_loop().time()
         try:
-            instance = await Instance.start(spec, self._launch(spec), self._launcher)
+            await self._start_instance(spec, pool)
+        finally:
+            pool.starting -= 1
+            pool.init_s = asyncio.get_running_loop().time() - started if pool.init_s is None else \
+                0.5 * pool.init_s + 0.5 * (asyncio.get_running_loop().time() - started)
+            if pool.waiters:
+                self._scale(pool)
+
+    async def _start_instance(self, spec: InstanceSpec, pool: _KeyPool) -> None:
+        group = None
+        try:
+            launch = self._launch(spec)
+            group = self._cgroups.create(spec.memory_mb) if self._cgroups is not None else None
+            process, sock, pipe_fd = await self._new_worker(launch, group)
+            instance = await Instance.start(spec, process, sock, pipe_fd)
+            instance.zygote_pid = getattr(process, "zygote_pid", None)
+            instance.group = group
         except Exception as exc:   # could not even spawn (no such interpreter, no code dir)
-            _answer(waiter, errors.InstanceFailure(f"could not start a worker for {spec.function_name}: {exc}"))
+            if group is not None:
+                group.kill_all()
+                group.remove()
+            failure = errors.InstanceFailure(f"could not start a worker for {spec.function_name}: {exc}")
+            self._answer_first(pool, failure)
             return
         self._instances.add(instance)
         instance.on_dead = lambda dead: self._forget(pool, dead)
         instance.on_free = lambda free: self._release(pool, free)
         try:
             init_error = await instance.wait_ready(max(spec.init_timeout_s, spec.timeout_s))
-        except Exception as failure:   # InstanceFailure; anything else must not leave `waiter` hanging
+        except Exception as failure:   # InstanceFailure; anything else must not leave a waiter hanging
             instance.kill()
             self._forget(pool, instance)
-            _answer(waiter, failure if isinstance(failure, errors.InstanceFailure)
-                    else errors.InstanceFailure(f"instance start failed: {failure!r}"))
+            self._answer_first(pool, failure if isinstance(failure, errors.InstanceFailure)
+                               else errors.InstanceFailure(f"instance start failed: {failure!r}"))
             return
         if init_error is not None:
             self._forget(pool, instance)
-            _answer(waiter, init_error)
+            self._answer_first(pool, init_error)
             return
+        if instance.init_modules and self._use_zygotes:
+            self._record_modules(launch.zygote_key, instance.init_modules)
         self._release(pool, instance)
+
+    # -- zygotes ----------------------------------------------------------------------------------
+
+    async def _new_worker(self, launch: Launch,
+                          group: InstanceGroup | None) -> tuple[WorkerProcess, socket.socket, int]:
+        """A worker for `launch`: forked from its zygote when there is one, else a fresh interpreter.
+        It joins `group` (its cgroups) before any of the function's code runs."""
+        cgroups = tuple(str(d) for d in group.dirs) if group is not None else ()
+        peak = group.peak_file if group is not None else None
+        if self._use_zygotes:
+            zygote = await self._zygote(launch)
+            if zygote is not None:
+                try:
+                    forked = await zygote.fork(launch, cgroups, peak)
+                except errors.ZygoteUnavailable as exc:
+                    self._log_fresh(launch.zygote_key, str(exc))
+                else:
+                    self._zygote_deaths.pop(launch.zygote_key, None)
+                    return forked
+        spawned = spawn(launch, self._launcher, cgroups, peak)
+        return ChildProcess(spawned.process, asyncio.get_running_loop()), spawned.sock, spawned.pipe_fd
+
+    async def _zygote(self, launch: Launch) -> Zygote | None:
+        key = launch.zygote_key
+        zygote = self._zygotes.get(key)
+        if zygote is not None and zygote.alive:
+            return zygote
+        starting = self._zygote_starts.get(key)
+        if starting is None:
+            if self._zygote_deaths.get(key, 0) >= MAX_ZYGOTE_DEATHS or self._closing:
+                return None   # it keeps dying before it could fork: fresh interpreters from now on
+            starting = self._zygote_starts[key] = asyncio.get_running_loop().create_future()
+            try:
+                zygote = await Zygote.start(key, launch, self._launcher, zygote_environment(launch.env),
+                                            self._clock)
+            except (errors.ZygoteUnavailable, OSError) as exc:
+                self._zygote_deaths[key] = self._zygote_deaths.get(key, 0) + 1
+                self._log_fresh(key, f"the zygote could not start: {exc}")
+                zygote = None
+            else:
+                zygote.banned = self._banned.setdefault(key, set())
+                zygote.on_dead = self._zygote_died
+                self._zygotes[key] = zygote
+                zygote.preload(self._modules.get(key, []))
+            finally:
+                del self._zygote_starts[key]
+            starting.set_result(zygote)
+            return zygote
+        return await asyncio.shield(starting)
+
+    def _zygote_died(self, zygote: Zygote, reason: str) -> None:
+        if self._zygotes.get(zygote.key) is zygote:
+            del self._zygotes[zygote.key]
+        if not self._closing and not reason.startswith("the zygote was killed: "):
+            self._zygote_deaths[zygote.key] = self._zygote_deaths.get(zygote.key, 0) + 1
+            log.warning("a zygote (pid %s) died: %s; the next instance starts another", zygote.pid, reason)
+
+    def _record_modules(self, key: object, names: list[str]) -> None:
+        known = self._modules.setdefault(key, [])
+        seen = set(known)
+        known.extend(n for n in names if n not in seen)
+        zygote = self._zygotes.get(key)
+        if zygote is not None:
+            zygote.preload(known)
+
+    def _log_fresh(self, key: object, reason: str) -> None:
+        if key not in self._fresh_logged:
+            self._fresh_logged.add(key)
+            log.warning("instances of %s start as fresh interpreters: %s", key[1] if isinstance(key, tuple) else key,
+                        reason)
+
+    def zygote_pids(self) -> list[int]:
+        return [z.pid for z in self._zygotes.values() if z.alive]
 
     def _launch(self, spec: InstanceSpec) -> Launch:
         """The spec resolved to this machine, once per key."""
@@ -217,16 +398,16 @@ class LocalProcessBackend:
         pool.busy.discard(instance)
         if not instance.alive:
             return
-        if pool.retired or self._closing:
+        if self._closing:
             self._stop_soon(instance)
             return
-        while pool.waiters:
+        while pool.waiters:   # a retired key's instance still serves the invocations already waiting
             waiter = pool.waiters.popleft()
             if not waiter.done():
                 pool.busy.add(instance)
                 waiter.set_result(instance)
                 return
-        if self._idle_timeout_s <= 0:   # --idle-timeout 0: an instance serves one invocation at most
+        if pool.retired or self._idle_timeout_s <= 0:   # --idle-timeout 0: one invocation at most
             self._stop_soon(instance)
             return
         instance.last_used = self._clock()
@@ -237,10 +418,13 @@ class LocalProcessBackend:
         pool.busy.discard(instance)
         with contextlib.suppress(ValueError):
             pool.idle.remove(instance)
+        if pool.waiters:   # room for another instance
+            self._scale(pool)
 
     async def _run(self, pool: _KeyPool, instance: Instance, invocation: Invocation) -> Outcome:
         # InstanceFailure: the instance is gone
         outcome = await instance.invoke(invocation, spin=self._in_flight == 1)
+        pool.duration_s = 0.8 * pool.duration_s + 0.2 * outcome.duration_ms / 1000
         self._release(pool, instance)
         return outcome
 

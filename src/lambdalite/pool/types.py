@@ -53,6 +53,16 @@ class Outcome(NamedTuple):
     raw: bool = False             # body is bytes the handler returned (not JSON)
 
 
+class InstanceInfo(NamedTuple):
+    """A live instance, as the backend sees it (for /_lambdalite/instances, metrics, the console)."""
+
+    pid: int
+    function_name: str
+    version: str
+    busy: bool
+    parent: int | None            # the zygote it was forked from, None for a fresh interpreter
+
+
 class Backend(Protocol):
     """Runs invocations on instances of a spec, starting them when none is idle. Raises
     errors.InstanceFailure subclasses when an instance died or timed out (the instance is then
@@ -79,4 +89,12 @@ class Backend(Protocol):
 
     def instance_pids(self, key: str | None = None) -> list[int]:
         """The process ids of the live instances (of one key, or all): for tests, metrics and the console."""
+        ...
+
+    def instances(self) -> list[InstanceInfo]:
+        """The live instances."""
+        ...
+
+    def zygote_pids(self) -> list[int]:
+        """The process ids of the live zygotes (or whatever a backend forks instances from)."""
         ...

@@ -37,17 +37,18 @@ UNHANDLED_WARNING = (
 
 
 class Worker:
-    def __init__(self, sock: socket.socket, output: logs.Output) -> None:
+    def __init__(self, sock: socket.socket, output: logs.Output, peak_file: str | None = None) -> None:
         self.reader: BinaryIO = sock.makefile("rb")
         self.sender = output.sender
         self.output = output
         self.marshaller = Marshaller()
-        self.memory = MemoryGauge()
+        self.memory = MemoryGauge(peak_file)
         self.trace_id: str | None = None
         LambdaContext.configure(output.write)
 
-    def init(self, handler_name: str) -> Handler | None:
+    def init(self, handler_name: str, code_dir: str) -> Handler | None:
         started = time.perf_counter()
+        before = set(sys.modules)
         try:
             handler = load_handler(handler_name)
         except Fault as fault:
@@ -57,7 +58,8 @@ class Worker:
         else:
             init_ms = (time.perf_counter() - started) * 1000
             self.output.end_invocation()
-            ready = b'{"init_ms":%.3f,"max_rss_kb":%d}' % (init_ms, self.memory.peak_kb())
+            ready = b'{"init_ms":%.3f,"max_rss_kb":%d,"modules":%s}' % (
+                init_ms, self.memory.peak_kb(), json.dumps(imported_by_init(before, code_dir)).encode())
             self.sender.send(protocol.frame(protocol.READY, ready))
             return handler
         logging.warning(UNHANDLED_WARNING)
@@ -116,6 +118,26 @@ class Worker:
         self.sender.send(protocol.headed_frame(kind, header, body))
 
 
+def imported_by_init(before: set[str], code_dir: str) -> list[str]:
+    """The modules init imported from elsewhere than the function's own folder, in import order:
+    what a zygote for this environment may import ahead of the next instance (at most
+    MAX_RECORDED_MODULES; never the function's own, never the runtime's)."""
+    prefix = os.path.join(os.path.abspath(code_dir), "")
+    found: list[str] = []
+    for name, module in list(sys.modules.items()):
+        if name in before or name.startswith(("_lambdalite_runtime", "__main__")):
+            continue
+        path = getattr(module, "__file__", None)
+        if isinstance(path, str) and os.path.abspath(path).startswith(prefix):
+            continue
+        if path is None and not hasattr(module, "__path__"):   # built-in and frozen modules: cheap anyway
+            continue
+        found.append(name)
+        if len(found) >= protocol.MAX_RECORDED_MODULES:
+            break
+    return found
+
+
 def _set_trace_id(trace_id: str | None) -> str | None:
     """_X_AMZN_TRACE_ID follows each invocation's trace header, and is removed without one."""
     if trace_id is not None:
@@ -125,7 +147,7 @@ def _set_trace_id(trace_id: str | None) -> str | None:
     return trace_id
 
 
-def _take_private_environment() -> dict[str, str]:
+def take_private_environment() -> dict[str, str]:
     """Remove the platform's own variables before user code can see them."""
     private = {k: v for k, v in os.environ.items() if k.startswith(protocol.PRIVATE_PREFIX)}
     for name in private:
@@ -133,7 +155,7 @@ def _take_private_environment() -> dict[str, str]:
     return private
 
 
-def _die_with_parent(parent_pid: str | None) -> None:
+def die_with_parent(parent_pid: str | None) -> None:
     """A worker must not outlive the server, even a `kill -9` of it mid-invocation: Linux's
     parent-death signal (prctl PR_SET_PDEATHSIG), then a check that the parent is still the one
     that started us (it may have died before prctl ran). Elsewhere: the socket's EOF only."""
@@ -188,19 +210,43 @@ def _pth_lines(pth: str, site_dir: str) -> list[str]:
     return found
 
 
-def main() -> None:
-    private = _take_private_environment()
-    _die_with_parent(private.get(protocol.PARENT_VARIABLE))
+def join_cgroups(folders: list[str]) -> None:
+    """Move this process into its instance's cgroups (before any user code runs)."""
+    pid = str(os.getpid())
+    for folder in folders:
+        try:
+            with open(os.path.join(folder, "cgroup.procs"), "w") as procs:
+                procs.write(pid)
+        except OSError as exc:
+            os.write(2, f"[lambdalite] could not join the cgroup {folder}: {exc}\n".encode())
+
+
+def set_path(private: dict[str, str]) -> None:
+    """sys.path = the function's path (with its site directories' .pth entries) + the standard library."""
     user_path = [p for p in private.get(protocol.PATH_VARIABLE, "").split(os.pathsep) if p]
     site_dirs = {p for p in private.get(protocol.SITE_VARIABLE, "").split(os.pathsep) if p}
     sys.path[:] = with_pth_entries(user_path, site_dirs) + sys.path   # what is left: the standard library
-    sock = socket.socket(fileno=int(private[protocol.FD_VARIABLE]))
+
+
+def main() -> None:
+    """A fresh worker: started by the server itself."""
+    private = take_private_environment()
+    die_with_parent(private.get(protocol.PARENT_VARIABLE))
+    join_cgroups([f for f in private.get(protocol.CGROUPS_VARIABLE, "").split(os.pathsep) if f])
+    set_path(private)
+    sys.exit(run(socket.socket(fileno=int(private[protocol.FD_VARIABLE])), private[protocol.HANDLER_VARIABLE],
+                 peak_file=private.get(protocol.PEAK_VARIABLE)))
+
+
+def run(sock: socket.socket, handler_name: str, code_dir: str | None = None, peak_file: str | None = None) -> int:
+    """Init, then serve until the parent closes the socket. The exit status: 1 after an init error."""
     sock.set_inheritable(False)
     output = logs.Output(logs.Sender(sock.sendall))
     output.install()
     logs.setup_logging(output)
-    worker = Worker(sock, output)
-    handler = worker.init(private[protocol.HANDLER_VARIABLE])
+    worker = Worker(sock, output, peak_file)
+    handler = worker.init(handler_name, code_dir or os.getcwd())
     if handler is None:
-        sys.exit(1)
+        return 1
     worker.serve(handler)
+    return 0

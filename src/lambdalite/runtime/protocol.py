@@ -16,7 +16,9 @@ Worker -> parent
     L  log output: UTF-8 text already formatted, sent as written (line-buffered) so that output
        before a timeout or a crash is not lost. When an invocation ends, output still buffered is
        sent in the same write as the R/E frame.
-    S  init done: JSON {"init_ms": float, "max_rss_kb": int}. Sent once, after the handler was imported.
+    S  init done: JSON {"init_ms": float, "max_rss_kb": int, "modules": [names]}. Sent once, after
+       the handler was imported; "modules" are those init imported from outside the function's
+       folder (what the environment's zygote may import ahead of the next instance).
     X  init error: Lambda's error JSON (requestId ""). The worker then exits with status 1, as
        awslambdaric does: the parent answers the invocation that started it with this error and
        the next invocation starts a fresh instance.
@@ -25,6 +27,19 @@ Worker -> parent
        (max_rss_kb: the worker's peak resident size, see runtime/memory.py)
        + the result bytes (JSON text, or the bytes the handler returned when "raw") or the error
        JSON {errorMessage, errorType, requestId, stackTrace}.
+
+Zygote (see runtime/zygote.py): one Unix SEQPACKET socket, one frame per message, same frame format.
+Parent -> zygote
+    F  fork: JSON {"id": int, "cwd": str, "path": [entries before the zygote's], "env": {...},
+       "handler": str, "cgroups": [folders to join], "peak": file or null}, with two file
+       descriptors: the new worker's socket and its output pipe.
+    M  preload: JSON [module names], imported in order by the zygote ahead of the next forks.
+Zygote -> parent
+    S  ready: JSON {"pid": int}
+    P  forked: JSON {"id": int, "pid": int}       X  fork failed: JSON {"id": int, "error": str}
+    W  a forked worker ended and was reaped: JSON {"pid": int, "code": exit status or -signal}
+    M  preloaded: JSON {"loaded": int, "failed": [names], "threaded": name or null}; after a module
+       that leaves a thread running ("threaded") the zygote exits: forking is no longer safe.
 
 Besides the socket, the worker's file descriptors 1 and 2 (C extensions, os.write, child
 processes) point at a pipe that the parent drains into the current invocation's output, best
@@ -48,13 +63,22 @@ READY = ord("S")
 INIT_ERROR = ord("X")
 RESULT = ord("R")
 ERROR = ord("E")
+FORK = ord("F")
+FORKED = ord("P")
+FORK_FAILED = ord("X")
+EXITED = ord("W")
+PRELOAD = ord("M")
 
 FD_VARIABLE = "_LAMBDALITE_FD"
 PATH_VARIABLE = "_LAMBDALITE_PATH"
 SITE_VARIABLE = "_LAMBDALITE_SITE"       # entries of the path whose .pth files count, as site-packages'
 HANDLER_VARIABLE = "_LAMBDALITE_HANDLER"
 PARENT_VARIABLE = "_LAMBDALITE_PARENT"   # the server's pid: the worker dies with it
+CGROUPS_VARIABLE = "_LAMBDALITE_CGROUPS" # the cgroup folders the worker joins before user code runs
+PEAK_VARIABLE = "_LAMBDALITE_PEAK"       # its memory cgroup's memory.max_usage_in_bytes
 PRIVATE_PREFIX = "_LAMBDALITE_"
+
+MAX_RECORDED_MODULES = 3000   # an init that imports more records only the first ones
 
 # AWS's limit on a synchronous response: 6 MiB + 100 bytes, as its error message says.
 MAX_RESPONSE_BYTES = 6291556

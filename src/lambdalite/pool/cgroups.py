@@ -1,0 +1,156 @@
+"""A cgroup per instance: MemorySize enforced by the kernel, a bound on processes, and a kill that
+reaches everything the instance started, even what left its session.
+
+Linux cgroup v1 (the `memory` and `pids` controllers), used when the server can create groups
+under its own: as root on these machines. The server makes `lambdalite-<pid>/` under its own group
+of each controller and, per instance, `i<n>/` in both, with `memory.limit_in_bytes` (and the
+memory+swap limit when the kernel accounts swap) at MemorySize and `pids.max` at PIDS_MAX. The
+worker joins them itself before any user code runs (it writes its pid into each `cgroup.procs`), so
+pages it shares with its zygote stay charged to the zygote: what the group counts is the
+instance's own memory (its copies, its allocations, the files it reads), which is what `Max
+Memory Used` reports (the worker reads `memory.max_usage_in_bytes`). Over the limit the kernel's
+OOM killer kills inside the group; `memory.oom_control`'s `oom_kill` count tells it was that.
+
+Where no group can be made (not root, cgroup v2 without delegation, a read-only /sys), `detect`
+returns None: MemorySize is then not enforced and the pool kills process groups only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import logging
+import os
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+ROOT = Path("/sys/fs/cgroup")
+CONTROLLERS = ("memory", "pids")
+PIDS_MAX = 1024   # Lambda's processes-and-threads limit per execution environment
+
+
+@dataclass(frozen=True)
+class InstanceGroup:
+    memory: Path
+    pids: Path
+    memory_mb: int
+
+    @property
+    def dirs(self) -> tuple[Path, Path]:
+        return self.memory, self.pids
+
+    @property
+    def peak_file(self) -> str:
+        return str(self.memory / "memory.max_usage_in_bytes")
+
+    def oom_killed(self) -> bool:
+        """Whether the kernel's OOM killer killed a process of this group."""
+        try:
+            for line in (self.memory / "memory.oom_control").read_text().splitlines():
+                name, _, value = line.partition(" ")
+                if name == "oom_kill":
+                    return int(value) > 0
+            return int((self.memory / "memory.failcnt").read_text()) > 0 and self._under_oom()
+        except (OSError, ValueError):
+            return False
+
+    def _under_oom(self) -> bool:
+        with contextlib.suppress(OSError):
+            return "under_oom 1" in (self.memory / "memory.oom_control").read_text()
+        return False
+
+    def peak_mb(self) -> int:
+        with contextlib.suppress(OSError, ValueError):
+            return -(-int((self.memory / "memory.max_usage_in_bytes").read_text()) // (1 << 20))
+        return 0
+
+    def kill_all(self) -> int:
+        """SIGKILL every process in the group (a session of its own does not get out of it)."""
+        killed = 0
+        for directory in self.dirs:
+            with contextlib.suppress(OSError, ValueError):
+                for line in (directory / "cgroup.procs").read_text().split():
+                    with contextlib.suppress(ProcessLookupError, PermissionError):
+                        os.kill(int(line), signal.SIGKILL)
+                        killed += 1
+        return killed
+
+    def remove(self) -> bool:
+        """rmdir both groups; False while a process is still in one (call again later)."""
+        done = True
+        for directory in self.dirs:
+            try:
+                directory.rmdir()
+            except FileNotFoundError:
+                pass
+            except OSError:
+                done = False
+        return done
+
+
+class Cgroups:
+    def __init__(self, bases: dict[str, Path]) -> None:
+        self._bases = bases
+        self._ids = itertools.count()
+        self.swap_accounted = (bases["memory"] / "memory.memsw.limit_in_bytes").exists()
+
+    @classmethod
+    def detect(cls) -> Cgroups | None:
+        """The server's own cgroups, ready for per-instance groups, or None (with the reason logged)."""
+        try:
+            own = _own_groups()
+            bases = {}
+            for controller in CONTROLLERS:
+                if controller not in own:
+                    raise OSError(f"no cgroup v1 {controller} controller is mounted")
+                base = ROOT / controller / own[controller].lstrip("/") / f"lambdalite-{os.getpid()}"
+                base.mkdir(exist_ok=True)
+                bases[controller] = base
+            (bases["memory"] / "memory.use_hierarchy").read_text()
+        except OSError as exc:
+            log.info("instances run without a cgroup of their own (MemorySize is not enforced): %s", exc)
+            return None
+        return cls(bases)
+
+    def create(self, memory_mb: int) -> InstanceGroup:
+        name = f"i{next(self._ids)}"
+        memory, pids = self._bases["memory"] / name, self._bases["pids"] / name
+        memory.mkdir()
+        try:
+            pids.mkdir()
+            limit = str(memory_mb << 20)
+            (memory / "memory.limit_in_bytes").write_text(limit)
+            if self.swap_accounted:
+                (memory / "memory.memsw.limit_in_bytes").write_text(limit)
+            (pids / "pids.max").write_text(str(PIDS_MAX))
+        except OSError:
+            InstanceGroup(memory, pids, memory_mb).remove()
+            raise
+        return InstanceGroup(memory, pids, memory_mb)
+
+    def close(self) -> None:
+        for base in self._bases.values():
+            for child in list(base.iterdir()) if base.is_dir() else []:
+                if child.is_dir():
+                    with contextlib.suppress(OSError):
+                        for line in (child / "cgroup.procs").read_text().split():
+                            with contextlib.suppress(ProcessLookupError, PermissionError):
+                                os.kill(int(line), signal.SIGKILL)
+                    with contextlib.suppress(OSError):
+                        child.rmdir()
+            with contextlib.suppress(OSError):
+                base.rmdir()
+
+
+def _own_groups() -> dict[str, str]:
+    """controller -> this process's group path, from /proc/self/cgroup (v1 lines only)."""
+    groups = {}
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        for controller in controllers.split(","):
+            if controller:
+                groups[controller] = path
+    return groups

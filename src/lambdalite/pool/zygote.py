@@ -1,0 +1,283 @@
+"""The parent's side of a zygote (runtime/zygote.py): start it, ask it to fork, learn the exits.
+
+A `Zygote` speaks the zygote frames of runtime/protocol.py on a SEQPACKET socket, from event loop
+callbacks. `fork(launch)` hands the zygote the new worker's socket and output pipe and returns a
+`ForkedProcess`: a `WorkerProcess` whose exit status comes from the zygote (it is the worker's
+parent and reaps it), so the `Instance` above it cannot tell a forked worker from a spawned one.
+When the zygote dies its workers die with it (parent-death signal) and each reports an unknown exit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import itertools
+import json
+import logging
+import os
+import signal
+import socket
+from collections.abc import Callable
+from pathlib import Path
+from struct import error as struct_error
+from typing import Any, ClassVar
+
+from .. import errors
+from ..runtime import protocol
+from .launch import Channels, Launch, spawn_zygote
+from .process import UNKNOWN_EXIT, ChildProcess, ExitCode
+
+log = logging.getLogger(__name__)
+
+READY_TIMEOUT_S = 15.0
+# What a zygote's environment keeps of the first function's while it imports: variables that
+# shape imports and libraries, and the same for every function of an environment.
+ZYGOTE_VARIABLES = ("PATH", "LANG", "LC_ALL", "TZ", "LD_LIBRARY_PATH", "AWS_REGION", "AWS_DEFAULT_REGION",
+                    "AWS_EXECUTION_ENV", "LAMBDA_RUNTIME_DIR", "HOME", "TMPDIR")
+
+
+class ForkedProcess:
+    """A worker forked by a zygote (pool.process.WorkerProcess)."""
+
+    def __init__(self, pid: int, zygote_pid: int) -> None:
+        self.pid = pid
+        self.zygote_pid = zygote_pid
+        self._exit: ExitCode | None = None
+        self._on_exit: Callable[[ExitCode], None] | None = None
+
+    def watch(self, on_exit: Callable[[ExitCode], None]) -> None:
+        self._on_exit = on_exit
+        if self._exit is not None:
+            asyncio.get_running_loop().call_soon(on_exit, self._exit)
+
+    def kill(self) -> None:
+        if self._exit is None:
+            for kill in (os.killpg, os.kill):   # the group once it has one; the worker itself before setsid
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    kill(self.pid, signal.SIGKILL)
+
+    def exited(self, code: ExitCode) -> None:
+        if self._exit is not None:
+            return
+        self._exit = code
+        if self._on_exit is not None:
+            self._on_exit(code)
+
+
+class Zygote:
+    def __init__(self, key: object, process: ChildProcess, sock: socket.socket,
+                 loop: asyncio.AbstractEventLoop, clock: Callable[[], float]) -> None:
+        self.key = key
+        self.pid = process.pid
+        self.preloaded: set[str] = set()    # module names sent to it (imported or failed)
+        self.banned: set[str] = set()       # modules that must not be preloaded (left a thread running)
+        self.children: dict[int, ForkedProcess] = {}
+        self.empty_since = clock()
+        self.on_dead: Callable[[Zygote, str], object] = lambda zygote, reason: None
+        self._clock = clock
+        self._process = process
+        self._sock = sock
+        self._loop = loop
+        self._ready: asyncio.Future[None] = loop.create_future()
+        self._forks: dict[int, asyncio.Future[ForkedProcess]] = {}
+        self._outbox: collections.deque[tuple[bytes, list[int], Channels | None]] = collections.deque()
+        self._writing = False
+        self._ids = itertools.count()
+        self.dead_reason: str | None = None
+        self.exited: asyncio.Future[None] = loop.create_future()   # the process was reaped
+        sock.setblocking(False)
+        loop.add_reader(sock.fileno(), self._readable)
+        process.watch(self._on_exit)
+
+    @classmethod
+    async def start(cls, key: object, launch: Launch, launcher: Path, env: dict[str, str],
+                    clock: Callable[[], float]) -> Zygote:
+        loop = asyncio.get_running_loop()
+        process, sock = spawn_zygote(launch, launcher, env)
+        zygote = cls(key, ChildProcess(process, loop), sock, loop, clock)
+        try:
+            await asyncio.wait_for(asyncio.shield(zygote._ready), READY_TIMEOUT_S)
+        except TimeoutError:
+            zygote.kill(f"it was not ready after {READY_TIMEOUT_S:.0f} s")
+            raise errors.ZygoteUnavailable(f"the zygote was not ready after {READY_TIMEOUT_S:.0f} s") from None
+        except errors.ZygoteUnavailable:
+            zygote.kill("it failed to start")
+            raise
+        return zygote
+
+    @property
+    def alive(self) -> bool:
+        return self.dead_reason is None
+
+    async def fork(self, launch: Launch, cgroups: tuple[str, ...] = (),
+                   peak_file: str | None = None) -> tuple[ForkedProcess, socket.socket, int]:
+        """A new worker for `launch`: its process, the parent's ends of its socket and output pipe.
+        The worker joins `cgroups` before it imports anything of the function's."""
+        if not self.alive:
+            raise errors.ZygoteUnavailable(self.dead_reason or "the zygote is gone")
+        ends = Channels.make()
+        fork_id = next(self._ids)
+        future = self._forks[fork_id] = self._loop.create_future()
+        body = json.dumps({"id": fork_id, "cwd": launch.cwd, "path": list(launch.sys_path[:1]),
+                           "env": launch.env, "handler": launch.handler, "cgroups": list(cgroups),
+                           "peak": peak_file}).encode()
+        self._send(protocol.frame(protocol.FORK, body), [ends.child.fileno(), ends.pipe_w], ends)
+        try:
+            process = await future
+        except BaseException:
+            self._forks.pop(fork_id, None)
+            ends.sock.close()
+            os.close(ends.pipe_r)
+            raise
+        return process, ends.sock, ends.pipe_r
+
+    def preload(self, names: list[str]) -> None:
+        """Ask the zygote to import `names` (those not sent before, and not banned) ahead of the
+        next forks."""
+        fresh = [n for n in names if n not in self.preloaded and n not in self.banned]
+        if not fresh or not self.alive:
+            return
+        self.preloaded.update(fresh)
+        self._send(protocol.frame(protocol.PRELOAD, json.dumps(fresh).encode()), [], None)
+
+    def kill(self, reason: str = "it was stopped") -> None:
+        """Stop the zygote; its workers die with it."""
+        self._process.kill()
+        self._gone(f"the zygote was killed: {reason}")
+
+    def _on_exit(self, code: ExitCode) -> None:
+        self._readable()   # what it said before it went (exits, a preload's verdict)
+        self._gone(f"the zygote exited ({_describe(code)})")
+        self.exited.set_result(None)
+
+    # -- the socket --------------------------------------------------------------------------------
+
+    def _send(self, data: bytes, fds: list[int], ends: Channels | None) -> None:
+        self._outbox.append((data, fds, ends))
+        if not self._writing:
+            self._flush()
+
+    def _flush(self) -> None:
+        while self._outbox:
+            data, fds, ends = self._outbox[0]
+            try:
+                socket.send_fds(self._sock, [data], fds) if fds else self._sock.send(data)
+            except BlockingIOError:
+                if not self._writing:
+                    self._writing = True
+                    self._loop.add_writer(self._sock.fileno(), self._flush)
+                return
+            except OSError as exc:
+                self._gone(f"the zygote's socket failed: {exc}")
+                return
+            self._outbox.popleft()
+            if ends is not None:
+                ends.handed_over()
+        if self._writing:
+            self._writing = False
+            self._loop.remove_writer(self._sock.fileno())
+
+    def _readable(self) -> None:
+        while self.alive:
+            try:
+                data = self._sock.recv(1 << 16)
+            except BlockingIOError:
+                return
+            except OSError as exc:
+                self._gone(f"the zygote's socket failed: {exc}")
+                return
+            if not data:
+                self._gone("the zygote closed its socket")
+                return
+            try:
+                _, kind = protocol.FRAME.unpack_from(data)
+                body = json.loads(data[protocol.FRAME.size:])
+                self._on_message(kind, body)
+            except (ValueError, KeyError, TypeError, AttributeError, struct_error) as exc:
+                self.kill(f"it broke the protocol: {exc!r}")
+                return
+
+    def _on_message(self, kind: int, body: dict[str, Any]) -> None:
+        handler = self._handlers.get(kind)
+        if handler is None:
+            raise ValueError(f"unexpected frame {chr(kind)!r}")
+        handler(self, body)
+
+    def _on_exited(self, body: dict[str, Any]) -> None:
+        child = self.children.pop(int(body["pid"]), None)
+        if not self.children:
+            self.empty_since = self._clock()
+        if child is not None:
+            child.exited(int(body["code"]))
+
+    def _on_forked(self, body: dict[str, Any]) -> None:
+        future = self._forks.pop(int(body["id"]), None)
+        child = self.children[int(body["pid"])] = ForkedProcess(int(body["pid"]), self.pid)
+        if future is None or future.done():   # its invocation gave up meanwhile
+            child.kill()
+        else:
+            future.set_result(child)
+
+    def _on_fork_failed(self, body: dict[str, Any]) -> None:
+        future = self._forks.pop(int(body["id"]), None)
+        if future is not None and not future.done():
+            future.set_exception(errors.ZygoteUnavailable(f"the zygote could not fork: {body.get('error')}"))
+
+    def _on_ready(self, body: dict[str, Any]) -> None:
+        if not self._ready.done():
+            self._ready.set_result(None)
+
+    def _on_preloaded(self, body: dict[str, Any]) -> None:
+        threaded = body.get("threaded")
+        if isinstance(threaded, str):
+            self.banned.add(threaded)
+            log.info("zygote %s: importing %s left a thread running; it is not preloaded again", self.pid, threaded)
+        if body.get("failed"):
+            log.debug("zygote %s could not preload %s", self.pid, body["failed"])
+
+    _handlers: ClassVar[dict[int, Callable[[Zygote, dict[str, Any]], None]]] = {
+        protocol.EXITED: _on_exited, protocol.FORKED: _on_forked, protocol.FORK_FAILED: _on_fork_failed,
+        protocol.READY: _on_ready, protocol.PRELOAD: _on_preloaded,
+    }
+
+    def _gone(self, reason: str) -> None:
+        if not self.alive:
+            return
+        self.dead_reason = reason
+        with contextlib.suppress(ValueError, OSError):
+            self._loop.remove_reader(self._sock.fileno())
+        if self._writing:
+            with contextlib.suppress(ValueError, OSError):
+                self._loop.remove_writer(self._sock.fileno())
+        for _, _, ends in self._outbox:
+            if ends is not None:
+                ends.handed_over()
+        self._outbox.clear()
+        self._sock.close()
+        self._process.kill()
+        for future in self._forks.values():
+            if not future.done():
+                future.set_exception(errors.ZygoteUnavailable(reason))
+        self._forks.clear()
+        if not self._ready.done():
+            self._ready.set_exception(errors.ZygoteUnavailable(reason))
+            self._ready.exception()   # retrieved: start() reports it
+        children, self.children = list(self.children.values()), {}
+        for child in children:   # they die with the zygote (parent-death signal); make sure
+            child.kill()
+            child.exited(UNKNOWN_EXIT)
+        self.on_dead(self, reason)
+
+
+def _describe(code: ExitCode) -> str:
+    if code == UNKNOWN_EXIT:
+        return "status unknown"
+    return f"status {code}" if code >= 0 else f"signal {-code}"
+
+
+def zygote_environment(env: dict[str, str]) -> dict[str, str]:
+    return {k: env[k] for k in ZYGOTE_VARIABLES if k in env}
+
+
+

@@ -1,0 +1,202 @@
+"""A zygote: an interpreter that has imported the runtime and an environment's modules, and forks
+workers on request so that a new instance skips the interpreter's start and those imports.
+
+Started by the pool as `python -I -S -c ZYGOTE_CODE <launcher dir>` with the private variables of
+a worker minus the handler (its path: the environment, the layers and the runtime bundle; no
+function's folder). It serves one SEQPACKET socket (protocol.py, "Zygote") from a single thread:
+a fork must happen while no other thread runs, so a preloaded module that leaves a Python thread
+running ends the zygote (the parent starts another without that module).
+
+A forked worker starts its own session (its process group is the one the parent kills), dies with
+the zygote (and so with the server), points fds 1 and 2 at its output pipe, takes the function's
+environment, folder and path, reseeds its random generators, and then runs exactly what a fresh
+worker runs (bootstrap.run). Its exit status reaches the parent as a W frame: the zygote is its
+parent and reaps it, after killing what is left of its process group.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import select
+import signal
+import socket
+import sys
+import time
+from typing import Any
+
+from . import bootstrap, protocol
+
+_MAX_MESSAGE = 1 << 20
+
+
+class Zygote:
+    def __init__(self, control: socket.socket, set_by_pth: dict[str, str]) -> None:
+        self.control = control
+        self.set_by_pth = set_by_pth   # what .pth lines put into os.environ: they ran once, here
+        self.wake_r, self.wake_w = os.pipe()
+        os.set_blocking(self.wake_r, False)
+        os.set_blocking(self.wake_w, False)
+        signal.set_wakeup_fd(self.wake_w)
+        signal.signal(signal.SIGCHLD, lambda signum, frame: None)   # the wake-up fd is what counts
+
+    def send(self, kind: int, value: Any) -> None:
+        self.control.send(protocol.frame(kind, json.dumps(value).encode()))
+
+    def serve(self) -> None:
+        self.send(protocol.READY, {"pid": os.getpid()})
+        while True:
+            readable, _, _ = select.select([self.control.fileno(), self.wake_r], [], [])
+            if self.wake_r in readable:
+                try:
+                    while len(os.read(self.wake_r, 4096)) == 4096:
+                        pass
+                except BlockingIOError:
+                    pass
+                self.reap()
+            if self.control.fileno() in readable:
+                try:
+                    data, fds, _, _ = socket.recv_fds(self.control, _MAX_MESSAGE, 2)
+                except InterruptedError:
+                    continue
+                if not data:
+                    return   # the parent went away
+                self.handle(data, fds)
+
+    def handle(self, data: bytes, fds: list[int]) -> None:
+        _, kind = protocol.FRAME.unpack_from(data)
+        body = json.loads(data[protocol.FRAME.size:])
+        if kind == protocol.FORK:
+            self.fork(body, fds)
+        elif kind == protocol.PRELOAD:
+            for fd in fds:
+                os.close(fd)
+            self.preload(body)
+
+    def fork(self, request: dict[str, Any], fds: list[int]) -> None:
+        if len(fds) != 2:
+            for fd in fds:
+                os.close(fd)
+            self.send(protocol.FORK_FAILED, {"id": request.get("id"), "error": "expected 2 descriptors"})
+            return
+        try:
+            pid = os.fork()
+        except OSError as exc:
+            for fd in fds:
+                os.close(fd)
+            self.send(protocol.FORK_FAILED, {"id": request["id"], "error": str(exc)})
+            return
+        if pid == 0:
+            code = 70
+            try:
+                code = self.become_worker(request, *fds)
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else 1
+            finally:
+                os._exit(code)
+        for fd in fds:
+            os.close(fd)
+        self.send(protocol.FORKED, {"id": request["id"], "pid": pid})
+
+    def become_worker(self, request: dict[str, Any], sock_fd: int, pipe_fd: int) -> int:
+        zygote_pid = os.getppid()
+        os.setsid()
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        self.control.close()
+        os.close(self.wake_r)
+        os.close(self.wake_w)
+        bootstrap.die_with_parent(str(zygote_pid))
+        bootstrap.join_cgroups(request.get("cgroups") or [])
+        os.dup2(pipe_fd, 1)
+        os.dup2(pipe_fd, 2)
+        os.close(pipe_fd)
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        os.environ.update(self.set_by_pth)
+        time.tzset()
+        front = list(request["path"])
+        sys.path[:0] = front
+        _forget_shadowed(front)
+        _reseed()
+        return bootstrap.run(socket.socket(fileno=sock_fd), request["handler"], request["cwd"],
+                             peak_file=request.get("peak"))
+
+    def preload(self, names: list[str]) -> None:
+        loaded, failed = 0, []
+        for name in names:
+            if name in sys.modules:
+                continue
+            try:
+                importlib.import_module(name)
+                loaded += 1
+            except BaseException:   # noqa: BLE001 - a module that fails here is simply not preloaded
+                failed.append(name)
+                continue
+            if _python_threads() > 1:
+                self.send(protocol.PRELOAD, {"loaded": loaded, "failed": failed, "threaded": name})
+                raise SystemExit(3)
+        self.send(protocol.PRELOAD, {"loaded": loaded, "failed": failed, "threaded": None})
+
+    def reap(self) -> None:
+        while True:
+            try:
+                info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+            except ChildProcessError:
+                return
+            if info is None:
+                return
+            pid = info.si_pid
+            try:   # what the worker left in its group goes too, while the group id is still pinned
+                os.killpg(pid, signal.SIGKILL)
+            except OSError:
+                pass
+            _, status = os.waitpid(pid, 0)
+            self.send(protocol.EXITED, {"pid": pid, "code": os.waitstatus_to_exitcode(status)})
+
+
+def _python_threads() -> int:
+    threading = sys.modules.get("threading")
+    return threading.active_count() if threading is not None else 1
+
+
+def _forget_shadowed(front: list[str]) -> None:
+    """A preloaded module whose top-level name the function's own folder provides is forgotten:
+    the function's import must find its own file, as it would in a fresh interpreter."""
+    names: set[str] = set()
+    for folder in front:
+        try:
+            entries = os.listdir(folder)
+        except OSError:
+            continue
+        for entry in entries:
+            names.add(entry[:-3] if entry.endswith(".py") else entry.split(".", 1)[0])
+    for name in [n for n in sys.modules if n.split(".", 1)[0] in names]:
+        if not name.startswith("_lambdalite_runtime"):
+            del sys.modules[name]
+
+
+def _reseed() -> None:
+    """Siblings must not draw the same numbers: random reseeds itself at fork; numpy does not."""
+    random = sys.modules.get("random")
+    if random is not None:
+        random.seed()
+    numpy_random = sys.modules.get("numpy.random")
+    if numpy_random is not None:
+        try:
+            numpy_random.seed()
+        except Exception:   # noqa: BLE001 - a numpy too broken to reseed will fail the function on its own
+            pass
+
+
+def main() -> None:
+    private = bootstrap.take_private_environment()
+    bootstrap.die_with_parent(private.get(protocol.PARENT_VARIABLE))
+    before = dict(os.environ)
+    bootstrap.set_path(private)
+    set_by_pth = {k: v for k, v in os.environ.items() if before.get(k) != v}
+    control = socket.socket(fileno=int(private[protocol.FD_VARIABLE]))
+    control.set_inheritable(False)
+    Zygote(control, set_by_pth).serve()

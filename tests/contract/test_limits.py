@@ -1,0 +1,90 @@
+"""Limits the kernel enforces per instance (its cgroups, where the machine allows them): MemorySize,
+a bound on processes, and a kill that reaches what left the instance's session."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+
+import pytest
+
+from lambdalite import errors
+from lambdalite.pool.cgroups import Cgroups
+
+pytestmark = pytest.mark.skipif(Cgroups.detect() is None, reason="no cgroup can be made on this machine")
+
+HOG = """
+import time
+def handler(event, context):
+    blocks = [b"x" * (32 << 20) for _ in range(event["blocks"])]
+    return len(blocks)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as stat:
+        return not stat.read().split(") ")[1].startswith("Z")
+
+
+async def test_memory_over_memory_size_is_killed_and_reported(make_spec, invoke) -> None:
+    spec = make_spec(HOG, memory_mb=128)
+    with pytest.raises(errors.InstanceOutOfMemory) as caught:
+        await invoke(spec, b'{"blocks": 16}')         # 512 MB under 128
+    assert caught.value.signal == 9 and caught.value.max_memory_mb >= 128
+    ok = await invoke(spec, b'{"blocks": 1}')          # a new instance serves the next call
+    assert ok.body == b"1" and 32 <= ok.max_memory_mb < 128   # its own charge: the 32 MB block and change
+
+
+async def test_memory_used_counts_the_instance_not_what_it_shares(make_spec, invoke) -> None:
+    small = await invoke(make_spec("def handler(event, context):\n    return 1\n", memory_mb=128))
+    assert 1 <= small.max_memory_mb < 30
+
+
+async def test_a_fork_bomb_is_bounded(make_spec, invoke) -> None:
+    spec = make_spec("""
+        import os, time
+        def handler(event, context):
+            made = 0
+            try:
+                for _ in range(5000):
+                    if os.fork() == 0:
+                        time.sleep(30)
+                        os._exit(0)
+                    made += 1
+            except OSError as exc:
+                return {"made": made, "error": exc.errno}
+            return {"made": made}
+    """, timeout_s=20, memory_mb=2048)   # room for the processes: the pids limit is what stops it
+    result = json.loads((await invoke(spec)).body)
+    assert result["made"] < 1024 and result["error"] == 11   # EAGAIN from the pids controller
+
+
+async def test_a_grandchild_that_left_the_session_dies_with_its_instance(make_spec, invoke, backend) -> None:
+    spec = make_spec("""
+        import os, time
+        def handler(event, context):
+            r, w = os.pipe()
+            if os.fork() == 0:
+                os.setsid()
+                if os.fork() == 0:
+                    os.write(w, str(os.getpid()).encode())
+                    time.sleep(300)
+                os._exit(0)
+            pid = int(os.read(r, 32))
+            time.sleep(event.get("s", 0))
+            return pid
+    """, timeout_s=1)
+    escaped = int((await invoke(spec)).body)
+    assert _alive(escaped)
+    with pytest.raises(errors.InstanceTimedOut):          # the timeout kills the instance
+        await invoke(spec, b'{"s": 5}')
+    deadline = time.monotonic() + 3
+    while _alive(escaped) and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert not _alive(escaped)                             # and what escaped its session
