@@ -47,6 +47,7 @@
     │   │   └── InstanceOutOfMemory      killed for passing MemorySize
     │   └── InstanceProtocolError        the worker broke the frame protocol
     ├── ZygoteUnavailable                the pool: no zygote to fork from (a fresh process starts instead)
+    ├── SnapshotInitFailed               the pool: a snapshot template's init failed (the update fails)
     └── ClientError                      the SDK: the server answered an error, or could not be reached
         └── StackRejected                a stack was not deployed: its problems, one per line
 
@@ -325,6 +326,17 @@ class InstanceFailure(LambdaliteError):
 class ZygoteUnavailable(LambdaliteError):
     """A zygote could not start or fork (it died, or never became ready): the pool starts a fresh
     interpreter instead. Never leaves the pool."""
+
+
+class SnapshotInitFailed(LambdaliteError):
+    """A snapshot template's init (or a before-snapshot hook) failed: Lambda's error JSON, the
+    init's output and duration. Fails the function's create or update. Never leaves the pool."""
+
+    def __init__(self, error: dict[str, Any], output: str, init_ms: float) -> None:
+        super().__init__(f"{error.get('errorType')}: {error.get('errorMessage')}")
+        self.error = error
+        self.output = output
+        self.init_ms = init_ms
 
 
 class InstanceTimedOut(InstanceFailure):

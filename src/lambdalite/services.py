@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import logging
 import os
 from typing import Any
 
@@ -38,6 +40,8 @@ from .pool.types import Backend
 from .stacks.service import StackService
 from .store import DATABASE_NAME, BlobStore, Database
 
+log = logging.getLogger(__name__)
+
 REAP_EVERY_S = 30.0   # how often idle instances are looked for (on the server clock)
 
 
@@ -58,7 +62,7 @@ class Services:
         limits = CodeLimits(settings.max_zip_mb * MB, settings.max_unzipped_mb * MB)
         self.functions = FunctionService(self.db, self.blobs, settings.region, settings.account, prepare=self.prepare,
                                          limits=limits, build_layer=self.build_layer,
-                                         account_concurrency=settings.max_concurrency)
+                                         account_concurrency=settings.max_concurrency, warm=self.warm)
         self.specs = SpecFactory(settings.base_url, settings.region, retire=self.backend.retire)
         self.functions.on_change(lambda name: self.specs.forget(name, self.functions.serving(name)))
         self.invoker = Invoker(self.functions, self.backend, self.recorder, self.specs,
@@ -89,6 +93,26 @@ class Services:
         except BuildFailed as e:
             return Prepared(warning=warning, failure=str(e), reason_code="DependencyBuildFailed")
         return Prepared(warning=warning, environment=key, requirements_lock=lock)
+
+    async def warm(self, fn: FunctionVersion) -> Prepared | None:
+        """The functions' warm hook: a function with LAMBDALITE_SNAPSHOT=init gets its snapshot
+        template (init run) before it is Active; init's error fails the create or update."""
+        spec = self.specs.build(fn)
+        if not spec.snapshot:
+            return None
+        failed = await self.backend.prepare(spec)
+        if failed is None:
+            return None
+        try:
+            error = json.loads(failed.body)
+            reason = f"Init error: {error.get('errorType')}: {error.get('errorMessage')}"
+        except (ValueError, AttributeError):
+            reason = "Init error"
+        timed_out = failed.error_type == "Sandbox.Timedout"
+        code = "FunctionError.InitTimeout" if timed_out else "FunctionError.RuntimeInitError"
+        if failed.output:
+            log.warning("function %s: its snapshot's init failed:\n%s", fn.name, failed.output.rstrip())
+        return Prepared(failure=reason, reason_code=code)
 
     def build_layer(self, digest: str, runtime: str) -> str:
         """A layer's requirements.txt built (a SAM layer's BuildMethod: python3.X); BuildFailed otherwise."""

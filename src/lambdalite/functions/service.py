@@ -22,7 +22,7 @@ import asyncio
 import builtins
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from .. import errors
@@ -48,7 +48,8 @@ class FunctionService:
     def __init__(self, db: Database, blobs: BlobStore, region: str, account: str,
                  prepare: Callable[[FunctionVersion], Prepared] | None = None,
                  limits: CodeLimits | None = None, build_layer: Callable[[str, str], str] | None = None,
-                 account_concurrency: int = DEFAULT_ACCOUNT_CONCURRENCY) -> None:
+                 account_concurrency: int = DEFAULT_ACCOUNT_CONCURRENCY,
+                 warm: Callable[[FunctionVersion], Awaitable[Prepared | None]] | None = None) -> None:
         self.db = db
         self.code = CodeStore(blobs, limits)
         self.region = region
@@ -59,6 +60,7 @@ class FunctionService:
         self._configured: dict[Key, FunctionVersion] = {}
         self._serving: dict[Key, FunctionVersion] = {}
         self._prepare = prepare
+        self._warm = warm   # after preparing: make what instances start from (a snapshot's template)
         self._listeners: list[Callable[[str], None]] = []
         self._refs: dict[tuple[str, str | None], tuple[str, str | None, str]] = {}   # see runnable()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -332,6 +334,14 @@ class FunctionService:
         latest = self.get(name)
         if latest is None or latest.revision_id != fn.revision_id:
             return  # changed meanwhile: that change settles itself
+        if prepared.failure is None and self._warm is not None:
+            warmed = await self._warmed(latest.with_changes(environment=prepared.environment,
+                                                            requirements_lock=prepared.requirements_lock))
+            latest = self.get(name)
+            if latest is None or latest.revision_id != fn.revision_id:
+                return
+            if warmed is not None:
+                prepared = warmed
         if prepared.warning:
             log.warning("function %s: %s", name, prepared.warning)
         if prepared.failure is None:
@@ -346,6 +356,14 @@ class FunctionService:
         if latest.state == "Pending":
             failed.update(state="Failed", state_reason=prepared.failure, state_reason_code=prepared.reason_code)
         self._put(latest.with_changes(**failed))
+
+    async def _warmed(self, fn: FunctionVersion) -> Prepared | None:
+        assert self._warm is not None
+        try:
+            return await self._warm(fn)
+        except Exception as e:  # noqa: BLE001 - as for preparing: never stay Pending
+            log.exception("function %s: making its snapshot raised", fn.name)
+            return Prepared(failure=f"Lambdalite could not make the function's snapshot: {type(e).__name__}: {e}")
 
     async def _prepared(self, fn: FunctionVersion) -> Prepared:
         if self._prepare is None:

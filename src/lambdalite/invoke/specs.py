@@ -9,6 +9,8 @@ and carries no path of this machine: the backend resolves those.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import os
 import secrets
 import time
@@ -19,6 +21,7 @@ from ..pool.types import InstanceSpec
 
 # Set by the platform; a function's own variables never override them (AWS's rule).
 PATH = "/usr/local/bin:/usr/bin/:/bin"
+SNAPSHOT_VARIABLE = "LAMBDALITE_SNAPSHOT"
 
 
 class SpecFactory:
@@ -27,14 +30,19 @@ class SpecFactory:
         self._region = region
         self._retire = retire
         self._specs: dict[tuple[str, str], InstanceSpec] = {}   # (name, version) -> its serving snapshot's
+        self._revisions: dict[tuple[str, str], str] = {}        # (name, version) -> the revision last seen
         self._retiring: set[asyncio.Task[object]] = set()
 
     def spec_for(self, fn: FunctionVersion) -> InstanceSpec:
-        spec = self._specs.get((fn.name, fn.version))
+        at = (fn.name, fn.version)
+        spec = self._specs.get(at)
+        if spec is not None and self._revisions.get(at) == fn.revision_id:
+            return spec   # the hot path: the revision seen last time
         if spec is None or spec.key != spec_key(fn):
             if spec is not None:
                 self._retire_instances(spec)   # an older snapshot of this version: its instances go
-            spec = self._specs[(fn.name, fn.version)] = self.build(fn)
+            spec = self._specs[at] = self.build(fn)
+        self._revisions[at] = fn.revision_id
         return spec
 
     def forget(self, name: str, still_serving: Iterable[FunctionVersion] = ()) -> None:
@@ -45,6 +53,7 @@ class SpecFactory:
             spec = self._specs[key]
             if spec.key not in keep:
                 del self._specs[key]
+                self._revisions.pop(key, None)
                 self._retire_instances(spec)
 
     def _retire_instances(self, spec: InstanceSpec) -> None:
@@ -66,7 +75,8 @@ class SpecFactory:
             key=spec_key(fn), function_name=fn.name, version=fn.version, handler=fn.handler, runtime=fn.runtime,
             code=fn.code_hex, env=self.environment(fn), memory_mb=fn.memory_size, timeout_s=float(fn.timeout),
             environment=fn.environment, layers=tuple(zip(fn.layer_code, _padded(fn.layer_environments,
-                                                                                 len(fn.layer_code)), strict=True)))
+                                                                                 len(fn.layer_code)), strict=True)),
+            snapshot=wants_snapshot(fn))
 
     def environment(self, fn: FunctionVersion) -> dict[str, str]:
         stream = time.strftime("%Y/%m/%d/", time.gmtime()) + f"[{fn.version}]{secrets.token_hex(16)}"
@@ -76,7 +86,7 @@ class SpecFactory:
             "AWS_LAMBDA_FUNCTION_NAME": fn.name,
             "AWS_LAMBDA_FUNCTION_VERSION": fn.version,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_size),
-            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "snap-start" if wants_snapshot(fn) else "on-demand",
             "AWS_LAMBDA_LOG_GROUP_NAME": fn.log_group,
             "AWS_LAMBDA_LOG_STREAM_NAME": stream,
             "AWS_REGION": self._region,
@@ -95,9 +105,19 @@ class SpecFactory:
         return {**fn.variables, **platform}
 
 
+def wants_snapshot(fn: FunctionVersion) -> bool:
+    """LAMBDALITE_SNAPSHOT=init: instances are forked from a template that has run init."""
+    return fn.variables.get(SNAPSHOT_VARIABLE, "").strip().lower() == "init"
+
+
 def _padded(values: list[str | None], size: int) -> list[str | None]:
     return (values + [None] * size)[:size]
 
 
 def spec_key(fn: FunctionVersion) -> str:
-    return f"{fn.name}:{fn.version}:{fn.revision_id}"
+    """Instances are shared between snapshots with equal keys: the same function version running
+    the same code, configuration, layers and dependency environment. A new revision that changed
+    none of that (a state transition, tags) keeps its instances and its snapshot template."""
+    content = json.dumps([fn.code_hex, fn.handler, fn.runtime, fn.config, fn.layer_code, fn.layer_environments,
+                          fn.environment], sort_keys=True, default=str)
+    return f"{fn.name}:{fn.version}:{hashlib.sha256(content.encode()).hexdigest()[:20]}"

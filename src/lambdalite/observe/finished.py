@@ -29,9 +29,10 @@ def log_text(f: Finished) -> str:
     out = f.outcome
     after = loglines.timeout_line(f.request_id, f.timeout_s, f.started + out.duration_ms / 1000) \
         if out.error_type == "Sandbox.Timedout" else None
-    cold = loglines.init_start_line(f.runtime, f.region) if out.init_duration_ms else None
+    restored = out.restore_duration_ms is not None
+    cold = loglines.init_start_line(f.runtime, f.region, restored) if out.init_duration_ms or restored else None
     return loglines.compose(f.request_id, f.version, out.output, out.duration_ms, f.memory_mb, out.max_memory_mb,
-                            out.init_duration_ms, cold, after)
+                            out.init_duration_ms, cold, after, out.restore_duration_ms)
 
 
 def record_of(f: Finished) -> InvocationRecord:

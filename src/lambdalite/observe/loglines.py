@@ -24,7 +24,7 @@ def billed_ms(duration_ms: float, init_ms: float | None) -> int:
 
 
 def report_line(request_id: str, duration_ms: float, memory_mb: int, max_memory_mb: int,
-                init_ms: float | None) -> str:
+                init_ms: float | None, restore_ms: float | None = None) -> str:
     fields = [
         f"REPORT RequestId: {request_id}",
         f"Duration: {duration_ms:.2f} ms",
@@ -34,12 +34,16 @@ def report_line(request_id: str, duration_ms: float, memory_mb: int, max_memory_
     ]
     if init_ms is not None:
         fields.append(f"Init Duration: {init_ms:.2f} ms")
+    if restore_ms is not None:   # an instance restored from a snapshot (SnapStart's two fields)
+        fields.append(f"Restore Duration: {restore_ms:.2f} ms")
+        fields.append(f"Billed Restore Duration: {max(1, math.ceil(restore_ms))} ms")
     return "\t".join(fields) + "\t"
 
 
-def init_start_line(runtime: str, region: str) -> str:
+def init_start_line(runtime: str, region: str, restore: bool = False) -> str:
     version = runtime.replace("python", "python:") + ".lambdalite"
-    return f"INIT_START Runtime Version: {version}\tRuntime Version ARN: arn:aws:lambda:{region}::runtime:lambdalite"
+    phase = "RESTORE_START" if restore else "INIT_START"
+    return f"{phase} Runtime Version: {version}\tRuntime Version ARN: arn:aws:lambda:{region}::runtime:lambdalite"
 
 
 def timeout_line(request_id: str, timeout_s: float, now: float | None = None) -> str:
@@ -50,7 +54,7 @@ def timeout_line(request_id: str, timeout_s: float, now: float | None = None) ->
 
 def compose(request_id: str, version: str, output: str, duration_ms: float, memory_mb: int,
             max_memory_mb: int, init_ms: float | None, cold_start_line: str | None = None,
-            after: str | None = None) -> str:
+            after: str | None = None, restore_ms: float | None = None) -> str:
     """The invocation's whole log text, as `LogType: Tail` returns its last 4 KB."""
     parts = []
     if cold_start_line:
@@ -59,7 +63,7 @@ def compose(request_id: str, version: str, output: str, duration_ms: float, memo
     if output:
         parts.append(output if output.endswith("\n") else output + "\n")
     parts.append(end_line(request_id) + "\n")
-    parts.append(report_line(request_id, duration_ms, memory_mb, max_memory_mb, init_ms) + "\n")
+    parts.append(report_line(request_id, duration_ms, memory_mb, max_memory_mb, init_ms, restore_ms) + "\n")
     if after:
         parts.append(after + "\n")
     return "".join(parts)

@@ -62,6 +62,7 @@ class Instance:
         self._init_reply: asyncio.Future[_Reply] | None = self._reply
         self._timer: asyncio.TimerHandle | None = None
         self._pending_init_ms: float | None = None
+        self._pending_restore_ms: float | None = None
         self._max_rss_kb = 0
         self._timed_out_after: float | None = None
         self._protocol_error: str | None = None
@@ -111,9 +112,12 @@ class Instance:
         remaining = max(0.0, timeout_s - (self._loop.time() - self._spawned_at))
         self._timer = self._loop.call_later(remaining, self._on_deadline, timeout_s)
         kind, head, payload = await self._await_reply(timeout_s, reply)
-        init_ms = (self._loop.time() - self._spawned_at) * 1000
+        init_ms: float | None = (self._loop.time() - self._spawned_at) * 1000
         if kind == protocol.READY:
             self._max_rss_kb = int((head or {}).get("max_rss_kb", 0))
+            restore = (head or {}).get("restore_ms")
+            if isinstance(restore, int | float):   # restored from a snapshot: the init ran in its template
+                self._pending_restore_ms, init_ms = float(restore), None
             modules = (head or {}).get("modules")
             self.init_modules = [m for m in modules if isinstance(m, str)] if isinstance(modules, list) else []
             self._pending_init_ms = init_ms
@@ -193,6 +197,7 @@ class Instance:
 
     def _outcome(self, kind: int, head: dict[str, Any] | None, payload: bytes | ReplyTooLarge) -> Outcome:
         init_ms, self._pending_init_ms = self._pending_init_ms, None
+        restore_ms, self._pending_restore_ms = self._pending_restore_ms, None
         elapsed_ms = (self._loop.time() - self._phase_started) * 1000
         if head is not None:
             self._max_rss_kb = max(self._max_rss_kb, int(head.get("max_rss_kb", 0)))
@@ -206,7 +211,7 @@ class Instance:
                        error_type=head.get("error_type") if is_error else None,
                        output=self.output.take(), duration_ms=float(head.get("duration_ms", elapsed_ms)),
                        max_memory_mb=memory_mb(self._max_rss_kb), init_duration_ms=init_ms,
-                       raw=bool(head.get("raw")))
+                       raw=bool(head.get("raw")), restore_duration_ms=restore_ms)
 
     # -- FrameSink: called by FrameProtocol ------------------------------------------------------
 

@@ -29,6 +29,7 @@ LAUNCH_CODE = (
     "b.main()\n"
 )
 ZYGOTE_CODE = LAUNCH_CODE.replace("bootstrap as b", "zygote as b")
+TEMPLATE_CODE = LAUNCH_CODE.replace("bootstrap as b", "template as b")
 
 
 def ensure_launcher(runtime_dir: Path) -> Path:
@@ -122,18 +123,26 @@ def spawn(launch: Launch, launcher: Path, cgroups: tuple[str, ...] = (), peak_fi
     return Spawned(process, ends.sock, ends.pipe_r)
 
 
-def spawn_zygote(launch: Launch, launcher: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], socket.socket]:
+def spawn_zygote(launch: Launch, launcher: Path, env: dict[str, str],
+                 template: bool = False) -> tuple[subprocess.Popen[bytes], socket.socket]:
     """A zygote for the launches sharing `launch.zygote_key`: (its process, the parent's end of its
     SEQPACKET socket). `env` is the zygote's own environment while it imports (each worker then
-    takes its function's)."""
+    takes its function's). `template`: instead, the snapshot template of `launch` itself (its
+    folder, path, environment and handler; it runs init before it forks)."""
     parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     try:
-        zygote_launch = Launch(python=launch.python, cwd="/", sys_path=launch.sys_path[1:], env=env,
-                               handler="", site_dirs=launch.site_dirs)
+        if template:
+            code, cwd, full = TEMPLATE_CODE, launch.cwd, _environment(launch, child.fileno())
+            full[protocol.HANDLER_VARIABLE] = launch.handler
+        else:
+            zygote_launch = Launch(python=launch.python, cwd="/", sys_path=launch.sys_path[1:], env=env,
+                                   handler="", site_dirs=launch.site_dirs)
+            code, cwd, full = ZYGOTE_CODE, "/", _environment(zygote_launch, child.fileno())
         process = subprocess.Popen(
-            [launch.python, "-I", "-S", "-c", ZYGOTE_CODE, str(launcher)],
-            cwd="/", env=_environment(zygote_launch, child.fileno()), stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, pass_fds=(child.fileno(),), start_new_session=True,
+            [launch.python, "-I", "-S", "-c", code, str(launcher)],
+            cwd=cwd, env=full, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL if template else None, pass_fds=(child.fileno(),),
+            start_new_session=True,
         )
     except BaseException:
         parent.close()

@@ -15,12 +15,14 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import json
 import logging
 import os
 import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from .. import errors
 from .cgroups import Cgroups, InstanceGroup
@@ -34,6 +36,7 @@ from .zygote import Zygote, zygote_environment
 log = logging.getLogger(__name__)
 
 _Waiter = asyncio.Future["Instance | Outcome"]
+SNAPSHOT_INIT_S = 130.0   # a snapshot's init may take max(130 s, the timeout), as SnapStart allows
 MAX_ZYGOTE_DEATHS = 3   # a zygote that dies this often in a row is not started again for its key
 STOP_TIMEOUT_S = 10.0   # SIGKILL is not refused; this only guards against a process stuck in the kernel
 
@@ -85,6 +88,8 @@ class LocalProcessBackend:
         self._banned: dict[object, set[str]] = {}        # per zygote key: modules never to preload
         self._zygote_deaths: dict[object, int] = {}      # per zygote key: deaths not followed by a fork
         self._fresh_logged: set[object] = set()
+        self._templates: dict[str, Zygote] = {}                     # per spec key: its snapshot template
+        self._template_starts: dict[str, asyncio.Future[Zygote]] = {}
         self._cgroups = Cgroups.detect() if cgroups else None
         self._cores = cores or os.cpu_count() or 1
         self._start_slots = max(2, self._cores)
@@ -102,6 +107,15 @@ class LocalProcessBackend:
         busy = {i for pool in self._pools.values() for i in pool.busy}
         return [InstanceInfo(i.pid, i.spec.function_name, i.spec.version, i in busy, i.zygote_pid)
                 for i in self._instances if i.alive]
+
+    async def prepare(self, spec: InstanceSpec) -> Outcome | None:
+        if not spec.snapshot:
+            return None
+        try:
+            await self._template(spec)
+        except errors.SnapshotInitFailed as failed:
+            return _init_error(failed)
+        return None
 
     # -- Backend ---------------------------------------------------------------------------------
 
@@ -121,6 +135,9 @@ class LocalProcessBackend:
                 self._drained.set()
 
     async def retire(self, key: str) -> None:
+        template = self._templates.pop(key, None)
+        if template is not None:
+            template.kill("its function version changed")
         self._launches.pop(key, None)
         pool = self._pools.pop(key, None)
         if pool is None:
@@ -138,10 +155,12 @@ class LocalProcessBackend:
             old += [i for i in pool.idle if now - i.last_used >= self._idle_timeout_s]
             pool.idle = keep
         await self._stop(old)
-        for key, zygote in list(self._zygotes.items()):
-            if not zygote.children and now - zygote.empty_since >= self._zygote_idle_timeout_s:
-                del self._zygotes[key]
-                zygote.kill("idle")
+        tables: tuple[dict[Any, Zygote], ...] = (self._zygotes, self._templates)
+        for table in tables:
+            for key, zygote in list(table.items()):
+                if not zygote.children and now - zygote.empty_since >= self._zygote_idle_timeout_s:
+                    del table[key]
+                    zygote.kill("idle")
         return len(old)
 
     async def close(self, drain_s: float = 5.0) -> None:
@@ -156,8 +175,9 @@ class LocalProcessBackend:
             await asyncio.gather(*self._starting, return_exceptions=True)
         await self._stop(list(self._instances))   # any that finished starting meanwhile
         self._pools.clear()
-        zygotes = list(self._zygotes.values())
+        zygotes = [*self._zygotes.values(), *self._templates.values()]
         self._zygotes.clear()
+        self._templates.clear()
         for zygote in zygotes:
             zygote.kill("the server is closing")
         if zygotes:
@@ -257,10 +277,16 @@ class LocalProcessBackend:
         try:
             launch = self._launch(spec)
             group = self._cgroups.create(spec.memory_mb) if self._cgroups is not None else None
-            process, sock, pipe_fd = await self._new_worker(launch, group)
+            process, sock, pipe_fd = await self._new_worker(launch, group, spec)
             instance = await Instance.start(spec, process, sock, pipe_fd)
             instance.zygote_pid = getattr(process, "zygote_pid", None)
             instance.group = group
+        except errors.SnapshotInitFailed as failed:   # the template's init failed: that is the answer
+            if group is not None:
+                group.kill_all()
+                group.remove()
+            self._answer_first(pool, _init_error(failed))
+            return
         except Exception as exc:   # could not even spawn (no such interpreter, no code dir)
             if group is not None:
                 group.kill_all()
@@ -289,12 +315,19 @@ class LocalProcessBackend:
 
     # -- zygotes ----------------------------------------------------------------------------------
 
-    async def _new_worker(self, launch: Launch,
-                          group: InstanceGroup | None) -> tuple[WorkerProcess, socket.socket, int]:
-        """A worker for `launch`: forked from its zygote when there is one, else a fresh interpreter.
-        It joins `group` (its cgroups) before any of the function's code runs."""
+    async def _new_worker(self, launch: Launch, group: InstanceGroup | None,
+                          spec: InstanceSpec) -> tuple[WorkerProcess, socket.socket, int]:
+        """A worker for `launch`: forked from its snapshot template (a snapshot spec), else from its
+        zygote when there is one, else a fresh interpreter. It joins `group` (its cgroups) before
+        any of the function's code runs."""
         cgroups = tuple(str(d) for d in group.dirs) if group is not None else ()
         peak = group.peak_file if group is not None else None
+        if spec.snapshot:
+            template = await self._template(spec)   # errors.SnapshotInitFailed: init fails now
+            try:
+                return await template.fork(launch, cgroups, peak)
+            except errors.ZygoteUnavailable as exc:
+                self._log_fresh(spec.key, f"its snapshot template is gone: {exc}")
         if self._use_zygotes:
             zygote = await self._zygote(launch)
             if zygote is not None:
@@ -336,6 +369,28 @@ class LocalProcessBackend:
             return zygote
         return await asyncio.shield(starting)
 
+    async def _template(self, spec: InstanceSpec) -> Zygote:
+        """The snapshot template of `spec`, started (its init run) when there is none."""
+        template = self._templates.get(spec.key)
+        if template is not None and template.alive:
+            return template
+        starting = self._template_starts.get(spec.key)
+        if starting is not None:
+            return await asyncio.shield(starting)
+        starting = self._template_starts[spec.key] = asyncio.get_running_loop().create_future()
+        try:
+            template = await Zygote.start(spec.key, self._launch(spec), self._launcher, {}, self._clock,
+                                          template_timeout_s=max(SNAPSHOT_INIT_S, spec.timeout_s))
+        except BaseException as exc:
+            starting.set_exception(exc)
+            starting.exception()   # retrieved here: concurrent waiters re-raise it
+            raise
+        finally:
+            del self._template_starts[spec.key]
+        self._templates[spec.key] = template
+        starting.set_result(template)
+        return template
+
     def _zygote_died(self, zygote: Zygote, reason: str) -> None:
         if self._zygotes.get(zygote.key) is zygote:
             del self._zygotes[zygote.key]
@@ -358,7 +413,8 @@ class LocalProcessBackend:
                         reason)
 
     def zygote_pids(self) -> list[int]:
-        return [z.pid for z in self._zygotes.values() if z.alive]
+        """The zygotes and the snapshot templates."""
+        return [z.pid for z in (*self._zygotes.values(), *self._templates.values()) if z.alive]
 
     def _launch(self, spec: InstanceSpec) -> Launch:
         """The spec resolved to this machine, once per key."""
@@ -438,6 +494,13 @@ class LocalProcessBackend:
             instance.kill()
         if instances:
             await asyncio.wait([asyncio.shield(i.dead) for i in instances], timeout=STOP_TIMEOUT_S)
+
+
+def _init_error(failed: errors.SnapshotInitFailed) -> Outcome:
+    """A template's init error as the Outcome an on-demand instance's init error would be."""
+    error_type = failed.error.get("errorType") if isinstance(failed.error.get("errorType"), str) else None
+    return Outcome(body=json.dumps(failed.error).encode(), function_error=True, error_type=error_type,
+                   output=failed.output, duration_ms=0.0, max_memory_mb=0, init_duration_ms=failed.init_ms)
 
 
 def _answer(waiter: _Waiter, answer: Instance | Outcome | BaseException) -> None:

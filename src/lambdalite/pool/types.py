@@ -30,6 +30,7 @@ class InstanceSpec:
     init_timeout_s: float = 10.0
     environment: str | None = None    # the dependency environment's key, None without one
     layers: tuple[tuple[str, str | None], ...] = ()   # (archive SHA-256, its environment key), the function's order
+    snapshot: bool = False        # instances fork from a template that has run init (LAMBDALITE_SNAPSHOT=init)
 
 
 class Invocation(NamedTuple):   # a tuple: made once per invoke, on the hot path
@@ -51,6 +52,7 @@ class Outcome(NamedTuple):
     max_memory_mb: int
     init_duration_ms: float | None = None   # set when this invocation started the instance
     raw: bool = False             # body is bytes the handler returned (not JSON)
+    restore_duration_ms: float | None = None   # set when this invocation's instance was restored from a snapshot
 
 
 class InstanceInfo(NamedTuple):
@@ -93,6 +95,11 @@ class Backend(Protocol):
 
     def instances(self) -> list[InstanceInfo]:
         """The live instances."""
+        ...
+
+    async def prepare(self, spec: InstanceSpec) -> Outcome | None:
+        """Make what instances of `spec` start from before the function is Active (a snapshot
+        template that has run init): None when ready or nothing to make, else init's error."""
         ...
 
     def zygote_pids(self) -> list[int]:

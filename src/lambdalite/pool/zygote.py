@@ -86,25 +86,41 @@ class Zygote:
         self._ids = itertools.count()
         self.dead_reason: str | None = None
         self.exited: asyncio.Future[None] = loop.create_future()   # the process was reaped
+        self.ready_info: dict[str, Any] = {}   # what its S frame said (a template: init_ms, output)
         sock.setblocking(False)
         loop.add_reader(sock.fileno(), self._readable)
         process.watch(self._on_exit)
 
     @classmethod
     async def start(cls, key: object, launch: Launch, launcher: Path, env: dict[str, str],
-                    clock: Callable[[], float]) -> Zygote:
+                    clock: Callable[[], float], template_timeout_s: float | None = None) -> Zygote:
+        """A zygote ready to fork. With `template_timeout_s`: the snapshot template of `launch`,
+        ready once its init finished (errors.SnapshotInitFailed when it failed, or timed out)."""
         loop = asyncio.get_running_loop()
-        process, sock = spawn_zygote(launch, launcher, env)
+        template = template_timeout_s is not None
+        process, sock = spawn_zygote(launch, launcher, env, template=template)
         zygote = cls(key, ChildProcess(process, loop), sock, loop, clock)
+        timeout = template_timeout_s if template_timeout_s is not None else READY_TIMEOUT_S
         try:
-            await asyncio.wait_for(asyncio.shield(zygote._ready), READY_TIMEOUT_S)
+            await asyncio.wait_for(asyncio.shield(zygote._ready), timeout)
         except TimeoutError:
-            zygote.kill(f"it was not ready after {READY_TIMEOUT_S:.0f} s")
-            raise errors.ZygoteUnavailable(f"the zygote was not ready after {READY_TIMEOUT_S:.0f} s") from None
-        except errors.ZygoteUnavailable:
+            zygote.kill(f"it was not ready after {timeout:.0f} s")
+            await zygote.reaped()
+            if template:
+                raise errors.SnapshotInitFailed(
+                    {"errorType": "Sandbox.Timedout", "errorMessage": f"Init timed out after {timeout:.2f} seconds"},
+                    "", timeout * 1000) from None
+            raise errors.ZygoteUnavailable(f"the zygote was not ready after {timeout:.0f} s") from None
+        except (errors.ZygoteUnavailable, errors.SnapshotInitFailed):
             zygote.kill("it failed to start")
+            await zygote.reaped()
             raise
         return zygote
+
+    async def reaped(self, timeout_s: float = 5.0) -> None:
+        """Wait (a bounded while) until the killed process was reaped."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(self.exited), timeout_s)
 
     @property
     def alive(self) -> bool:
@@ -225,8 +241,16 @@ class Zygote:
             future.set_exception(errors.ZygoteUnavailable(f"the zygote could not fork: {body.get('error')}"))
 
     def _on_ready(self, body: dict[str, Any]) -> None:
+        self.ready_info = body
         if not self._ready.done():
             self._ready.set_result(None)
+
+    def _on_template_failed(self, body: dict[str, Any]) -> None:
+        if not self._ready.done():
+            error = body.get("error")
+            error = error if isinstance(error, dict) else {}
+            self._ready.set_exception(errors.SnapshotInitFailed(error, str(body.get("output", "")),
+                                                                float(body.get("init_ms", 0.0))))
 
     def _on_preloaded(self, body: dict[str, Any]) -> None:
         threaded = body.get("threaded")
@@ -238,7 +262,7 @@ class Zygote:
 
     _handlers: ClassVar[dict[int, Callable[[Zygote, dict[str, Any]], None]]] = {
         protocol.EXITED: _on_exited, protocol.FORKED: _on_forked, protocol.FORK_FAILED: _on_fork_failed,
-        protocol.READY: _on_ready, protocol.PRELOAD: _on_preloaded,
+        protocol.READY: _on_ready, protocol.PRELOAD: _on_preloaded, protocol.TEMPLATE_FAILED: _on_template_failed,
     }
 
     def _gone(self, reason: str) -> None:

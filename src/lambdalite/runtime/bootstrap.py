@@ -238,8 +238,16 @@ def main() -> None:
                  peak_file=private.get(protocol.PEAK_VARIABLE)))
 
 
+def provide_hooks() -> None:
+    """`import snapshot_restore_py` finds the runtime's hooks, as Lambda's runtime bundles them."""
+    from . import hooks
+
+    sys.modules.setdefault("snapshot_restore_py", hooks)
+
+
 def run(sock: socket.socket, handler_name: str, code_dir: str | None = None, peak_file: str | None = None) -> int:
     """Init, then serve until the parent closes the socket. The exit status: 1 after an init error."""
+    provide_hooks()
     sock.set_inheritable(False)
     output = logs.Output(logs.Sender(sock.sendall))
     output.install()

@@ -126,6 +126,8 @@ def setup_logging(output: Output) -> None:
     handler.setFormatter(logging.Formatter(LOG_FORMAT, DATE_FORMAT))
     handler.addFilter(_RequestFilter())
     root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h, _LambdaHandler)]:   # a restored instance's
+        root.removeHandler(old)
     configured = os.environ.get("AWS_LAMBDA_LOG_LEVEL", "").upper()
     level = "DEBUG" if configured == "TRACE" else configured
     if level in logging.getLevelNamesMapping():

@@ -40,6 +40,10 @@ Zygote -> parent
     W  a forked worker ended and was reaped: JSON {"pid": int, "code": exit status or -signal}
     M  preloaded: JSON {"loaded": int, "failed": [names], "threaded": name or null}; after a module
        that leaves a thread running ("threaded") the zygote exits: forking is no longer safe.
+A snapshot template (runtime/template.py) is a zygote that has run one function's init: its S
+carries {"pid", "init_ms", "output"}; when init or a before-snapshot hook fails it sends instead
+    T  init failed: JSON {"error": Lambda's error JSON, "output": str, "init_ms": float}, then exits.
+Its forked workers answer S with {"restore_ms": float, ...} (after-restore hooks ran), or X.
 
 Besides the socket, the worker's file descriptors 1 and 2 (C extensions, os.write, child
 processes) point at a pipe that the parent drains into the current invocation's output, best
@@ -68,6 +72,7 @@ FORKED = ord("P")
 FORK_FAILED = ord("X")
 EXITED = ord("W")
 PRELOAD = ord("M")
+TEMPLATE_FAILED = ord("T")
 
 FD_VARIABLE = "_LAMBDALITE_FD"
 PATH_VARIABLE = "_LAMBDALITE_PATH"

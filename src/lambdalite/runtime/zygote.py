@@ -42,10 +42,14 @@ class Zygote:
         signal.signal(signal.SIGCHLD, lambda signum, frame: None)   # the wake-up fd is what counts
 
     def send(self, kind: int, value: Any) -> None:
-        self.control.send(protocol.frame(kind, json.dumps(value).encode()))
+        self.send_to(self.control, kind, value)
 
-    def serve(self) -> None:
-        self.send(protocol.READY, {"pid": os.getpid()})
+    @staticmethod
+    def send_to(control: socket.socket, kind: int, value: Any) -> None:
+        control.send(protocol.frame(kind, json.dumps(value).encode()))
+
+    def serve(self, ready: dict[str, Any] | None = None) -> None:
+        self.send(protocol.READY, {"pid": os.getpid(), **(ready or {})})
         while True:
             readable, _, _ = select.select([self.control.fileno(), self.wake_r], [], [])
             if self.wake_r in readable:
@@ -99,7 +103,9 @@ class Zygote:
             os.close(fd)
         self.send(protocol.FORKED, {"id": request["id"], "pid": pid})
 
-    def become_worker(self, request: dict[str, Any], sock_fd: int, pipe_fd: int) -> int:
+    def detach(self, request: dict[str, Any], pipe_fd: int) -> None:
+        """In a forked child: a session of its own, none of the zygote's channels, death with the
+        zygote, its instance's cgroups, fds 1 and 2 on its output pipe."""
         zygote_pid = os.getppid()
         os.setsid()
         signal.set_wakeup_fd(-1)
@@ -112,6 +118,9 @@ class Zygote:
         os.dup2(pipe_fd, 1)
         os.dup2(pipe_fd, 2)
         os.close(pipe_fd)
+
+    def become_worker(self, request: dict[str, Any], sock_fd: int, pipe_fd: int) -> int:
+        self.detach(request, pipe_fd)
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
@@ -120,7 +129,7 @@ class Zygote:
         front = list(request["path"])
         sys.path[:0] = front
         _forget_shadowed(front)
-        _reseed()
+        reseed()
         return bootstrap.run(socket.socket(fileno=sock_fd), request["handler"], request["cwd"],
                              peak_file=request.get("peak"))
 
@@ -178,7 +187,7 @@ def _forget_shadowed(front: list[str]) -> None:
             del sys.modules[name]
 
 
-def _reseed() -> None:
+def reseed() -> None:
     """Siblings must not draw the same numbers: random reseeds itself at fork; numpy does not."""
     random = sys.modules.get("random")
     if random is not None:

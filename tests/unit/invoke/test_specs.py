@@ -32,8 +32,10 @@ def test_two_versions_of_one_function_keep_a_spec_each() -> None:
     assert latest.key != one.key
     assert specs.spec_for(snapshot()) is latest and specs.spec_for(snapshot("1", "r0")) is one
     assert retired == []
-    newer = specs.spec_for(snapshot(revision="r2"))      # a new snapshot of $LATEST replaces its spec only
-    assert newer.key == spec_key(snapshot(revision="r2"))
+    assert specs.spec_for(snapshot(revision="r2")) is latest   # a new revision that changed nothing runnable
+    assert retired == []
+    newer = specs.spec_for(snapshot(revision="r3", Timeout=8))  # a changed one replaces its spec only
+    assert newer.key == spec_key(snapshot(revision="r3", Timeout=8)) != latest.key
     assert retired == [latest.key]
     assert specs.spec_for(snapshot("1", "r0")) is one
 
@@ -48,3 +50,19 @@ def test_forget_retires_only_what_no_longer_serves() -> None:
     assert retired == [latest.key]
     specs.forget("fn")                                                   # deleted
     assert retired == [latest.key, one.key]
+
+
+def test_the_key_follows_what_runs_not_the_revision() -> None:
+    base = spec_key(snapshot())
+    assert spec_key(snapshot(revision="r9")) == base
+    assert spec_key(snapshot(MemorySize=512)) != base
+    assert spec_key(snapshot(Environment={"Variables": {"MINE": "2"}})) != base
+    assert spec_key(snapshot("1")) != base
+
+
+def test_a_snapshot_spec_says_so() -> None:
+    specs = SpecFactory("http://x", "us-east-1")
+    plain = specs.build(snapshot())
+    snap = specs.build(snapshot(Environment={"Variables": {"LAMBDALITE_SNAPSHOT": "init"}}))
+    assert (plain.snapshot, plain.env["AWS_LAMBDA_INITIALIZATION_TYPE"]) == (False, "on-demand")
+    assert (snap.snapshot, snap.env["AWS_LAMBDA_INITIALIZATION_TYPE"]) == (True, "snap-start")
