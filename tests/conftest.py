@@ -153,15 +153,33 @@ def _cmdline(pid: int) -> bytes:
 
 def zygote_pids(server_pid: int) -> list[int]:
     """The server's zygotes: children running the zygote's launch code."""
-    return [pid for pid in children(server_pid) if b"zygote as b" in _cmdline(pid)]
+    return [pid for pid in children(server_pid) if b"zygote as b" in _cmdline(pid) or b"template as b" in _cmdline(pid)]
 
 
 def instance_pids(server_pid: int) -> list[int]:
     """The server's instances: its children running a fresh worker, and its zygotes' children (each
     instance in a session of its own)."""
     direct = children(server_pid)
-    zygotes = [pid for pid in direct if b"zygote as b" in _cmdline(pid)]
-    return [pid for pid in direct if pid not in zygotes] + [pid for z in zygotes for pid in children(z)]
+    zygotes = [pid for pid in direct if b"zygote as b" in _cmdline(pid) or b"template as b" in _cmdline(pid)]
+    fresh = [pid for pid in direct if b"bootstrap as b" in _cmdline(pid)]
+    return fresh + [pid for z in zygotes for pid in children(z) if not _is_spare(pid)]
+
+
+def descendants(pid: int) -> list[int]:
+    """Every live process below `pid`: instances, zygotes, their spares, the cgroup sentinel."""
+    found, frontier = [], [pid]
+    while frontier:
+        frontier = [child for parent in frontier for child in children(parent)]
+        found += frontier
+    return found
+
+
+def _is_spare(pid: int) -> bool:
+    """A zygote's spare: forked ahead of time, not an instance yet (its process name says so)."""
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip() == "lambdalite-spar"
+    except OSError:
+        return False
 
 
 def function_instances(base: str, function: str) -> list[int]:

@@ -13,7 +13,7 @@ import pytest
 from lambdalite import errors
 from lambdalite.pool.cgroups import Cgroups
 
-pytestmark = pytest.mark.skipif(Cgroups.detect() is None, reason="no cgroup can be made on this machine")
+pytestmark = pytest.mark.skipif(not Cgroups.available(), reason="no cgroup can be made on this machine")
 
 HOG = """
 import time
@@ -88,3 +88,53 @@ async def test_a_grandchild_that_left_the_session_dies_with_its_instance(make_sp
     while _alive(escaped) and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
     assert not _alive(escaped)                             # and what escaped its session
+
+
+async def test_children_never_waited_for_do_not_pile_up_as_zombies(make_spec, invoke) -> None:
+    spec = make_spec("""
+        import os, subprocess
+        HELD = []
+        def zombies():
+            me = os.getpid()
+            found = 0
+            for tid in os.listdir(f"/proc/{me}/task"):
+                for pid in open(f"/proc/{me}/task/{tid}/children").read().split():
+                    stat = open(f"/proc/{pid}/stat").read()
+                    found += stat[stat.rindex(")") + 2] == "Z"
+            return found
+        def handler(event, context):
+            if event.get("wait"):
+                return [HELD[0].wait(), zombies()]
+            for _ in range(50):
+                if os.fork() == 0:
+                    os._exit(0)
+            HELD.append(subprocess.Popen(["sh", "-c", "exit 7"]))   # its owner waits for it later
+            return zombies()
+    """)
+    assert int((await invoke(spec)).body) >= 1         # during the call they are zombies
+    await asyncio.sleep(0.3)
+    status, left = json.loads((await invoke(spec, b'{"wait": true}')).body)
+    assert status == 7                                   # the held Popen's status was not taken
+    assert left == 0                                     # and the 50 unwaited children were reaped
+
+
+async def test_a_segfault_is_an_exit_by_signal(make_spec, invoke) -> None:
+    spec = make_spec("import ctypes, os\ndef handler(event, context):\n"
+                     "    if event.get('crash'):\n        ctypes.string_at(0)\n    return os.getpid()\n")
+    pid = int((await invoke(spec)).body)
+    with pytest.raises(errors.InstanceExited) as caught:
+        await invoke(spec, b'{"crash": true}')
+    assert caught.value.signal == 11
+    assert int((await invoke(spec)).body) != pid
+
+
+async def test_a_child_left_running_dies_with_its_instance(make_spec, invoke, backend) -> None:
+    spec = make_spec("import subprocess\nKEEP = []\ndef handler(event, context):\n"
+                     "    KEEP.append(subprocess.Popen(['sleep', '300']))\n    return KEEP[-1].pid\n")
+    child = int((await invoke(spec)).body)
+    assert _alive(child)
+    await backend.retire(spec.key)
+    deadline = time.monotonic() + 3
+    while _alive(child) and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert not _alive(child)

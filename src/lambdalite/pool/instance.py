@@ -278,20 +278,10 @@ class Instance:
         reply, self._reply = self._reply, None
         if reply is not None and not reply.done():
             reply.set_exception(self._failure())
-        if self.group is not None:
-            self.group.kill_all()   # what it started and left running, in its session or not
-            self._remove_group(0)
+        if self.group is not None:   # what it started and left running, in its session or not
+            self.group.discard(self._loop)
         self.dead.set_result(None)
         self.on_dead(self)
-
-    def _remove_group(self, tries: int) -> None:
-        """The cgroup goes once its last process has exited (a moment after the SIGKILL)."""
-        group = self.group
-        if group is None or group.remove():
-            return
-        if tries < 50:
-            group.kill_all()
-            self._loop.call_later(0.1, self._remove_group, tries + 1)
 
     def _failure(self) -> errors.InstanceFailure:
         elapsed_ms = (self._loop.time() - self._phase_started) * 1000

@@ -36,6 +36,9 @@ from .zygote import Zygote, zygote_environment
 log = logging.getLogger(__name__)
 
 _Waiter = asyncio.Future["Instance | Outcome"]
+_Worker = tuple[WorkerProcess, socket.socket, int, "InstanceGroup | None"]
+ARM_AFTER_S = 0.02         # a new spare is armed this long after one was taken
+SPARE_MEMORY_MB = 10240   # a spare's group until it is taken (then its function's MemorySize)
 SNAPSHOT_INIT_S = 130.0   # a snapshot's init may take max(130 s, the timeout), as SnapStart allows
 MAX_ZYGOTE_DEATHS = 3   # a zygote that dies this often in a row is not started again for its key
 STOP_TIMEOUT_S = 10.0   # SIGKILL is not refused; this only guards against a process stuck in the kernel
@@ -273,24 +276,21 @@ class LocalProcessBackend:
                 self._scale(pool)
 
     async def _start_instance(self, spec: InstanceSpec, pool: _KeyPool) -> None:
-        group = None
         try:
             launch = self._launch(spec)
-            group = self._cgroups.create(spec.memory_mb) if self._cgroups is not None else None
-            process, sock, pipe_fd = await self._new_worker(launch, group, spec)
-            instance = await Instance.start(spec, process, sock, pipe_fd)
+            process, sock, pipe_fd, group = await self._new_worker(launch, spec)
+            try:
+                instance = await Instance.start(spec, process, sock, pipe_fd)
+            except BaseException:
+                if group is not None:
+                    group.discard(asyncio.get_running_loop())
+                raise
             instance.zygote_pid = getattr(process, "zygote_pid", None)
             instance.group = group
         except errors.SnapshotInitFailed as failed:   # the template's init failed: that is the answer
-            if group is not None:
-                group.kill_all()
-                group.remove()
             self._answer_first(pool, _init_error(failed))
             return
         except Exception as exc:   # could not even spawn (no such interpreter, no code dir)
-            if group is not None:
-                group.kill_all()
-                group.remove()
             failure = errors.InstanceFailure(f"could not start a worker for {spec.function_name}: {exc}")
             self._answer_first(pool, failure)
             return
@@ -315,31 +315,74 @@ class LocalProcessBackend:
 
     # -- zygotes ----------------------------------------------------------------------------------
 
-    async def _new_worker(self, launch: Launch, group: InstanceGroup | None,
-                          spec: InstanceSpec) -> tuple[WorkerProcess, socket.socket, int]:
-        """A worker for `launch`: forked from its snapshot template (a snapshot spec), else from its
-        zygote when there is one, else a fresh interpreter. It joins `group` (its cgroups) before
-        any of the function's code runs."""
-        cgroups = tuple(str(d) for d in group.dirs) if group is not None else ()
-        peak = group.peak_file if group is not None else None
+    async def _new_worker(self, launch: Launch, spec: InstanceSpec) -> _Worker:
+        """A worker for `launch` and its cgroups (None where the machine has none): forked from
+        its snapshot template (a snapshot spec), else from its zygote when there is one, else a
+        fresh interpreter. It is in its cgroups before any of the function's code runs."""
         if spec.snapshot:
             template = await self._template(spec)   # errors.SnapshotInitFailed: init fails now
             try:
-                return await template.fork(launch, cgroups, peak)
+                return await self._fork(template, launch, spec)
             except errors.ZygoteUnavailable as exc:
                 self._log_fresh(spec.key, f"its snapshot template is gone: {exc}")
         if self._use_zygotes:
             zygote = await self._zygote(launch)
             if zygote is not None:
                 try:
-                    forked = await zygote.fork(launch, cgroups, peak)
+                    forked = await self._fork(zygote, launch, spec)
                 except errors.ZygoteUnavailable as exc:
                     self._log_fresh(launch.zygote_key, str(exc))
                 else:
                     self._zygote_deaths.pop(launch.zygote_key, None)
                     return forked
-        spawned = spawn(launch, self._launcher, cgroups, peak)
-        return ChildProcess(spawned.process, asyncio.get_running_loop()), spawned.sock, spawned.pipe_fd
+        group = self._cgroups.create(spec.memory_mb) if self._cgroups is not None else None
+        cgroups = tuple(str(d) for d in group.dirs) if group is not None else ()
+        try:
+            spawned = spawn(launch, self._launcher, cgroups, group.peak_file if group is not None else None)
+        except BaseException:
+            if group is not None:
+                group.discard(asyncio.get_running_loop())
+            raise
+        return ChildProcess(spawned.process, asyncio.get_running_loop()), spawned.sock, spawned.pipe_fd, group
+
+    async def _fork(self, zygote: Zygote, launch: Launch, spec: InstanceSpec) -> _Worker:
+        """Fork from `zygote` (or a template): its spare when it has one ready (already in its
+        cgroups: the slow part of a cold start is done), else a new child that joins new ones."""
+        spare = zygote.take_spare() if self._cgroups is not None else None
+        if spare is not None:
+            group: InstanceGroup | None = spare.group
+            spare.group.limit(spec.memory_mb)
+        else:
+            group = self._cgroups.create(spec.memory_mb) if self._cgroups is not None else None
+        try:
+            if spare is not None:
+                process, sock, pipe_fd = await zygote.fork(launch, peak_file=spare.group.peak_file, spare=spare)
+            else:
+                process, sock, pipe_fd = await zygote.fork(
+                    launch, tuple(str(d) for d in group.dirs) if group is not None else (),
+                    group.peak_file if group is not None else None)
+        except BaseException:
+            if group is not None:
+                group.discard(asyncio.get_running_loop())
+            raise
+        asyncio.get_running_loop().call_later(ARM_AFTER_S, self._arm, zygote)   # off this cold start's path
+        return process, sock, pipe_fd, group
+
+    def _arm(self, zygote: Zygote) -> None:
+        """Keep one spare ready per zygote and template (only worth it with cgroups: joining them
+        is what a spare does ahead of time)."""
+        if self._cgroups is None or self._closing or not zygote.alive or zygote.spares or zygote.arming:
+            return
+        try:
+            zygote.arm(self._cgroups.create(SPARE_MEMORY_MB))
+        except OSError as exc:
+            log.info("no spare for zygote %s: %s", zygote.pid, exc)
+
+    def _spare_lost(self, zygote: Zygote) -> None:
+        now = self._clock()
+        if now - getattr(zygote, "rearmed_at", -1e9) >= 1.0:   # never a tight loop of spares dying
+            zygote.rearmed_at = now  # type: ignore[attr-defined]
+            self._arm(zygote)
 
     async def _zygote(self, launch: Launch) -> Zygote | None:
         key = launch.zygote_key
@@ -361,7 +404,9 @@ class LocalProcessBackend:
             else:
                 zygote.banned = self._banned.setdefault(key, set())
                 zygote.on_dead = self._zygote_died
+                zygote.on_spare_lost = self._spare_lost
                 self._zygotes[key] = zygote
+                self._arm(zygote)
                 zygote.preload(self._modules.get(key, []))
             finally:
                 del self._zygote_starts[key]
@@ -388,6 +433,8 @@ class LocalProcessBackend:
         finally:
             del self._template_starts[spec.key]
         self._templates[spec.key] = template
+        template.on_spare_lost = self._spare_lost
+        self._arm(template)
         starting.set_result(template)
         return template
 

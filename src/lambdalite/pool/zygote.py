@@ -19,12 +19,14 @@ import os
 import signal
 import socket
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from struct import error as struct_error
 from typing import Any, ClassVar
 
 from .. import errors
 from ..runtime import protocol
+from .cgroups import InstanceGroup
 from .launch import Channels, Launch, spawn_zygote
 from .process import UNKNOWN_EXIT, ChildProcess, ExitCode
 
@@ -65,6 +67,15 @@ class ForkedProcess:
             self._on_exit(code)
 
 
+@dataclass
+class Spare:
+    """A child the zygote forked ahead of time, already in its own session and cgroups."""
+
+    id: int
+    process: ForkedProcess
+    group: InstanceGroup
+
+
 class Zygote:
     def __init__(self, key: object, process: ChildProcess, sock: socket.socket,
                  loop: asyncio.AbstractEventLoop, clock: Callable[[], float]) -> None:
@@ -87,6 +98,10 @@ class Zygote:
         self.dead_reason: str | None = None
         self.exited: asyncio.Future[None] = loop.create_future()   # the process was reaped
         self.ready_info: dict[str, Any] = {}   # what its S frame said (a template: init_ms, output)
+        self.spares: collections.deque[Spare] = collections.deque()
+        self.on_spare_lost: Callable[[Zygote], object] = lambda zygote: None
+        self._arming: dict[int, InstanceGroup] = {}
+        self._spare_procs: dict[int, ForkedProcess] = {}
         sock.setblocking(False)
         loop.add_reader(sock.fileno(), self._readable)
         process.watch(self._on_exit)
@@ -126,18 +141,21 @@ class Zygote:
     def alive(self) -> bool:
         return self.dead_reason is None
 
-    async def fork(self, launch: Launch, cgroups: tuple[str, ...] = (),
-                   peak_file: str | None = None) -> tuple[ForkedProcess, socket.socket, int]:
+    async def fork(self, launch: Launch, cgroups: tuple[str, ...] = (), peak_file: str | None = None,
+                   spare: Spare | None = None) -> tuple[ForkedProcess, socket.socket, int]:
         """A new worker for `launch`: its process, the parent's ends of its socket and output pipe.
-        The worker joins `cgroups` before it imports anything of the function's."""
+        The worker joins `cgroups` before it imports anything of the function's; or `spare`
+        (from `take_spare`, in its cgroups already) becomes the worker."""
         if not self.alive:
             raise errors.ZygoteUnavailable(self.dead_reason or "the zygote is gone")
         ends = Channels.make()
         fork_id = next(self._ids)
         future = self._forks[fork_id] = self._loop.create_future()
-        body = json.dumps({"id": fork_id, "cwd": launch.cwd, "path": list(launch.sys_path[:1]),
-                           "env": launch.env, "handler": launch.handler, "cgroups": list(cgroups),
-                           "peak": peak_file}).encode()
+        request = {"id": fork_id, "cwd": launch.cwd, "path": list(launch.sys_path[:1]), "env": launch.env,
+                   "handler": launch.handler, "cgroups": list(cgroups), "peak": peak_file}
+        if spare is not None:
+            request["spare"] = spare.id
+        body = json.dumps(request).encode()
         self._send(protocol.frame(protocol.FORK, body), [ends.child.fileno(), ends.pipe_w], ends)
         try:
             process = await future
@@ -147,6 +165,28 @@ class Zygote:
             os.close(ends.pipe_r)
             raise
         return process, ends.sock, ends.pipe_r
+
+    def arm(self, group: InstanceGroup) -> None:
+        """Have a spare forked now into `group` (the join is slow; the next fork then is not)."""
+        if not self.alive:
+            group.discard(self._loop)
+            return
+        spare_id = next(self._ids)
+        self._arming[spare_id] = group
+        self._send(protocol.frame(protocol.ARM, json.dumps({"spare": spare_id,
+                                                            "cgroups": [str(d) for d in group.dirs]}).encode()),
+                   [], None)
+
+    @property
+    def arming(self) -> bool:
+        return bool(self._arming)
+
+    def take_spare(self) -> Spare | None:
+        while self.spares:
+            spare = self.spares.popleft()
+            if spare.process.pid in self._spare_procs:
+                return spare
+        return None
 
     def preload(self, names: list[str]) -> None:
         """Ask the zygote to import `names` (those not sent before, and not banned) ahead of the
@@ -161,6 +201,21 @@ class Zygote:
         """Stop the zygote; its workers die with it."""
         self._process.kill()
         self._gone(f"the zygote was killed: {reason}")
+
+    def _lose_children(self) -> None:
+        """The zygote is gone: its workers and spares die with it (parent-death signal); make sure."""
+        children, self.children = list(self.children.values()), {}
+        for child in children:
+            child.kill()
+            child.exited(UNKNOWN_EXIT)
+        for process in self._spare_procs.values():
+            process.kill()
+        groups = [s.group for s in self.spares] + list(self._arming.values())
+        self.spares.clear()
+        self._arming.clear()
+        self._spare_procs.clear()
+        for group in groups:
+            group.discard(self._loop)
 
     def _on_exit(self, code: ExitCode) -> None:
         self._readable()   # what it said before it went (exits, a preload's verdict)
@@ -221,6 +276,14 @@ class Zygote:
         handler(self, body)
 
     def _on_exited(self, body: dict[str, Any]) -> None:
+        spare = self._spare_procs.pop(int(body["pid"]), None)
+        if spare is not None:   # a spare that was never used (dropped after a preload, or killed)
+            for held in [s for s in self.spares if s.process is spare]:
+                self.spares.remove(held)
+                held.group.discard(self._loop)
+            spare.exited(int(body["code"]))
+            self.on_spare_lost(self)
+            return
         child = self.children.pop(int(body["pid"]), None)
         if not self.children:
             self.empty_since = self._clock()
@@ -229,7 +292,9 @@ class Zygote:
 
     def _on_forked(self, body: dict[str, Any]) -> None:
         future = self._forks.pop(int(body["id"]), None)
-        child = self.children[int(body["pid"])] = ForkedProcess(int(body["pid"]), self.pid)
+        pid = int(body["pid"])
+        spare = self._spare_procs.pop(pid, None)
+        child = self.children[pid] = spare if spare is not None else ForkedProcess(pid, self.pid)
         if future is None or future.done():   # its invocation gave up meanwhile
             child.kill()
         else:
@@ -244,6 +309,12 @@ class Zygote:
         self.ready_info = body
         if not self._ready.done():
             self._ready.set_result(None)
+
+    def _on_armed(self, body: dict[str, Any]) -> None:
+        group = self._arming.pop(int(body["spare"]), None)
+        process = self._spare_procs[int(body["pid"])] = ForkedProcess(int(body["pid"]), self.pid)
+        if group is not None:
+            self.spares.append(Spare(int(body["spare"]), process, group))
 
     def _on_template_failed(self, body: dict[str, Any]) -> None:
         if not self._ready.done():
@@ -263,6 +334,7 @@ class Zygote:
     _handlers: ClassVar[dict[int, Callable[[Zygote, dict[str, Any]], None]]] = {
         protocol.EXITED: _on_exited, protocol.FORKED: _on_forked, protocol.FORK_FAILED: _on_fork_failed,
         protocol.READY: _on_ready, protocol.PRELOAD: _on_preloaded, protocol.TEMPLATE_FAILED: _on_template_failed,
+        protocol.ARMED: _on_armed,
     }
 
     def _gone(self, reason: str) -> None:
@@ -287,10 +359,7 @@ class Zygote:
         if not self._ready.done():
             self._ready.set_exception(errors.ZygoteUnavailable(reason))
             self._ready.exception()   # retrieved: start() reports it
-        children, self.children = list(self.children.values()), {}
-        for child in children:   # they die with the zygote (parent-death signal); make sure
-            child.kill()
-            child.exited(UNKNOWN_EXIT)
+        self._lose_children()
         self.on_dead(self, reason)
 
 

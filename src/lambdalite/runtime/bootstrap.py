@@ -21,6 +21,7 @@ from .errors import Fault
 from .handler import Handler, load_handler
 from .memory import MemoryGauge
 from .protocol import loads
+from .reaper import reap_unwaited
 from .serialize import Marshaller
 
 # Printed by awslambdaric before an init error, word for word.
@@ -80,6 +81,7 @@ class Worker:
             if kind != protocol.INVOKE or len(body) < size:
                 return
             header, event = protocol.split_headed(body)
+            reap_unwaited()   # what exited since the last answer left (one syscall when nothing did)
             self.invoke(handler, loads(header.decode()), event)
 
     def invoke(self, handler: Handler, request: dict[str, Any], event_bytes: bytes) -> None:
@@ -102,6 +104,7 @@ class Worker:
         duration_ms = (time.perf_counter() - started) * 1000
         self.output.end_invocation()
         self._reply(kind, duration_ms, raw, error_type, body)
+        reap_unwaited()   # after the answer left: children the function never waited for
 
     def _fail(self, error: dict[str, Any]) -> tuple[int, bytes, bool, str]:
         self.output.write(errors.log_text(error))
@@ -168,6 +171,16 @@ def die_with_parent(parent_pid: str | None) -> None:
         return
     if parent_pid and os.getppid() != int(parent_pid):
         os._exit(0)
+
+
+def set_process_name(name: str) -> None:
+    """The name `ps -o comm` and /proc/PID/comm show (15 bytes at most; Linux only)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(15, name.encode()[:15])   # PR_SET_NAME
+    except (OSError, AttributeError):
+        pass
 
 
 def with_pth_entries(path: list[str], site_dirs: set[str]) -> list[str]:

@@ -34,9 +34,14 @@ Parent -> zygote
        "handler": str, "cgroups": [folders to join], "peak": file or null}, with two file
        descriptors: the new worker's socket and its output pipe.
     M  preload: JSON [module names], imported in order by the zygote ahead of the next forks.
+    A  arm a spare: JSON {"spare": int, "cgroups": [folders]}: fork a child now that takes its own
+       session and joins the cgroups (moving a process between cgroups waits for an RCU grace
+       period, milliseconds), then waits; an F with "spare": that id is handed to it instead of
+       forking. A preload that imported something kills the spares (they lack it).
 Zygote -> parent
     S  ready: JSON {"pid": int}
     P  forked: JSON {"id": int, "pid": int}       X  fork failed: JSON {"id": int, "error": str}
+    B  armed: JSON {"spare": int, "pid": int}
     W  a forked worker ended and was reaped: JSON {"pid": int, "code": exit status or -signal}
     M  preloaded: JSON {"loaded": int, "failed": [names], "threaded": name or null}; after a module
        that leaves a thread running ("threaded") the zygote exits: forking is no longer safe.
@@ -73,6 +78,8 @@ FORK_FAILED = ord("X")
 EXITED = ord("W")
 PRELOAD = ord("M")
 TEMPLATE_FAILED = ord("T")
+ARM = ord("A")
+ARMED = ord("B")
 
 FD_VARIABLE = "_LAMBDALITE_FD"
 PATH_VARIABLE = "_LAMBDALITE_PATH"

@@ -55,9 +55,11 @@ class Template(Zygote):
         super().__init__(control, {})
         self.handler = handler
 
-    def become_worker(self, request: dict[str, Any], sock_fd: int, pipe_fd: int) -> int:
+    def become_worker(self, request: dict[str, Any], sock_fd: int, pipe_fd: int, detached: bool = False) -> int:
         started = time.perf_counter()
-        self.detach(request, pipe_fd)
+        if not detached:
+            self.detach(request)
+        self.take_output(pipe_fd)
         reseed()
         sock = socket.socket(fileno=sock_fd)
         sock.set_inheritable(False)

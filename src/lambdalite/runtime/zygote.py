@@ -29,6 +29,7 @@ from typing import Any
 from . import bootstrap, protocol
 
 _MAX_MESSAGE = 1 << 20
+SPARE_NAME = "lambdalite-spar"   # a spare's process name until it becomes an instance (15 bytes)
 
 
 class Zygote:
@@ -40,6 +41,12 @@ class Zygote:
         os.set_blocking(self.wake_w, False)
         signal.set_wakeup_fd(self.wake_w)
         signal.signal(signal.SIGCHLD, lambda signum, frame: None)   # the wake-up fd is what counts
+        self.spares: dict[int, tuple[int, socket.socket]] = {}     # spare id -> (pid, its socket)
+        try:
+            with open("/proc/self/comm") as comm:
+                self.name = comm.read().strip()
+        except OSError:
+            self.name = "python"
 
     def send(self, kind: int, value: Any) -> None:
         self.send_to(self.control, kind, value)
@@ -73,16 +80,21 @@ class Zygote:
         body = json.loads(data[protocol.FRAME.size:])
         if kind == protocol.FORK:
             self.fork(body, fds)
-        elif kind == protocol.PRELOAD:
-            for fd in fds:
-                os.close(fd)
+            return
+        for fd in fds:
+            os.close(fd)
+        if kind == protocol.PRELOAD:
             self.preload(body)
+        elif kind == protocol.ARM:
+            self.arm(body)
 
     def fork(self, request: dict[str, Any], fds: list[int]) -> None:
         if len(fds) != 2:
             for fd in fds:
                 os.close(fd)
             self.send(protocol.FORK_FAILED, {"id": request.get("id"), "error": "expected 2 descriptors"})
+            return
+        if self.hand_to_spare(request, fds):
             return
         try:
             pid = os.fork()
@@ -94,7 +106,7 @@ class Zygote:
         if pid == 0:
             code = 70
             try:
-                code = self.become_worker(request, *fds)
+                code = self.become_worker(request, fds[0], fds[1])
             except SystemExit as exc:
                 code = exc.code if isinstance(exc.code, int) else 1
             finally:
@@ -103,9 +115,55 @@ class Zygote:
             os.close(fd)
         self.send(protocol.FORKED, {"id": request["id"], "pid": pid})
 
-    def detach(self, request: dict[str, Any], pipe_fd: int) -> None:
+    def hand_to_spare(self, request: dict[str, Any], fds: list[int]) -> bool:
+        """Give the request to the spare it names; False when there is no such spare (any more)."""
+        spare = self.spares.pop(request.get("spare", -1), None)
+        if spare is None:
+            return False
+        pid, sock = spare
+        try:
+            socket.send_fds(sock, [protocol.frame(protocol.FORK, json.dumps(request).encode())], fds)
+        except OSError:
+            return False   # it died meanwhile: fork as usual
+        finally:
+            sock.close()
+        for fd in fds:
+            os.close(fd)
+        self.send(protocol.FORKED, {"id": request["id"], "pid": pid})
+        return True
+
+    def arm(self, request: dict[str, Any]) -> None:
+        """Fork a spare: detached and in its cgroups ahead of time, it waits for its request."""
+        ours, its = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            pid = os.fork()
+        except OSError:
+            ours.close()
+            its.close()
+            return   # no spare: the next fork is an ordinary one
+        if pid == 0:
+            code = 70
+            try:
+                ours.close()
+                self.detach(request)
+                bootstrap.set_process_name(SPARE_NAME)   # tells a waiting spare from an instance in ps
+                data, fds, _, _ = socket.recv_fds(its, _MAX_MESSAGE, 2)
+                if not data or len(fds) != 2:
+                    os._exit(0)   # the zygote went away, or no longer needs it
+                its.close()
+                bootstrap.set_process_name(self.name)
+                code = self.become_worker(json.loads(data[protocol.FRAME.size:]), fds[0], fds[1], detached=True)
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else 1
+            finally:
+                os._exit(code)
+        its.close()
+        self.spares[int(request["spare"])] = (pid, ours)
+        self.send(protocol.ARMED, {"spare": request["spare"], "pid": pid})
+
+    def detach(self, request: dict[str, Any]) -> None:
         """In a forked child: a session of its own, none of the zygote's channels, death with the
-        zygote, its instance's cgroups, fds 1 and 2 on its output pipe."""
+        zygote, its instance's cgroups."""
         zygote_pid = os.getppid()
         os.setsid()
         signal.set_wakeup_fd(-1)
@@ -113,14 +171,23 @@ class Zygote:
         self.control.close()
         os.close(self.wake_r)
         os.close(self.wake_w)
+        for _, sock in self.spares.values():
+            sock.close()
+        self.spares = {}
         bootstrap.die_with_parent(str(zygote_pid))
         bootstrap.join_cgroups(request.get("cgroups") or [])
+
+    @staticmethod
+    def take_output(pipe_fd: int) -> None:
+        """fds 1 and 2 on the instance's output pipe."""
         os.dup2(pipe_fd, 1)
         os.dup2(pipe_fd, 2)
         os.close(pipe_fd)
 
-    def become_worker(self, request: dict[str, Any], sock_fd: int, pipe_fd: int) -> int:
-        self.detach(request, pipe_fd)
+    def become_worker(self, request: dict[str, Any], sock_fd: int, pipe_fd: int, detached: bool = False) -> int:
+        if not detached:
+            self.detach(request)
+        self.take_output(pipe_fd)
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
@@ -147,7 +214,14 @@ class Zygote:
             if _python_threads() > 1:
                 self.send(protocol.PRELOAD, {"loaded": loaded, "failed": failed, "threaded": name})
                 raise SystemExit(3)
+        if loaded:
+            self.drop_spares()   # forked before these imports: the parent arms new ones
         self.send(protocol.PRELOAD, {"loaded": loaded, "failed": failed, "threaded": None})
+
+    def drop_spares(self) -> None:
+        for _, sock in self.spares.values():
+            sock.close()   # it sees EOF and exits; its W frame follows
+        self.spares = {}
 
     def reap(self) -> None:
         while True:
@@ -163,6 +237,10 @@ class Zygote:
             except OSError:
                 pass
             _, status = os.waitpid(pid, 0)
+            for spare, (spare_pid, sock) in list(self.spares.items()):
+                if spare_pid == pid:
+                    sock.close()
+                    del self.spares[spare]
             self.send(protocol.EXITED, {"pid": pid, "code": os.waitstatus_to_exitcode(status)})
 
 
@@ -201,6 +279,7 @@ def reseed() -> None:
 
 
 def main() -> None:
+    bootstrap.provide_hooks()   # imported once here, not in every worker
     private = bootstrap.take_private_environment()
     bootstrap.die_with_parent(private.get(protocol.PARENT_VARIABLE))
     before = dict(os.environ)
