@@ -1,5 +1,6 @@
-"""Limits the kernel enforces per instance (its cgroups, where the machine allows them): MemorySize,
-a bound on processes, and a kill that reaches what left the instance's session."""
+"""Limits: what the kernel enforces per instance (its cgroups, where the machine allows them: MemorySize,
+a bound on processes, a kill that reaches what left the instance's session), and the faults an
+instance must survive or take down with it (zombies, segfaults, threads, floods of output)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 from lambdalite import errors
 from lambdalite.pool.cgroups import Cgroups
 
-pytestmark = pytest.mark.skipif(not Cgroups.available(), reason="no cgroup can be made on this machine")
+needs_cgroups = pytest.mark.skipif(not Cgroups.available(), reason="no cgroup can be made on this machine")
 
 HOG = """
 import time
@@ -32,6 +33,7 @@ def _alive(pid: int) -> bool:
         return not stat.read().split(") ")[1].startswith("Z")
 
 
+@needs_cgroups
 async def test_memory_over_memory_size_is_killed_and_reported(make_spec, invoke) -> None:
     spec = make_spec(HOG, memory_mb=128)
     with pytest.raises(errors.InstanceOutOfMemory) as caught:
@@ -41,11 +43,13 @@ async def test_memory_over_memory_size_is_killed_and_reported(make_spec, invoke)
     assert ok.body == b"1" and 32 <= ok.max_memory_mb < 128   # its own charge: the 32 MB block and change
 
 
+@needs_cgroups
 async def test_memory_used_counts_the_instance_not_what_it_shares(make_spec, invoke) -> None:
     small = await invoke(make_spec("def handler(event, context):\n    return 1\n", memory_mb=128))
     assert 1 <= small.max_memory_mb < 30
 
 
+@needs_cgroups
 async def test_a_fork_bomb_is_bounded(make_spec, invoke) -> None:
     spec = make_spec("""
         import os, time
@@ -65,6 +69,7 @@ async def test_a_fork_bomb_is_bounded(make_spec, invoke) -> None:
     assert result["made"] < 1024 and result["error"] == 11   # EAGAIN from the pids controller
 
 
+@needs_cgroups
 async def test_a_grandchild_that_left_the_session_dies_with_its_instance(make_spec, invoke, backend) -> None:
     spec = make_spec("""
         import os, time
@@ -138,3 +143,41 @@ async def test_a_child_left_running_dies_with_its_instance(make_spec, invoke, ba
     while _alive(child) and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
     assert not _alive(child)
+
+
+async def test_100_mb_to_stdout_is_capped_and_the_instance_serves_on(make_spec, invoke) -> None:
+    spec = make_spec("""
+        import os, sys
+        def handler(event, context):
+            if event.get("flood"):
+                chunk = "z" * (1 << 20)
+                for _ in range(100):
+                    sys.stdout.write(chunk)        # through the runtime's frames
+                os.write(1, b"w" * (1 << 20))      # and straight at the fd
+            return os.getpid()
+    """, timeout_s=30)
+    flood = await invoke(spec, b'{"flood": true}')
+    assert len(flood.output) < 4_300_000 and "[lambdalite] output truncated" in flood.output
+    after = await invoke(spec)
+    assert after.body == flood.body and len(after.output) < 4_300_000   # same instance, bounded again
+
+
+async def test_a_thread_left_running_after_return_ends_with_its_instance(make_spec, invoke, backend) -> None:
+    spec = make_spec("""
+        import os, threading, time
+        def spin():
+            while True:
+                time.sleep(0.01)
+        def handler(event, context):
+            threading.Thread(target=spin).start()   # not a daemon: it never ends by itself
+            return [os.getpid(), threading.active_count()]
+    """)
+    pid, threads = json.loads((await invoke(spec)).body)
+    assert threads >= 2
+    again, more = json.loads((await invoke(spec)).body)
+    assert again == pid and more > threads               # the instance served on beside its threads
+    await backend.retire(spec.key)
+    deadline = time.monotonic() + 3
+    while _alive(pid) and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert not _alive(pid)
