@@ -28,7 +28,6 @@ import tempfile
 import time
 import zipfile
 from collections.abc import Iterator
-from pathlib import Path
 
 from harness import BIN, ROOT, addfive_zip, boto, free_port, process, wait_ok
 
