@@ -22,6 +22,22 @@ import requests
 
 os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
+# A handler that leaves a grandchild behind in a session of its own (out of reach of a process-group
+# kill) and returns its pid; with {"s": N} it then sleeps N seconds.
+DETACH = """
+import os, time
+def handler(event, context):
+    r, w = os.pipe()
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            os.write(w, str(os.getpid()).encode())
+            time.sleep(300)
+        os._exit(0)
+    pid = int(os.read(r, 32))
+    time.sleep(event.get("s", 0))
+    return pid
+"""
 LAMBDALITE = str(Path(sys.executable).with_name("lambdalite"))
 
 

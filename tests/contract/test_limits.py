@@ -13,6 +13,7 @@ import pytest
 
 from lambdalite import errors
 from lambdalite.pool.cgroups import Cgroups
+from tests.conftest import DETACH
 
 needs_cgroups = pytest.mark.skipif(not Cgroups.available(), reason="no cgroup can be made on this machine")
 
@@ -71,20 +72,7 @@ async def test_a_fork_bomb_is_bounded(make_spec, invoke) -> None:
 
 @needs_cgroups
 async def test_a_grandchild_that_left_the_session_dies_with_its_instance(make_spec, invoke, backend) -> None:
-    spec = make_spec("""
-        import os, time
-        def handler(event, context):
-            r, w = os.pipe()
-            if os.fork() == 0:
-                os.setsid()
-                if os.fork() == 0:
-                    os.write(w, str(os.getpid()).encode())
-                    time.sleep(300)
-                os._exit(0)
-            pid = int(os.read(r, 32))
-            time.sleep(event.get("s", 0))
-            return pid
-    """, timeout_s=1)
+    spec = make_spec(DETACH, timeout_s=1)
     escaped = int((await invoke(spec)).body)
     assert _alive(escaped)
     with pytest.raises(errors.InstanceTimedOut):          # the timeout kills the instance

@@ -20,6 +20,7 @@ import requests
 
 from lambdalite.store.schema import LATEST
 from tests.conftest import (
+    DETACH,
     LAMBDALITE,
     Server,
     alive,
@@ -34,18 +35,6 @@ from tests.conftest import (
 
 ROOT = Path(__file__).resolve().parents[2]
 HELLO = "def handler(event, context):\n    return 'hi'\n"
-DETACH = """
-import os, time
-def handler(event, context):
-    r, w = os.pipe()
-    if os.fork() == 0:
-        os.setsid()
-        if os.fork() == 0:
-            os.write(w, str(os.getpid()).encode())
-            time.sleep(300)
-        os._exit(0)
-    return int(os.read(r, 32))
-"""
 
 
 def serve(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
