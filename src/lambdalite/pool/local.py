@@ -350,8 +350,16 @@ class LocalProcessBackend:
         cgroups: the slow part of a cold start is done), else a new child that joins new ones."""
         spare = zygote.take_spare() if self._cgroups is not None else None
         if spare is not None:
-            group: InstanceGroup | None = spare.group
-            spare.group.limit(spec.memory_mb)
+            try:
+                spare.group.limit(spec.memory_mb)
+            except OSError as exc:   # not expected (a spare uses next to nothing): do without it
+                log.warning("a spare of zygote %s could not take MemorySize %s: %s", zygote.pid, spec.memory_mb, exc)
+                spare.process.kill()
+                spare.group.discard(asyncio.get_running_loop())
+                spare = None
+        group: InstanceGroup | None
+        if spare is not None:
+            group = spare.group
         else:
             group = self._cgroups.create(spec.memory_mb) if self._cgroups is not None else None
         try:
