@@ -225,7 +225,7 @@ class LocalProcessBackend:
     def _scale(self, pool: _KeyPool, patient: bool = True) -> None:
         """Start instances for the invocations waiting without one, as the machine allows.
 
-        The rule (docs/behavior.md, "Scaling"): at most `start_slots` instances of a key start at
+        The rule (docs/instances.md, "How many"): at most `start_slots` instances of a key start at
         once (an init is CPU work: more at once only slows each); at most `max_instances` live per
         key when set; and when the key already has `cores` busy instances that finish faster than
         an instance starts, a waiting invocation first waits that long for one of them (`patient`)
@@ -270,8 +270,8 @@ class LocalProcessBackend:
             await self._start_instance(spec, pool)
         finally:
             pool.starting -= 1
-            pool.init_s = asyncio.get_running_loop().time() - started if pool.init_s is None else \
-                0.5 * pool.init_s + 0.5 * (asyncio.get_running_loop().time() - started)
+            took = asyncio.get_running_loop().time() - started
+            pool.init_s = took if pool.init_s is None else 0.5 * pool.init_s + 0.5 * took
             if pool.waiters:
                 self._scale(pool)
 
