@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import time
 
 import pytest
 
@@ -69,3 +72,26 @@ async def test_a_missing_environment_is_an_instance_failure(make_spec, invoke) -
     spec = type(spec)(**{**spec.__dict__, "environment": "never-built"})
     with pytest.raises(errors.InstanceFailure, match="could not start a worker"):
         await invoke(spec)
+
+
+async def test_each_instance_has_its_own_tmpdir_for_its_lifetime(make_spec, invoke, backend) -> None:
+    spec = make_spec("""
+        import os, tempfile, time
+        def handler(event, context):
+            mine = os.path.join(tempfile.gettempdir(), "mine")
+            kept = os.path.exists(mine)
+            open(mine, "w").close()
+            time.sleep(event.get("s", 0))
+            return {"tmpdir": os.environ["TMPDIR"], "gettempdir": tempfile.gettempdir(), "kept": kept,
+                    "pid": os.getpid()}
+    """)
+    a, b = [json.loads(o.body) for o in await asyncio.gather(invoke(spec, b'{"s": 0.3}'), invoke(spec, b'{"s": 0.3}'))]
+    assert a["pid"] != b["pid"] and a["tmpdir"] != b["tmpdir"]
+    assert a["gettempdir"] == a["tmpdir"] and not a["kept"] and not b["kept"]
+    again = json.loads((await invoke(spec)).body)
+    assert again["kept"]                                   # kept across the invocations of one instance
+    await backend.retire(spec.key)
+    deadline = time.monotonic() + 3
+    while (os.path.exists(a["tmpdir"]) or os.path.exists(b["tmpdir"])) and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert not os.path.exists(a["tmpdir"]) and not os.path.exists(b["tmpdir"])   # and gone with it

@@ -17,6 +17,7 @@ import signal
 import socket
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from .. import errors
@@ -76,6 +77,7 @@ class Instance:
         self.init_modules: list[str] = []   # what init imported from outside the function's folder
         self.zygote_pid: int | None = None  # the zygote it was forked from
         self.group: InstanceGroup | None = None   # its cgroups, when the machine allows them
+        self.tmp: Path | None = None               # its TMPDIR, removed once it has ended
 
     @classmethod
     async def start(cls, spec: InstanceSpec, process: WorkerProcess, sock: socket.socket,

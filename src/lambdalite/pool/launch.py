@@ -102,10 +102,12 @@ class Channels:
         os.close(self.pipe_r)
 
 
-def spawn(launch: Launch, launcher: Path, cgroups: tuple[str, ...] = (), peak_file: str | None = None) -> Spawned:
+def spawn(launch: Launch, launcher: Path, cgroups: tuple[str, ...] = (), peak_file: str | None = None,
+          extra_env: dict[str, str] | None = None) -> Spawned:
     ends = Channels.make()
     try:
         env = _environment(launch, ends.child.fileno())
+        env.update(extra_env or {})   # this instance's own (TMPDIR)
         env[protocol.HANDLER_VARIABLE] = launch.handler
         if cgroups:
             env[protocol.CGROUPS_VARIABLE] = os.pathsep.join(cgroups)

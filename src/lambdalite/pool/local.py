@@ -30,6 +30,7 @@ from .instance import Instance
 from .interpreters import find_interpreter, python_version
 from .launch import Launch, ensure_launcher, spawn
 from .process import ChildProcess, WorkerProcess
+from .tmpdirs import TempDirs
 from .types import InstanceInfo, InstanceSpec, Invocation, Outcome
 from .zygote import Zygote, zygote_environment
 
@@ -71,6 +72,7 @@ class LocalProcessBackend:
                  zygotes: bool = True, zygote_idle_timeout_s: float = 600, cgroups: bool = True,
                  max_instances: int | None = None, cores: int | None = None) -> None:
         self._launcher = ensure_launcher(Path(runtime_dir))
+        self._tmp = TempDirs(Path(runtime_dir))
         self._code_root = code_root
         self._bundle = bundle
         self._envs_root = envs_root or runtime_dir / "envs"
@@ -187,6 +189,7 @@ class LocalProcessBackend:
             await asyncio.wait([asyncio.shield(z.exited) for z in zygotes], timeout=STOP_TIMEOUT_S)
         if self._cgroups is not None:
             self._cgroups.close()
+        self._tmp.close()
 
     # -- acquiring and releasing -----------------------------------------------------------------
 
@@ -276,9 +279,11 @@ class LocalProcessBackend:
                 self._scale(pool)
 
     async def _start_instance(self, spec: InstanceSpec, pool: _KeyPool) -> None:
+        tmp = None
         try:
             launch = self._launch(spec)
-            process, sock, pipe_fd, group = await self._new_worker(launch, spec)
+            tmp = self._tmp.make()
+            process, sock, pipe_fd, group = await self._new_worker(launch, spec, {"TMPDIR": str(tmp)})
             try:
                 instance = await Instance.start(spec, process, sock, pipe_fd)
             except BaseException:
@@ -287,10 +292,15 @@ class LocalProcessBackend:
                 raise
             instance.zygote_pid = getattr(process, "zygote_pid", None)
             instance.group = group
+            instance.tmp = tmp
         except errors.SnapshotInitFailed as failed:   # the template's init failed: that is the answer
+            if tmp is not None:
+                self._tmp.remove(tmp)
             self._answer_first(pool, _init_error(failed))
             return
         except Exception as exc:   # could not even spawn (no such interpreter, no code dir)
+            if tmp is not None:
+                self._tmp.remove(tmp)
             failure = errors.InstanceFailure(f"could not start a worker for {spec.function_name}: {exc}")
             self._answer_first(pool, failure)
             return
@@ -315,21 +325,21 @@ class LocalProcessBackend:
 
     # -- zygotes ----------------------------------------------------------------------------------
 
-    async def _new_worker(self, launch: Launch, spec: InstanceSpec) -> _Worker:
+    async def _new_worker(self, launch: Launch, spec: InstanceSpec, extra_env: dict[str, str]) -> _Worker:
         """A worker for `launch` and its cgroups (None where the machine has none): forked from
         its snapshot template (a snapshot spec), else from its zygote when there is one, else a
         fresh interpreter. It is in its cgroups before any of the function's code runs."""
         if spec.snapshot:
             template = await self._template(spec)   # errors.SnapshotInitFailed: init fails now
             try:
-                return await self._fork(template, launch, spec)
+                return await self._fork(template, launch, spec, extra_env)
             except errors.ZygoteUnavailable as exc:
                 self._log_fresh(spec.key, f"its snapshot template is gone: {exc}")
         if self._use_zygotes:
             zygote = await self._zygote(launch)
             if zygote is not None:
                 try:
-                    forked = await self._fork(zygote, launch, spec)
+                    forked = await self._fork(zygote, launch, spec, extra_env)
                 except errors.ZygoteUnavailable as exc:
                     self._log_fresh(launch.zygote_key, str(exc))
                 else:
@@ -338,14 +348,14 @@ class LocalProcessBackend:
         group = self._cgroups.create(spec.memory_mb) if self._cgroups is not None else None
         cgroups = tuple(str(d) for d in group.dirs) if group is not None else ()
         try:
-            spawned = spawn(launch, self._launcher, cgroups, group.peak_file if group is not None else None)
+            spawned = spawn(launch, self._launcher, cgroups, group.peak_file if group is not None else None, extra_env)
         except BaseException:
             if group is not None:
                 group.discard(asyncio.get_running_loop())
             raise
         return ChildProcess(spawned.process, asyncio.get_running_loop()), spawned.sock, spawned.pipe_fd, group
 
-    async def _fork(self, zygote: Zygote, launch: Launch, spec: InstanceSpec) -> _Worker:
+    async def _fork(self, zygote: Zygote, launch: Launch, spec: InstanceSpec, extra_env: dict[str, str]) -> _Worker:
         """Fork from `zygote` (or a template): its spare when it has one ready (already in its
         cgroups: the slow part of a cold start is done), else a new child that joins new ones."""
         spare = zygote.take_spare() if self._cgroups is not None else None
@@ -364,11 +374,12 @@ class LocalProcessBackend:
             group = self._cgroups.create(spec.memory_mb) if self._cgroups is not None else None
         try:
             if spare is not None:
-                process, sock, pipe_fd = await zygote.fork(launch, peak_file=spare.group.peak_file, spare=spare)
+                process, sock, pipe_fd = await zygote.fork(launch, peak_file=spare.group.peak_file, spare=spare,
+                                                           extra_env=extra_env)
             else:
                 process, sock, pipe_fd = await zygote.fork(
                     launch, tuple(str(d) for d in group.dirs) if group is not None else (),
-                    group.peak_file if group is not None else None)
+                    group.peak_file if group is not None else None, extra_env=extra_env)
         except BaseException:
             if group is not None:
                 group.discard(asyncio.get_running_loop())
@@ -525,6 +536,9 @@ class LocalProcessBackend:
         pool.idle.append(instance)
 
     def _forget(self, pool: _KeyPool, instance: Instance) -> None:
+        if instance.tmp is not None and not instance.alive:
+            self._tmp.remove(instance.tmp)
+            instance.tmp = None
         self._instances.discard(instance)
         pool.busy.discard(instance)
         with contextlib.suppress(ValueError):

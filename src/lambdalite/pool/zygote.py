@@ -142,7 +142,8 @@ class Zygote:
         return self.dead_reason is None
 
     async def fork(self, launch: Launch, cgroups: tuple[str, ...] = (), peak_file: str | None = None,
-                   spare: Spare | None = None) -> tuple[ForkedProcess, socket.socket, int]:
+                   spare: Spare | None = None,
+                   extra_env: dict[str, str] | None = None) -> tuple[ForkedProcess, socket.socket, int]:
         """A new worker for `launch`: its process, the parent's ends of its socket and output pipe.
         The worker joins `cgroups` before it imports anything of the function's; or `spare`
         (from `take_spare`, in its cgroups already) becomes the worker."""
@@ -152,7 +153,8 @@ class Zygote:
         fork_id = next(self._ids)
         future = self._forks[fork_id] = self._loop.create_future()
         request = {"id": fork_id, "cwd": launch.cwd, "path": list(launch.sys_path[:1]), "env": launch.env,
-                   "handler": launch.handler, "cgroups": list(cgroups), "peak": peak_file}
+                   "handler": launch.handler, "cgroups": list(cgroups), "peak": peak_file,
+                   "extra_env": extra_env or {}}
         if spare is not None:
             request["spare"] = spare.id
         body = json.dumps(request).encode()

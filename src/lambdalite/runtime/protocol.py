@@ -31,7 +31,8 @@ Worker -> parent
 Zygote (see runtime/zygote.py): one Unix SEQPACKET socket, one frame per message, same frame format.
 Parent -> zygote
     F  fork: JSON {"id": int, "cwd": str, "path": [entries before the zygote's], "env": {...},
-       "handler": str, "cgroups": [folders to join], "peak": file or null}, with two file
+       "handler": str, "cgroups": [folders to join], "peak": file or null, "extra_env": {the
+       instance's own variables: TMPDIR}}, with two file
        descriptors: the new worker's socket and its output pipe.
     M  preload: JSON [module names], imported in order by the zygote ahead of the next forks.
     A  arm a spare: JSON {"spare": int, "cgroups": [folders]}: fork a child now that takes its own

@@ -24,7 +24,7 @@ from typing import Any
 from . import bootstrap, errors, hooks, logs, protocol
 from .errors import Fault
 from .handler import Handler, load_handler
-from .zygote import Zygote, reseed
+from .zygote import Zygote, reseed, take_own_environment
 
 BEFORE_SNAPSHOT_EXIT = 64   # awslambdaric's exit statuses for failed hooks
 AFTER_RESTORE_EXIT = 65
@@ -60,6 +60,7 @@ class Template(Zygote):
         if not detached:
             self.detach(request)
         self.take_output(pipe_fd)
+        take_own_environment(request)
         reseed()
         sock = socket.socket(fileno=sock_fd)
         sock.set_inheritable(False)

@@ -192,6 +192,7 @@ class Zygote:
         os.environ.clear()
         os.environ.update(request["env"])
         os.environ.update(self.set_by_pth)
+        take_own_environment(request)
         time.tzset()
         front = list(request["path"])
         sys.path[:0] = front
@@ -263,6 +264,14 @@ def _forget_shadowed(front: list[str]) -> None:
     for name in [n for n in sys.modules if n.split(".", 1)[0] in names]:
         if not name.startswith("_lambdalite_runtime"):
             del sys.modules[name]
+
+
+def take_own_environment(request: dict[str, Any]) -> None:
+    """This instance's own variables (TMPDIR); `tempfile` forgets a directory it chose earlier."""
+    os.environ.update(request.get("extra_env") or {})
+    module = sys.modules.get("tempfile")
+    if module is not None:
+        module.__dict__["tempdir"] = None
 
 
 def reseed() -> None:

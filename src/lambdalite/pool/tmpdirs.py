@@ -1,0 +1,63 @@
+"""A temporary directory per instance, as `TMPDIR` (Lambda gives each execution environment its
+own `/tmp`, kept across its invocations).
+
+`<runtime dir>/tmp/<server pid>-<n>/i<k>/`, made before the worker starts and removed once the
+instance has ended; a server killed with SIGKILL leaves its folder, and the next one removes folders
+whose server is gone. `tempfile` and everything that honours `TMPDIR` use it; code that writes to
+the literal path `/tmp` still shares the machine's. Its size is not checked against
+`EphemeralStorage` yet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import os
+import shutil
+from pathlib import Path
+
+_backends = itertools.count()
+
+
+class TempDirs:
+    def __init__(self, runtime_dir: Path) -> None:
+        parent = runtime_dir / "tmp"
+        parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale(parent)
+        self.root = parent / f"{os.getpid()}-{next(_backends)}"
+        self.root.mkdir()
+        self._ids = itertools.count()
+
+    def make(self) -> Path:
+        path = self.root / f"i{next(self._ids)}"
+        path.mkdir(mode=0o700)
+        return path
+
+    @staticmethod
+    def remove(path: Path) -> None:
+        """Remove an ended instance's folder, off the event loop (it may hold many files)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            shutil.rmtree(path, ignore_errors=True)
+            return
+        loop.run_in_executor(None, shutil.rmtree, path, True)
+
+    def close(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _remove_stale(parent: Path) -> None:
+    for folder in parent.iterdir():
+        try:
+            os.kill(int(folder.name.split("-")[0]), 0)
+            continue
+        except ValueError:
+            continue
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            continue
+        with contextlib.suppress(OSError):
+            shutil.rmtree(folder)
