@@ -30,9 +30,9 @@ class TempDirs:
         self._ids = itertools.count()
 
     def make(self) -> Path:
-        path = self.root / f"i{next(self._ids)}"
-        path.mkdir(mode=0o700)
-        return path
+        """A new instance's folder: named here, made by the worker itself before user code runs
+        (off the server's cold-start path)."""
+        return self.root / f"i{next(self._ids)}"
 
     @staticmethod
     def remove(path: Path) -> None:

@@ -234,6 +234,16 @@ def join_cgroups(folders: list[str]) -> None:
             os.write(2, f"[lambdalite] could not join the cgroup {folder}: {exc}\n".encode())
 
 
+def make_tmpdir() -> None:
+    """The instance's own TMPDIR, named by the pool: made here, before user code runs."""
+    folder = os.environ.get("TMPDIR")
+    if folder:
+        try:
+            os.makedirs(folder, mode=0o700, exist_ok=True)
+        except OSError as exc:
+            os.write(2, f"[lambdalite] could not make TMPDIR {folder}: {exc}\n".encode())
+
+
 def set_path(private: dict[str, str]) -> None:
     """sys.path = the function's path (with its site directories' .pth entries) + the standard library."""
     user_path = [p for p in private.get(protocol.PATH_VARIABLE, "").split(os.pathsep) if p]
@@ -246,6 +256,7 @@ def main() -> None:
     private = take_private_environment()
     die_with_parent(private.get(protocol.PARENT_VARIABLE))
     join_cgroups([f for f in private.get(protocol.CGROUPS_VARIABLE, "").split(os.pathsep) if f])
+    make_tmpdir()
     set_path(private)
     sys.exit(run(socket.socket(fileno=int(private[protocol.FD_VARIABLE])), private[protocol.HANDLER_VARIABLE],
                  peak_file=private.get(protocol.PEAK_VARIABLE)))

@@ -267,8 +267,10 @@ def _forget_shadowed(front: list[str]) -> None:
 
 
 def take_own_environment(request: dict[str, Any]) -> None:
-    """This instance's own variables (TMPDIR); `tempfile` forgets a directory it chose earlier."""
+    """This instance's own variables (TMPDIR, made here); `tempfile` forgets a directory it chose
+    earlier."""
     os.environ.update(request.get("extra_env") or {})
+    bootstrap.make_tmpdir()
     module = sys.modules.get("tempfile")
     if module is not None:
         module.__dict__["tempdir"] = None
