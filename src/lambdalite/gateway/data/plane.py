@@ -195,6 +195,9 @@ class DataPlane:
         if key is rules.PASSTHROUGH:
             return call.request.body or b"{}"
         template = integration.template(integration.request_templates[key])
+        if template.simple is not None:   # only $input.params('x'): no VTL on the request path
+            return template.render_params(call.match.path_parameters, call.request.query,
+                                          call.request.headers).encode()
         return template.render(self._vtl(call, call.request.body)).encode()
 
     def _respond(self, call: Call, integration: CompiledIntegration, selection: str | None, body: bytes) -> Answer:

@@ -21,7 +21,7 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote_plus, unquote_plus
@@ -446,18 +446,66 @@ def _overrides(context: VtlMap) -> ContextOverrides:
     )
 
 
+_PARAM_REFERENCE = re.compile(r"""\$input\.params\((?:'([^'$#\\]*)'|"([^"$#\\]*)")\)""")
+
+
+def simple_parts(text: str) -> tuple[str | tuple[str], ...] | None:
+    """A template that is only literal text and `$input.params('name')` references (the guide's
+    `{"num": "$input.params('num')"}`): its pieces, literal strings and 1-tuples naming a
+    parameter; None for any other template (a `$` or `#` left in the text)."""
+    if "\\" in text:   # a backslash may escape a reference: VTL decides
+        return None
+    parts: list[str | tuple[str]] = []
+    last = 0
+    for match in _PARAM_REFERENCE.finditer(text):
+        if text[match.end():match.end() + 1] in (".", "["):   # a method or index on the value: VTL's
+            return None
+        parts.append(text[last:match.start()])
+        parts.append((match[1] if match[1] is not None else match[2],))
+        last = match.end()
+    parts.append(text[last:])
+    if any("$" in part or "#" in part for part in parts if isinstance(part, str)):
+        return None
+    return tuple(part for part in parts if part != "")
+
+
+def param_value(name: str, path: Mapping[str, str], query: Mapping[str, str],
+                headers: Iterable[tuple[str, str]]) -> str:
+    """`$input.params(name)` as `_Input.params` answers it: path, then query string, then headers
+    (exact, then any case; the last of repeated headers), else ''."""
+    if (value := path.get(name)) is not None or (value := query.get(name)) is not None:
+        return str(value)
+    by_name = dict(headers)
+    if (value := by_name.get(name)) is not None:
+        return str(value)
+    lowered = name.lower()
+    return next((str(v) for k, v in by_name.items() if k.lower() == lowered), "")
+
+
 class CompiledTemplate:
-    """A parsed template; ``render`` may be called concurrently (no state is kept between calls)."""
+    """A parsed template; ``render`` may be called concurrently (no state is kept between calls).
 
-    __slots__ = ("_template", "text", "_overrides", "_uses_context")
+    A template of literal text and `$input.params('x')` only is rendered without VTL
+    (``render_params``): the same text, in a fraction of the time (the guide's template costs 20 us
+    through airspeed on the request path)."""
 
-    def __init__(self, text: str, template: Any) -> None:
+    __slots__ = ("_template", "text", "_overrides", "_uses_context", "simple")
+
+    def __init__(self, text: str, template: Any, fast: bool = True) -> None:
         self.text = text
         self._template = template
         # Only a template that mentions an override can set one: the others skip reading them back.
         self._overrides = "Override" in text
         # Wrapping $context for VTL costs more than rendering the guide's template: only when used.
         self._uses_context = "context" in text
+        self.simple = simple_parts(text) if fast else None
+
+    def render_params(self, path: Mapping[str, str], query: Mapping[str, str],
+                      headers: Iterable[tuple[str, str]]) -> str:
+        """A simple template's text (``simple`` is not None)."""
+        assert self.simple is not None
+        return "".join(part if isinstance(part, str) else param_value(part[0], path, query, headers)
+                       for part in self.simple)
 
     def render(self, variables: VtlContext) -> str:
         return self.render_with_overrides(variables).text

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import airspeed
 import pytest
 
 from lambdalite.errors import TemplateRenderError, TemplateSyntaxError
 from lambdalite.gateway.data.vtl import (
     MISSING,
+    CompiledTemplate,
     ContextOverrides,
     VtlContext,
     compile_template,
@@ -417,3 +419,33 @@ def test_empty_template_renders_empty() -> None:
 def test_method_call_failure_is_a_render_error() -> None:
     with pytest.raises(TemplateRenderError):
         render("#set($l = [1])$l.get(5)")
+
+
+# ---- the fast path: literal text and $input.params('x') only, rendered without VTL ---------------
+
+SIMPLE_CASES = [
+    (GUIDE_TEMPLATE, {"query": {"num": "5"}}),
+    (GUIDE_TEMPLATE, {}),
+    (GUIDE_TEMPLATE, {"path_params": {"num": "p"}, "query": {"num": "q"}, "headers": {"num": "h"}}),
+    (GUIDE_TEMPLATE, {"headers": {"NUM": "upper", "Num": "mixed"}}),
+    ("""{"a": "$input.params("a")", "b": "$input.params('b')"}""", {"query": {"a": "1"}, "headers": {"B": "2"}}),
+    ("plain text, no reference", {"query": {"x": "1"}}),
+    ("$input.params('x')$input.params('x')", {"path_params": {"x": "é"}}),
+]
+
+
+@pytest.mark.parametrize(("text", "variables"), SIMPLE_CASES)
+def test_a_simple_template_renders_as_vtl_does(text: str, variables: dict[str, Any]) -> None:
+    fast = compile_template(text)
+    assert fast.simple is not None
+    headers = tuple(variables.get("headers", {}).items())
+    expected = CompiledTemplate(text, airspeed.Template(text), fast=False).render(VtlContext(**variables))
+    assert fast.render_params(variables.get("path_params", {}), variables.get("query", {}), headers) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "$input.params()", "$input.params('a').length()", "$input.params('a')[0]", "a dot after: $input.params('x'). Then text", "#set($x = 1)$x", "\\$input.params('a')",
+    "$input.body", "$context.requestId", "${input.params('a')}", "$input.params($name)", "## a comment",
+])
+def test_anything_else_goes_through_vtl(text: str) -> None:
+    assert compile_template(text).simple is None
