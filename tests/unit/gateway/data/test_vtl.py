@@ -444,7 +444,8 @@ def test_a_simple_template_renders_as_vtl_does(text: str, variables: dict[str, A
 
 
 @pytest.mark.parametrize("text", [
-    "$input.params()", "$input.params('a').length()", "$input.params('a')[0]", "a dot after: $input.params('x'). Then text", "#set($x = 1)$x", "\\$input.params('a')",
+    "$input.params()", "$input.params('a').length()", "$input.params('a')[0]",
+    "a dot after: $input.params('x'). Then text", "#set($x = 1)$x", "\\$input.params('a')",
     "$input.body", "$context.requestId", "${input.params('a')}", "$input.params($name)", "## a comment",
 ])
 def test_anything_else_goes_through_vtl(text: str) -> None:
