@@ -17,9 +17,10 @@ from lambdalite import errors
 from .conftest import invocation, local_backend
 
 ENV_INFO = """
-import os, sys, random
+import os, sys, random, time
 def handler(event, context):
     return {"pid": os.getpid(), "ppid": os.getppid(), "cwd": os.getcwd(), "path0": sys.path[0],
+            "offset": time.localtime(1765000000).tm_gmtoff,
             "env": dict(os.environ), "random": random.random(), "pgid": os.getpgid(0), "sid": os.getsid(0)}
 """
 
@@ -56,7 +57,7 @@ async def test_an_instance_is_forked_and_sees_only_its_own_function(make_spec, z
     assert a["pgid"] == a["sid"] == a["pid"]               # each in a session of its own
     assert a["cwd"] == a["path0"] == code_folder(one) and b["path0"] == code_folder(two)
     assert a["env"]["ONLY_ONE"] == "1" and "ONLY_ONE" not in b["env"] and "ONLY_TWO" not in a["env"]
-    assert a["env"]["TZ"] == "Europe/Paris"
+    assert a["env"]["TZ"] == "Europe/Paris" and a["offset"] == 3600   # the zone is the function's own
     assert not any(k.startswith("_LAMBDALITE_") for k in (*a["env"], *b["env"]))
     assert a["random"] != b["random"]                       # siblings do not share a random state
 

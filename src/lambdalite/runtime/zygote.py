@@ -189,11 +189,13 @@ class Zygote:
             self.detach(request)
         self.take_output(pipe_fd)
         os.chdir(request["cwd"])
+        zone = os.environ.get("TZ")
         os.environ.clear()
         os.environ.update(request["env"])
         os.environ.update(self.set_by_pth)
         take_own_environment(request)
-        time.tzset()
+        if os.environ.get("TZ") != zone:
+            time.tzset()   # reads the zone's file: only when the function's differs from the zygote's
         front = list(request["path"])
         sys.path[:0] = front
         _forget_shadowed(front)
@@ -261,7 +263,10 @@ def _forget_shadowed(front: list[str]) -> None:
             continue
         for entry in entries:
             names.add(entry[:-3] if entry.endswith(".py") else entry.split(".", 1)[0])
-    for name in [n for n in sys.modules if n.split(".", 1)[0] in names]:
+    loaded = {n.partition(".")[0] for n in sys.modules}
+    if names.isdisjoint(loaded):
+        return   # the common case: nothing to forget, no walk over every module
+    for name in [n for n in sys.modules if n.partition(".")[0] in names]:
         if not name.startswith("_lambdalite_runtime"):
             del sys.modules[name]
 
