@@ -15,6 +15,8 @@ from lambdalite import errors
 from lambdalite.pool.cgroups import Cgroups
 from tests.conftest import DETACH
 
+from .conftest import invocation
+
 needs_cgroups = pytest.mark.skipif(not Cgroups.available(), reason="no cgroup can be made on this machine")
 
 HOG = """
@@ -169,3 +171,29 @@ async def test_a_thread_left_running_after_return_ends_with_its_instance(make_sp
     while _alive(pid) and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
     assert not _alive(pid)
+
+
+# Where no cgroup can be made (a user that is not root, cgroup v2 without delegation) a watchdog
+# and a check after each reply stand in for the kernel's limit: the same error, the same figures.
+
+async def test_without_cgroups_the_watchdog_ends_an_instance_over_its_memory(make_spec, make_backend) -> None:
+    backend = make_backend(cgroups=False)
+    spec = make_spec("import time\ndef handler(event, context):\n"
+                     "    blocks = [b'x' * (32 << 20) for _ in range(12)]\n    time.sleep(5)\n    return len(blocks)\n",
+                     memory_mb=128, timeout_s=10)
+    started = time.monotonic()
+    with pytest.raises(errors.InstanceOutOfMemory) as caught:
+        await backend.invoke(spec, invocation())
+    assert time.monotonic() - started < 3 and caught.value.max_memory_mb >= 128
+
+
+async def test_without_cgroups_a_peak_past_memory_size_fails_even_when_the_call_returned(make_spec,
+                                                                                        make_backend) -> None:
+    backend = make_backend(cgroups=False)
+    spec = make_spec("import os\ndef handler(event, context):\n"
+                     "    if event.get('big'):\n        block = bytearray(300 << 20)\n        del block\n"
+                     "    return os.getpid()\n", memory_mb=128)
+    pid = int((await backend.invoke(spec, invocation())).body)
+    with pytest.raises(errors.InstanceOutOfMemory):
+        await backend.invoke(spec, invocation(b'{"big": true}'))
+    assert int((await backend.invoke(spec, invocation())).body) != pid   # a new instance serves on

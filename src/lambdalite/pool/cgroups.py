@@ -12,7 +12,8 @@ Memory Used` reports (the worker reads `memory.max_usage_in_bytes`). Over the li
 OOM killer kills inside the group; `memory.oom_control`'s `oom_kill` count tells it was that.
 
 Where no group can be made (not root, cgroup v2 without delegation, a read-only /sys), `detect`
-returns None: MemorySize is then not enforced and the pool kills process groups only.
+returns None: the pool then watches MemorySize itself (resident size; pool/local.py's watchdog)
+and kills process groups only.
 """
 
 from __future__ import annotations
@@ -191,7 +192,8 @@ class Cgroups:
                 bases[controller] = base
             (bases["memory"] / "memory.use_hierarchy").read_text()
         except OSError as exc:
-            log.info("instances run without a cgroup of their own (MemorySize is not enforced): %s", exc)
+            log.info("instances run without a cgroup of their own (a watchdog enforces MemorySize; "
+                     "processes are not bounded): %s", exc)
             return None
         return cls(bases)
 

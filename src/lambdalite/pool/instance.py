@@ -37,6 +37,9 @@ _INVOKE_HEADER = '{"id":%s,"deadline_ms":%d,"arn":%s,"client_context":%s,"trace_
 _Reply = tuple[int, dict[str, Any] | None, "bytes | ReplyTooLarge"]
 
 
+_PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+
+
 def memory_mb(rss_kb: int) -> int:
     return math.ceil(rss_kb / 1024)
 
@@ -79,6 +82,7 @@ class Instance:
         self.zygote_pid: int | None = None  # the zygote it was forked from
         self.group: InstanceGroup | None = None   # its cgroups, when the machine allows them
         self.tmp: Path | None = None               # its TMPDIR, removed once it has ended
+        self._out_of_memory = False                # ended for passing MemorySize (no cgroup)
 
     @classmethod
     async def start(cls, spec: InstanceSpec, process: WorkerProcess, sock: socket.socket,
@@ -150,8 +154,33 @@ class Instance:
             self._spin(reply)
         kind, head, payload = await self._await_reply(timeout, reply)
         self._quick = (self._loop.time() - self._phase_started) < QUICK_REPLY_S
+        if self.group is None and head is not None and \
+                memory_mb(max(self._max_rss_kb, int(head.get("max_rss_kb", 0)))) > self.spec.memory_mb:
+            raise self._over_memory(head)   # its peak passed MemorySize, though it answered first
         self._phase, self._expect = "idle", ()
         return self._outcome(kind, head, payload)
+
+    def _over_memory(self, head: dict[str, Any]) -> errors.InstanceOutOfMemory:
+        """Where no cgroup enforces MemorySize: the instance is ended as the kernel would have."""
+        self._max_rss_kb = max(self._max_rss_kb, int(head.get("max_rss_kb", 0)))
+        self._out_of_memory = True
+        failure = self._failure()
+        self.kill()
+        assert isinstance(failure, errors.InstanceOutOfMemory)
+        return failure
+
+    def check_memory(self) -> None:
+        """The watchdog's look at a busy instance without a cgroup: its resident size now; over
+        MemorySize, it is killed and its invocation answers the out-of-memory error."""
+        try:
+            with open(f"/proc/{self.pid}/statm", "rb") as statm:
+                resident_kb = int(statm.read().split()[1]) * _PAGE_KB
+        except (OSError, ValueError, IndexError):
+            return
+        if memory_mb(resident_kb) > self.spec.memory_mb:
+            self._max_rss_kb = max(self._max_rss_kb, resident_kb)
+            self._out_of_memory = True
+            self.kill()
 
     def _spin(self, reply: asyncio.Future[_Reply]) -> None:
         """Busy-poll the socket for up to SPIN_S while the reply is not in.
@@ -302,6 +331,10 @@ class Instance:
             return errors.InstanceProtocolError(f"worker broke the protocol: {self._protocol_error}",
                                                 **known)
         code = self._exit_code
+        if self._out_of_memory:   # the watchdog's or the post-hoc check's verdict (no cgroup)
+            known["max_memory_mb"] = max(known["max_memory_mb"], self.spec.memory_mb)
+            return errors.InstanceOutOfMemory(f"Runtime exited with signal {signal.SIGKILL} (out of memory)",
+                                              signal=signal.SIGKILL, **known)
         if self.group is not None and code == -signal.SIGKILL and self.group.oom_killed():
             known["max_memory_mb"] = max(self.group.peak_mb(), self.spec.memory_mb)
             return errors.InstanceOutOfMemory(f"Runtime exited with signal {signal.SIGKILL} (out of memory)",

@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 _Waiter = asyncio.Future["Instance | Outcome"]
 _Worker = tuple[WorkerProcess, socket.socket, int, "InstanceGroup | None"]
+WATCHDOG_S = 0.1          # how often busy instances' memory is looked at where no cgroup limits it
 ARM_AFTER_S = 0.02         # a new spare is armed this long after one was taken
 SPARE_MEMORY_MB = 10240   # a spare's group until it is taken (then its function's MemorySize)
 SNAPSHOT_INIT_S = 130.0   # a snapshot's init may take max(130 s, the timeout), as SnapStart allows
@@ -99,6 +100,7 @@ class LocalProcessBackend:
         self._cores = cores or os.cpu_count() or 1
         self._start_slots = max(2, self._cores)
         self._max_instances = max_instances
+        self._watchdog: asyncio.TimerHandle | None = None   # MemorySize where no cgroup enforces it
 
     @property
     def in_flight(self) -> int:
@@ -171,6 +173,9 @@ class LocalProcessBackend:
     async def close(self, drain_s: float = 5.0) -> None:
         """Refuse new invocations, let running ones finish for up to drain_s, then kill them all."""
         self._closing = True
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
         if self._in_flight:
             self._drained = asyncio.Event()
             with contextlib.suppress(asyncio.TimeoutError):
@@ -548,10 +553,22 @@ class LocalProcessBackend:
 
     async def _run(self, pool: _KeyPool, instance: Instance, invocation: Invocation) -> Outcome:
         # InstanceFailure: the instance is gone
+        if self._cgroups is None and self._watchdog is None:
+            self._watchdog = asyncio.get_running_loop().call_later(WATCHDOG_S, self._watch)
         outcome = await instance.invoke(invocation, spin=self._in_flight == 1)
         pool.duration_s = 0.8 * pool.duration_s + 0.2 * outcome.duration_ms / 1000
         self._release(pool, instance)
         return outcome
+
+    def _watch(self) -> None:
+        """Every WATCHDOG_S while invocations run: busy instances over their MemorySize are killed
+        (only where no cgroup enforces it; a peak between two looks is caught after the reply)."""
+        self._watchdog = None
+        busy = [i for pool in self._pools.values() for i in pool.busy if i.alive]
+        for instance in busy:
+            instance.check_memory()
+        if busy and not self._closing:
+            self._watchdog = asyncio.get_running_loop().call_later(WATCHDOG_S, self._watch)
 
     # -- stopping --------------------------------------------------------------------------------
 
