@@ -158,4 +158,5 @@ class Services:
                 "account": settings.account, "functions": len(self.functions.names()),
                 "recorderFailures": self.recorder.failures, "recorderDropped": self.recorder.dropped,
                 "limits": {"maxZipBytes": self.functions.code.limits.zipped,
-                           "maxUnzippedBytes": self.functions.code.limits.unzipped}}
+                           "maxUnzippedBytes": self.functions.code.limits.unzipped},
+                "instanceLimits": self.backend.limits}

@@ -149,6 +149,13 @@ def test_no_zygotes_starts_fresh_interpreters_and_max_instances_caps_them(own_se
                                      "zygote": None}], "zygotes": []}
 
 
+def test_health_says_how_instance_limits_are_enforced(server: Server) -> None:
+    from lambdalite.pool.cgroups import Cgroups
+
+    health = requests.get(server.base + "/_lambdalite/health", timeout=5).json()
+    assert health["instanceLimits"] == ("cgroup-v1" if Cgroups.available() else "watchdog")
+
+
 def test_bad_pool_flags_are_refused(tmp_path: Path) -> None:
     for flags, word in ((["--max-instances", "0"], "--max-instances"), (["--zygote-idle-timeout", "-1"],
                                                                          "--zygote-idle-timeout")):

@@ -106,6 +106,10 @@ class LocalProcessBackend:
     def in_flight(self) -> int:
         return self._in_flight
 
+    @property
+    def limits(self) -> str:
+        return "cgroup-v1" if self._cgroups is not None else "watchdog"
+
     def instance_pids(self, key: str | None = None) -> list[int]:
         """The pids of the live instances (of one key, or all): for tests, metrics and the console."""
         return [i.pid for i in self._instances if key is None or i.spec.key == key]

@@ -75,6 +75,11 @@ class Backend(Protocol):
         """Invocations running now."""
         ...
 
+    @property
+    def limits(self) -> str:
+        """How MemorySize and the rest are enforced on this backend, in a few words (for health)."""
+        ...
+
     async def invoke(self, spec: InstanceSpec, invocation: Invocation) -> Outcome: ...
 
     async def retire(self, key: str) -> None:
