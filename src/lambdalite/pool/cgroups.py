@@ -224,16 +224,7 @@ class Cgroups:
 
     def _clear(self) -> None:
         for base in self._bases.values():
-            for child in list(base.iterdir()) if base.is_dir() else []:
-                if child.is_dir():
-                    with contextlib.suppress(OSError):
-                        for line in (child / "cgroup.procs").read_text().split():
-                            with contextlib.suppress(ProcessLookupError, PermissionError):
-                                os.kill(int(line), signal.SIGKILL)
-                    with contextlib.suppress(OSError):
-                        child.rmdir()
-            with contextlib.suppress(OSError):
-                base.rmdir()
+            _empty(base)
 
 
 _backends = itertools.count()
@@ -268,12 +259,17 @@ def _remove_stale(parent: Path) -> None:
             pass
         except PermissionError:
             continue
-        for child in [c for c in base.iterdir() if c.is_dir()]:
-            InstanceGroup(child, child, 0).kill_all()
-            with contextlib.suppress(OSError):
-                child.rmdir()
+        _empty(base)
+
+
+def _empty(base: Path) -> None:
+    """Kill what is in each group under `base`, remove the groups, then `base` itself."""
+    for child in [c for c in base.iterdir() if c.is_dir()] if base.is_dir() else []:
+        InstanceGroup(child, child, 0).kill_all()
         with contextlib.suppress(OSError):
-            base.rmdir()
+            child.rmdir()
+    with contextlib.suppress(OSError):
+        base.rmdir()
 
 
 def _own_groups() -> dict[str, str]:

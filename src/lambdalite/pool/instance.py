@@ -331,12 +331,10 @@ class Instance:
             return errors.InstanceProtocolError(f"worker broke the protocol: {self._protocol_error}",
                                                 **known)
         code = self._exit_code
-        if self._out_of_memory:   # the watchdog's or the post-hoc check's verdict (no cgroup)
-            known["max_memory_mb"] = max(known["max_memory_mb"], self.spec.memory_mb)
-            return errors.InstanceOutOfMemory(f"Runtime exited with signal {signal.SIGKILL} (out of memory)",
-                                              signal=signal.SIGKILL, **known)
-        if self.group is not None and code == -signal.SIGKILL and self.group.oom_killed():
-            known["max_memory_mb"] = max(self.group.peak_mb(), self.spec.memory_mb)
+        # Out of memory: the watchdog's or the post-hoc check's verdict, or the cgroup's OOM killer.
+        if self._out_of_memory or (self.group is not None and code == -signal.SIGKILL and self.group.oom_killed()):
+            peak = self.group.peak_mb() if self.group is not None else known["max_memory_mb"]
+            known["max_memory_mb"] = max(peak, self.spec.memory_mb)
             return errors.InstanceOutOfMemory(f"Runtime exited with signal {signal.SIGKILL} (out of memory)",
                                               signal=signal.SIGKILL, **known)
         if code is None or code == UNKNOWN_EXIT:
