@@ -408,8 +408,8 @@ class LocalProcessBackend:
 
     def _spare_lost(self, zygote: Zygote) -> None:
         now = self._clock()
-        if now - getattr(zygote, "rearmed_at", -1e9) >= 1.0:   # never a tight loop of spares dying
-            zygote.rearmed_at = now  # type: ignore[attr-defined]
+        if now - zygote.rearmed_at >= 1.0:   # never a tight loop of spares dying
+            zygote.rearmed_at = now
             self._arm(zygote)
 
     async def _zygote(self, launch: Launch) -> Zygote | None:

@@ -100,6 +100,7 @@ class Zygote:
         self.ready_info: dict[str, Any] = {}   # what its S frame said (a template: init_ms, output)
         self.spares: collections.deque[Spare] = collections.deque()
         self.on_spare_lost: Callable[[Zygote], object] = lambda zygote: None
+        self.rearmed_at = float("-inf")   # when a lost spare was last replaced (on the pool's clock)
         self._arming: dict[int, InstanceGroup] = {}
         self._spare_procs: dict[int, ForkedProcess] = {}
         sock.setblocking(False)
