@@ -81,7 +81,7 @@ class Worker:
             if kind != protocol.INVOKE or len(body) < size:
                 return
             header, event = protocol.split_headed(body)
-            reap_unwaited()   # what exited since the last answer left (one syscall when nothing did)
+            reap_unwaited()   # children the function never waited for (one syscall when none exited)
             self.invoke(handler, loads(header.decode()), event)
 
     def invoke(self, handler: Handler, request: dict[str, Any], event_bytes: bytes) -> None:
@@ -104,7 +104,6 @@ class Worker:
         duration_ms = (time.perf_counter() - started) * 1000
         self.output.end_invocation()
         self._reply(kind, duration_ms, raw, error_type, body)
-        reap_unwaited()   # after the answer left: children the function never waited for
 
     def _fail(self, error: dict[str, Any]) -> tuple[int, bytes, bool, str]:
         self.output.write(errors.log_text(error))

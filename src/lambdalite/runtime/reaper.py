@@ -1,4 +1,4 @@
-"""Children a function started and never waited for are reaped after each invocation, so that they
+"""Children a function started and never waited for are reaped before each invocation, so that they
 do not pile up as zombies; a child some live `Popen` still holds is left for its owner to wait
 for (taking its status would make the owner's wait() report 0).
 
