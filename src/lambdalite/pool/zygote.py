@@ -201,8 +201,7 @@ class Zygote:
         self._send(protocol.frame(protocol.PRELOAD, json.dumps(fresh).encode()), [], None)
 
     def kill(self, reason: str = "it was stopped") -> None:
-        """Stop the zygote; its workers die with it."""
-        self._process.kill()
+        """Stop the zygote (`_gone` kills its process); its workers die with it."""
         self._gone(f"the zygote was killed: {reason}")
 
     def _lose_children(self) -> None:
