@@ -58,12 +58,15 @@ class Services:
         self.backend: Backend = LocalProcessBackend(
             home / "runtime", self.blobs.code, build_runtime_bundle(home), idle_timeout_s=settings.idle_timeout_s,
             clock=self.clock.now, envs_root=self.environments.root, zygotes=settings.zygotes,
-            zygote_idle_timeout_s=settings.zygote_idle_timeout_s, max_instances=settings.max_instances)
+            zygote_idle_timeout_s=settings.zygote_idle_timeout_s, max_instances=settings.max_instances,
+            record_modules=lambda spec, names: self.functions.init_modules.record(spec.function_name, spec.version,
+                                                                                  names))
         limits = CodeLimits(settings.max_zip_mb * MB, settings.max_unzipped_mb * MB)
         self.functions = FunctionService(self.db, self.blobs, settings.region, settings.account, prepare=self.prepare,
                                          limits=limits, build_layer=self.build_layer,
                                          account_concurrency=settings.max_concurrency, warm=self.warm)
-        self.specs = SpecFactory(settings.base_url, settings.region, retire=self.backend.retire)
+        self.specs = SpecFactory(settings.base_url, settings.region, retire=self.backend.retire,
+                                 preload=self.functions.init_modules.get)
         self.functions.on_change(lambda name: self.specs.forget(name, self.functions.serving(name)))
         self.invoker = Invoker(self.functions, self.backend, self.recorder, self.specs,
                                ConcurrencyLimiter(self.functions.concurrency))

@@ -95,3 +95,30 @@ async def test_each_instance_has_its_own_tmpdir_for_its_lifetime(make_spec, invo
     while (os.path.exists(a["tmpdir"]) or os.path.exists(b["tmpdir"])) and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
     assert not os.path.exists(a["tmpdir"]) and not os.path.exists(b["tmpdir"])   # and gone with it
+
+
+async def test_an_instance_whose_tmpdir_outgrows_ephemeral_storage_is_stopped_with_its_files(
+        make_spec, invoke, backend) -> None:
+    spec = make_spec("""
+        import os
+        def handler(event, context):
+            path = os.path.join(os.environ["TMPDIR"], "blob")
+            with open(path, "ab") as out:
+                out.write(os.urandom(event["mb"] << 20))
+            return {"pid": os.getpid(), "path": path}
+    """)
+    spec = type(spec)(**{**spec.__dict__, "ephemeral_mb": 2})
+    small = json.loads((await invoke(spec, b'{"mb": 1}')).body)
+    await asyncio.sleep(0.3)
+    assert small["pid"] in backend.instance_pids(spec.key)          # under the size: it serves on
+    await asyncio.sleep(1.0)                                         # past the next check's interval
+    big = json.loads((await invoke(spec, b'{"mb": 2}')).body)
+    assert big["pid"] == small["pid"]
+    deadline = time.monotonic() + 5
+    while (big["pid"] in backend.instance_pids(spec.key) or os.path.exists(big["path"])) \
+            and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert big["pid"] not in backend.instance_pids(spec.key)       # 3 MB > 2 MB: stopped
+    assert not os.path.exists(big["path"])                           # and its files with it
+    fresh = json.loads((await invoke(spec, b'{"mb": 1}')).body)
+    assert fresh["pid"] != big["pid"]                                # the next call gets a clean instance

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from lambdalite import errors
+from lambdalite.pool.cgroups import Cgroups
 
 from .conftest import invocation, local_backend
 
@@ -36,6 +37,20 @@ def zygote_backend(runtime_dir: Path, code_root: Path, bundle: Path, envs_root: 
 
 def invoke(spec, payload: bytes = b"{}", on=None):  # type: ignore[no-untyped-def]
     return on.invoke(spec, invocation(payload))
+
+
+def _spares(zygote: int) -> list[int]:
+    """The zygote's children waiting as spares (named so in ps)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text()
+            name = (entry / "comm").read_text().strip()
+        except (OSError, ValueError):
+            continue
+        if entry.name.isdigit() and int(stat.rsplit(") ", 1)[1].split()[1]) == zygote and name == "lambdalite-spar":
+            found.append(int(entry.name))
+    return found
 
 
 def _gone(pid: int) -> bool:
@@ -158,3 +173,45 @@ async def test_an_idle_zygote_stops_after_its_timeout(make_spec, zygote_backend)
         await asyncio.sleep(0.05)
     assert _gone(zygote)
     assert (await invoke(spec, on=backend)).body == b"1"   # and a call starts them again
+
+
+PRELOADED = """
+import sys
+SEEN = "fractions" in sys.modules   # before this module imports it: the zygote had it already?
+import fractions
+def handler(event, context):
+    return {"seen": SEEN, "ppid": __import__("os").getppid(),
+            "cgroups": open("/proc/self/cgroup").read()}
+"""
+
+
+async def test_the_modules_a_spec_names_are_in_its_zygote_before_the_first_fork(make_spec, zygote_backend) -> None:
+    cold = make_spec(PRELOADED)
+    backend = zygote_backend()
+    assert json.loads((await invoke(cold, on=backend)).body)["seen"] is False   # nobody imported it yet
+    restarted = zygote_backend()   # a new server: only what the function version kept is known
+    spec = make_spec(PRELOADED)
+    spec = type(spec)(**{**spec.__dict__, "preload": ("fractions",)})
+    answer = json.loads((await invoke(spec, on=restarted)).body)
+    assert answer["seen"] is True and answer["ppid"] in restarted.zygote_pids()
+
+
+@pytest.mark.skipif(not Cgroups.available(), reason="no cgroup can be made on this machine")
+async def test_a_fork_that_finds_its_spare_dropped_by_a_preload_still_joins_the_instance_cgroups(
+        make_spec, zygote_backend) -> None:
+    backend = zygote_backend()
+    first = make_spec("def handler(event, context):\n    return 1\n")
+    assert (await invoke(first, on=backend)).body == b"1"
+    [zygote] = backend.zygote_pids()
+    deadline = time.monotonic() + 5
+    while not _spares(zygote) and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)   # the zygote's spare is armed
+    assert _spares(zygote)
+    # This spec's preload reaches the zygote just before the fork that takes the spare: the zygote
+    # imports, drops the spare (forked before the import), and forks a new child instead.
+    spec = make_spec(PRELOADED)
+    spec = type(spec)(**{**spec.__dict__, "preload": ("fractions",)})
+    answer = json.loads((await invoke(spec, on=backend)).body)
+    assert answer["seen"] is True
+    memory = next(line for line in answer["cgroups"].splitlines() if ":memory:" in line)
+    assert "/lambdalite-" in memory   # in a group of its own, not the server's

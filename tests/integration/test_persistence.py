@@ -116,3 +116,28 @@ def test_a_home_made_by_the_first_release_is_migrated_and_serves_as_before(own_s
     assert any(line.startswith("REPORT RequestId:") for line in logs(own_server.base, "addfive"))
     with sqlite3.connect(own_server.home / "lambdalite.db") as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST
+
+
+PRELOADING = """
+import sys
+SEEN = "fractions" in sys.modules   # imported before this module did: its zygote preloaded it
+import fractions
+def handler(event, context):
+    return SEEN
+"""
+
+
+def test_what_init_imported_is_kept_with_the_version_and_preloaded_after_a_restart(own_server) -> None:  # type: ignore[no-untyped-def]
+    own_server.start()
+    lam = boto_client(own_server.base)
+    create_function(lam, "preloader", PRELOADING)
+    assert json.loads(lam.invoke(FunctionName="preloader")["Payload"].read()) is False
+    own_server.restart()   # a new server: no zygote, nothing in memory
+    with sqlite3.connect(own_server.home / "lambdalite.db") as conn:
+        [(modules,)] = conn.execute("SELECT modules FROM init_modules WHERE name = 'preloader'").fetchall()
+    assert "fractions" in json.loads(modules)
+    lam = boto_client(own_server.base)
+    assert json.loads(lam.invoke(FunctionName="preloader")["Payload"].read()) is True
+    lam.delete_function(FunctionName="preloader")
+    with sqlite3.connect(own_server.home / "lambdalite.db") as conn:
+        assert conn.execute("SELECT count(*) FROM init_modules").fetchone()[0] == 0

@@ -34,6 +34,7 @@ from .concurrency import ConcurrencyBook
 from .layers import LayerBook
 from .model import LATEST, FunctionVersion, Policy, Prepared
 from .policies import PolicyBook, new_revision
+from .preload import InitModuleBook
 from .timefmt import aws_timestamp
 
 log = logging.getLogger("lambdalite.functions")
@@ -57,6 +58,7 @@ class FunctionService:
         self.policies = PolicyBook(db)
         self.layers = LayerBook(db, self.code, region, account, build_layer)
         self.concurrency = ConcurrencyBook(db, account_concurrency)
+        self.init_modules = InitModuleBook(db)
         self._configured: dict[Key, FunctionVersion] = {}
         self._serving: dict[Key, FunctionVersion] = {}
         self._prepare = prepare
@@ -82,6 +84,7 @@ class FunctionService:
         self.policies.load()
         self.layers.load()
         self.concurrency.load()
+        self.init_modules.load()
 
     def on_change(self, listener: Callable[[str], None]) -> None:
         """`listener(name)` runs after a function's snapshots changed or went away."""
@@ -220,6 +223,7 @@ class FunctionService:
         self.db.delete_function(fn.name)   # every version, its policy, test events and reservation
         self.policies.forget(fn.name)
         self.concurrency.forget(fn.name)
+        self.init_modules.forget(fn.name)
         for key in [k for k in self._configured if k[0] == fn.name]:
             self._configured.pop(key, None)
             self._serving.pop(key, None)

@@ -25,10 +25,12 @@ SNAPSHOT_VARIABLE = "LAMBDALITE_SNAPSHOT"
 
 
 class SpecFactory:
-    def __init__(self, base_url: str, region: str, retire: Callable[[str], object] | None = None) -> None:
+    def __init__(self, base_url: str, region: str, retire: Callable[[str], object] | None = None,
+                 preload: Callable[[str, str], tuple[str, ...]] = lambda name, version: ()) -> None:
         self._base_url = base_url
         self._region = region
         self._retire = retire
+        self._preload = preload   # (name, version) -> the modules its inits imported before
         self._specs: dict[tuple[str, str], InstanceSpec] = {}   # (name, version) -> its serving snapshot's
         self._revisions: dict[tuple[str, str], str] = {}        # (name, version) -> the revision last seen
         self._retiring: set[asyncio.Task[object]] = set()
@@ -76,7 +78,8 @@ class SpecFactory:
             code=fn.code_hex, env=self.environment(fn), memory_mb=fn.memory_size, timeout_s=float(fn.timeout),
             environment=fn.environment, layers=tuple(zip(fn.layer_code, _padded(fn.layer_environments,
                                                                                  len(fn.layer_code)), strict=True)),
-            snapshot=wants_snapshot(fn))
+            snapshot=wants_snapshot(fn), preload=self._preload(fn.name, fn.version),
+            ephemeral_mb=int((fn.config.get("EphemeralStorage") or {}).get("Size") or 512))
 
     def environment(self, fn: FunctionVersion) -> dict[str, str]:
         stream = time.strftime("%Y/%m/%d/", time.gmtime()) + f"[{fn.version}]{secrets.token_hex(16)}"

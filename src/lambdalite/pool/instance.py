@@ -82,6 +82,8 @@ class Instance:
         self.zygote_pid: int | None = None  # the zygote it was forked from
         self.group: InstanceGroup | None = None   # its cgroups, when the machine allows them
         self.tmp: Path | None = None               # its TMPDIR, removed once it has ended
+        self.tmp_checked = 0.0                     # when its size was last checked (loop time)
+        self.retiring = False                      # stop it once its invocation ends
         self._out_of_memory = False                # ended for passing MemorySize (no cgroup)
 
     @classmethod

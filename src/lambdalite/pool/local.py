@@ -30,7 +30,7 @@ from .instance import Instance
 from .interpreters import find_interpreter, python_version
 from .launch import Launch, ensure_launcher, spawn
 from .process import ChildProcess, WorkerProcess
-from .tmpdirs import TempDirs
+from .tmpdirs import TempDirs, usage_mb
 from .types import InstanceInfo, InstanceSpec, Invocation, Outcome
 from .zygote import Zygote, zygote_environment
 
@@ -40,6 +40,7 @@ _Waiter = asyncio.Future["Instance | Outcome"]
 _Worker = tuple[WorkerProcess, socket.socket, int, "InstanceGroup | None"]
 WATCHDOG_S = 0.1          # how often busy instances' memory is looked at where no cgroup limits it
 ARM_AFTER_S = 0.02         # a new spare is armed this long after one was taken
+TMP_CHECK_S = 1.0          # an instance's TMPDIR is measured at most this often (after an invocation)
 SPARE_MEMORY_MB = 10240   # a spare's group until it is taken (then its function's MemorySize)
 SNAPSHOT_INIT_S = 130.0   # a snapshot's init may take max(130 s, the timeout), as SnapStart allows
 MAX_ZYGOTE_DEATHS = 3   # a zygote that dies this often in a row is not started again for its key
@@ -71,7 +72,8 @@ class LocalProcessBackend:
     def __init__(self, runtime_dir: Path, code_root: Path, bundle: Path, idle_timeout_s: float = 600,
                  clock: Callable[[], float] = time.monotonic, envs_root: Path | None = None,
                  zygotes: bool = True, zygote_idle_timeout_s: float = 600, cgroups: bool = True,
-                 max_instances: int | None = None, cores: int | None = None) -> None:
+                 max_instances: int | None = None, cores: int | None = None,
+                 record_modules: Callable[[InstanceSpec, list[str]], object] | None = None) -> None:
         self._launcher = ensure_launcher(Path(runtime_dir))
         self._tmp = TempDirs(Path(runtime_dir))
         self._code_root = code_root
@@ -92,6 +94,7 @@ class LocalProcessBackend:
         self._zygote_starts: dict[object, asyncio.Future[Zygote | None]] = {}
         self._modules: dict[object, list[str]] = {}      # per zygote key: what inits imported, in order
         self._banned: dict[object, set[str]] = {}        # per zygote key: modules never to preload
+        self._seeded: set[str] = set()                   # spec keys whose stored preload is in _modules
         self._zygote_deaths: dict[object, int] = {}      # per zygote key: deaths not followed by a fork
         self._fresh_logged: set[object] = set()
         self._templates: dict[str, Zygote] = {}                     # per spec key: its snapshot template
@@ -101,6 +104,7 @@ class LocalProcessBackend:
         self._start_slots = max(2, self._cores)
         self._max_instances = max_instances
         self._watchdog: asyncio.TimerHandle | None = None   # MemorySize where no cgroup enforces it
+        self._report_modules = record_modules   # keeps what each init imported with its function version
 
     @property
     def in_flight(self) -> int:
@@ -328,9 +332,20 @@ class LocalProcessBackend:
             self._forget(pool, instance)
             self._answer_first(pool, init_error)
             return
-        if instance.init_modules and self._use_zygotes:
-            self._record_modules(launch.zygote_key, instance.init_modules)
+        if instance.init_modules:
+            self._inited(launch, spec, instance.init_modules)
         self._release(pool, instance)
+
+    def _inited(self, launch: Launch, spec: InstanceSpec, modules: list[str]) -> None:
+        """An init imported `modules`: its zygote imports them ahead of the next forks, and the
+        function version keeps them (for the zygote after a restart)."""
+        if self._use_zygotes:
+            self._record_modules(launch.zygote_key, modules)
+        if self._report_modules is not None:
+            try:
+                self._report_modules(spec, modules)
+            except Exception:   # the store refused: the zygote still has them in memory
+                log.exception("could not keep the modules init imported for %s", spec.function_name)
 
     # -- zygotes ----------------------------------------------------------------------------------
 
@@ -345,6 +360,9 @@ class LocalProcessBackend:
             except errors.ZygoteUnavailable as exc:
                 self._log_fresh(spec.key, f"its snapshot template is gone: {exc}")
         if self._use_zygotes:
+            if spec.preload and spec.key not in self._seeded:   # what its inits imported before a restart
+                self._seeded.add(spec.key)
+                self._record_modules(launch.zygote_key, list(spec.preload))
             zygote = await self._zygote(launch)
             if zygote is not None:
                 try:
@@ -382,13 +400,11 @@ class LocalProcessBackend:
         else:
             group = self._cgroups.create(spec.memory_mb) if self._cgroups is not None else None
         try:
-            if spare is not None:
-                process, sock, pipe_fd = await zygote.fork(launch, peak_file=spare.group.peak_file, spare=spare,
-                                                           extra_env=extra_env)
-            else:
-                process, sock, pipe_fd = await zygote.fork(
-                    launch, tuple(str(d) for d in group.dirs) if group is not None else (),
-                    group.peak_file if group is not None else None, extra_env=extra_env)
+            # With a spare, the cgroups are named too: the zygote may have dropped that spare (a
+            # preload came first) and then forks a new child, which must join the same group.
+            process, sock, pipe_fd = await zygote.fork(
+                launch, tuple(str(d) for d in group.dirs) if group is not None else (),
+                group.peak_file if group is not None else None, spare=spare, extra_env=extra_env)
         except BaseException:
             if group is not None:
                 group.discard(asyncio.get_running_loop())
@@ -532,13 +548,13 @@ class LocalProcessBackend:
         if self._closing:
             self._stop_soon(instance)
             return
-        while pool.waiters:   # a retired key's instance still serves the invocations already waiting
+        while pool.waiters and not instance.retiring:   # a retired key's instances serve those waiting
             waiter = pool.waiters.popleft()
             if not waiter.done():
                 pool.busy.add(instance)
                 waiter.set_result(instance)
                 return
-        if pool.retired or self._idle_timeout_s <= 0:   # --idle-timeout 0: one invocation at most
+        if pool.retired or instance.retiring or self._idle_timeout_s <= 0:   # --idle-timeout 0: one call at most
             self._stop_soon(instance)
             return
         instance.last_used = self._clock()
@@ -562,7 +578,33 @@ class LocalProcessBackend:
         outcome = await instance.invoke(invocation, spin=self._in_flight == 1)
         pool.duration_s = 0.8 * pool.duration_s + 0.2 * outcome.duration_ms / 1000
         self._release(pool, instance)
+        if instance.tmp is not None:
+            now = asyncio.get_running_loop().time()
+            if now - instance.tmp_checked >= TMP_CHECK_S:
+                instance.tmp_checked = now
+                self._check_tmp(pool, instance, instance.tmp)
         return outcome
+
+    def _check_tmp(self, pool: _KeyPool, instance: Instance, tmp: Path) -> None:
+        """Measure the instance's TMPDIR off the loop; over EphemeralStorage, the instance stops
+        (now when idle, else after its invocation) and its folder goes with it."""
+        task = asyncio.get_running_loop().run_in_executor(None, usage_mb, tmp)
+
+        def measured(done: asyncio.Future[float]) -> None:
+            if done.cancelled() or done.exception() is not None or not instance.alive:
+                return
+            used = done.result()
+            if used <= instance.spec.ephemeral_mb:
+                return
+            log.warning("an instance of %s (pid %s) holds %.0f MB in its TMPDIR, over its EphemeralStorage of %s MB: "
+                        "it is stopped, its files go with it", instance.spec.function_name, instance.pid, used,
+                        instance.spec.ephemeral_mb)
+            instance.retiring = True
+            if instance not in pool.busy:
+                with contextlib.suppress(ValueError):
+                    pool.idle.remove(instance)
+                self._stop_soon(instance)
+        task.add_done_callback(measured)
 
     def _watch(self) -> None:
         """Every WATCHDOG_S while invocations run: busy instances over their MemorySize are killed

@@ -4,8 +4,12 @@ own `/tmp`, kept across its invocations).
 `<runtime dir>/tmp/<server pid>-<n>/i<k>/`, made before the worker starts and removed once the
 instance has ended; a server killed with SIGKILL leaves its folder, and the next one removes folders
 whose server is gone. `tempfile` and everything that honours `TMPDIR` use it; code that writes to
-the literal path `/tmp` still shares the machine's. Its size is not checked against
-`EphemeralStorage` yet.
+the literal path `/tmp` still shares the machine's.
+
+Its size is checked against `EphemeralStorage` after invocations, at most once a second per
+instance and off the event loop (`usage_mb`): an instance found over it is stopped (after the call
+it is serving), which removes the folder. AWS fails the write itself ("No space left on device");
+that needs a filesystem of its own per instance, and a tmpfs would charge the files to MemorySize.
 """
 
 from __future__ import annotations
@@ -46,6 +50,28 @@ class TempDirs:
 
     def close(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def usage_mb(path: Path) -> float:
+    """What the files under `path` take on disk, in MB (allocated blocks: a sparse file counts
+    what it uses); 0 when the folder is not there."""
+    total = 0
+    stack = [str(path)]
+    while stack:
+        try:
+            entries = os.scandir(stack.pop())
+        except OSError:
+            continue
+        with entries:
+            for entry in entries:
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(entry.path)
+                    else:
+                        total += entry.stat(follow_symlinks=False).st_blocks * 512
+                except OSError:
+                    continue
+    return total / (1 << 20)
 
 
 def _remove_stale(parent: Path) -> None:

@@ -31,6 +31,9 @@ class InstanceSpec:
     environment: str | None = None    # the dependency environment's key, None without one
     layers: tuple[tuple[str, str | None], ...] = ()   # (archive SHA-256, its environment key), the function's order
     snapshot: bool = False        # instances fork from a template that has run init (LAMBDALITE_SNAPSHOT=init)
+    ephemeral_mb: int = 512       # EphemeralStorage: what the instance's TMPDIR may hold
+    preload: tuple[str, ...] = ()  # modules earlier inits imported from outside the code: a zygote may
+                                   # import them ahead of time (not part of `key`: they only speed up)
 
 
 class Invocation(NamedTuple):   # a tuple: made once per invoke, on the hot path

@@ -97,7 +97,18 @@ class Database:
             self._conn.execute("DELETE FROM policies WHERE name = ?", (name,))
             self._conn.execute("DELETE FROM test_events WHERE function = ?", (name,))
             self._conn.execute("DELETE FROM reserved_concurrency WHERE name = ?", (name,))
+            self._conn.execute("DELETE FROM init_modules WHERE name = ?", (name,))
             self._conn.execute("COMMIT")
+
+    def load_init_modules(self) -> dict[tuple[str, str], list[str]]:
+        """(name, version) -> the modules its inits imported from outside its code."""
+        with self._lock:
+            rows = self._conn.execute("SELECT name, version, modules FROM init_modules").fetchall()
+        return {(name, version): json.loads(modules) for name, version, modules in rows}
+
+    def put_init_modules(self, name: str, version: str, modules: list[str]) -> None:
+        self._write("INSERT OR REPLACE INTO init_modules (name, version, modules) VALUES (?, ?, ?)",
+                    (name, version, json.dumps(modules)))
 
     def load_reserved_concurrency(self) -> dict[str, int]:
         with self._lock:

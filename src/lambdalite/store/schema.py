@@ -107,7 +107,19 @@ def _to_4(conn: sqlite3.Connection) -> None:
     )""")
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_to_2, _to_3, _to_4]   # MIGRATIONS[i] makes version i + 2
+def _to_5(conn: sqlite3.Connection) -> None:
+    """What each function version's init imported from outside its code folder: the zygote that
+    forks its instances imports them ahead of time, after a restart too."""
+    conn.execute("""CREATE TABLE init_modules (
+        name TEXT NOT NULL,
+        version TEXT NOT NULL,
+        modules TEXT NOT NULL,      -- a JSON list of module names, in the order init imported them
+        PRIMARY KEY (name, version)
+    )""")
+
+
+# MIGRATIONS[i] makes version i + 2
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_to_2, _to_3, _to_4, _to_5]
 LATEST = len(MIGRATIONS) + 1
 
 
