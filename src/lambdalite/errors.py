@@ -93,6 +93,10 @@ class ResourceNotFound(ServiceError):
     status, code, message_key = 404, "ResourceNotFoundException", "Message"
 
 
+class ProvisionedConfigNotFound(ResourceNotFound):
+    code = "ProvisionedConcurrencyConfigNotFoundException"
+
+
 class ResourceConflict(ServiceError):
     status, code = 409, "ResourceConflictException"
 

@@ -64,7 +64,8 @@ class Services:
         limits = CodeLimits(settings.max_zip_mb * MB, settings.max_unzipped_mb * MB)
         self.functions = FunctionService(self.db, self.blobs, settings.region, settings.account, prepare=self.prepare,
                                          limits=limits, build_layer=self.build_layer,
-                                         account_concurrency=settings.max_concurrency, warm=self.warm)
+                                         account_concurrency=settings.max_concurrency, warm=self.warm,
+                                         provision=self.provision)
         self.specs = SpecFactory(settings.base_url, settings.region, retire=self.backend.retire,
                                  preload=self.functions.init_modules.get)
         self.functions.on_change(lambda name: self.specs.forget(name, self.functions.serving(name)))
@@ -116,6 +117,17 @@ class Services:
         if failed.output:
             log.warning("function %s: its snapshot's init failed:\n%s", fn.name, failed.output.rstrip())
         return Prepared(failure=reason, reason_code=code)
+
+    async def provision(self, fn: FunctionVersion, count: int) -> str | None:
+        """The functions' provision hook: `count` instances of a version kept ready; None, or why not."""
+        failed = await self.backend.provision(self.specs.spec_for(fn), count)
+        if failed is None:
+            return None
+        try:
+            error = json.loads(failed.body)
+            return f"Init error: {error.get('errorType')}: {error.get('errorMessage')}"
+        except (ValueError, AttributeError):
+            return "Init error"
 
     def build_layer(self, digest: str, runtime: str) -> str:
         """A layer's requirements.txt built (a SAM layer's BuildMethod: python3.X); BuildFailed otherwise."""

@@ -11,7 +11,7 @@ from pathlib import Path
 import requests
 
 from lambdalite.store.schema import LATEST
-from tests.conftest import boto_client, create_function
+from tests.conftest import boto_client, create_function, function_instances
 
 HELLO = "def handler(event, context):\n    print('hello from', event.get('who'))\n    return event.get('who')\n"
 
@@ -141,3 +141,31 @@ def test_what_init_imported_is_kept_with_the_version_and_preloaded_after_a_resta
     lam.delete_function(FunctionName="preloader")
     with sqlite3.connect(own_server.home / "lambdalite.db") as conn:
         assert conn.execute("SELECT count(*) FROM init_modules").fetchone()[0] == 0
+
+
+def test_versions_aliases_and_provisioned_concurrency_survive_a_restart(own_server) -> None:  # type: ignore[no-untyped-def]
+    own_server.start()
+    lam = boto_client(own_server.base)
+    create_function(lam, "versioned", HELLO)
+    lam.publish_version(FunctionName="versioned")
+    lam.create_alias(FunctionName="versioned", Name="live", FunctionVersion="1")
+    lam.add_permission(FunctionName="versioned", Qualifier="live", StatementId="gw", Action="lambda:InvokeFunction",
+                       Principal="apigateway.amazonaws.com")
+    lam.put_provisioned_concurrency_config(FunctionName="versioned", Qualifier="live",
+                                           ProvisionedConcurrentExecutions=1)
+    own_server.restart()
+    lam = boto_client(own_server.base)
+    versions = lam.list_versions_by_function(FunctionName="versioned")["Versions"]
+    assert [v["Version"] for v in versions] == ["$LATEST", "1"]
+    assert lam.get_alias(FunctionName="versioned", Name="live")["FunctionVersion"] == "1"
+    policy = json.loads(lam.get_policy(FunctionName="versioned", Qualifier="live")["Policy"])
+    assert policy["Statement"][0]["Sid"] == "gw"
+    deadline = time.monotonic() + 30
+    while lam.get_provisioned_concurrency_config(FunctionName="versioned", Qualifier="live")["Status"] != "READY":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert len(function_instances(own_server.base, "versioned")) == 1   # provisioned again, before any call
+    lam.publish_version(FunctionName="versioned")   # nothing changed: no new version after the restart either
+    assert len(lam.list_versions_by_function(FunctionName="versioned")["Versions"]) == 2
+    out = lam.invoke(FunctionName="versioned", Qualifier="live", Payload=json.dumps({"who": "x"}))
+    assert out["ExecutedVersion"] == "1" and json.loads(out["Payload"].read()) == "x"

@@ -32,6 +32,11 @@ class Request:
     headers: dict[str, str]
     body: bytes
     request_id: str = field(default_factory=new_request_id)
+    raw_query: str = ""
+
+    def query_all(self, name: str) -> list[str]:
+        """Every value of a query member that may repeat (UntagResource's tagKeys)."""
+        return [v for k, v in parse_qsl(self.raw_query, keep_blank_values=True) if k == name]
 
     def json(self) -> dict[str, Any]:
         """The body as a JSON object ({} when empty), or AWS's error for anything else."""
@@ -59,7 +64,8 @@ async def read_request(scope: Scope, receive: Receive, limit: int) -> tuple[Requ
     body, too_large = await read_body(receive, limit)
     headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
     query = dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
-    return Request(scope["method"], scope["path"], query, headers, body), too_large
+    raw = scope["query_string"].decode("latin-1")
+    return Request(scope["method"], scope["path"], query, headers, body, raw_query=raw), too_large
 
 
 async def answer(send: Send, request: Request, too_large: errors.ServiceError | None,

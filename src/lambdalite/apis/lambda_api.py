@@ -85,26 +85,33 @@ class LambdaApi:
         parts = request.path.rstrip("/").split("/")[1:]
         method = request.method
         if parts[:2] == ["2015-03-31", "functions"]:
-            rest = parts[2:]
-            if not rest:
-                if method == "POST":
-                    return 201, await self.create_function(request)
-                if method == "GET":
-                    return 200, self.list_functions(request)
-            elif len(rest) == 1:
-                return await self.function_operation(request, rest[0])
-            else:
-                return await self.function_sub_operation(request, rest[0], rest[1:])
+            return await self.functions_operation(request, parts[2:])
         if len(parts) == 4 and parts[1] == "functions" and parts[3] == "concurrency":
             return self.concurrency_operation(request, parts[0], parts[2])
+        if parts[:2] == ["2019-09-30", "functions"] and len(parts) == 4 and parts[3] == "provisioned-concurrency":
+            return self.provisioned_operation(request, parts[2])
+        if len(parts) >= 3 and parts[0] == "2017-03-31" and parts[1] == "tags":
+            return self.tags_operation(request, "/".join(parts[2:]))
         if parts == ["2016-08-19", "account-settings"] and method == "GET":
             return 200, self.account_settings()
         if parts[:2] == ["2018-10-31", "layers"]:
             return await self.layer_operation(request, parts[2:])
         raise errors.NotBuilt(f"Lambdalite does not support {method} {request.path} yet. Supported today: "
                        "functions (create, get, list, update code and configuration, delete), invoke "
-                       "(RequestResponse, DryRun), permissions, reserved concurrency and layers; "
-                       "see docs/lambda-api.md.")
+                       "(RequestResponse, DryRun), versions, aliases, permissions, tags, reserved and "
+                       "provisioned concurrency and layers; see docs/lambda-api.md.")
+
+    async def functions_operation(self, request: Request, rest: list[str]) -> tuple[int, Any]:
+        """Under /2015-03-31/functions."""
+        if len(rest) == 1:
+            return await self.function_operation(request, rest[0])
+        if rest:
+            return await self.function_sub_operation(request, rest[0], rest[1:])
+        if request.method == "POST":
+            return 201, await self.create_function(request)
+        if request.method == "GET":
+            return 200, self.list_functions(request)
+        raise errors.NotBuilt(f"{request.method} {request.path} is not an operation Lambdalite knows.")
 
     async def function_operation(self, request: Request, ref: str) -> tuple[int, Any]:
         qualifier = request.query.get("Qualifier")
@@ -124,11 +131,24 @@ class LambdaApi:
         if what == "configuration" and method == "PUT":
             return 200, self.render(self.functions.update_configuration(ref, request.json()), None)
         if what == "code" and method == "PUT":
-            return 200, self.render(await self.functions.update_code(ref, request.json()), None)
+            body = request.json()
+            fn = await self.functions.update_code(ref, body)
+            if body.get("Publish") is True:
+                version = await self.functions.publish_when_settled(fn)
+                return 200, self.render(version, version.version)
+            return 200, self.render(fn, None)
         if what == "policy":
             return self.policy_operation(request, ref, qualifier, rest[1:])
-        raise errors.NotBuilt(f"Lambdalite does not support {method} {request.path} yet (versions, aliases, "
-                       "provisioned concurrency and async settings are later work).")
+        if what == "versions" and len(rest) == 1:
+            if method == "POST":
+                version = self.functions.publish(ref, request.json())
+                return 201, self.render(version, version.version)
+            if method == "GET":
+                return 200, self.list_versions(request, ref)
+        if what == "aliases":
+            return self.alias_operation(request, ref, rest[1:])
+        raise errors.NotBuilt(f"Lambdalite does not support {method} {request.path} yet (async settings "
+                       "are later work).")
 
     def policy_operation(self, request: Request, ref: str, qualifier: str | None,
                          rest: list[str]) -> tuple[int, Any]:
@@ -155,6 +175,21 @@ class LambdaApi:
             reserved = self.functions.get_concurrency(ref)
             return 200, {} if reserved is None else {"ReservedConcurrentExecutions": reserved}
         raise errors.NotBuilt(f"{method} {request.path} is not a concurrency operation Lambdalite knows.")
+
+    def provisioned_operation(self, request: Request, ref: str) -> tuple[int, Any]:
+        method, qualifier, fns = request.method, request.query.get("Qualifier"), self.functions
+        if method == "GET" and request.query.get("List") == "ALL":
+            configs = fns.list_provisioned(ref)
+            return 200, {"ProvisionedConcurrencyConfigs": [
+                shapes.provisioned(c, fns.arn(c.function, c.qualifier)) for c in configs]}
+        if method == "PUT":
+            return 202, shapes.provisioned(fns.put_provisioned(ref, qualifier, request.json()))
+        if method == "GET":
+            return 200, shapes.provisioned(fns.get_provisioned(ref, qualifier))
+        if method == "DELETE":
+            fns.delete_provisioned(ref, qualifier)
+            return 204, None
+        raise errors.NotBuilt(f"{method} {request.path} is not a provisioned concurrency operation Lambdalite knows.")
 
     async def layer_operation(self, request: Request, rest: list[str]) -> tuple[int, Any]:
         book, method = self.functions.layers, request.method
@@ -185,8 +220,60 @@ class LambdaApi:
 
     # operations ----------------------------------------------------------------------------
     async def create_function(self, request: Request) -> dict[str, Any]:
-        fn = await self.functions.create(request.json())
+        body = request.json()
+        fn = await self.functions.create(body)
+        if body.get("Publish") is True:
+            version = await self.functions.publish_when_settled(fn)
+            return shapes.configuration(version, self.functions.arn(fn.name, version.version), self.functions.region)
         return shapes.configuration(fn, self.functions.arn(fn.name), self.functions.region, creating=True)
+
+    def list_versions(self, request: Request, ref: str) -> dict[str, Any]:
+        size = page_size(request.query.get("MaxItems"))
+        versions = self.functions.versions(ref)
+        keys = [f"{int(v.version):010d}" if v.version.isdigit() else "" for v in versions]   # sorts as listed
+        start = decode_marker(request.query["Marker"], keys) if request.query.get("Marker") else 0
+        page = versions[start:start + size]
+        out: dict[str, Any] = {"Versions": [
+            shapes.list_entry(v, self.functions.arn(v.name, v.version), self.functions.region) for v in page]}
+        if start + size < len(versions):
+            out["NextMarker"] = base64.urlsafe_b64encode(keys[start + size - 1].encode()).decode()
+        return out
+
+    def alias_operation(self, request: Request, ref: str, rest: list[str]) -> tuple[int, Any]:
+        method, fns = request.method, self.functions
+        if not rest and method == "POST":
+            return 201, self.render_alias(fns.create_alias(ref, request.json()))
+        if not rest and method == "GET":
+            size = page_size(request.query.get("MaxItems"))
+            aliases = fns.list_aliases(ref, request.query.get("FunctionVersion"))
+            keys = [a.name for a in aliases]
+            start = decode_marker(request.query["Marker"], keys) if request.query.get("Marker") else 0
+            out: dict[str, Any] = {"Aliases": [self.render_alias(a) for a in aliases[start:start + size]]}
+            if start + size < len(aliases):
+                out["NextMarker"] = base64.urlsafe_b64encode(keys[start + size - 1].encode()).decode()
+            return 200, out
+        if len(rest) == 1 and method == "GET":
+            return 200, self.render_alias(fns.get_alias(ref, rest[0]))
+        if len(rest) == 1 and method == "PUT":
+            return 200, self.render_alias(fns.update_alias(ref, rest[0], request.json()))
+        if len(rest) == 1 and method == "DELETE":
+            fns.delete_alias(ref, rest[0])
+            return 204, None
+        raise errors.NotBuilt(f"{method} {request.path} is not an alias operation Lambdalite knows.")
+
+    def render_alias(self, alias: Any) -> dict[str, Any]:
+        return shapes.alias(alias, self.functions.arn(alias.function, alias.name))
+
+    def tags_operation(self, request: Request, arn: str) -> tuple[int, Any]:
+        if request.method == "GET":
+            return 200, {"Tags": self.functions.tags(arn)}
+        if request.method == "POST":
+            self.functions.tag(arn, request.json().get("Tags"))
+            return 204, None
+        if request.method == "DELETE":
+            self.functions.untag(arn, request.query_all("tagKeys"))
+            return 204, None
+        raise errors.NotBuilt(f"{request.method} {request.path} is not a tag operation Lambdalite knows.")
 
     def get_function(self, ref: str, qualifier: str | None) -> dict[str, Any]:
         fn, q = self.functions.resolve(ref, qualifier)

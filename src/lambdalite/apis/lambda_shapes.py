@@ -59,3 +59,24 @@ def configuration(fn: FunctionVersion, arn: str, region: str, *, creating: bool 
 def list_entry(fn: FunctionVersion, arn: str, region: str) -> dict[str, Any]:
     full = configuration(fn, arn, region)
     return {k: v for k, v in full.items() if k not in NOT_IN_LIST}
+
+
+def alias(a: Any, arn: str) -> dict[str, Any]:
+    """AliasConfiguration."""
+    out: dict[str, Any] = {"AliasArn": arn, "Name": a.name, "FunctionVersion": a.function_version,
+                           "Description": a.description, "RevisionId": a.revision_id}
+    if a.weights:
+        out["RoutingConfig"] = {"AdditionalVersionWeights": dict(a.weights)}
+    return out
+
+
+def provisioned(c: Any, arn: str | None = None) -> dict[str, Any]:
+    """A provisioned concurrency config (Put/Get), with its FunctionArn in ListProvisionedConcurrencyConfigs."""
+    out: dict[str, Any] = {"FunctionArn": arn} if arn is not None else {}
+    out.update({"RequestedProvisionedConcurrentExecutions": c.requested,
+                "AvailableProvisionedConcurrentExecutions": c.allocated,
+                "AllocatedProvisionedConcurrentExecutions": c.allocated,
+                "Status": c.status, "LastModified": c.last_modified})
+    if c.status_reason:
+        out["StatusReason"] = c.status_reason
+    return out

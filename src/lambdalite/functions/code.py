@@ -101,9 +101,6 @@ def decode_zip(code: dict[str, Any]) -> bytes:
 
 def update_code_source(body: dict[str, Any]) -> dict[str, Any]:
     """UpdateFunctionCode's code: a ZipFile (S3 and images are not built yet)."""
-    if body.get("Publish"):
-        raise errors.UnsupportedOperation("Publish is not supported yet: Lambdalite has no published "
-                                          "versions yet. Update without Publish.")
     if "ZipFile" in body:
         return body
     if "S3Bucket" in body or "S3Key" in body or "ImageUri" in body:

@@ -37,7 +37,7 @@ DEFAULTS: dict[str, Any] = {
 @dataclass(frozen=True)
 class FunctionVersion:
     name: str
-    version: str                  # "$LATEST" (the only one until versions are built)
+    version: str                  # "$LATEST", or "1", "2", ... (published: immutable)
     runtime: str                  # as declared, e.g. "python3.11"
     role: str
     handler: str
@@ -57,6 +57,7 @@ class FunctionVersion:
     layer_environments: list[str | None] = field(default_factory=list)   # each layer's built requirements
     environment: str | None = None        # the dependency environment's key (requirements.txt), once built
     requirements_lock: str | None = None  # the exact pins requirements.txt resolved to, kept with the version
+    last_published: int = 0               # on $LATEST: the highest version number ever published (never reused)
 
     @property
     def key(self) -> tuple[str, str, str]:

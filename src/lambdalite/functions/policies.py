@@ -30,8 +30,14 @@ class PolicyBook:
         self._policies = {name: Policy.from_document(name, doc) for name, doc in self._db.load_policies().items()}
 
     def forget(self, function: str) -> None:
-        """The function is gone (the store dropped its policy with it)."""
-        self._policies.pop(function, None)
+        """The function is gone (the store dropped its policies with it: its own, its versions' and
+        its aliases', kept as name:qualifier)."""
+        for key in [k for k in self._policies if k == function or k.startswith(function + ":")]:
+            del self._policies[key]
+
+    def drop(self, key: str) -> None:
+        """A version's or alias's policy (`name:qualifier`) went with it (the store dropped it)."""
+        self._policies.pop(key, None)
 
     def statement_ids(self, function: str) -> set[str]:
         policy = self._policies.get(function)

@@ -27,7 +27,8 @@ from typing import Any
 
 from .. import errors
 from ..store import BlobStore, Database
-from . import names, permissions, validate
+from . import names, permissions, provisioned, validate
+from .aliases import Alias, AliasBook
 from .archive import CodeLimits
 from .code import Code, CodeStore, decode_zip, to_hex, update_code_source
 from .concurrency import ConcurrencyBook
@@ -35,6 +36,7 @@ from .layers import LayerBook
 from .model import LATEST, FunctionVersion, Policy, Prepared
 from .policies import PolicyBook, new_revision
 from .preload import InitModuleBook
+from .provisioned import ProvisionedBook, ProvisionedConfig
 from .timefmt import aws_timestamp
 
 log = logging.getLogger("lambdalite.functions")
@@ -50,7 +52,8 @@ class FunctionService:
                  prepare: Callable[[FunctionVersion], Prepared] | None = None,
                  limits: CodeLimits | None = None, build_layer: Callable[[str, str], str] | None = None,
                  account_concurrency: int = DEFAULT_ACCOUNT_CONCURRENCY,
-                 warm: Callable[[FunctionVersion], Awaitable[Prepared | None]] | None = None) -> None:
+                 warm: Callable[[FunctionVersion], Awaitable[Prepared | None]] | None = None,
+                 provision: Callable[[FunctionVersion, int], Awaitable[str | None]] | None = None) -> None:
         self.db = db
         self.code = CodeStore(blobs, limits)
         self.region = region
@@ -59,6 +62,9 @@ class FunctionService:
         self.layers = LayerBook(db, self.code, region, account, build_layer)
         self.concurrency = ConcurrencyBook(db, account_concurrency)
         self.init_modules = InitModuleBook(db)
+        self.aliases = AliasBook(db, self.arn, lambda name, version: (name, version) in self._configured)
+        self.provisioned = ProvisionedBook(db)
+        self._provision = provision   # (version, n): keep n instances of it initialised; None or init's error
         self._configured: dict[Key, FunctionVersion] = {}
         self._serving: dict[Key, FunctionVersion] = {}
         self._prepare = prepare
@@ -85,6 +91,10 @@ class FunctionService:
         self.layers.load()
         self.concurrency.load()
         self.init_modules.load()
+        self.aliases.load()
+        for config in self.provisioned.load():   # kept across restarts: provisioned again, IN_PROGRESS till then
+            self.provisioned.put(config.with_changes(status="IN_PROGRESS", allocated=0, status_reason=None))
+            self._schedule_provision(config.function, {self._provisioned_version(config)})
 
     def on_change(self, listener: Callable[[str], None]) -> None:
         """`listener(name)` runs after a function's snapshots changed or went away."""
@@ -124,10 +134,18 @@ class FunctionService:
         """A stored code archive by its SHA-256 (hex): GetFunction's Code.Location serves it."""
         return await self.code.read(digest)
 
-    def _version_of(self, name: str, qualifier: str | None) -> str | None:
-        """The version a qualifier names: the one place qualifiers are resolved. Published versions
-        and aliases are not built yet, so only `$LATEST` (or no qualifier) names one."""
-        return LATEST if qualifier in (None, LATEST) else None
+    def _version_of(self, name: str, qualifier: str | None, routed: bool = False) -> str | None:
+        """The version a qualifier names: the one place qualifiers are resolved. `$LATEST` or none,
+        a version number, or an alias: its version, or with `routed` the one this invocation runs on
+        (weighted, when the alias routes to a second version). None: no such version or alias."""
+        if qualifier is None or qualifier == LATEST:
+            return LATEST
+        if qualifier.isdigit():
+            return qualifier
+        alias = self.aliases.get(name, qualifier)
+        if alias is None:
+            return None
+        return alias.pick(self.aliases.draw) if routed else alias.function_version
 
     def resolve(self, ref: str, qualifier: str | None, mutating: bool = False) -> tuple[FunctionVersion, str | None]:
         """The configuration a name or ARN (+ qualifier) names, or AWS's 404."""
@@ -149,7 +167,7 @@ class FunctionService:
                 self._refs.clear()
             parsed = self._refs[(ref, qualifier)] = (name, q, self.arn(name, q))
         name, q, invoked_arn = parsed
-        version = self._version_of(name, q)
+        version = self._version_of(name, q, routed=True)
         key = (name, version or "")
         serving = self._serving.get(key)
         if serving is not None:
@@ -217,31 +235,269 @@ class FunctionService:
         return updated
 
     def delete(self, ref: str, qualifier: str | None) -> None:
+        name, given = names.parse_function_ref(ref, qualifier, self.region, self.account)
+        if given is not None and given != LATEST and not given.isdigit():
+            # DeleteFunction takes a version; an alias goes with DeleteAlias (AWS's text, recorded).
+            raise errors.InvalidParameterValue("Deletion of aliases is not currently supported.")
+        if given is not None and given.isdigit() and (name, given) not in self._configured:
+            self.resolve(name, None)   # the function must exist; a version that does not is already deleted
+            return
         fn, qualifier = self.resolve(ref, qualifier)
         if qualifier == LATEST:
             raise errors.InvalidParameterValue("$LATEST version cannot be deleted without deleting the function.")
-        self.db.delete_function(fn.name)   # every version, its policy, test events and reservation
+        if qualifier is not None:
+            self._delete_version(fn)
+            return
+        self.db.delete_function(fn.name)   # every version, alias, policy, test event and reservation
         self.policies.forget(fn.name)
         self.concurrency.forget(fn.name)
         self.init_modules.forget(fn.name)
+        self.aliases.forget(fn.name)
+        self.provisioned.forget(fn.name)
         for key in [k for k in self._configured if k[0] == fn.name]:
             self._configured.pop(key, None)
             self._serving.pop(key, None)
         self._changed(fn.name)
+        self._remove_unused_code()
+
+    def _delete_version(self, fn: FunctionVersion) -> None:
+        using = [a.name for a in self.aliases.of(fn.name, fn.version)]
+        if using:
+            raise errors.ResourceConflict("Unable to delete version because the following aliases reference it: "
+                                          f"[{', '.join(using)}]")
+        self.db.delete_function_version(fn.name, fn.version)
+        self.policies.drop(_policy_key(fn.name, fn.version))
+        self.provisioned.forget_one(fn.name, fn.version)
+        self._configured.pop((fn.name, fn.version), None)
+        self._serving.pop((fn.name, fn.version), None)
+        self._changed(fn.name)
+        self._remove_unused_code()
+
+    def _remove_unused_code(self) -> None:
         kept = (*self._configured.values(), *self._serving.values())
         in_use = {f.code_hex for f in kept} | {h for f in kept for h in f.layer_code} | self.layers.in_use()
         for holder in self._code_holders:
             in_use |= holder()
         self.code.remove_unused(in_use)
 
+    # versions -------------------------------------------------------------------------------
+    def publish(self, ref: str, body: dict[str, Any]) -> FunctionVersion:
+        """PublishVersion: `$LATEST` as it is now, as the next version number (never reused); when
+        nothing changed since the newest published version, that version, and no new one."""
+        validate.check_types(body, {"CodeSha256": str, "Description": str, "RevisionId": str})
+        fn, _ = self.resolve(ref, None, mutating=True)
+        if body.get("CodeSha256") is not None and body["CodeSha256"] != fn.code_sha256:
+            raise errors.InvalidParameterValue(
+                f"CodeSHA256 ({body['CodeSha256']}) is different from current CodeSHA256 in $LATEST "
+                f"({fn.code_sha256}). Please try again with the CodeSHA256 in $LATEST.")
+        validate.check_revision(body.get("RevisionId"), fn.revision_id)
+        self._refuse_if_in_progress(fn)
+        if not fn.runnable:
+            raise errors.ResourceConflict("The operation cannot be performed at this time. The function is "
+                                          f"currently in the following state: {fn.state}")
+        newest = self._newest_version(fn.name)
+        if newest is not None and _published_content(newest) == _published_content(fn):
+            return newest
+        number = fn.last_published + 1
+        config = dict(fn.config)
+        if body.get("Description") is not None:
+            config["Description"] = body["Description"]
+        version = fn.with_changes(version=str(number), config=config, revision_id=new_revision(),
+                                  last_modified=aws_timestamp(time.time()), last_published=0)
+        self._put(fn.with_changes(last_published=number, revision_id=new_revision()))   # AWS: a new revision
+        self._put(version)
+        return version
+
+    def versions(self, ref: str) -> builtins.list[FunctionVersion]:
+        """ListVersionsByFunction: `$LATEST`, then the published versions in order."""
+        fn, _ = self.resolve(ref, None)
+        published = sorted((v for (n, ver), v in self._configured.items() if n == fn.name and ver != LATEST),
+                           key=lambda v: int(v.version))
+        return [fn, *published]
+
+    def _newest_version(self, name: str) -> FunctionVersion | None:
+        numbers = [int(v) for (n, v) in self._configured if n == name and v != LATEST]
+        return self._configured[(name, str(max(numbers)))] if numbers else None
+
+    async def publish_when_settled(self, fn: FunctionVersion) -> FunctionVersion:
+        """`Publish: true` on CreateFunction / UpdateFunctionCode: the version, once the change has settled."""
+        settled = await self.settled(fn.name)
+        if not settled.runnable:
+            raise errors.ResourceConflict(
+                "The function could not be published: its update failed: "
+                f"{settled.last_update_status_reason or settled.state_reason}")
+        return self.publish(fn.name, {})
+
+    # aliases ----------------------------------------------------------------------------------
+    def create_alias(self, ref: str, body: dict[str, Any]) -> Alias:
+        fn, _ = self.resolve(ref, None, mutating=True)
+        alias = self.aliases.create(fn.name, body)
+        self._changed(fn.name)
+        return alias
+
+    def get_alias(self, ref: str, name: str) -> Alias:
+        fn, _ = self.resolve(ref, None)
+        return self.aliases.find(fn.name, name)
+
+    def update_alias(self, ref: str, name: str, body: dict[str, Any]) -> Alias:
+        fn, _ = self.resolve(ref, None, mutating=True)
+        before = self.aliases.find(fn.name, name, "Alias not found: {arn}").function_version
+        alias = self.aliases.update(fn.name, name, body)
+        self._changed(fn.name)
+        config = self.provisioned.find(fn.name, name)
+        if config is not None and alias.function_version != before:   # its instances move to the new version
+            self.provisioned.put(config.with_changes(status="IN_PROGRESS", allocated=0, status_reason=None))
+            self._schedule_provision(fn.name, {before, alias.function_version})
+        return alias
+
+    def delete_alias(self, ref: str, name: str) -> None:
+        fn, _ = self.resolve(ref, None, mutating=True)
+        alias = self.aliases.get(fn.name, name)
+        self.aliases.delete(fn.name, name)
+        self.policies.drop(_policy_key(fn.name, name))
+        if self.provisioned.forget_one(fn.name, name) is not None and alias is not None:
+            self._schedule_provision(fn.name, {alias.function_version})
+        self._changed(fn.name)
+
+    def list_aliases(self, ref: str, version: str | None) -> builtins.list[Alias]:
+        fn, _ = self.resolve(ref, None)
+        return self.aliases.of(fn.name, version)
+
+    # provisioned concurrency (on a published version or an alias) -----------------------------
+    def put_provisioned(self, ref: str, qualifier: str | None, body: dict[str, Any]) -> ProvisionedConfig:
+        count = provisioned.check_request(body)
+        name, q = self._provisioned_target(ref, qualifier, provisioned.UNPUBLISHED)
+        reserved = self.concurrency.get(name)
+        total = self.provisioned.total(name, leaving_out=q) + count
+        if reserved is not None and total > reserved:
+            raise errors.InvalidParameterValue(
+                "Requested Provisioned Concurrency should not be greater than the reservedConcurrentExecution "
+                "for function")
+        self._refuse_overlapping_provisioned(name, q)
+        config = self.provisioned.put(ProvisionedConfig(name, q, count, last_modified=provisioned.timestamp()))
+        self._schedule_provision(name, {self._provisioned_version(config)})
+        return config
+
+    def _refuse_overlapping_provisioned(self, name: str, qualifier: str) -> None:
+        """A version gets provisioned instances through itself or through one alias, not both (AWS's 409s)."""
+        if qualifier.isdigit():
+            for config in self.provisioned.of(name):
+                if not config.qualifier.isdigit() and self._provisioned_version(config) == qualifier:
+                    raise errors.ResourceConflict("Version is pointed by a Provisioned Concurrency alias")
+            return
+        version = self._version_of(name, qualifier)
+        if any(c.qualifier != qualifier and self._provisioned_version(c) == version for c in self.provisioned.of(name)):
+            raise errors.ResourceConflict(
+                "Alias can't be used for Provisioned Concurrency configuration on an already Provisioned version")
+
+    def get_provisioned(self, ref: str, qualifier: str | None) -> ProvisionedConfig:
+        name, q = self._provisioned_target(ref, qualifier, provisioned.NOT_A_VERSION)
+        return self.provisioned.get(name, q)
+
+    def delete_provisioned(self, ref: str, qualifier: str | None) -> None:
+        name, q = self._provisioned_target(ref, qualifier, provisioned.NOT_A_VERSION)
+        config = self.provisioned.delete(name, q)
+        if config is not None:   # its instances become ordinary ones (stopped when idle)
+            self._schedule_provision(name, {self._provisioned_version(config)})
+
+    def list_provisioned(self, ref: str) -> builtins.list[ProvisionedConfig]:
+        fn, _ = self.resolve(ref, None)
+        return self.provisioned.of(fn.name)
+
+    def _provisioned_target(self, ref: str, qualifier: str | None, latest: str) -> tuple[str, str]:
+        name, q = names.parse_function_ref(ref, qualifier, self.region, self.account)
+        if q is None:
+            raise errors.ValidationError(names.validation_message(
+                [names.constraint_violation("qualifier", None, "Member must not be null")]))
+        if q == LATEST:
+            raise errors.InvalidParameterValue(latest)
+        if not q.isdigit() and self.aliases.get(name, q) is None:
+            raise errors.ResourceNotFound(f"Cannot find alias arn: {self.arn(name, q)}")
+        fn, _ = self.resolve(name, q)
+        return fn.name, q
+
+    def _provisioned_version(self, config: ProvisionedConfig) -> str:
+        if config.qualifier.isdigit():
+            return config.qualifier
+        alias = self.aliases.get(config.function, config.qualifier)
+        return alias.function_version if alias is not None else config.qualifier
+
+    def _schedule_provision(self, name: str, versions: set[str]) -> None:
+        """Bring the provisioned instances of each of `versions` to what the configs ask (their sum)."""
+        if self._provision is None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        for version in versions:
+            task = loop.create_task(self._provision_version(name, version))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _provision_version(self, name: str, version: str) -> None:
+        assert self._provision is not None
+        configs = [c for c in self.provisioned.of(name) if self._provisioned_version(c) == version]
+        fn = self._serving.get((name, version))
+        if fn is None:
+            return
+        try:
+            failure = await self._provision(fn, sum(c.requested for c in configs))
+        except Exception as e:  # noqa: BLE001 - a config must never stay IN_PROGRESS because the pool broke
+            log.exception("function %s: provisioning version %s raised", name, version)
+            failure = f"Lambdalite could not start the instances: {type(e).__name__}: {e}"
+        for config in configs:
+            current = self.provisioned.find(name, config.qualifier)
+            if current is None or current != config:
+                continue   # changed or deleted meanwhile: that change reports itself
+            if failure is None:
+                self.provisioned.put(config.with_changes(status="READY", allocated=config.requested,
+                                                         status_reason=None))
+            else:
+                self.provisioned.put(config.with_changes(status="FAILED", status_reason=failure))
+
+    # tags (the function's, on $LATEST's record) ------------------------------------------------
+    def tags(self, arn: str) -> dict[str, str]:
+        return dict(self._tagged(arn).tags)
+
+    def tag(self, arn: str, tags: Any) -> None:
+        fn = self._tagged(arn)
+        if not isinstance(tags, dict) or not tags:
+            raise errors.InvalidParameterValue("An error occurred and the request cannot be processed.")
+        merged = {**fn.tags, **{str(k): str(v) for k, v in tags.items()}}
+        if len(merged) > MAX_TAGS:
+            raise errors.InvalidParameterValue("Number of tags exceeds resource tag limit.")
+        self._put(fn.with_changes(tags=merged, revision_id=new_revision()))   # AWS: tagging is a change
+
+    def untag(self, arn: str, keys: builtins.list[str]) -> None:
+        fn = self._tagged(arn)
+        if not keys:
+            raise errors.ValidationError(names.validation_message(
+                [names.constraint_violation("tagKeys", None, "Member must not be null")]))
+        self._put(fn.with_changes(tags={k: v for k, v in fn.tags.items() if k not in set(keys)},
+                                  revision_id=new_revision()))
+
+    def _tagged(self, arn: str) -> FunctionVersion:
+        """Tags belong to the function: its unqualified ARN names it (AWS refuses the others)."""
+        name, qualifier = names.parse_function_ref(arn, None, self.region, self.account)
+        if qualifier is not None:
+            raise errors.InvalidParameterValue(
+                "Tags on function aliases and versions are not supported. Please specify a function ARN.")
+        fn = self.get(name)
+        if fn is None:
+            raise errors.ResourceNotFound(f"Function not found: {self.arn(name)}")
+        return fn
+
     # policies (stored and returned; not enforced yet) ----------------------------------------
     def add_permission(self, ref: str, qualifier: str | None, body: dict[str, Any]) -> dict[str, Any]:
+        """A statement on the function's policy, or on a version's or alias's own (AWS keeps one
+        policy per qualifier)."""
         permissions.check_statement(body)
         if qualifier == LATEST or ref.endswith(":$LATEST"):
             names.parse_function_ref(ref, qualifier, self.region, self.account)
             raise errors.InvalidParameterValue("We currently do not support adding policies for $LATEST.")
         fn, qualifier = self.resolve(ref, qualifier, mutating=True)
-        return self.policies.add(fn.name, body, self.arn(fn.name, qualifier))
+        return self.policies.add(_policy_key(fn.name, qualifier), body, self.arn(fn.name, qualifier))
 
     def remove_permission(self, ref: str, qualifier: str | None, sid: str, revision: str | None) -> None:
         try:
@@ -249,18 +505,25 @@ class FunctionService:
         except errors.ResourceNotFound:
             name, q = names.parse_function_ref(ref, qualifier, self.region, self.account)
             raise errors.ResourceNotFound(f"No policy found for: {self.arn(name, q)}") from None
-        self.policies.remove(fn.name, sid, revision)
+        self.policies.remove(_policy_key(fn.name, qualifier), sid, revision)
 
     def get_policy(self, ref: str, qualifier: str | None) -> Policy:
         try:
-            fn, _ = self.resolve(ref, qualifier)
+            fn, qualifier = self.resolve(ref, qualifier)
         except errors.ResourceNotFound:
             raise errors.ResourceNotFound("The resource you requested does not exist.") from None
-        return self.policies.get(fn.name)
+        return self.policies.get(_policy_key(fn.name, qualifier))
 
     # reserved concurrency (the function's, never a version's) ------------------------------
     def put_concurrency(self, ref: str, body: dict[str, Any]) -> int:
-        return self.concurrency.put(self._unqualified(ref), body)
+        name = self._unqualified(ref)
+        provisioned_total = self.provisioned.total(name)
+        value = body.get("ReservedConcurrentExecutions")
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < provisioned_total:
+            raise errors.InvalidParameterValue(   # AWS's text, its spaces included (recorded)
+                f" ReservedConcurrentExecutions  {value} should not be lower than function's total provisioned "
+                f"concurrency [{provisioned_total}].")
+        return self.concurrency.put(name, body)
 
     def get_concurrency(self, ref: str) -> int | None:
         return self.concurrency.get(self._unqualified(ref))
@@ -440,6 +703,20 @@ class FunctionService:
             raise errors.ResourceConflict(
                 "The operation cannot be performed at this time. An update is in progress for resource: "
                 + self.arn(fn.name))
+
+
+MAX_TAGS = 50   # AWS's limit per function
+
+
+def _policy_key(name: str, qualifier: str | None) -> str:
+    """Where a policy is kept: the function's under its name, a version's or alias's as name:qualifier."""
+    return name if qualifier is None else f"{name}:{qualifier}"
+
+
+def _published_content(fn: FunctionVersion) -> tuple[Any, ...]:
+    """What makes a version differ from another: code, configuration, layers, dependencies."""
+    return (fn.code_sha256, fn.runtime, fn.role, fn.handler, {k: v for k, v in fn.config.items() if k != "Description"},
+            fn.layer_code, fn.environment, fn.requirements_lock)
 
 
 _TOP_LEVEL = {"FunctionName", "Runtime", "Role", "Handler", "Code", "Tags", "Publish", "RevisionId"}

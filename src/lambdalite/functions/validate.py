@@ -155,6 +155,13 @@ def _check_type(path: str, value: object, spec: Any) -> None:
         raise type_error(path, value, _TYPE_NAMES[spec])
 
 
+def check_types(body: dict[str, Any], spec: dict[str, Any]) -> None:
+    """Each member of `body` that `spec` names has its JSON type (nulls count as absent)."""
+    for key, kind in spec.items():
+        if body.get(key) is not None:
+            _check_type(key, body[key], kind)
+
+
 def _check_types(body: object) -> dict[str, Any]:
     """The body with JSON nulls dropped (AWS treats null as absent), or a type error."""
     if not isinstance(body, dict):

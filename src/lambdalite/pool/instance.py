@@ -84,6 +84,8 @@ class Instance:
         self.tmp: Path | None = None               # its TMPDIR, removed once it has ended
         self.tmp_checked = 0.0                     # when its size was last checked (loop time)
         self.retiring = False                      # stop it once its invocation ends
+        self.provisioned = False                   # kept while provisioned concurrency asks for it
+        self.ready = False                         # init has finished
         self._out_of_memory = False                # ended for passing MemorySize (no cgroup)
 
     @classmethod
@@ -106,6 +108,10 @@ class Instance:
         self._pipe, _ = await self._loop.connect_read_pipe(lambda: PipeProtocol(self.output), pipe)
         self._frames, self._protocol = await self._loop.create_unix_connection(lambda: FrameProtocol(self),
                                                                                sock=sock)
+
+    def forget_init(self) -> None:
+        """Its first invocation reports no init (a provisioned instance: the init was not its caller's)."""
+        self._pending_init_ms = None
 
     @property
     def alive(self) -> bool:
@@ -131,6 +137,7 @@ class Instance:
             self.init_modules = [m for m in modules if isinstance(m, str)] if isinstance(modules, list) else []
             self._pending_init_ms = init_ms
             self._phase, self._expect = "idle", ()
+            self.ready = True
             return None
         assert isinstance(payload, bytes)
         with contextlib.suppress(asyncio.TimeoutError):   # the worker exits 1 right after X

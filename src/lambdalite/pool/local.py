@@ -59,6 +59,7 @@ class _KeyPool:
         self.duration_s = 0.0             # recent invocations' duration (moving average)
         self.init_s: float | None = None  # the last init's duration (None: none finished yet)
         self.patience: asyncio.TimerHandle | None = None
+        self.provisioned = 0              # instances to keep (provisioned concurrency)
 
     def waiting(self) -> int:
         return sum(1 for w in self.waiters if not w.done())
@@ -105,6 +106,7 @@ class LocalProcessBackend:
         self._max_instances = max_instances
         self._watchdog: asyncio.TimerHandle | None = None   # MemorySize where no cgroup enforces it
         self._report_modules = record_modules   # keeps what each init imported with its function version
+        self._provision_slots = asyncio.Semaphore(self._start_slots)
 
     @property
     def in_flight(self) -> int:
@@ -158,6 +160,7 @@ class LocalProcessBackend:
         if pool is None:
             return
         pool.retired = True
+        pool.provisioned = 0
         idle, pool.idle = pool.idle, []
         await self._stop(idle)
 
@@ -166,8 +169,8 @@ class LocalProcessBackend:
         now = self._clock()
         old: list[Instance] = []
         for pool in self._pools.values():
-            keep = [i for i in pool.idle if now - i.last_used < self._idle_timeout_s]
-            old += [i for i in pool.idle if now - i.last_used >= self._idle_timeout_s]
+            keep = [i for i in pool.idle if i.provisioned or now - i.last_used < self._idle_timeout_s]
+            old += [i for i in pool.idle if not i.provisioned and now - i.last_used >= self._idle_timeout_s]
             pool.idle = keep
         await self._stop(old)
         tables: tuple[dict[Any, Zygote], ...] = (self._zygotes, self._templates)
@@ -283,7 +286,9 @@ class LocalProcessBackend:
         init failure is the answer of the invocation that has waited longest."""
         started = asyncio.get_running_loop().time()
         try:
-            await self._start_instance(spec, pool)
+            failure = await self._start_instance(spec, pool)
+            if failure is not None:
+                self._answer_first(pool, failure)
         finally:
             pool.starting -= 1
             took = asyncio.get_running_loop().time() - started
@@ -291,12 +296,43 @@ class LocalProcessBackend:
             if pool.waiters:
                 self._scale(pool)
 
-    async def _start_instance(self, spec: InstanceSpec, pool: _KeyPool) -> None:
+    async def _start_instance(self, spec: InstanceSpec, pool: _KeyPool,
+                              provisioned: bool = False) -> Outcome | BaseException | None:
+        """Start an instance and hand it to the pool once it is ready: None, or why it could not
+        start (init's error as an Outcome, or an InstanceFailure)."""
+        extra_env = {"AWS_LAMBDA_INITIALIZATION_TYPE": "provisioned-concurrency"} if provisioned else {}
+        instance = await self._spawn(spec, extra_env)
+        if not isinstance(instance, Instance):
+            return instance
+        launch = self._launch(spec)
+        self._instances.add(instance)
+        instance.on_dead = lambda dead: self._forget(pool, dead)
+        instance.on_free = lambda free: self._release(pool, free)
+        try:
+            init_error = await instance.wait_ready(max(spec.init_timeout_s, spec.timeout_s))
+        except Exception as failure:   # InstanceFailure; anything else must not leave a waiter hanging
+            instance.kill()
+            self._forget(pool, instance)
+            return failure if isinstance(failure, errors.InstanceFailure) \
+                else errors.InstanceFailure(f"instance start failed: {failure!r}")
+        if init_error is not None:
+            self._forget(pool, instance)
+            return init_error
+        if instance.init_modules:
+            self._inited(launch, spec, instance.init_modules)
+        if provisioned:
+            instance.provisioned = True
+            instance.forget_init()   # its first invocation had no init to wait for
+        self._release(pool, instance)
+        return None
+
+    async def _spawn(self, spec: InstanceSpec, extra_env: dict[str, str]) -> Instance | Outcome | BaseException:
+        """A new instance of `spec`, its init under way; or why none could start."""
         tmp = None
         try:
             launch = self._launch(spec)
             tmp = self._tmp.make()
-            process, sock, pipe_fd, group = await self._new_worker(launch, spec, {"TMPDIR": str(tmp)})
+            process, sock, pipe_fd, group = await self._new_worker(launch, spec, {**extra_env, "TMPDIR": str(tmp)})
             try:
                 instance = await Instance.start(spec, process, sock, pipe_fd)
             except BaseException:
@@ -306,35 +342,57 @@ class LocalProcessBackend:
             instance.zygote_pid = getattr(process, "zygote_pid", None)
             instance.group = group
             instance.tmp = tmp
+            return instance
         except errors.SnapshotInitFailed as failed:   # the template's init failed: that is the answer
             if tmp is not None:
                 self._tmp.remove(tmp)
-            self._answer_first(pool, _init_error(failed))
-            return
+            return _init_error(failed)
         except Exception as exc:   # could not even spawn (no such interpreter, no code dir)
             if tmp is not None:
                 self._tmp.remove(tmp)
-            failure = errors.InstanceFailure(f"could not start a worker for {spec.function_name}: {exc}")
-            self._answer_first(pool, failure)
+            return errors.InstanceFailure(f"could not start a worker for {spec.function_name}: {exc}")
+
+    # -- provisioned concurrency ------------------------------------------------------------------
+
+    async def provision(self, spec: InstanceSpec, count: int) -> Outcome | None:
+        """Keep `count` instances of `spec` started, initialised and never reaped (0: none; those
+        there were become ordinary ones). None once they are ready, else the first one's failure."""
+        pool = self._pool(spec)
+        pool.provisioned = count
+        have = [i for i in self._instances if i.spec.key == spec.key and i.provisioned and i.alive]
+        for extra in have[count:]:
+            extra.provisioned = False
+            extra.last_used = self._clock()
+        need = count - len(have)
+        if need <= 0:
+            return None
+        results = await asyncio.gather(*(self._start_provisioned(spec, pool) for _ in range(need)))
+        failure = next((r for r in results if r is not None), None)
+        if failure is None:
+            return None
+        if isinstance(failure, Outcome):
+            return failure
+        return Outcome(body=json.dumps({"errorType": "Runtime.Unknown", "errorMessage": str(failure)}).encode(),
+                       function_error=True, error_type="Runtime.Unknown", output="", duration_ms=0.0,
+                       max_memory_mb=0)
+
+    async def _start_provisioned(self, spec: InstanceSpec, pool: _KeyPool) -> Outcome | BaseException | None:
+        async with self._provision_slots:   # as many inits at once as the cores can run
+            return await self._start_instance(spec, pool, provisioned=True)
+
+    def _replace_provisioned(self, pool: _KeyPool) -> None:
+        """A provisioned instance ended (crashed, timed out): start another, as Lambda does."""
+        live = sum(1 for i in self._instances if i.spec.key == pool.key and i.provisioned and i.alive)
+        if self._closing or pool.retired or live >= pool.provisioned:
             return
-        self._instances.add(instance)
-        instance.on_dead = lambda dead: self._forget(pool, dead)
-        instance.on_free = lambda free: self._release(pool, free)
-        try:
-            init_error = await instance.wait_ready(max(spec.init_timeout_s, spec.timeout_s))
-        except Exception as failure:   # InstanceFailure; anything else must not leave a waiter hanging
-            instance.kill()
-            self._forget(pool, instance)
-            self._answer_first(pool, failure if isinstance(failure, errors.InstanceFailure)
-                               else errors.InstanceFailure(f"instance start failed: {failure!r}"))
-            return
-        if init_error is not None:
-            self._forget(pool, instance)
-            self._answer_first(pool, init_error)
-            return
-        if instance.init_modules:
-            self._inited(launch, spec, instance.init_modules)
-        self._release(pool, instance)
+        task = asyncio.get_running_loop().create_task(self._replace_one(pool))
+        self._starting.add(task)
+        task.add_done_callback(self._starting.discard)
+
+    async def _replace_one(self, pool: _KeyPool) -> None:
+        failure = await self._start_provisioned(pool.spec, pool)
+        if failure is not None:   # not retried: an init that fails would fail again
+            log.warning("a provisioned instance of %s could not be replaced: %s", pool.spec.function_name, failure)
 
     def _inited(self, launch: Launch, spec: InstanceSpec, modules: list[str]) -> None:
         """An init imported `modules`: its zygote imports them ahead of the next forks, and the
@@ -561,6 +619,9 @@ class LocalProcessBackend:
         pool.idle.append(instance)
 
     def _forget(self, pool: _KeyPool, instance: Instance) -> None:
+        if instance.provisioned and instance.ready and instance in self._instances:
+            instance.provisioned = False
+            asyncio.get_running_loop().call_soon(self._replace_provisioned, pool)
         if instance.tmp is not None and not instance.alive:
             self._tmp.remove(instance.tmp)
             instance.tmp = None

@@ -110,6 +110,11 @@ class Backend(Protocol):
         template that has run init): None when ready or nothing to make, else init's error."""
         ...
 
+    async def provision(self, spec: InstanceSpec, count: int) -> Outcome | None:
+        """Keep `count` instances of `spec` initialised and never reaped (provisioned concurrency;
+        0 releases them): None once they are ready, else the init error of one that failed."""
+        ...
+
     def zygote_pids(self) -> list[int]:
         """The process ids of the live zygotes (or whatever a backend forks instances from)."""
         ...

@@ -98,6 +98,48 @@ class Database:
             self._conn.execute("DELETE FROM test_events WHERE function = ?", (name,))
             self._conn.execute("DELETE FROM reserved_concurrency WHERE name = ?", (name,))
             self._conn.execute("DELETE FROM init_modules WHERE name = ?", (name,))
+            self._conn.execute("DELETE FROM aliases WHERE name = ?", (name,))
+            self._conn.execute("DELETE FROM provisioned_concurrency WHERE name = ?", (name,))
+            self._conn.execute("DELETE FROM policies WHERE name LIKE ? ESCAPE '\\'", (_like_prefix(name + ":"),))
+            self._conn.execute("COMMIT")
+
+    def delete_function_version(self, name: str, version: str) -> None:
+        """One published version, its policy and what its inits imported."""
+        with self._lock:
+            self._conn.execute("BEGIN")
+            self._conn.execute("DELETE FROM function_versions WHERE name = ? AND version = ?", (name, version))
+            self._conn.execute("DELETE FROM init_modules WHERE name = ? AND version = ?", (name, version))
+            self._conn.execute("DELETE FROM policies WHERE name = ?", (f"{name}:{version}",))
+            self._conn.execute("DELETE FROM provisioned_concurrency WHERE name = ? AND qualifier = ?", (name, version))
+            self._conn.execute("COMMIT")
+
+    def load_provisioned(self) -> list[tuple[str, str, dict[str, Any]]]:
+        with self._lock:
+            rows = self._conn.execute("SELECT name, qualifier, data FROM provisioned_concurrency").fetchall()
+        return [(name, qualifier, json.loads(data)) for name, qualifier, data in rows]
+
+    def put_provisioned(self, name: str, qualifier: str, document: dict[str, Any]) -> None:
+        self._write("INSERT OR REPLACE INTO provisioned_concurrency (name, qualifier, data) VALUES (?, ?, ?)",
+                    (name, qualifier, json.dumps(document, separators=(",", ":"))))
+
+    def delete_provisioned(self, name: str, qualifier: str) -> None:
+        self._write("DELETE FROM provisioned_concurrency WHERE name = ? AND qualifier = ?", (name, qualifier))
+
+    def load_aliases(self) -> list[tuple[str, str, dict[str, Any]]]:
+        with self._lock:
+            rows = self._conn.execute("SELECT name, alias, data FROM aliases ORDER BY name, alias").fetchall()
+        return [(name, alias, json.loads(data)) for name, alias, data in rows]
+
+    def put_alias(self, name: str, alias: str, document: dict[str, Any]) -> None:
+        self._write("INSERT OR REPLACE INTO aliases (name, alias, data) VALUES (?, ?, ?)",
+                    (name, alias, json.dumps(document, separators=(",", ":"))))
+
+    def delete_alias(self, name: str, alias: str) -> None:
+        with self._lock:
+            self._conn.execute("BEGIN")
+            self._conn.execute("DELETE FROM aliases WHERE name = ? AND alias = ?", (name, alias))
+            self._conn.execute("DELETE FROM policies WHERE name = ?", (f"{name}:{alias}",))
+            self._conn.execute("DELETE FROM provisioned_concurrency WHERE name = ? AND qualifier = ?", (name, alias))
             self._conn.execute("COMMIT")
 
     def load_init_modules(self) -> dict[tuple[str, str], list[str]]:
@@ -231,3 +273,8 @@ class Database:
                 "SELECT * FROM invocations WHERE function = ? ORDER BY started_ms DESC LIMIT ?",
                 (function, limit)).fetchall()
         return [InvocationRecord(*row) for row in rows]
+
+
+def _like_prefix(prefix: str) -> str:
+    """A LIKE pattern matching strings that start with `prefix` (escape character: backslash)."""
+    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

@@ -118,8 +118,25 @@ def _to_5(conn: sqlite3.Connection) -> None:
     )""")
 
 
+def _to_6(conn: sqlite3.Connection) -> None:
+    """Aliases of published versions (a version's own rows are function_versions'), and provisioned
+    concurrency on versions and aliases."""
+    conn.execute("""CREATE TABLE aliases (
+        name TEXT NOT NULL,
+        alias TEXT NOT NULL,
+        data TEXT NOT NULL,         -- the alias (functions.aliases): version, weights, description, revision
+        PRIMARY KEY (name, alias)
+    )""")
+    conn.execute("""CREATE TABLE provisioned_concurrency (
+        name TEXT NOT NULL,
+        qualifier TEXT NOT NULL,    -- a version number or an alias name
+        data TEXT NOT NULL,         -- the config (functions.provisioned): requested, status, ...
+        PRIMARY KEY (name, qualifier)
+    )""")
+
+
 # MIGRATIONS[i] makes version i + 2
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_to_2, _to_3, _to_4, _to_5]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_to_2, _to_3, _to_4, _to_5, _to_6]
 LATEST = len(MIGRATIONS) + 1
 
 

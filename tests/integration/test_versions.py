@@ -1,0 +1,382 @@
+"""Published versions and aliases through boto3 against the real server: publish, qualifiers in
+every place AWS takes one, weighted aliases, deletion rules, per-qualifier policies, tags."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import signal
+import time
+
+import pytest
+
+from tests.conftest import boto_client, create_function, error_of, function_instances, unique, zip_of
+
+MODEL = "def handler(event, context):\n    return {'model': '%s', 'version': context.function_version}\n"
+ACCOUNT_ARN = "arn:aws:lambda:us-east-1:000000000000:function:"
+
+
+def settle(lam, name: str) -> None:  # type: ignore[no-untyped-def]
+    lam.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 100})
+
+
+def new_code(lam, name: str, model: str) -> None:  # type: ignore[no-untyped-def]
+    lam.update_function_code(FunctionName=name, ZipFile=zip_of(MODEL % model))
+    settle(lam, name)
+
+
+def answer(lam, name: str, **kw) -> tuple[dict, str]:  # type: ignore[no-untyped-def]
+    out = lam.invoke(FunctionName=name, **kw)
+    return json.loads(out["Payload"].read()), out.get("ExecutedVersion", "")
+
+
+@pytest.fixture
+def two_versions(lam):  # type: ignore[no-untyped-def]
+    name = unique("model")
+    create_function(lam, name, MODEL % "champion")
+    assert lam.publish_version(FunctionName=name)["Version"] == "1"
+    new_code(lam, name, "challenger")
+    assert lam.publish_version(FunctionName=name)["Version"] == "2"
+    return name
+
+
+def test_publish_snapshots_latest_and_numbers_are_never_reused(lam) -> None:  # type: ignore[no-untyped-def]
+    name = unique("pub")
+    created = create_function(lam, name, MODEL % "a")
+    latest = lam.get_function_configuration(FunctionName=name)
+    one = lam.publish_version(FunctionName=name, Description="first")
+    assert one["ResponseMetadata"]["HTTPStatusCode"] == 201
+    assert one["Version"] == "1" and one["FunctionArn"] == f"{ACCOUNT_ARN}{name}:1"
+    assert one["CodeSha256"] == created["CodeSha256"] and one["Description"] == "first"
+    assert one["State"] == "Active" and one["RevisionId"] != latest["RevisionId"]
+    again = lam.publish_version(FunctionName=name)   # nothing changed: the same version, no new one
+    assert again["Version"] == "1" and again["RevisionId"] == one["RevisionId"]
+    lam.update_function_configuration(FunctionName=name, Timeout=9)
+    settle(lam, name)
+    two = lam.publish_version(FunctionName=name)
+    assert two["Version"] == "2" and two["Timeout"] == 9
+    lam.delete_function(FunctionName=name, Qualifier="2")
+    lam.update_function_configuration(FunctionName=name, Timeout=10)
+    settle(lam, name)
+    assert lam.publish_version(FunctionName=name)["Version"] == "3"   # 2 is gone but not reused
+    versions = lam.list_versions_by_function(FunctionName=name)["Versions"]
+    assert [v["Version"] for v in versions] == ["$LATEST", "1", "3"]
+    assert versions[0]["FunctionArn"] == f"{ACCOUNT_ARN}{name}:$LATEST"
+    assert [v["Timeout"] for v in versions] == [10, 3, 10]
+    page = lam.list_versions_by_function(FunctionName=name, MaxItems=2)
+    assert [v["Version"] for v in page["Versions"]] == ["$LATEST", "1"]
+    rest = lam.list_versions_by_function(FunctionName=name, Marker=page["NextMarker"])
+    assert [v["Version"] for v in rest["Versions"]] == ["3"] and "NextMarker" not in rest
+
+
+def test_a_version_is_immutable_and_answers_by_its_qualifier(lam, two_versions) -> None:  # type: ignore[no-untyped-def]
+    name = two_versions
+    assert answer(lam, name, Qualifier="1") == ({"model": "champion", "version": "1"}, "1")
+    assert answer(lam, f"{name}:2") == ({"model": "challenger", "version": "2"}, "2")
+    assert answer(lam, name) == ({"model": "challenger", "version": "$LATEST"}, "$LATEST")
+    new_code(lam, name, "third")   # $LATEST moves on; the versions do not
+    assert answer(lam, name, Qualifier="1")[0]["model"] == "champion"
+    assert answer(lam, name)[0]["model"] == "third"
+    conf = lam.get_function(FunctionName=name, Qualifier="1")["Configuration"]
+    assert conf["Version"] == "1" and conf["FunctionArn"] == f"{ACCOUNT_ARN}{name}:1"
+    assert lam.get_function_configuration(FunctionName=f"{ACCOUNT_ARN}{name}:2")["Version"] == "2"
+    code, status, message = error_of(lam.get_function, FunctionName=name, Qualifier="9")
+    assert (code, status, message) == ("ResourceNotFoundException", 404, f"Function not found: {ACCOUNT_ARN}{name}:9")
+    code, status, _ = error_of(lam.invoke, FunctionName=name, Qualifier="9")
+    assert (code, status) == ("ResourceNotFoundException", 404)
+
+
+def test_publish_refuses_a_stale_code_sha_or_revision(lam) -> None:  # type: ignore[no-untyped-def]
+    name = unique("stale")
+    created = create_function(lam, name, MODEL % "a")
+    code, status, message = error_of(lam.publish_version, FunctionName=name, CodeSha256="abc")
+    assert (code, status) == ("InvalidParameterValueException", 400)
+    assert message == (f"CodeSHA256 (abc) is different from current CodeSHA256 in $LATEST ({created['CodeSha256']}). "
+                       "Please try again with the CodeSHA256 in $LATEST.")
+    code, status, _ = error_of(lam.publish_version, FunctionName=name, RevisionId=created["RevisionId"])
+    assert (code, status) == ("PreconditionFailedException", 412)   # the move to Active changed it
+    assert lam.list_versions_by_function(FunctionName=name)["Versions"][1:] == []   # nothing published
+
+
+def test_publish_on_create_and_on_update_code(lam) -> None:  # type: ignore[no-untyped-def]
+    name = unique("autopub")
+    out = create_function(lam, name, MODEL % "a", wait=False, Publish=True)
+    assert out["Version"] == "1" and out["FunctionArn"].endswith(":1")
+    out = lam.update_function_code(FunctionName=name, ZipFile=zip_of(MODEL % "b"), Publish=True)
+    assert out["Version"] == "2"
+    assert answer(lam, name, Qualifier="2")[0]["model"] == "b"
+
+
+def test_deleting_versions(lam, two_versions) -> None:  # type: ignore[no-untyped-def]
+    name = two_versions
+    code, status, message = error_of(lam.delete_function, FunctionName=name, Qualifier="$LATEST")
+    assert (code, status) == ("InvalidParameterValueException", 400)
+    assert message == "$LATEST version cannot be deleted without deleting the function."
+    lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1",
+                     RoutingConfig={"AdditionalVersionWeights": {"2": 0.5}})
+    for version in ("1", "2"):
+        code, status, message = error_of(lam.delete_function, FunctionName=name, Qualifier=version)
+        assert (code, status) == ("ResourceConflictException", 409)
+        assert message == "Unable to delete version because the following aliases reference it: [live]"
+    lam.update_alias(FunctionName=name, Name="live", FunctionVersion="1",
+                     RoutingConfig={"AdditionalVersionWeights": {}})
+    lam.delete_function(FunctionName=name, Qualifier="2")
+    code, status, _ = error_of(lam.invoke, FunctionName=name, Qualifier="2")
+    assert (code, status) == ("ResourceNotFoundException", 404)
+    assert answer(lam, name, Qualifier="live")[1] == "1"
+    code, status, message = error_of(lam.delete_function, FunctionName=name, Qualifier="live")
+    assert (code, status, message) == ("InvalidParameterValueException", 400,
+                                       "Deletion of aliases is not currently supported.")
+    lam.delete_function(FunctionName=name, Qualifier="2")   # already gone: as on AWS, not an error
+    lam.delete_function(FunctionName=name)   # the whole function: versions and aliases with it
+    code, status, _ = error_of(lam.get_alias, FunctionName=name, Name="live")
+    assert (code, status) == ("ResourceNotFoundException", 404)
+
+
+def test_alias_lifecycle(lam, two_versions) -> None:  # type: ignore[no-untyped-def]
+    name = two_versions
+    made = lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1", Description="prod")
+    assert made["ResponseMetadata"]["HTTPStatusCode"] == 201
+    assert made["AliasArn"] == f"{ACCOUNT_ARN}{name}:live"
+    assert (made["Name"], made["FunctionVersion"], made["Description"]) == ("live", "1", "prod")
+    assert "RoutingConfig" not in made
+    got = lam.get_alias(FunctionName=name, Name="live")
+    assert got["RevisionId"] == made["RevisionId"]
+    updated = lam.update_alias(FunctionName=name, Name="live", FunctionVersion="2")
+    assert updated["FunctionVersion"] == "2" and updated["Description"] == "prod"
+    assert updated["RevisionId"] != made["RevisionId"]
+    code, status, _ = error_of(lam.update_alias, FunctionName=name, Name="live", FunctionVersion="1",
+                               RevisionId=made["RevisionId"])
+    assert (code, status) == ("PreconditionFailedException", 412)
+    assert answer(lam, name, Qualifier="live") == ({"model": "challenger", "version": "2"}, "2")
+    conf = lam.get_function_configuration(FunctionName=name, Qualifier="live")
+    assert conf["Version"] == "2" and conf["FunctionArn"] == f"{ACCOUNT_ARN}{name}:live"
+    lam.create_alias(FunctionName=name, Name="dev", FunctionVersion="$LATEST")
+    lam.create_alias(FunctionName=name, Name="old", FunctionVersion="1")
+    assert [a["Name"] for a in lam.list_aliases(FunctionName=name)["Aliases"]] == ["dev", "live", "old"]
+    assert [a["Name"] for a in lam.list_aliases(FunctionName=name, FunctionVersion="1")["Aliases"]] == ["old"]
+    page = lam.list_aliases(FunctionName=name, MaxItems=2)
+    rest = lam.list_aliases(FunctionName=name, Marker=page["NextMarker"])
+    assert [a["Name"] for a in page["Aliases"] + rest["Aliases"]] == ["dev", "live", "old"]
+    out = lam.delete_alias(FunctionName=name, Name="old")
+    assert out["ResponseMetadata"]["HTTPStatusCode"] == 204
+    code, status, message = error_of(lam.get_alias, FunctionName=name, Name="old")
+    assert (code, status, message) == ("ResourceNotFoundException", 404,
+                                       f"Cannot find alias arn: {ACCOUNT_ARN}{name}:old")
+    code, status, _ = error_of(lam.invoke, FunctionName=name, Qualifier="old")
+    assert (code, status) == ("ResourceNotFoundException", 404)
+
+
+def test_a_weighted_alias_splits_invocations(lam, two_versions) -> None:  # type: ignore[no-untyped-def]
+    name = two_versions
+    lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1",
+                     RoutingConfig={"AdditionalVersionWeights": {"2": 0.3}})
+    ran = [answer(lam, name, Qualifier="live") for _ in range(300)]
+    assert all(body["version"] == executed for body, executed in ran)   # the header tells which ran
+    share = sum(1 for _, v in ran if v == "2") / len(ran)
+    assert 0.3 - 0.1 < share < 0.3 + 0.1   # a 99.9% binomial bound is +-0.087 at n=300
+    got = lam.get_alias(FunctionName=name, Name="live")
+    assert got["RoutingConfig"] == {"AdditionalVersionWeights": {"2": 0.3}}
+
+
+@pytest.mark.parametrize(("alias", "code", "status", "text"), [
+    ({"Name": "2024", "FunctionVersion": "1"}, "ValidationException", 400,
+     "1 validation error detected: Value '2024' at 'name' failed to satisfy constraint: Member must satisfy "
+     "regular expression pattern: (?!^[0-9]+$)([a-zA-Z0-9-_]+)"),
+    ({"Name": "x", "FunctionVersion": "7"}, "ResourceNotFoundException", 404, "Function not found: "),
+    ({"Name": "x", "FunctionVersion": "1", "RoutingConfig": {"AdditionalVersionWeights": {"2": 2}}},
+     "ValidationException", 400,
+     "1 validation error detected: Value '{2=2.0}' at 'routingConfig.additionalVersionWeights' failed to satisfy "
+     "constraint: Map value must satisfy constraint: [Member must have value less than or equal to 1.0, Member "
+     "must have value greater than or equal to 0.0, Member must not be null]"),
+    ({"Name": "x", "FunctionVersion": "1", "RoutingConfig": {"AdditionalVersionWeights": {"2": -1}}},
+     "ValidationException", 400, "Value '{2=-1.0}' at 'routingConfig.additionalVersionWeights'"),
+    ({"Name": "x", "FunctionVersion": "1", "RoutingConfig": {"AdditionalVersionWeights": {"2": 0.1, "3": 0.1}}},
+     "InvalidParameterValueException", 400, "Number of items in AdditionalVersionWeights cannot be greater than 1"),
+    ({"Name": "x", "FunctionVersion": "$LATEST", "RoutingConfig": {"AdditionalVersionWeights": {"2": 0.1}}},
+     "InvalidParameterValueException", 400, "$LATEST is not supported for an alias pointing to more than 1 version"),
+    ({"Name": "x", "FunctionVersion": "1", "RoutingConfig": {"AdditionalVersionWeights": {"1": 0.1}}},
+     "InvalidParameterValueException", 400,
+     "Invalid function version 1. Function version 1 is already included in routing configuration."),
+    ({"Name": "x", "FunctionVersion": "1", "RoutingConfig": {"AdditionalVersionWeights": {"$LATEST": 0.5}}},
+     "ValidationException", 400,
+     "1 validation error detected: Value '{$LATEST=0.5}' at 'routingConfig.additionalVersionWeights' failed to "
+     "satisfy constraint: Map keys must satisfy constraint: [Member must have length less than or equal to 1024, "
+     "Member must have length greater than or equal to 1, Member must satisfy regular expression pattern: [0-9]+]"),
+    ({"Name": "x", "FunctionVersion": "1", "RoutingConfig": {"AdditionalVersionWeights": {"9": 0.1}}},
+     "ResourceNotFoundException", 404, "Function not found: "),
+])
+def test_bad_aliases_are_refused_and_change_nothing(server, lam, two_versions, alias, code, status, text) -> None:  # type: ignore[no-untyped-def]
+    name = two_versions
+    unchecked = boto_client(server.base, parameter_validation=False)   # what the SDK would refuse itself
+    got = error_of(unchecked.create_alias, FunctionName=name, **alias)
+    assert got[:2] == (code, status) and text in got[2], got
+    assert lam.list_aliases(FunctionName=name)["Aliases"] == []
+
+
+def test_a_duplicate_alias_is_a_conflict_and_a_missing_one_cannot_be_updated(lam, two_versions) -> None:  # type: ignore[no-untyped-def]
+    name = two_versions
+    lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
+    code, status, message = error_of(lam.create_alias, FunctionName=name, Name="live", FunctionVersion="2")
+    assert (code, status, message) == ("ResourceConflictException", 409,
+                                       f"Alias already exists: {ACCOUNT_ARN}{name}:live")
+    assert lam.get_alias(FunctionName=name, Name="live")["FunctionVersion"] == "1"
+    code, status, message = error_of(lam.update_alias, FunctionName=name, Name="nope", FunctionVersion="1")
+    assert (code, status, message) == ("ResourceNotFoundException", 404, f"Alias not found: {ACCOUNT_ARN}{name}:nope")
+    code, status, _ = error_of(lam.update_alias, FunctionName=name, Name="live",
+                               RoutingConfig={"AdditionalVersionWeights": {"1": 0.5}})
+    assert (code, status) == ("InvalidParameterValueException", 400)
+    assert "RoutingConfig" not in lam.get_alias(FunctionName=name, Name="live")
+
+
+def test_permissions_are_kept_per_qualifier(lam, two_versions) -> None:  # type: ignore[no-untyped-def]
+    name = two_versions
+    lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
+    for qualifier in ("live", "1", None):
+        extra = {"Qualifier": qualifier} if qualifier else {}
+        lam.add_permission(FunctionName=name, StatementId="gw", Action="lambda:InvokeFunction",
+                           Principal="apigateway.amazonaws.com", **extra)   # the same Sid, three policies
+    policy = json.loads(lam.get_policy(FunctionName=name, Qualifier="live")["Policy"])
+    assert [s["Resource"] for s in policy["Statement"]] == [f"{ACCOUNT_ARN}{name}:live"]
+    policy = json.loads(lam.get_policy(FunctionName=name)["Policy"])
+    assert [s["Resource"] for s in policy["Statement"]] == [f"{ACCOUNT_ARN}{name}"]
+    lam.delete_alias(FunctionName=name, Name="live")
+    lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
+    code, status, _ = error_of(lam.get_policy, FunctionName=name, Qualifier="live")
+    assert (code, status) == ("ResourceNotFoundException", 404)   # its policy went with the old alias
+
+
+def test_tags(lam) -> None:  # type: ignore[no-untyped-def]
+    name = unique("tags")
+    create_function(lam, name, MODEL % "a", Tags={"team": "ml"})
+    arn = f"{ACCOUNT_ARN}{name}"
+    assert lam.list_tags(Resource=arn)["Tags"] == {"team": "ml"}
+    before = lam.get_function_configuration(FunctionName=name)["RevisionId"]
+    lam.tag_resource(Resource=arn, Tags={"stage": "prod", "team": "ds"})
+    assert lam.list_tags(Resource=arn)["Tags"] == {"team": "ds", "stage": "prod"}
+    assert lam.get_function_configuration(FunctionName=name)["RevisionId"] != before   # as AWS: a change
+    assert lam.get_function(FunctionName=name)["Tags"] == {"team": "ds", "stage": "prod"}
+    lam.untag_resource(Resource=arn, TagKeys=["team", "absent"])
+    assert lam.list_tags(Resource=arn)["Tags"] == {"stage": "prod"}
+    code, status, _ = error_of(lam.list_tags, Resource=f"{ACCOUNT_ARN}nope-{name}")
+    assert (code, status) == ("ResourceNotFoundException", 404)
+    code, status, message = error_of(lam.tag_resource, Resource=f"{arn}:1", Tags={"a": "b"})
+    assert (code, status, message) == ("InvalidParameterValueException", 400, "Tags on function aliases and "
+                                       "versions are not supported. Please specify a function ARN.")
+    code, status, message = error_of(lam.tag_resource, Resource=arn, Tags={f"k{i}": "v" for i in range(50)})
+    assert (code, status, message) == ("InvalidParameterValueException", 400, "Number of tags exceeds resource tag "
+                                       "limit.")
+    assert lam.list_tags(Resource=arn)["Tags"] == {"stage": "prod"}
+
+
+PROVISIONED = """
+import os
+BOOTED = os.environ["AWS_LAMBDA_INITIALIZATION_TYPE"]
+def handler(event, context):
+    return {"type": BOOTED, "pid": os.getpid()}
+"""
+
+
+def wait_ready(lam, name: str, qualifier: str) -> dict:  # type: ignore[no-untyped-def]
+    for _ in range(300):
+        got = lam.get_provisioned_concurrency_config(FunctionName=name, Qualifier=qualifier)
+        if got["Status"] != "IN_PROGRESS":
+            return got
+        time.sleep(0.1)
+    raise AssertionError(f"provisioned concurrency on {name}:{qualifier} stayed IN_PROGRESS")
+
+
+def test_provisioned_instances_are_ready_before_the_first_call(server, lam) -> None:  # type: ignore[no-untyped-def]
+    name = unique("prov")
+    create_function(lam, name, PROVISIONED)
+    lam.publish_version(FunctionName=name)
+    lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
+    put = lam.put_provisioned_concurrency_config(FunctionName=name, Qualifier="live", ProvisionedConcurrentExecutions=2)
+    assert put["ResponseMetadata"]["HTTPStatusCode"] == 202 and put["Status"] == "IN_PROGRESS"
+    assert put["RequestedProvisionedConcurrentExecutions"] == 2 and put["AllocatedProvisionedConcurrentExecutions"] == 0
+    got = wait_ready(lam, name, "live")
+    assert got["Status"] == "READY" and got["AvailableProvisionedConcurrentExecutions"] == 2
+    ready = function_instances(server.base, name)
+    assert len(ready) == 2                                   # started before any call
+    out = lam.invoke(FunctionName=name, Qualifier="live", LogType="Tail")
+    body = json.loads(out["Payload"].read())
+    assert body["type"] == "provisioned-concurrency" and body["pid"] in ready
+    tail = base64.b64decode(out["LogResult"]).decode()
+    assert "Init Duration" not in tail                       # its first answer had no init
+    listed = lam.list_provisioned_concurrency_configs(FunctionName=name)["ProvisionedConcurrencyConfigs"]
+    assert [c["FunctionArn"] for c in listed] == [f"{ACCOUNT_ARN}{name}:live"]
+    assert answer(lam, name)[0]["type"] == "on-demand"       # $LATEST is another version's pool
+    out = lam.delete_provisioned_concurrency_config(FunctionName=name, Qualifier="live")
+    assert out["ResponseMetadata"]["HTTPStatusCode"] == 204
+    code, status, message = error_of(lam.get_provisioned_concurrency_config, FunctionName=name, Qualifier="live")
+    assert (code, status, message) == ("ProvisionedConcurrencyConfigNotFoundException", 404,
+                                       "No Provisioned Concurrency Config found for this function")
+    lam.delete_provisioned_concurrency_config(FunctionName=name, Qualifier="live")   # idempotent, as on AWS
+
+
+def test_a_provisioned_instance_that_dies_is_replaced(server, lam) -> None:  # type: ignore[no-untyped-def]
+    name = unique("provdie")
+    create_function(lam, name, PROVISIONED)
+    lam.publish_version(FunctionName=name)
+    lam.put_provisioned_concurrency_config(FunctionName=name, Qualifier="1", ProvisionedConcurrentExecutions=1)
+    assert wait_ready(lam, name, "1")["Status"] == "READY"
+    [first] = function_instances(server.base, name)
+    os.kill(first, signal.SIGKILL)
+    for _ in range(100):
+        now = function_instances(server.base, name)
+        if now and first not in now:
+            break
+        time.sleep(0.1)
+    assert len(now) == 1 and first not in now
+
+
+def test_provisioned_concurrency_that_fails_its_init_is_failed(lam) -> None:  # type: ignore[no-untyped-def]
+    name = unique("provfail")
+    create_function(lam, name, "import os\nif os.environ['AWS_LAMBDA_INITIALIZATION_TYPE'] != 'on-demand':\n"
+                               "    raise RuntimeError('no model here')\ndef handler(e, c):\n    return 1\n")
+    lam.publish_version(FunctionName=name)
+    lam.put_provisioned_concurrency_config(FunctionName=name, Qualifier="1", ProvisionedConcurrentExecutions=1)
+    got = wait_ready(lam, name, "1")
+    assert got["Status"] == "FAILED" and "no model here" in got["StatusReason"]
+
+
+def test_bad_provisioned_concurrency_is_refused(server, lam) -> None:  # type: ignore[no-untyped-def]
+    name = unique("provbad")
+    create_function(lam, name, PROVISIONED)
+    lam.publish_version(FunctionName=name)
+    lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
+    cases = [
+        (dict(Qualifier="$LATEST", ProvisionedConcurrentExecutions=1), ("InvalidParameterValueException", 400,
+         "Provisioned Concurrency Configs cannot be applied to unpublished function versions.")),
+        (dict(Qualifier="9", ProvisionedConcurrentExecutions=1), ("ResourceNotFoundException", 404,
+         f"Function not found: {ACCOUNT_ARN}{name}:9")),
+        (dict(Qualifier="noalias", ProvisionedConcurrentExecutions=1), ("ResourceNotFoundException", 404,
+         f"Cannot find alias arn: {ACCOUNT_ARN}{name}:noalias")),
+        (dict(Qualifier="1", ProvisionedConcurrentExecutions=0), ("ValidationException", 400,
+         "1 validation error detected: Value '0' at 'provisionedConcurrentExecutions' failed to satisfy "
+         "constraint: Member must have value greater than or equal to 1")),
+    ]
+    unchecked = boto_client(server.base, parameter_validation=False)
+    for args, expected in cases:
+        assert error_of(unchecked.put_provisioned_concurrency_config, FunctionName=name, **args) == expected, args
+    code, status, message = error_of(lam.get_provisioned_concurrency_config, FunctionName=name, Qualifier="$LATEST")
+    assert (code, status, message) == ("InvalidParameterValueException", 400,
+                                       "The function resource provided must be an alias or a published version.")
+    lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=1)
+    code, status, message = error_of(lam.put_provisioned_concurrency_config, FunctionName=name, Qualifier="1",
+                                     ProvisionedConcurrentExecutions=2)
+    assert (code, status, message) == ("InvalidParameterValueException", 400, "Requested Provisioned Concurrency "
+                                       "should not be greater than the reservedConcurrentExecution for function")
+    lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=5)
+    lam.put_provisioned_concurrency_config(FunctionName=name, Qualifier="live", ProvisionedConcurrentExecutions=2)
+    code, status, message = error_of(lam.put_provisioned_concurrency_config, FunctionName=name, Qualifier="1",
+                                     ProvisionedConcurrentExecutions=1)
+    assert (code, status, message) == ("ResourceConflictException", 409,
+                                       "Version is pointed by a Provisioned Concurrency alias")
+    code, status, message = error_of(lam.put_function_concurrency, FunctionName=name, ReservedConcurrentExecutions=1)
+    assert (code, status, message) == ("InvalidParameterValueException", 400, " ReservedConcurrentExecutions  1 "
+                                       "should not be lower than function's total provisioned concurrency [2].")
+    listed = lam.list_provisioned_concurrency_configs(FunctionName=name)["ProvisionedConcurrencyConfigs"]
+    assert [c["FunctionArn"] for c in listed] == [f"{ACCOUNT_ARN}{name}:live"]   # nothing else was kept
+    assert lam.get_function_concurrency(FunctionName=name)["ReservedConcurrentExecutions"] == 5
