@@ -164,16 +164,7 @@ class Client:
 
     def list_functions(self) -> list[dict[str, Any]]:
         """Every function's configuration ($LATEST), following NextMarker across pages."""
-        functions: list[dict[str, Any]] = []
-        marker: str | None = None
-        seen: set[str] = set()
-        while True:
-            page = self._call("GET", f"{LAMBDA_PREFIX}/", {"Marker": marker} if marker else {}).json()
-            functions.extend(page.get("Functions") or [])
-            marker = page.get("NextMarker") or None
-            if marker is None or marker in seen:  # a repeated marker would loop forever
-                return functions
-            seen.add(marker)
+        return self._pages(f"{LAMBDA_PREFIX}/", "Functions")
 
     def get_function(self, name: str, qualifier: str | None = None) -> dict[str, Any]:
         """GetFunction: {"Configuration": ..., "Code": ..., "Tags": ...}."""
@@ -184,6 +175,62 @@ class Client:
     def delete_function(self, name: str, qualifier: str | None = None) -> None:
         query = {"Qualifier": qualifier} if qualifier else {}
         self._call("DELETE", f"{LAMBDA_PREFIX}/{_quote(name)}", query)
+
+    def publish_version(self, name: str, description: str | None = None) -> dict[str, Any]:
+        """PublishVersion: `$LATEST` as the next version (or the newest one, when nothing changed)."""
+        body = {"Description": description} if description is not None else {}
+        result: dict[str, Any] = self._call("POST", f"{LAMBDA_PREFIX}/{_quote(name)}/versions", None,
+                                            json.dumps(body).encode()).json()
+        return result
+
+    def list_versions(self, name: str) -> list[dict[str, Any]]:
+        """ListVersionsByFunction: `$LATEST`, then each published version (every page)."""
+        return self._pages(f"{LAMBDA_PREFIX}/{_quote(name)}/versions", "Versions")
+
+    def get_alias(self, name: str, alias: str) -> dict[str, Any] | None:
+        """GetAlias, or None when the function has no such alias."""
+        try:
+            result: dict[str, Any] = self._call("GET", f"{LAMBDA_PREFIX}/{_quote(name)}/aliases/{_quote(alias)}").json()
+        except ClientError as exc:
+            if exc.status == 404 and "alias" in exc.message.lower():
+                return None
+            raise
+        return result
+
+    def put_alias(self, name: str, alias: str, version: str, weights: dict[str, float] | None = None,
+                  description: str | None = None) -> dict[str, Any]:
+        """Point `alias` at `version` (created when missing), with `weights` ({version: share}) to
+        another version; no weights removes any routing."""
+        body: dict[str, Any] = {"FunctionVersion": version,
+                                "RoutingConfig": {"AdditionalVersionWeights": weights or {}}}
+        if description is not None:
+            body["Description"] = description
+        if self.get_alias(name, alias) is None:
+            body["Name"] = alias
+            created: dict[str, Any] = self._call("POST", f"{LAMBDA_PREFIX}/{_quote(name)}/aliases", None,
+                                                 json.dumps(body).encode()).json()
+            return created
+        updated: dict[str, Any] = self._call("PUT", f"{LAMBDA_PREFIX}/{_quote(name)}/aliases/{_quote(alias)}",
+                                             None, json.dumps(body).encode()).json()
+        return updated
+
+    def list_aliases(self, name: str) -> list[dict[str, Any]]:
+        return self._pages(f"{LAMBDA_PREFIX}/{_quote(name)}/aliases", "Aliases")
+
+    def delete_alias(self, name: str, alias: str) -> None:
+        self._call("DELETE", f"{LAMBDA_PREFIX}/{_quote(name)}/aliases/{_quote(alias)}")
+
+    def _pages(self, path: str, key: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        marker: str | None = None
+        seen: set[str] = set()
+        while True:
+            page = self._call("GET", path, {"Marker": marker} if marker else {}).json()
+            items.extend(page.get(key) or [])
+            marker = page.get("NextMarker") or None
+            if marker is None or marker in seen:
+                return items
+            seen.add(marker)
 
     # -- the API Gateway management API --------------------------------------------------------
 

@@ -238,3 +238,47 @@ def test_in_process_with_cli_runner(server: Server, addfive: str) -> None:
     assert "Function not found" in result.stderr
     result = runner.invoke(main, ["ls"], env=env)
     assert result.exit_code == 0 and addfive in result.stdout
+
+
+VERSIONED = "def handler(event, context):\n    return context.function_version\n"
+
+
+def test_publish_alias_and_invoke_an_alias(server, lam) -> None:  # type: ignore[no-untyped-def]
+    name = unique("cliver")
+    create_function(lam, name, VERSIONED)
+    done = cli(server, "publish", name, "--description", "first")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "1" and "published version 1" in done.stderr
+    again = cli(server, "publish", name)
+    assert again.stdout.strip() == "1" and "nothing changed since version 1" in again.stderr
+    lam.update_function_configuration(FunctionName=name, Timeout=5)   # publish waits for it to settle
+    assert cli(server, "publish", name).stdout.strip() == "2"
+    done = cli(server, "alias", name, "live", "--version", "1", "--weight", "2=0.25")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"{name}:live -> version 1 (75%), version 2 (25%)"
+    seen = {cli(server, "invoke", f"{name}:live").stdout.strip() for _ in range(12)}
+    assert seen <= {'"1"', '"2"'} and seen
+    done = cli(server, "alias", name, "live", "--version", "2")   # an update: the split goes
+    assert done.stdout.strip() == f"{name}:live -> version 2"
+    assert cli(server, "invoke", name, "-q", "live").stdout.strip() == '"2"'
+    assert lam.get_alias(FunctionName=name, Name="live")["Description"] == ""
+
+
+@pytest.mark.parametrize(("args", "fragment"), [
+    (("--version", "1", "--weight", "2"), "give VERSION=SHARE"),
+    (("--version", "1", "--weight", "x=0.1"), "give VERSION=SHARE"),
+    ((), "Missing option '--version'"),
+])
+def test_alias_usage_errors(server, args, fragment) -> None:  # type: ignore[no-untyped-def]
+    done = cli(server, "alias", "fn", "live", *args)
+    assert done.returncode == 2 and fragment in done.stderr
+
+
+def test_alias_errors_from_the_server_exit_3(server, lam) -> None:  # type: ignore[no-untyped-def]
+    name = unique("clibad")
+    create_function(lam, name, VERSIONED)
+    done = cli(server, "alias", name, "live", "--version", "7")
+    assert done.returncode == 3 and f"Function not found: arn:aws:lambda:us-east-1:000000000000:function:{name}:7" \
+        in done.stderr
+    done = cli(server, "publish", f"nope-{name}")
+    assert done.returncode == 3 and "Function not found" in done.stderr

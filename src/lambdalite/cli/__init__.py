@@ -11,7 +11,7 @@ from __future__ import annotations
 import click
 
 from lambdalite.cli.apis import list_apis
-from lambdalite.cli.functions import invoke, list_functions, remove_function
+from lambdalite.cli.functions import alias_command, invoke, list_functions, publish, remove_function
 from lambdalite.cli.logs import logs
 from lambdalite.cli.serve import serve
 from lambdalite.cli.stacks import deploy, export_app, run_test
@@ -27,7 +27,8 @@ def main() -> None:
     """
 
 
-for command in (serve, deploy, export_app, invoke, run_test, list_functions, logs, remove_function, list_apis):
+for command in (serve, deploy, export_app, invoke, run_test, list_functions, logs, remove_function, list_apis,
+                publish, alias_command):
     main.add_command(command)
 
 __all__ = ["main"]

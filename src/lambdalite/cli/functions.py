@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import BinaryIO
 
 import click
@@ -83,3 +84,75 @@ def remove_function(client: Client, name: str | None, stack: str | None) -> None
     assert name is not None
     client.delete_function(name)
     click.echo(f"Deleted function {name} from {client.endpoint}.")
+
+
+@click.command()
+@function_name
+@click.option("--description", metavar="TEXT", help="The version's description.")
+@with_client
+def publish(client: Client, name: str, description: str | None) -> None:
+    """Publish function NAME's $LATEST as a new version and print its number.
+
+    Versions are immutable and numbered 1, 2, ...; when nothing changed since the newest version,
+    that version is the answer and no new one is made (as on AWS).
+    """
+    wait_settled(client, name)
+    before = {v["Version"] for v in client.list_versions(name)}
+    version = client.publish_version(name, description)
+    number = version["Version"]
+    if number in before:
+        click.echo(f"{name}: nothing changed since version {number}; no new version", err=True)
+    else:
+        click.echo(f"{name}: published version {number} (code {version['CodeSha256']})", err=True)
+    click.echo(number)
+
+
+def wait_settled(client: Client, name: str, timeout_s: float = 600) -> None:
+    """Wait while the function is being created or updated (publishing then would be refused)."""
+    deadline = time.monotonic() + timeout_s
+    said = False
+    while True:
+        conf = client.get_function(name)["Configuration"]
+        if conf.get("State") != "Pending" and conf.get("LastUpdateStatus") != "InProgress":
+            return
+        if not said:
+            click.echo(f"{name}: waiting for its update to finish before publishing ...", err=True)
+            said = True
+        if time.monotonic() > deadline:
+            raise click.ClickException(f"{name} is still being updated after {timeout_s:.0f} s; publish later")
+        time.sleep(0.2)
+
+
+def parse_weight(text: str) -> tuple[str, float]:
+    version, sep, share = text.partition("=")
+    try:
+        if not sep or not version.strip().isdigit():
+            raise ValueError
+        return version.strip(), float(share)
+    except ValueError:
+        raise click.BadParameter(f"{text!r}: give VERSION=SHARE, e.g. --weight 2=0.1", param_hint="--weight") from None
+
+
+@click.command(name="alias")
+@function_name
+@click.argument("alias", metavar="ALIAS")
+@click.option("--version", "version", required=True, metavar="V", help="The version ALIAS points at.")
+@click.option("--weight", metavar="V2=SHARE",
+              help="Send SHARE (0 to 1) of the invocations to version V2 instead, e.g. --weight 2=0.1.")
+@click.option("--description", metavar="TEXT", help="The alias's description.")
+@with_client
+def alias_command(client: Client, name: str, alias: str, version: str, weight: str | None,
+                  description: str | None) -> None:
+    """Point ALIAS of function NAME at a version (creating the alias when it is new).
+
+    Invoke it as NAME:ALIAS (`lambdalite invoke NAME:live`), or put it in an API Gateway integration's
+    function ARN. Without --weight any earlier split is removed.
+    """
+    weights = dict([parse_weight(weight)]) if weight else {}
+    made = client.put_alias(name, alias, version, weights, description)
+    routing = (made.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
+    extra = sum(routing.values())
+    parts = [f"version {made['FunctionVersion']} ({1 - extra:.0%})"] + [f"version {v} ({w:.0%})"
+                                                                          for v, w in routing.items()]
+    click.echo(f"{name}:{alias} -> " + ", ".join(parts) if routing else f"{name}:{alias} -> version "
+               f"{made['FunctionVersion']}")
