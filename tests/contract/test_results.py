@@ -117,7 +117,8 @@ async def test_prints_and_stderr_go_to_the_output(make_spec, invoke) -> None:
     assert "at import\nhello 1\nto stderr\nno newline" in framed
     assert "via context\n" in first.output
     second = await invoke(spec, b'{"n": 2, "big": true}')
-    assert "hello 2\n" in second.output and "x" * 1_000_000 + "\n" in second.output
+    framed = second.output.replace("fd level\n", "")   # (the first call's may arrive this late too)
+    assert "hello 2\n" in framed and "x" * 1_000_000 + "\n" in framed
     assert "fd level\n" in first.output + second.output   # the pipe is best effort in timing
 
 

@@ -10,10 +10,12 @@ helps, what to do.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import re
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -53,6 +55,26 @@ def install(lock: str, target: Path, python: str, timeout_s: float,
               "--link-mode", "copy", "-r", str(source)], timeout_s, "installing the requirements", progress)
 
 
+def _parent_death_signal() -> Callable[[], object] | None:
+    """prctl(PR_SET_PDEATHSIG, SIGKILL), looked up once here: a build must not outlive a server
+    killed with SIGKILL (it would go on writing into the folder the next server cleans up)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    return lambda: prctl(1, signal.SIGKILL)
+
+
+_PDEATHSIG = _parent_death_signal()
+
+
+def _die_with_server() -> None:   # runs in the forked child, before exec: nothing but the one call
+    if _PDEATHSIG is not None:
+        _PDEATHSIG()
+
+
 def run(command: list[str], timeout_s: float, doing: str, progress: Callable[[str], None] | None = None) -> str:
     """uv's stdout; BuildFailed with uv's own words when it fails or runs out of time. With
     `progress`, uv's messages (stdout and stderr together) are passed on line by line as they come."""
@@ -61,7 +83,7 @@ def run(command: list[str], timeout_s: float, doing: str, progress: Callable[[st
     streaming = progress is not None
     process = subprocess.Popen(command, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT if streaming else subprocess.PIPE, text=True, env=env,
-                               start_new_session=True)
+                               start_new_session=True, preexec_fn=_die_with_server)
     expired = threading.Event()
 
     def stop() -> None:
