@@ -575,3 +575,110 @@ def test_reserved_concurrent_executions_is_applied_changed_and_rolled_back(stack
     assert done.returncode == 0, done.stderr
     assert reserved_now() is None
     assert cli(stack_server, "rm", "--stack", "reserved").returncode == 0
+
+
+PUBLISHED = """\
+AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Model:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: model/
+      Handler: app.handler
+      Runtime: python3.11
+%(extra)s      Events:
+        Get: {Type: Api, Properties: {Path: /predict, Method: get}}
+Outputs:
+  Url:
+    Value: !Sub "https://${ServerlessRestApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/Prod/predict"
+%(outputs)s"""
+MODEL_HANDLER = """\
+import os
+def handler(event, context):
+    return {"statusCode": 200, "body": %r + " " + context.function_version + " "
+            + os.environ["AWS_LAMBDA_INITIALIZATION_TYPE"]}
+"""
+
+
+def test_auto_publish_alias_publishes_on_change_moves_the_alias_and_keeps_old_versions(
+        stack_server: Server, tmp_path: Path) -> None:
+    project = tmp_path / "published"
+    (project / "model").mkdir(parents=True)
+    lam = boto_client(stack_server.base)
+
+    def deploy(model: str, extra: str = "      AutoPublishAlias: live\n",
+               outputs: str = "  Version:\n    Value: !Ref Model.Version\n") -> subprocess.CompletedProcess[str]:
+        (project / "model" / "app.py").write_text(MODEL_HANDLER % model)
+        (project / "template.yaml").write_text(PUBLISHED % {"extra": extra, "outputs": outputs})
+        return cli(stack_server, "deploy", str(project))
+
+    def served() -> str:
+        return requests.get(outputs_of(stack_server, "published")["Url"], timeout=30).text
+
+    arn = "arn:aws:lambda:us-east-1:000000000000:function:published-Model"
+    done = deploy("champion")
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert "ignored" not in done.stdout + done.stderr
+    assert served() == "champion 1 on-demand"                      # the API calls the alias
+    assert lam.get_alias(FunctionName="published-Model", Name="live")["FunctionVersion"] == "1"
+    assert outputs_of(stack_server, "published")["Version"] == f"{arn}:1"
+    policy = json.loads(lam.get_policy(FunctionName="published-Model", Qualifier="live")["Policy"])
+    assert policy["Statement"][0]["Principal"] == {"Service": "apigateway.amazonaws.com"}
+
+    assert deploy("champion").returncode == 0                      # unchanged: nothing new published
+    assert [v["Version"] for v in lam.list_versions_by_function(FunctionName="published-Model")["Versions"]] \
+        == ["$LATEST", "1"]
+
+    done = deploy("challenger")                                     # new code: version 2, the alias moves
+    assert done.returncode == 0, done.stderr
+    assert served() == "challenger 2 on-demand"
+    assert outputs_of(stack_server, "published")["Version"] == f"{arn}:2"
+    versions = [v["Version"] for v in lam.list_versions_by_function(FunctionName="published-Model")["Versions"]]
+    assert versions == ["$LATEST", "1", "2"]                        # SAM's versions are retained
+    assert json.loads(lam.invoke(FunctionName="published-Model", Qualifier="1")["Payload"].read())["body"] \
+        .startswith("champion")                                      # ready for a rollback by hand
+
+    provisioned = "      AutoPublishAlias: live\n      ProvisionedConcurrencyConfig:\n" \
+                  "        ProvisionedConcurrentExecutions: 1\n"
+    done = deploy("challenger", provisioned)
+    assert done.returncode == 0, done.stderr
+    config = lam.get_provisioned_concurrency_config(FunctionName="published-Model", Qualifier="live")
+    assert config["Status"] == "READY"                              # the deploy waited for it
+    assert served() == "challenger 2 provisioned-concurrency"
+
+    done = deploy("challenger", "", "")                              # AutoPublishAlias removed
+    assert done.returncode == 0, done.stderr
+    assert served() == "challenger $LATEST on-demand"
+    code = None
+    try:
+        lam.get_alias(FunctionName="published-Model", Name="live")
+    except Exception as e:   # noqa: BLE001 - the ClientError's code is what is checked
+        code = e.response["Error"]["Code"]  # type: ignore[attr-defined]
+    assert code == "ResourceNotFoundException"
+    assert len(lam.list_versions_by_function(FunctionName="published-Model")["Versions"]) == 3
+    assert cli(stack_server, "rm", "--stack", "published").returncode == 0
+
+
+def test_a_deploy_whose_provisioned_instances_fail_init_rolls_the_alias_back(stack_server: Server,
+                                                                              tmp_path: Path) -> None:
+    project = tmp_path / "provfail"
+    (project / "model").mkdir(parents=True)
+    lam = boto_client(stack_server.base)
+
+    def deploy(source: str, extra: str) -> subprocess.CompletedProcess[str]:
+        (project / "model" / "app.py").write_text(source)
+        (project / "template.yaml").write_text(PUBLISHED % {"extra": extra, "outputs": ""})
+        return cli(stack_server, "deploy", str(project))
+
+    assert deploy(MODEL_HANDLER % "good", "      AutoPublishAlias: live\n").returncode == 0
+    broken = "import os\nif os.environ['AWS_LAMBDA_INITIALIZATION_TYPE'] != 'on-demand':\n" \
+             "    raise RuntimeError('cannot load the model')\n" + MODEL_HANDLER % "bad"
+    done = deploy(broken, "      AutoPublishAlias: live\n      ProvisionedConcurrencyConfig:\n"
+                          "        ProvisionedConcurrentExecutions: 1\n")
+    assert done.returncode == 1 and "cannot load the model" in done.stderr, done.stderr
+    assert lam.get_alias(FunctionName="provfail-Model", Name="live")["FunctionVersion"] == "1"
+    assert [v["Version"] for v in lam.list_versions_by_function(FunctionName="provfail-Model")["Versions"]] \
+        == ["$LATEST", "1"]                                          # the new version went with the rollback
+    assert requests.get(outputs_of(stack_server, "provfail")["Url"], timeout=30).text == "good 1 on-demand"
+    assert cli(stack_server, "rm", "--stack", "provfail").returncode == 0

@@ -113,6 +113,10 @@ class FunctionService:
         """The function's `$LATEST` configuration, or None."""
         return self._configured.get((name, LATEST))
 
+    def find_version(self, name: str, version: str) -> FunctionVersion | None:
+        """A published version (or `$LATEST`) of `name`, or None."""
+        return self._configured.get((name, version))
+
     def names(self) -> list[str]:
         return sorted(name for name, version in self._configured if version == LATEST)
 
@@ -127,8 +131,8 @@ class FunctionService:
         """The snapshots invocations of `name` run on now (one per version that has one)."""
         return [fn for (n, _), fn in self._serving.items() if n == name]
 
-    def statement_ids(self, name: str) -> set[str]:
-        return self.policies.statement_ids(name)
+    def statement_ids(self, name: str, qualifier: str | None = None) -> set[str]:
+        return self.policies.statement_ids(_policy_key(name, qualifier))
 
     async def code_archive(self, digest: str) -> bytes:
         """A stored code archive by its SHA-256 (hex): GetFunction's Code.Location serves it."""
@@ -295,7 +299,7 @@ class FunctionService:
         if not fn.runnable:
             raise errors.ResourceConflict("The operation cannot be performed at this time. The function is "
                                           f"currently in the following state: {fn.state}")
-        newest = self._newest_version(fn.name)
+        newest = self.newest_version(fn.name)
         if newest is not None and _published_content(newest) == _published_content(fn):
             return newest
         number = fn.last_published + 1
@@ -315,7 +319,8 @@ class FunctionService:
                            key=lambda v: int(v.version))
         return [fn, *published]
 
-    def _newest_version(self, name: str) -> FunctionVersion | None:
+    def newest_version(self, name: str) -> FunctionVersion | None:
+        """The highest-numbered published version there is, or None."""
         numbers = [int(v) for (n, v) in self._configured if n == name and v != LATEST]
         return self._configured[(name, str(max(numbers)))] if numbers else None
 
@@ -389,6 +394,15 @@ class FunctionService:
         if any(c.qualifier != qualifier and self._provisioned_version(c) == version for c in self.provisioned.of(name)):
             raise errors.ResourceConflict(
                 "Alias can't be used for Provisioned Concurrency configuration on an already Provisioned version")
+
+    async def provisioned_settled(self, name: str, qualifier: str, timeout_s: float = 900) -> ProvisionedConfig:
+        """The config once it is no longer IN_PROGRESS (READY or FAILED)."""
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while True:
+            config = self.provisioned.get(name, qualifier)
+            if config.status != "IN_PROGRESS" or asyncio.get_running_loop().time() > deadline:
+                return config
+            await asyncio.sleep(0.05)
 
     def get_provisioned(self, ref: str, qualifier: str | None) -> ProvisionedConfig:
         name, q = self._provisioned_target(ref, qualifier, provisioned.NOT_A_VERSION)

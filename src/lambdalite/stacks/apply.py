@@ -4,11 +4,13 @@ Order (as CloudFormation does it, so that nothing points at what is not ready):
   1. preflight: every function body and OpenAPI definition is checked without changing anything;
   2. functions: created, or updated (configuration, then code) where they changed, each awaited
      until it settled (Active / Successful, or Failed: a problem);
-  3. APIs: PutRestApi (overwrite) from the definition, then a deployment per stage;
-  4. permissions: statements the stack no longer has removed, new ones added.
+  3. versions: published where the template has a Version resource new to the stack; aliases
+     created or moved (their provisioned concurrency awaited until READY);
+  4. APIs: PutRestApi (overwrite) from the definition, then a deployment per stage;
+  5. permissions: statements the stack no longer has removed, new ones added.
 Each change pushes its undo; on the first failure `rollback()` runs them in reverse, so the
 previous stack keeps serving. Only after success does `finish()` delete what the template no longer
-has (functions, APIs, old deployments) and save the test events.
+has (functions, aliases, versions not retained, APIs, old deployments) and save the test events.
 """
 
 from __future__ import annotations
@@ -28,7 +30,15 @@ from ..functions.service import FunctionService, as_config
 from ..gateway.control import rules
 from ..gateway.control.importer import parse
 from ..gateway.control.service import GatewayService
-from .model import PlannedApi, PlannedFunction, PlannedLayer, PlannedPermission, StackPlan
+from .model import (
+    PlannedAlias,
+    PlannedApi,
+    PlannedFunction,
+    PlannedLayer,
+    PlannedPermission,
+    PlannedVersion,
+    StackPlan,
+)
 
 log = logging.getLogger("lambdalite.stacks")
 
@@ -47,6 +57,8 @@ class Managed:
     apis: dict[str, str] = field(default_factory=dict)
     permissions: dict[str, dict[str, Any]] = field(default_factory=dict)  # logical id -> {function, statement}
     layers: dict[str, dict[str, Any]] = field(default_factory=dict)       # logical id -> {arn, retain}
+    versions: dict[str, dict[str, Any]] = field(default_factory=dict)     # logical id -> {function, version, retain}
+    aliases: dict[str, dict[str, Any]] = field(default_factory=dict)      # logical id -> {function, name}
 
 
 class Applier:
@@ -61,6 +73,7 @@ class Applier:
         self.undo: list[tuple[str, Undo]] = []
         self.warnings: list[str] = []
         self.held_code: set[str] = set()   # archives a rollback may need again (hex)
+        self.published: dict[str, str] = {}   # Version logical id -> the version number it is
 
     # 1. preflight ---------------------------------------------------------------------------------
     def preflight(self, plan: StackPlan) -> None:
@@ -116,6 +129,12 @@ class Applier:
             where = f"{fn.logical_id} (AWS::Lambda::Function {fn.name})"
             await self._step(where, self._function(fn))
             await self._step(where, self._concurrency(fn))
+        for version in plan.versions:
+            await self._step(f"{version.logical_id} (AWS::Lambda::Version of {version.function_name})",
+                             self._version(version))
+        for alias in plan.aliases:
+            await self._step(f"{alias.logical_id} (AWS::Lambda::Alias {alias.function_name}:{alias.name})",
+                             self._alias(alias))
         for api in plan.apis:
             await self._step(f"{api.logical_id} (AWS::ApiGateway::RestApi {api.api_id})", self._api(api))
         await self._permissions(plan.permissions)
@@ -162,6 +181,92 @@ class Applier:
             await self.functions.update_code(fn.name, {}, stored_code=digest)
             self.undo.append((f"restore code of {fn.name}", lambda: self._update_code(fn.name, before)))
             await self.settled(fn.name)
+
+    async def _version(self, planned: PlannedVersion) -> None:
+        fns = self.functions
+        if planned.existing and fns.find_version(planned.function_name, planned.number) is not None:
+            self.published[planned.logical_id] = planned.number
+        else:
+            await self.waited(planned.function_name)
+            body = {"Description": planned.description} if planned.description else {}
+            newest = fns.newest_version(planned.function_name)
+            version = fns.publish(planned.function_name, body)
+            self.published[planned.logical_id] = version.version
+            if newest is None or newest.version != version.version:   # a new one (not the unchanged newest)
+                self.undo.append((f"delete version {planned.function_name}:{version.version}",
+                                  self._delete_version_later(planned.function_name, version.version)))
+            if version.version != planned.number:
+                self.warnings.append(f"{planned.logical_id}: published as version {version.version}, not "
+                                     f"{planned.number} as planned (nothing had changed since version "
+                                     f"{version.version}); references resolved in the plan name {planned.number}")
+        await self._provisioned(planned.function_name, self.published[planned.logical_id], planned.provisioned)
+
+    async def _alias(self, planned: PlannedAlias) -> None:
+        fns = self.functions
+        version = self.published.get(planned.version_from or "", planned.version)
+        body: dict[str, Any] = {"FunctionVersion": version, "Description": planned.description,
+                                "RoutingConfig": {"AdditionalVersionWeights": dict(planned.weights)}}
+        current = fns.aliases.get(planned.function_name, planned.name)
+        if current is None:
+            fns.create_alias(planned.function_name, {**body, "Name": planned.name})
+            self.undo.append((f"delete alias {planned.function_name}:{planned.name}",
+                              self._delete_alias_later(planned.function_name, planned.name)))
+        elif (current.function_version, current.weights, current.description) != \
+                (version, dict(planned.weights), planned.description):
+            before = {"FunctionVersion": current.function_version, "Description": current.description,
+                      "RoutingConfig": {"AdditionalVersionWeights": dict(current.weights)}}
+            fns.update_alias(planned.function_name, planned.name, body)
+            self.undo.append((f"restore alias {planned.function_name}:{planned.name}",
+                              self._update_alias_later(planned.function_name, planned.name, before)))
+        await self._provisioned(planned.function_name, planned.name, planned.provisioned)
+
+    async def _provisioned(self, name: str, qualifier: str, wanted: int | None) -> None:
+        """The qualifier's provisioned concurrency as the template has it, awaited until READY (as
+        CloudFormation waits for it); none: any config goes."""
+        fns = self.functions
+        current = fns.provisioned.find(name, qualifier)
+        if wanted is None:
+            if current is not None:
+                fns.delete_provisioned(name, qualifier)
+                self.undo.append((f"restore provisioned concurrency of {name}:{qualifier}",
+                                  self._provision_later(name, qualifier, current.requested)))
+            return
+        if current is None or current.requested != wanted or current.status == "FAILED":
+            fns.put_provisioned(name, qualifier, {"ProvisionedConcurrentExecutions": wanted})
+            self.undo.append((f"restore provisioned concurrency of {name}:{qualifier}",
+                              self._provision_later(name, qualifier, current.requested if current else None)))
+        config = await fns.provisioned_settled(name, qualifier)
+        if config.status == "FAILED":
+            raise Problems([f"provisioned concurrency of {name}:{qualifier} failed: {config.status_reason}"])
+
+    def _provision_later(self, name: str, qualifier: str, requested: int | None) -> Undo:
+        async def restore() -> None:
+            fns = self.functions
+            if fns.get(name) is None:
+                return
+            if requested is None:
+                fns.delete_provisioned(name, qualifier)
+            else:
+                fns.put_provisioned(name, qualifier, {"ProvisionedConcurrentExecutions": requested})
+        return restore
+
+    def _delete_version_later(self, name: str, version: str) -> Undo:
+        async def delete() -> None:
+            if self.functions.find_version(name, version) is not None:
+                self.functions.delete(name, version)
+        return delete
+
+    def _delete_alias_later(self, name: str, alias: str) -> Undo:
+        async def delete() -> None:
+            if self.functions.get(name) is not None:
+                self.functions.delete_alias(name, alias)
+        return delete
+
+    def _update_alias_later(self, name: str, alias: str, body: dict[str, Any]) -> Undo:
+        async def restore() -> None:
+            if self.functions.aliases.get(name, alias) is not None:
+                self.functions.update_alias(name, alias, body)
+        return restore
 
     async def _concurrency(self, fn: PlannedFunction) -> None:
         """The function's reserved concurrency as the template has it (none: no reservation)."""
@@ -251,8 +356,7 @@ class Applier:
 
     async def _permissions(self, planned: list[PlannedPermission]) -> None:
         """Statements are matched by logical id; a changed or dropped one is removed, a new one added."""
-        wanted: dict[str, dict[str, Any]] = {p.logical_id: {"function": p.function_name, "statement": p.statement}
-                                             for p in planned}
+        wanted: dict[str, dict[str, Any]] = {p.logical_id: permission_entry(p) for p in planned}
         for logical_id, old in self.previous.permissions.items():
             if wanted.get(logical_id) != old and self._has_statement(old):
                 await self._step(f"{logical_id} (AWS::Lambda::Permission)", self._drop_permission(logical_id, old))
@@ -265,15 +369,17 @@ class Applier:
         self.undo.append((f"restore permission {logical_id}", self._add_permission_later(entry)))
 
     async def _add_permission(self, logical_id: str, entry: dict[str, Any]) -> None:
-        self.functions.add_permission(entry["function"], None, dict(entry["statement"]))
+        self.functions.add_permission(entry["function"], entry.get("qualifier"), dict(entry["statement"]))
         self.undo.append((f"remove permission {logical_id}", self._remove_permission_later(entry)))
 
     def _has_statement(self, entry: dict[str, Any]) -> bool:
-        return entry["statement"].get("StatementId") in self.functions.statement_ids(entry["function"])
+        return entry["statement"].get("StatementId") in self.functions.statement_ids(entry["function"],
+                                                                                     entry.get("qualifier"))
 
     def _remove_permission(self, entry: dict[str, Any]) -> None:
         if self._has_statement(entry):
-            self.functions.remove_permission(entry["function"], None, entry["statement"]["StatementId"], None)
+            self.functions.remove_permission(entry["function"], entry.get("qualifier"),
+                                             entry["statement"]["StatementId"], None)
 
     def _remove_permission_later(self, entry: dict[str, Any]) -> Undo:
         async def remove() -> None:
@@ -283,7 +389,7 @@ class Applier:
     def _add_permission_later(self, entry: dict[str, Any]) -> Undo:
         async def add() -> None:
             if self.functions.get(entry["function"]) is not None and not self._has_statement(entry):
-                self.functions.add_permission(entry["function"], None, dict(entry["statement"]))
+                self.functions.add_permission(entry["function"], entry.get("qualifier"), dict(entry["statement"]))
         return add
 
     # rollback and the end -------------------------------------------------------------------------
@@ -304,6 +410,7 @@ class Applier:
         kept_functions = {fn.name for fn in plan.functions}
         for name in sorted(set(self.previous.functions.values()) - kept_functions):
             await self._quietly(f"delete function {name}", self._delete_removed_function(name))
+        await self._finish_versions(plan)
         kept_layers = {layer.arn for layer in plan.layers}
         for old in self.previous.layers.values():   # a replaced version goes unless its DeletionPolicy is Retain
             if old["arn"] not in kept_layers and not old.get("retain", True):
@@ -318,6 +425,19 @@ class Applier:
         for fn in plan.functions:
             if fn.test_events:
                 await self._quietly(f"save the test events of {fn.name}", self._save_events(fn))
+
+    async def _finish_versions(self, plan: StackPlan) -> None:
+        """Aliases the template dropped go; then versions it dropped, unless retained (SAM's are)."""
+        kept_aliases = {a.logical_id for a in plan.aliases}
+        for lid, old in self.previous.aliases.items():
+            if lid not in kept_aliases and self.functions.get(old["function"]) is not None:
+                await self._quietly(f"delete alias {old['function']}:{old['name']}",
+                                    self._delete_alias_later(old["function"], old["name"])())
+        kept_versions = {v.logical_id for v in plan.versions}
+        for lid, old in self.previous.versions.items():
+            if lid not in kept_versions and not old.get("retain") and self.functions.get(old["function"]) is not None:
+                await self._quietly(f"delete version {old['function']}:{old['version']}",
+                                    self._delete_version_later(old["function"], old["version"])())
 
     async def _quietly(self, what: str, work: Awaitable[None]) -> None:
         try:
@@ -342,6 +462,13 @@ class Applier:
         for deployment in self.gateway.get_deployments(api_id):
             if deployment["id"] not in serving:
                 self.gateway.delete_deployment(api_id, deployment["id"])
+
+
+def permission_entry(p: PlannedPermission) -> dict[str, Any]:
+    entry: dict[str, Any] = {"function": p.function_name, "statement": p.statement}
+    if p.qualifier:
+        entry["qualifier"] = p.qualifier
+    return entry
 
 
 def definition_bytes(api: PlannedApi) -> bytes:

@@ -38,6 +38,32 @@ class PlannedLayer:
 
 
 @dataclass(frozen=True)
+class PlannedVersion:
+    """AWS::Lambda::Version (SAM's AutoPublishAlias makes one per code change): published once, when
+    its logical id is new to the stack; kept when it leaves the template if DeletionPolicy is Retain."""
+
+    logical_id: str
+    function_name: str
+    number: str                        # the version the plan expects (the next free one, or the one kept)
+    existing: bool                     # published by an earlier deployment of this stack, still there
+    description: str | None = None
+    retain: bool = False
+    provisioned: int | None = None     # ProvisionedConcurrencyConfig.ProvisionedConcurrentExecutions
+
+
+@dataclass(frozen=True)
+class PlannedAlias:
+    logical_id: str
+    function_name: str
+    name: str
+    version: str                       # the version number it points at (or $LATEST)
+    version_from: str | None = None    # the logical id of this stack's Version resource it came from
+    weights: dict[str, float] = field(default_factory=dict)
+    description: str = ""
+    provisioned: int | None = None
+
+
+@dataclass(frozen=True)
 class PlannedApi:
     logical_id: str
     api_id: str                        # physical id (pre-allocated, 10 chars [a-z0-9])
@@ -52,6 +78,7 @@ class PlannedPermission:
     logical_id: str
     function_name: str
     statement: dict[str, Any]          # AddPermission body (StatementId, Action, Principal, SourceArn?)
+    qualifier: str | None = None       # a version or alias (the FunctionName was a qualified ARN)
 
 
 @dataclass(frozen=True)
@@ -77,3 +104,5 @@ class StackPlan:
     expanded_template: dict[str, Any]      # the CloudFormation after SAM's expansion, intrinsics unresolved
     description: str | None = None
     layers: list[PlannedLayer] = field(default_factory=list)
+    versions: list[PlannedVersion] = field(default_factory=list)
+    aliases: list[PlannedAlias] = field(default_factory=list)

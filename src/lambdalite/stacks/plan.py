@@ -9,10 +9,12 @@ collected; if there is one, `Problems` lists them all, each naming its resource 
 Resource types (the issue: "listed in one clear warning, or refused where ignoring it would change
 behaviour"): the supported ones are planned; `_IGNORED` types are listed in ONE warning because the
 stack serves the same requests without them (logs, alarms, IAM policies that are not enforced anyway,
-resource groups, CodeDeploy, usage plans, function versions and aliases: references to a version or
-alias resolve to the function itself, i.e. its newest code, which is what a fresh deploy runs on AWS
-too). Every other type is refused: an event source, queue, table or HTTP API that silently did not
-exist would break the application while the deploy claimed success.
+resource groups, CodeDeploy, usage plans). Function versions and aliases (SAM's AutoPublishAlias
+expands into both) are planned: a Version's number is decided here, before anything is resolved
+(kept from the previous deployment, or the function's next free number), so that an Alias, an
+Output or an integration URI that names it resolves in the plan. Every other type is refused: an
+event source, queue, table or HTTP API that silently did not exist would break the application while
+the deploy claimed success.
 """
 
 from __future__ import annotations
@@ -30,11 +32,13 @@ from ..gateway.control.openapi import OpenApiImportError, parse_openapi
 from . import cfn_api
 from .intrinsics import Context, Resolver, find_cycles, pseudo_parameters, resolve_parameters
 from .model import (
+    PlannedAlias,
     PlannedApi,
     PlannedFunction,
     PlannedLayer,
     PlannedPermission,
     PlannedResource,
+    PlannedVersion,
     StackPlan,
 )
 from .sam import CODE_BUCKET, expand, normalise_path
@@ -51,11 +55,15 @@ DEPLOYMENT = "AWS::ApiGateway::Deployment"
 STAGE = "AWS::ApiGateway::Stage"
 API_RESOURCE = "AWS::ApiGateway::Resource"
 METHOD = "AWS::ApiGateway::Method"
-_SUPPORTED = frozenset({FUNCTION, LAYER, PERMISSION, ROLE, REST_API, DEPLOYMENT, STAGE, API_RESOURCE, METHOD})
+VERSION = "AWS::Lambda::Version"
+ALIAS = "AWS::Lambda::Alias"
+_SUPPORTED = frozenset({FUNCTION, LAYER, PERMISSION, ROLE, REST_API, DEPLOYMENT, STAGE, API_RESOURCE, METHOD,
+                        VERSION, ALIAS})
 # (layer name, content hex, the previous deployment's ARN or None) -> the layer version's ARN
 LayerVersions = Callable[[str, str, "str | None"], str]
-_VERSION_OR_ALIAS = frozenset({"AWS::Lambda::Version", "AWS::Lambda::Alias"})
-_IGNORED = _VERSION_OR_ALIAS | frozenset({
+# (function name, the previous deployment's version ARN or None) -> (version number, whether it exists)
+FunctionVersions = Callable[[str, "str | None"], "tuple[str, bool]"]
+_IGNORED = frozenset({
     "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::Logs::LogGroup", "AWS::CloudWatch::Alarm",
     "AWS::CodeDeploy::Application", "AWS::CodeDeploy::DeploymentGroup", "AWS::ApiGateway::Account",
     "AWS::ApiGateway::UsagePlan", "AWS::ApiGateway::ApiKey", "AWS::ApiGateway::UsagePlanKey",
@@ -83,6 +91,16 @@ def _reserved_concurrency(value: Any) -> int | None:
     return -1
 
 
+def _first_function_versions() -> FunctionVersions:
+    """Without a server at hand (tests, tools): each function's versions are new, from 1."""
+    taken: dict[str, int] = {}
+
+    def version(name: str, previous: str | None) -> tuple[str, bool]:
+        taken[name] = taken.get(name, 0) + 1
+        return str(taken[name]), False
+    return version
+
+
 def _first_versions(region: str, account: str) -> LayerVersions:
     """Without a server's layers at hand (tests, tools): every layer is new, at version 1."""
     def version(name: str, digest: str, previous: str | None) -> str:
@@ -108,6 +126,7 @@ def build_plan(
     new_api_id: Callable[[], str],
     test_events: dict[str, dict[str, str]],
     layer_version: LayerVersions | None = None,
+    function_version: FunctionVersions | None = None,
 ) -> StackPlan:
     """The plan of `template_text` deployed as `stack_name`; `Problems` listing every problem otherwise.
 
@@ -127,7 +146,8 @@ def build_plan(
         raise Problems(problems + failed.problems) from None
     events = {normalise_path(path): found for path, found in test_events.items()}
     planner = _Planner(expanded.template, stack_name, region, account, physical_ids, new_api_id,
-                       layer_version or _first_versions(region, account))
+                       layer_version or _first_versions(region, account),
+                       function_version or _first_function_versions())
     planner.problems += problems + expanded.problems
     plan = planner.run({**values, **pseudo}, shown,
                        {lid: events.get(path, {}) for lid, path in expanded.code_paths.items()})
@@ -138,13 +158,16 @@ def build_plan(
 
 class _Planner:
     def __init__(self, template: dict[str, Any], stack_name: str, region: str, account: str,
-                 physical_ids: dict[str, str], new_api_id: Callable[[], str], layer_version: LayerVersions) -> None:
+                 physical_ids: dict[str, str], new_api_id: Callable[[], str], layer_version: LayerVersions,
+                 function_version: FunctionVersions) -> None:
         self.template = template
         self.resources: dict[str, dict[str, Any]] = {
             str(lid): r if isinstance(r, dict) else {} for lid, r in template["Resources"].items()
         }
         self.stack_name, self.region, self.account = stack_name, region, account
         self.physical_ids, self.new_api_id, self.layer_version = physical_ids, new_api_id, layer_version
+        self.function_version = function_version
+        self.existing_versions: set[str] = set()   # Version logical ids an earlier deployment published
         self.problems: list[str] = []
         self.ignored: list[str] = []
         self.warnings: list[str] = []
@@ -170,6 +193,10 @@ class _Planner:
                   for lid, props in resolved.items() if active[lid]["Type"] == LAYER]
         permissions = [self._permission(lid, props) for lid, props in resolved.items()
                        if active[lid]["Type"] == PERMISSION]
+        versions = [self._version(lid, props, active[lid]) for lid, props in resolved.items()
+                    if active[lid]["Type"] == VERSION]
+        aliases = [self._alias(lid, props, active[lid]) for lid, props in resolved.items()
+                   if active[lid]["Type"] == ALIAS]
         apis = self._apis(active, resolved)
         outputs = self._outputs(resolver)
         self.problems += [p for p in resolver.problems if p not in self.problems]
@@ -186,6 +213,8 @@ class _Planner:
             description=self.template.get("Description") if isinstance(self.template.get("Description"), str)
             else None,
             layers=[layer for layer in layers if layer is not None],
+            versions=[v for v in versions if v is not None],
+            aliases=[a for a in aliases if a is not None],
         )
 
     def _check_types(self) -> None:
@@ -248,18 +277,97 @@ class _Planner:
                 self.refs[lid] = self.layer_version(layer_name or lid, digest, previous)
             elif kind in (API_RESOURCE, DEPLOYMENT):
                 self.refs[lid] = previous or _stable_id(f"{self.stack_name}/{lid}", 6)
+            elif kind in (VERSION, ALIAS):
+                continue   # named once the functions are (_name_versions_and_aliases)
             else:
                 self.refs[lid] = previous or f"{self.stack_name}-{lid}"
 
     def _name_versions_and_aliases(self, resolver: Resolver) -> None:
-        # Versions and aliases are ignored (module docstring): their Ref is the function's own ARN.
+        """A Version's number and an Alias's ARN, decided before any value is resolved (functions are
+        named by now: a Version or Alias names its function by Ref or ARN)."""
         for lid, resource in self.resources.items():
-            if resource.get("Type") in _VERSION_OR_ALIAS:
-                target = _dict(resource.get("Properties")).get("FunctionName")
-                name = resolver.text(target, f"Resource {lid}") if target is not None else None
-                if name:
-                    self.refs[lid] = name if name.startswith("arn:") else function_arn(self.region, self.account, name)
-                    self.attributes[lid] = {"Version": "$LATEST"}
+            kind = resource.get("Type")
+            if kind not in (VERSION, ALIAS):
+                continue
+            props = _dict(resource.get("Properties"))
+            target = props.get("FunctionName")
+            name = self._function_of(resolver.text(target, f"Resource {lid}")) if target is not None else None
+            if not name:
+                if target is None:
+                    self.problems.append(f"Resource {lid}: a {kind} needs FunctionName")
+                continue
+            if kind == VERSION:
+                number, existing = self.function_version(name, self.physical_ids.get(lid))
+                if existing:
+                    self.existing_versions.add(lid)
+                self.refs[lid] = function_arn(self.region, self.account, name, number)
+                self.attributes[lid] = {"Version": number}
+            else:
+                alias = resolver.text(props.get("Name"), f"Resource {lid}") if "Name" in props else None
+                if not alias:
+                    self.problems.append(f"Resource {lid}: an AWS::Lambda::Alias needs Name")
+                    continue
+                self.refs[lid] = function_arn(self.region, self.account, name, alias)
+
+    @staticmethod
+    def _function_of(target: str | None) -> str | None:
+        """The function name in a FunctionName (a name, or an ARN without its qualifier)."""
+        if not target:
+            return None
+        if ":function:" in target:
+            return target.split(":function:", 1)[1].split(":", 1)[0]
+        return target.split(":", 1)[0]
+
+    def _version(self, lid: str, props: dict[str, Any], resource: dict[str, Any]) -> PlannedVersion | None:
+        name = self._function_of(props.get("FunctionName") if isinstance(props.get("FunctionName"), str) else None)
+        if name is None or lid not in self.refs:
+            return None
+        provisioned = self._provisioned(lid, props)
+        description = props.get("Description")
+        return PlannedVersion(lid, name, self.attributes[lid]["Version"], lid in self.existing_versions,
+                              description if isinstance(description, str) else None,
+                              retain=resource.get("DeletionPolicy") == "Retain"
+                              or resource.get("UpdateReplacePolicy") == "Retain",
+                              provisioned=provisioned)
+
+    def _alias(self, lid: str, props: dict[str, Any], resource: dict[str, Any]) -> PlannedAlias | None:
+        name = self._function_of(props.get("FunctionName") if isinstance(props.get("FunctionName"), str) else None)
+        if name is None or lid not in self.refs:
+            return None
+        version = props.get("FunctionVersion")
+        if not isinstance(version, str) or not (version.isdigit() or version == "$LATEST"):
+            self.problems.append(f"Resource {lid}: FunctionVersion must be a version number (e.g. !GetAtt "
+                                 f"MyVersion.Version) or $LATEST, not {version!r}")
+            return None
+        raw = _dict(resource.get("Properties")).get("FunctionVersion")
+        source = raw.get("Fn::GetAtt") if isinstance(raw, dict) else None
+        version_from = str(source[0]) if isinstance(source, list) and source and \
+            _dict(self.resources.get(str(source[0]))).get("Type") == VERSION else None
+        weights = _dict(_dict(props.get("RoutingConfig")).get("AdditionalVersionWeights"))
+        if isinstance(_dict(props.get("RoutingConfig")).get("AdditionalVersionWeights"), list):
+            # CloudFormation's form: [{FunctionVersion, FunctionWeight}]
+            weights = {str(w.get("FunctionVersion")): w.get("FunctionWeight")
+                       for w in props["RoutingConfig"]["AdditionalVersionWeights"] if isinstance(w, dict)}
+        if "UpdatePolicy" in resource:
+            self.warnings.append(f"Resource {lid}: DeploymentPreference (CodeDeploy traffic shifting) is not built "
+                                 "yet: the alias moves to the new version at once")
+        description = props.get("Description")
+        return PlannedAlias(lid, name, str(self.refs[lid]).rsplit(":", 1)[1], version, version_from,
+                            {str(k): v for k, v in weights.items()},
+                            description if isinstance(description, str) else "",
+                            provisioned=self._provisioned(lid, props))
+
+    def _provisioned(self, lid: str, props: dict[str, Any]) -> int | None:
+        config = props.get("ProvisionedConcurrencyConfig")
+        if config is None:
+            return None
+        value = _dict(config).get("ProvisionedConcurrentExecutions")
+        number = int(value) if isinstance(value, str) and value.strip().isdigit() else value
+        if not isinstance(number, int) or isinstance(number, bool) or number < 1:
+            self.problems.append(f"Resource {lid}: ProvisionedConcurrencyConfig.ProvisionedConcurrentExecutions "
+                                 f"must be a whole number 1 or more, not {value!r}")
+            return None
+        return number
 
     # ------------------------------------------------------------------------------------- functions
 
@@ -302,13 +410,14 @@ class _Planner:
         if not isinstance(target, str) or not isinstance(action, str) or not isinstance(principal, str):
             self.problems.append(f"Resource {lid}: a permission needs FunctionName, Action and Principal")
             return None
-        name = target.split(":function:", 1)[1].split(":", 1)[0] if ":function:" in target else target
+        rest = target.split(":function:", 1)[1] if ":function:" in target else target
+        name, _, qualifier = rest.partition(":")
         statement: dict[str, Any] = {"StatementId": f"{self.stack_name}-{lid}"[:100], "Action": action,
                                      "Principal": principal}
         for key in ("SourceArn", "SourceAccount", "EventSourceToken", "FunctionUrlAuthType", "PrincipalOrgID"):
             if key in props:
                 statement[key] = props[key]
-        return PlannedPermission(lid, name, statement)
+        return PlannedPermission(lid, name, statement, qualifier or None)
 
     def _layer(self, lid: str, props: dict[str, Any], resource: dict[str, Any]) -> PlannedLayer | None:
         where = f"Resource {lid}"

@@ -32,7 +32,7 @@ from ..gateway.control.ids import API_ID_LENGTH, new_id
 from ..gateway.control.service import GatewayService
 from ..store import Database
 from . import plan as planner
-from .apply import Applier, Managed
+from .apply import Applier, Managed, permission_entry
 from .model import StackPlan
 from .urls import rewrite_urls, stage_name_counts, stage_url
 
@@ -161,6 +161,7 @@ class StackService:
         second on a large template, and the event loop keeps serving invocations meanwhile."""
         taken = self.gateway.api_ids()   # read here, on the loop; the planner's thread sees a copy
         layer_version = self._layer_versions()
+        function_version = self._function_versions()
 
         def new_api_id() -> str:
             api_id = new_id(API_ID_LENGTH, taken=taken)
@@ -172,7 +173,8 @@ class StackService:
                 planner.build_plan, template_text, stack_name=name, parameters=dict(parameters), region=self.region,
                 account=self.account, code=dict(code_hashes), includes=dict(includes),
                 physical_ids=previous.physical_ids if previous else {}, new_api_id=new_api_id,
-                test_events={k: dict(v) for k, v in test_events.items()}, layer_version=layer_version)
+                test_events={k: dict(v) for k, v in test_events.items()}, layer_version=layer_version,
+                function_version=function_version)
         except Problems:
             raise
         except Exception as e:  # a planner bug must not look like success or take the server down
@@ -194,6 +196,22 @@ class StackService:
             return f"{layers.layer_arn(name)}:{reserved[name]}"
         return version
 
+    def _function_versions(self) -> Callable[[str, str | None], tuple[str, bool]]:
+        """The planner's function versions: a Version resource the previous deployment published keeps
+        its number while that version exists; a new one gets the function's next free number."""
+        functions = self.functions
+        reserved: dict[str, int] = {}
+
+        def version(name: str, previous: str | None) -> tuple[str, bool]:
+            if previous is not None and ":function:" in previous:
+                number = previous.rsplit(":", 1)[1]
+                if number.isdigit() and functions.find_version(name, number) is not None:
+                    return number, True
+            current = functions.get(name)
+            reserved[name] = reserved.get(name, current.last_published if current is not None else 0) + 1
+            return str(reserved[name]), False
+        return version
+
     async def _apply(self, name: str, template_text: str, fingerprint: str, code: dict[str, str],
                      plan: StackPlan, previous: StackRecord | None) -> DeployResult:
         applier = Applier(self.functions, self.gateway, name, previous.managed_view() if previous else Managed(),
@@ -209,21 +227,27 @@ class StackService:
         finally:
             self._deploying = set()
         await applier.finish(plan)
-        record = self._record(name, template_text, fingerprint, code, plan, previous)
+        record = self._record(name, template_text, fingerprint, code, plan, previous, applier.published)
         self.db.put_stack(name, asdict(record))
         self.stacks[name] = record
         return self._result(record, changed=True, warnings=plan.warnings + applier.warnings)
 
     def _record(self, name: str, template_text: str, fingerprint: str, code: dict[str, str], plan: StackPlan,
-                previous: StackRecord | None) -> StackRecord:
+                previous: StackRecord | None, published: dict[str, str]) -> StackRecord:
+        versions: dict[str, dict[str, Any]] = {
+            v.logical_id: {"function": v.function_name, "version": published.get(v.logical_id, v.number),
+                           "retain": v.retain} for v in plan.versions}
         managed = Managed(
             functions={f.logical_id: f.name for f in plan.functions},
             apis={a.logical_id: a.api_id for a in plan.apis},
-            permissions={p.logical_id: {"function": p.function_name, "statement": p.statement}
-                         for p in plan.permissions},
-            layers={layer.logical_id: {"arn": layer.arn, "retain": layer.retain} for layer in plan.layers})
-        resources = [{"logicalId": r.logical_id, "type": r.type, "physicalId": r.physical_id,
-                      "supported": r.supported} for r in plan.resources]
+            permissions={p.logical_id: permission_entry(p) for p in plan.permissions},
+            layers={layer.logical_id: {"arn": layer.arn, "retain": layer.retain} for layer in plan.layers},
+            versions=versions,
+            aliases={a.logical_id: {"function": a.function_name, "name": a.name} for a in plan.aliases})
+        physical = {lid: self.functions.arn(v["function"], v["version"]) for lid, v in versions.items()}
+        resources = [{"logicalId": r.logical_id, "type": r.type,
+                      "physicalId": physical.get(r.logical_id, r.physical_id), "supported": r.supported}
+                     for r in plan.resources]
         now = time.time()
         return StackRecord(
             name=name, stack_id=previous.stack_id if previous else stack_arn(self.region, self.account, name),

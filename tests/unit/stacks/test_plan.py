@@ -292,14 +292,100 @@ Resources:
 
 
 def test_ignored_types_are_one_warning() -> None:
-    resources = FUNCTION.replace("      Runtime: python3.11\n",
-                                 "      Runtime: python3.11\n      AutoPublishAlias: live\n")
-    resources += "  Logs:\n    Type: AWS::Logs::LogGroup\n    Properties: {LogGroupName: x}\n"
+    resources = FUNCTION + "  Logs:\n    Type: AWS::Logs::LogGroup\n    Properties: {LogGroupName: x}\n"
     p = plan(sam(resources))
     (warning,) = p.warnings
-    assert warning.startswith("not supported yet, ignored: ")
-    assert "Logs (AWS::Logs::LogGroup)" in warning and "FnAliaslive (AWS::Lambda::Alias)" in warning
+    assert warning == "not supported yet, ignored: Logs (AWS::Logs::LogGroup)"
     assert {r.logical_id: r.supported for r in p.resources}["Logs"] is False
+
+
+AUTO_PUBLISH = FUNCTION.replace("      Runtime: python3.11\n",
+                                "      Runtime: python3.11\n      AutoPublishAlias: live\n")
+
+
+def test_auto_publish_alias_plans_a_version_and_an_alias() -> None:
+    p = plan(sam(AUTO_PUBLISH, "") + "Outputs:\n  V: {Value: !Ref Fn.Version}\n  A: {Value: !Ref Fn.Alias}\n")
+    (version,) = p.versions
+    (alias,) = p.aliases
+    assert version.logical_id.startswith("FnVersion") and version.function_name == "demo-Fn"
+    assert (version.number, version.existing, version.retain) == ("1", False, True)   # SAM retains its versions
+    assert (alias.name, alias.version, alias.version_from) == ("live", "1", version.logical_id)
+    arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:demo-Fn"
+    assert p.outputs["V"]["OutputValue"] == f"{arn}:1" and p.outputs["A"]["OutputValue"] == f"{arn}:live"
+    assert all(r.supported for r in p.resources if r.type in ("AWS::Lambda::Version", "AWS::Lambda::Alias"))
+    assert p.warnings == []
+
+
+def test_auto_publish_alias_sends_api_events_and_their_permissions_to_the_alias() -> None:
+    events = ("      Events:\n        Get:\n          Type: Api\n"
+              "          Properties: {Path: /x, Method: get}\n")
+    p = plan(sam(AUTO_PUBLISH + events))
+    (permission,) = p.permissions
+    assert (permission.function_name, permission.qualifier) == ("demo-Fn", "live")
+    (api,) = p.apis
+    uri = api.definition["paths"]["/x"]["get"]["x-amazon-apigateway-integration"]["uri"]
+    assert ":function:demo-Fn:live/invocations" in uri
+
+
+def test_a_version_an_earlier_deployment_published_keeps_its_number() -> None:
+    first = plan(sam(AUTO_PUBLISH))
+    (version,) = first.versions
+    previous = {version.logical_id: f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:demo-Fn:3"}
+    asked = []
+
+    def versions(name: str, prev: str | None) -> tuple[str, bool]:
+        asked.append((name, prev))
+        return (prev.rsplit(":", 1)[1], True) if prev else ("4", False)
+
+    again = plan(sam(AUTO_PUBLISH), physical_ids=previous, function_version=versions)
+    assert (again.versions[0].number, again.versions[0].existing) == ("3", True)
+    assert again.aliases[0].version == "3" and asked == [("demo-Fn", previous[version.logical_id])]
+
+
+HAND_WRITTEN = FUNCTION + """  V1:
+    Type: AWS::Lambda::Version
+    Properties:
+      FunctionName: !Ref Fn
+      Description: champion
+      ProvisionedConcurrencyConfig: {ProvisionedConcurrentExecutions: 2}
+  V2:
+    Type: AWS::Lambda::Version
+    DeletionPolicy: Delete
+    Properties: {FunctionName: !GetAtt Fn.Arn}
+  Live:
+    Type: AWS::Lambda::Alias
+    Properties:
+      Name: live
+      FunctionName: !Ref Fn
+      FunctionVersion: !GetAtt V1.Version
+      Description: prod
+      RoutingConfig:
+        AdditionalVersionWeights:
+          - {FunctionVersion: !GetAtt V2.Version, FunctionWeight: 0.1}
+"""
+
+
+def test_hand_written_versions_and_an_alias_with_cloudformation_weights() -> None:
+    p = plan(sam(HAND_WRITTEN))
+    v1, v2 = sorted(p.versions, key=lambda v: v.logical_id)
+    assert (v1.number, v1.description, v1.provisioned, v1.retain) == ("1", "champion", 2, False)
+    assert (v2.number, v2.retain) == ("2", False)
+    (alias,) = p.aliases
+    assert (alias.version, alias.version_from, alias.weights, alias.description) == ("1", "V1", {"2": 0.1}, "prod")
+
+
+@pytest.mark.parametrize(("change", "fragment"), [
+    (("ProvisionedConcurrentExecutions: 2", "ProvisionedConcurrentExecutions: 0"),
+     "ProvisionedConcurrentExecutions must be a whole number 1 or more"),
+    (("FunctionVersion: !GetAtt V1.Version", "FunctionVersion: latest"),
+     "FunctionVersion must be a version number"),
+    (("      Name: live\n", ""), "an AWS::Lambda::Alias needs Name"),
+    (("      FunctionName: !Ref Fn\n      Description: champion", "      Description: champion"),
+     "a AWS::Lambda::Version needs FunctionName"),
+])
+def test_bad_versions_and_aliases_are_problems(change: tuple[str, str], fragment: str) -> None:
+    problems = problems_of(sam(HAND_WRITTEN.replace(*change)))
+    assert any(fragment in p for p in problems), problems
 
 
 def test_condition_removes_a_resource() -> None:
