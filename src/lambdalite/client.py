@@ -220,6 +220,21 @@ class Client:
     def delete_alias(self, name: str, alias: str) -> None:
         self._call("DELETE", f"{LAMBDA_PREFIX}/{_quote(name)}/aliases/{_quote(alias)}")
 
+    def set_shadow(self, name: str, alias: str, version: str | None) -> dict[str, Any]:
+        """Lambdalite's shadow traffic: every call of `alias` also runs on `version` (None: stop), off the
+        caller's path; the answers are compared (see `traffic`)."""
+        path = f"/_lambdalite/functions/{_quote(name)}/aliases/{_quote(alias)}/shadow"
+        if version is None:
+            result: dict[str, Any] = self._call("DELETE", path).json()
+        else:
+            result = self._call("PUT", path, None, json.dumps({"Version": version}).encode()).json()
+        return result
+
+    def traffic(self, name: str, alias: str) -> dict[str, Any]:
+        """Per version behind `alias`: invocations, errors, p50/p99 ms; the shadow's agreement and samples."""
+        result: dict[str, Any] = self._call("GET", "/_lambdalite/traffic", {"function": name, "alias": alias}).json()
+        return result
+
     def _pages(self, path: str, key: str) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
         marker: str | None = None

@@ -81,7 +81,7 @@ class Services:
         self.stacks_api = StacksApi(self.stacks, self.functions)
         self.cloudformation_api = CloudFormationApi(self.stacks)
         self.own_api = OwnApi(self.functions, History(self.db), self.clock, self.health, self.environments.builds,
-                              self.backend)
+                              self.backend, self.invoker.traffic)
         self._reaper: asyncio.Task[None] | None = None
 
     def prepare(self, fn: FunctionVersion) -> Prepared:
@@ -152,6 +152,7 @@ class Services:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reaper
         await self.functions.drain()
+        await self.invoker.traffic.close()
         await self.specs.drain()
         await self.backend.close()
         self.recorder.stop()

@@ -10,6 +10,7 @@ import signal
 import time
 
 import pytest
+import requests
 
 from tests.conftest import boto_client, create_function, error_of, function_instances, unique, zip_of
 
@@ -380,3 +381,125 @@ def test_bad_provisioned_concurrency_is_refused(server, lam) -> None:  # type: i
     listed = lam.list_provisioned_concurrency_configs(FunctionName=name)["ProvisionedConcurrencyConfigs"]
     assert [c["FunctionArn"] for c in listed] == [f"{ACCOUNT_ARN}{name}:live"]   # nothing else was kept
     assert lam.get_function_concurrency(FunctionName=name)["ReservedConcurrentExecutions"] == 5
+
+
+SHADOWED = """
+import time
+def handler(event, context):
+    x = event["x"]
+    if %(fails)s:
+        raise ValueError("challenger broke")
+    if %(hangs)s:
+        time.sleep(5)
+    return x * 2 if x < %(right_below)d else x * 3
+"""
+
+
+def traffic(server, name: str, alias: str = "live") -> dict:  # type: ignore[no-untyped-def]
+    r = requests.get(f"{server.base}/_lambdalite/traffic", params={"function": name, "alias": alias}, timeout=10)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def shadow_settled(server, name: str, done: int) -> dict:  # type: ignore[no-untyped-def]
+    """The traffic view once `done` shadow calls have been dealt with (run, dropped or missing)."""
+    deadline = time.monotonic() + 30
+    while True:
+        view = traffic(server, name)
+        shadow = view["shadow"] or {}
+        if shadow and shadow["ran"] + shadow["dropped"] + shadow["shadowMissing"] >= done:
+            return view
+        assert time.monotonic() < deadline, view
+        time.sleep(0.05)
+
+
+def publish_model(lam, name: str, **kw) -> str:  # type: ignore[no-untyped-def]
+    params = {"fails": "False", "hangs": "False", "right_below": 100, **kw}
+    lam.update_function_code(FunctionName=name, ZipFile=zip_of(SHADOWED % params))
+    settle(lam, name)
+    return lam.publish_version(FunctionName=name)["Version"]
+
+
+def test_shadow_traffic_is_compared_and_never_changes_the_callers_answer(server, lam) -> None:  # type: ignore[no-untyped-def]
+    name = unique("shadow")
+    create_function(lam, name, SHADOWED % {"fails": "False", "hangs": "False", "right_below": 100}, Timeout=1)
+    champion = lam.publish_version(FunctionName=name)["Version"]
+    challenger = publish_model(lam, name, right_below=5)   # wrong from x = 5 on
+    lam.create_alias(FunctionName=name, Name="live", FunctionVersion=champion)
+    set_shadow = requests.put(f"{server.base}/_lambdalite/functions/{name}/aliases/live/shadow",
+                              json={"Version": challenger}, timeout=10)
+    assert set_shadow.status_code == 200 and set_shadow.json()["ShadowVersion"] == challenger
+    for x in range(10):
+        out = lam.invoke(FunctionName=name, Qualifier="live", Payload=json.dumps({"x": x}))
+        assert json.loads(out["Payload"].read()) == x * 2 and out["ExecutedVersion"] == champion
+    view = shadow_settled(server, name, 10)
+    assert view["versions"][champion]["invocations"] == 10 and view["versions"][champion]["errors"] == 0
+    assert set(view["versions"]) == {champion}                       # the shadow's runs are not the alias's
+    shadow = view["shadow"]
+    assert (shadow["version"], shadow["ran"], shadow["equal"], shadow["different"]) == (challenger, 10, 5, 5)
+    assert shadow["agreement"] == 0.5 and shadow["shadowP50Ms"] is not None
+    sample = shadow["samples"][0]
+    assert sample["verdict"] == "different" and json.loads(sample["request"]) == {"x": 5}
+    assert (sample["primary"], sample["shadow"]) == ("10", "15")
+
+    lam.update_alias(FunctionName=name, Name="live", FunctionVersion=champion)   # an update keeps the shadow
+    broken = publish_model(lam, name, fails="True")
+    requests.put(f"{server.base}/_lambdalite/functions/{name}/aliases/live/shadow", json={"Version": broken},
+                 timeout=10)
+    out = lam.invoke(FunctionName=name, Qualifier="live", Payload=json.dumps({"x": 1}))
+    assert "FunctionError" not in out and json.loads(out["Payload"].read()) == 2
+    assert shadow_settled(server, name, 1)["shadow"]["shadowErrors"] == 1
+
+    hangs = publish_model(lam, name, hangs="True")
+    requests.put(f"{server.base}/_lambdalite/functions/{name}/aliases/live/shadow", json={"Version": hangs},
+                 timeout=10)
+    started = time.monotonic()
+    out = lam.invoke(FunctionName=name, Qualifier="live", Payload=json.dumps({"x": 1}))
+    assert json.loads(out["Payload"].read()) == 2 and time.monotonic() - started < 0.9   # not waiting for it
+    assert shadow_settled(server, name, 1)["shadow"]["shadowTimeouts"] == 1
+
+    lam.delete_function(FunctionName=name, Qualifier=hangs)   # a shadow may go: it is only counted
+    out = lam.invoke(FunctionName=name, Qualifier="live", Payload=json.dumps({"x": 1}))
+    assert json.loads(out["Payload"].read()) == 2
+    assert shadow_settled(server, name, 1)["shadow"]["shadowMissing"] == 1
+    gone = requests.delete(f"{server.base}/_lambdalite/functions/{name}/aliases/live/shadow", timeout=10)
+    assert gone.json()["ShadowVersion"] is None
+
+
+def test_bad_shadows_are_refused(server, lam, two_versions) -> None:  # type: ignore[no-untyped-def]
+    name = two_versions
+    lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1",
+                     RoutingConfig={"AdditionalVersionWeights": {"2": 0.5}})
+    url = f"{server.base}/_lambdalite/functions/{name}/aliases/live/shadow"
+    for body, status, fragment in (({"Version": "1"}, 400, "already serves alias live"),
+                                   ({"Version": "2"}, 400, "already serves alias live"),
+                                   ({"Version": "9"}, 404, "Function not found"),
+                                   ({"Version": "x"}, 400, "version number"),
+                                   ({}, 400, '{"Version": "2"}')):
+        r = requests.put(url, json=body, timeout=10)
+        assert r.status_code == status and fragment in r.json()["message" if status == 400 else "Message"], r.text
+    r = requests.put(f"{server.base}/_lambdalite/functions/{name}/aliases/nope/shadow", json={"Version": "2"},
+                     timeout=10)
+    assert r.status_code == 404 and "Alias not found" in r.text
+    assert traffic(server, name)["shadowVersion"] is None
+
+
+def test_the_cli_shows_champion_and_challenger_side_by_side(server, lam, two_versions) -> None:  # type: ignore[no-untyped-def]
+    from tests.integration.test_cli import cli
+    name = two_versions
+    lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
+    done = cli(server, "alias", name, "live", "--version", "1", "--shadow", "2")
+    assert done.returncode == 0 and "shadowed by version 2" in done.stderr, done.stderr
+    for _ in range(4):
+        lam.invoke(FunctionName=name, Qualifier="live")
+    shadow_settled(server, name, 4)
+    done = cli(server, "traffic", name, "live")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == f"{name}:live -> version 1; 4 calls counted"
+    assert lines[1].split() == ["VERSION", "CALLS", "SHARE", "ERRORS", "P50", "MS", "P99", "MS"]
+    assert lines[2].split()[:4] == ["1", "4", "100.0%", "0"]
+    assert lines[3].startswith("shadow: version 2: 4 run of 4 (0 dropped under load), agreement 0.0%")
+    assert "different: event {} -> " in done.stdout                   # champion vs challenger answers
+    assert cli(server, "alias", name, "live", "--version", "1", "--no-shadow").returncode == 0
+    assert traffic(server, name)["shadowVersion"] is None

@@ -7,6 +7,10 @@
     GET  /_lambdalite/builds                          {"builds": [...]}: dependency builds under way
     GET  /_lambdalite/instances[?function=F]          {"instances": [{pid, function, version, busy, zygote}],
                                                        "zygotes": [pid, ...]}: the processes running now
+    GET  /_lambdalite/traffic?function=F&alias=A      per version behind alias A: invocations, errors,
+                                                       p50/p99; its shadow's agreement and samples
+    PUT  /_lambdalite/functions/F/aliases/A/shadow {"Version": "2"}   version 2 shadows alias A
+    DELETE /_lambdalite/functions/F/aliases/A/shadow  no shadow any more
     GET  /_lambdalite/clock                           {"now": s, "test": bool}
     POST /_lambdalite/clock {"advance_s": N}          moves a --test-clock server's clock (403 otherwise)
 
@@ -22,11 +26,13 @@ from typing import Any
 from .. import errors
 from ..clock import Clock, TestClock
 from ..functions.service import FunctionService
+from ..invoke.traffic import Traffic
 from ..observe.history import History
 from ..pool.types import Backend
 from .http import Raw, Receive, Request, Scope, Send, answer, read_request
 
 CODE_ARCHIVE = re.compile(r"/_lambdalite/code/([0-9a-f]{64})\.zip")
+SHADOW = re.compile(r"/_lambdalite/functions/([^/]+)/aliases/([^/]+)/shadow")
 BODY_LIMIT = 64 * 1024
 Answer = tuple[int, Any]
 
@@ -34,8 +40,9 @@ Answer = tuple[int, Any]
 class OwnApi:
     def __init__(self, functions: FunctionService, history: History, clock: Clock,
                  health: Callable[[], dict[str, Any]], builds: Callable[[], list[dict[str, Any]]],
-                 backend: Backend) -> None:
+                 backend: Backend, traffic: Traffic) -> None:
         self.builds = builds
+        self.traffic = traffic
         self.backend = backend
         self.functions = functions
         self.history = history
@@ -61,6 +68,10 @@ class OwnApi:
             return 200, self.instances(request.query)
         if path == "/_lambdalite/clock":
             return 200, await self.time(request)
+        if path == "/_lambdalite/traffic" and method == "GET":
+            return 200, self.traffic_view(request.query)
+        if m := SHADOW.fullmatch(path):
+            return 200, self.shadow(request, m.group(1), m.group(2))
         if (m := CODE_ARCHIVE.fullmatch(path)) and method == "GET":
             return 200, Raw(await self.functions.code_archive(m.group(1)), b"application/zip")
         raise errors.ResourceNotFound(f"No Lambdalite endpoint answers {method} {path}.")
@@ -101,6 +112,26 @@ class OwnApi:
         elif request.method != "GET":
             raise errors.ResourceNotFound(f"No Lambdalite endpoint answers {request.method} {request.path}.")
         return {"now": clock.now(), "test": isinstance(clock, TestClock)}
+
+    def traffic_view(self, query: dict[str, str]) -> dict[str, Any]:
+        name = self._function(query)
+        alias = self.functions.aliases.find(name, query.get("alias", ""))
+        view = self.traffic.view(name, alias.name)
+        return {**view, "aliasVersion": alias.function_version, "weights": alias.weights,
+                "shadowVersion": alias.shadow}
+
+    def shadow(self, request: Request, function: str, alias: str) -> dict[str, Any]:
+        if request.method == "PUT":
+            version = request.json().get("Version")
+            if not isinstance(version, str):
+                raise errors.InvalidParameterValue('Give the shadow version as {"Version": "2"}')
+            updated = self.functions.set_shadow(function, alias, version)
+        elif request.method == "DELETE":
+            updated = self.functions.set_shadow(function, alias, None)
+        else:
+            raise errors.ResourceNotFound(f"No Lambdalite endpoint answers {request.method} {request.path}.")
+        return {"Function": function, "Alias": updated.name, "FunctionVersion": updated.function_version,
+                "ShadowVersion": updated.shadow}
 
     def _function(self, query: dict[str, str]) -> str:
         name = query.get("function", "")

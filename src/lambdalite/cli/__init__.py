@@ -11,7 +11,14 @@ from __future__ import annotations
 import click
 
 from lambdalite.cli.apis import list_apis
-from lambdalite.cli.functions import alias_command, invoke, list_functions, publish, remove_function
+from lambdalite.cli.functions import (
+    alias_command,
+    invoke,
+    list_functions,
+    publish,
+    remove_function,
+    traffic_command,
+)
 from lambdalite.cli.logs import logs
 from lambdalite.cli.serve import serve
 from lambdalite.cli.stacks import deploy, export_app, run_test
@@ -28,7 +35,7 @@ def main() -> None:
 
 
 for command in (serve, deploy, export_app, invoke, run_test, list_functions, logs, remove_function, list_apis,
-                publish, alias_command):
+                publish, alias_command, traffic_command):
     main.add_command(command)
 
 __all__ = ["main"]

@@ -9,7 +9,7 @@ import click
 
 from lambdalite.cli.failures import FunctionFailed
 from lambdalite.cli.options import function_name, with_client
-from lambdalite.cli.output import describe_function_error, function_table, stack_table
+from lambdalite.cli.output import describe_function_error, function_table, stack_table, traffic_table
 from lambdalite.cli.parse import parse_event
 from lambdalite.client import Client
 
@@ -140,19 +140,38 @@ def parse_weight(text: str) -> tuple[str, float]:
 @click.option("--weight", metavar="V2=SHARE",
               help="Send SHARE (0 to 1) of the invocations to version V2 instead, e.g. --weight 2=0.1.")
 @click.option("--description", metavar="TEXT", help="The alias's description.")
+@click.option("--shadow", metavar="V2", help="Also run every call on version V2, off the caller's path, and "
+                                             "compare the answers (Lambdalite's shadow traffic; see `traffic`).")
+@click.option("--no-shadow", is_flag=True, help="Stop the alias's shadow traffic.")
 @with_client
 def alias_command(client: Client, name: str, alias: str, version: str, weight: str | None,
-                  description: str | None) -> None:
+                  description: str | None, shadow: str | None, no_shadow: bool) -> None:
     """Point ALIAS of function NAME at a version (creating the alias when it is new).
 
     Invoke it as NAME:ALIAS (`lambdalite invoke NAME:live`), or put it in an API Gateway integration's
     function ARN. Without --weight any earlier split is removed.
     """
+    if shadow is not None and no_shadow:
+        raise click.UsageError("give --shadow V2 or --no-shadow, not both")
     weights = dict([parse_weight(weight)]) if weight else {}
     made = client.put_alias(name, alias, version, weights, description)
+    if shadow is not None or no_shadow:
+        shadowed = client.set_shadow(name, alias, None if no_shadow else shadow)
+        if shadowed.get("ShadowVersion"):
+            click.echo(f"{name}:{alias} is shadowed by version {shadowed['ShadowVersion']}", err=True)
     routing = (made.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
     extra = sum(routing.values())
     parts = [f"version {made['FunctionVersion']} ({1 - extra:.0%})"] + [f"version {v} ({w:.0%})"
                                                                           for v, w in routing.items()]
     click.echo(f"{name}:{alias} -> " + ", ".join(parts) if routing else f"{name}:{alias} -> version "
                f"{made['FunctionVersion']}")
+
+
+@click.command(name="traffic")
+@function_name
+@click.argument("alias", metavar="ALIAS")
+@with_client
+def traffic_command(client: Client, name: str, alias: str) -> None:
+    """Champion vs challenger: each version behind ALIAS (calls, errors, share, p50/p99 latency) and,
+    when the alias has a shadow, how often its answers agree, with examples that did not."""
+    click.echo(traffic_table(client.traffic(name, alias)))

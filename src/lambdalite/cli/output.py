@@ -93,3 +93,37 @@ def stack_table(stacks: Sequence[dict[str, Any]]) -> str:
     rows = [[str(s["stack"]), str(s["status"]), pairs(s.get("functions") or {}), pairs(s.get("apis") or {})]
             for s in sorted(stacks, key=lambda s: str(s["stack"]))]
     return format_table(STACK_COLUMNS, rows)
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def traffic_table(view: dict[str, Any]) -> str:
+    """`lambdalite traffic`: the versions behind an alias side by side, then its shadow."""
+    weights = view.get("weights") or {}
+    routing = ", ".join(f"version {v} {w:.0%}" for v, w in weights.items())
+    lines = [f"{view['function']}:{view['alias']} -> version {view['aliasVersion']}"
+             + (f" (and {routing})" if routing else "") + f"; {view['invocations']} calls counted"]
+    rows = [("VERSION", "CALLS", "SHARE", "ERRORS", "P50 MS", "P99 MS")]
+    for version, f in (view.get("versions") or {}).items():
+        rows.append((version, str(f["invocations"]), f"{f['share']:.1%}", str(f["errors"]), _ms(f["p50Ms"]),
+                     _ms(f["p99Ms"])))
+    if len(rows) > 1:
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+        lines += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+    shadow = view.get("shadow")
+    if view.get("shadowVersion") and shadow is None:
+        lines.append(f"shadow: version {view['shadowVersion']}, no call compared yet")
+    if shadow:
+        agreement = "-" if shadow["agreement"] is None else f"{shadow['agreement']:.1%}"
+        offered = shadow["queued"] + shadow["droppedQueueFull"]
+        lines.append(f"shadow: version {shadow['version']}: {shadow['ran']} run of {offered}"
+                     f" ({shadow['dropped']} dropped under load), agreement {agreement}: {shadow['equal']} equal, "
+                     f"{shadow['different']} different, {shadow['shadowErrors']} errors, "
+                     f"{shadow['shadowTimeouts']} timeouts; p50 {_ms(shadow['primaryP50Ms'])} ms (alias) vs "
+                     f"{_ms(shadow['shadowP50Ms'])} ms (shadow)")
+        for sample in shadow.get("samples") or []:
+            lines.append(f"  {sample['verdict']}: event {sample['request']} -> {sample['primary']} vs "
+                         f"{sample['shadow']}")
+    return "\n".join(lines)

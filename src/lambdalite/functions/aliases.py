@@ -9,6 +9,7 @@ aliases in memory (the invoke path reads them) and in the store, written before 
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import re
 from collections.abc import Callable
@@ -38,6 +39,7 @@ class Alias:
     revision_id: str
     description: str = ""
     weights: dict[str, float] = field(default_factory=dict)   # AdditionalVersionWeights: at most one
+    shadow: str | None = None     # Lambdalite's shadow version: runs each call too, its answer only compared
 
     def versions(self) -> set[str]:
         """The versions it sends invocations to."""
@@ -55,12 +57,12 @@ class Alias:
 
     def to_document(self) -> dict[str, Any]:
         return {"function_version": self.function_version, "revision_id": self.revision_id,
-                "description": self.description, "weights": self.weights}
+                "description": self.description, "weights": self.weights, "shadow": self.shadow}
 
     @classmethod
     def from_document(cls, function: str, name: str, doc: dict[str, Any]) -> Alias:
         return cls(function, name, doc["function_version"], doc["revision_id"], doc.get("description", ""),
-                   {str(k): float(v) for k, v in (doc.get("weights") or {}).items()})
+                   {str(k): float(v) for k, v in (doc.get("weights") or {}).items()}, doc.get("shadow"))
 
 
 class AliasBook:
@@ -76,6 +78,11 @@ class AliasBook:
 
     def load(self) -> None:
         self._aliases = {(fn, name): Alias.from_document(fn, name, doc) for fn, name, doc in self._db.load_aliases()}
+
+    @property
+    def count(self) -> int:
+        """How many aliases there are (the invoke path looks at aliased calls only when there are some)."""
+        return len(self._aliases)
 
     def get(self, function: str, name: str) -> Alias | None:
         return self._aliases.get((function, name))
@@ -112,7 +119,23 @@ class AliasBook:
         if routing is None and weights:
             self._check_weights(function, version, weights)
         description = body["Description"] if body.get("Description") is not None else alias.description
-        updated = Alias(function, name, version, new_revision(), description, weights)
+        shadow = alias.shadow if alias.shadow not in {version, *weights} else None   # it serves now
+        updated = Alias(function, name, version, new_revision(), description, weights, shadow)
+        self._put(updated)
+        return updated
+
+    def set_shadow(self, function: str, name: str, version: str | None) -> Alias:
+        """Name the version that shadows the alias (None: no shadow). Lambdalite's extension: AWS has no shadow."""
+        alias = self.find(function, name, "Alias not found: {arn}")
+        if version is not None:
+            if not isinstance(version, str) or not re.fullmatch(VERSION_PATTERN, version):
+                raise errors.InvalidParameterValue(f"Version must be a version number or $LATEST, not {version!r}")
+            if not self._exists(function, version):
+                raise errors.ResourceNotFound(f"Function not found: {self._arn(function, version)}")
+            if version in alias.versions():
+                raise errors.InvalidParameterValue(
+                    f"Version {version} already serves alias {name}: a shadow must be another version")
+        updated = dataclasses.replace(alias, shadow=version, revision_id=new_revision())
         self._put(updated)
         return updated
 

@@ -113,6 +113,10 @@ class FunctionService:
         """The function's `$LATEST` configuration, or None."""
         return self._configured.get((name, LATEST))
 
+    def serving_version(self, name: str, version: str) -> FunctionVersion | None:
+        """What invocations of a version run on now (None: no such version, or nothing runnable)."""
+        return self._serving.get((name, version))
+
     def find_version(self, name: str, version: str) -> FunctionVersion | None:
         """A published version (or `$LATEST`) of `name`, or None."""
         return self._configured.get((name, version))
@@ -353,6 +357,12 @@ class FunctionService:
         if config is not None and alias.function_version != before:   # its instances move to the new version
             self.provisioned.put(config.with_changes(status="IN_PROGRESS", allocated=0, status_reason=None))
             self._schedule_provision(fn.name, {before, alias.function_version})
+        return alias
+
+    def set_shadow(self, ref: str, name: str, version: str | None) -> Alias:
+        fn, _ = self.resolve(ref, None, mutating=True)
+        alias = self.aliases.set_shadow(fn.name, name, version)
+        self._changed(fn.name)
         return alias
 
     def delete_alias(self, ref: str, name: str) -> None:

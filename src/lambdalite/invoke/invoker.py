@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
 import signal
 import time
 from typing import NamedTuple
@@ -25,6 +26,7 @@ from ..observe.recorder import Recorder
 from ..pool.types import Backend, InstanceSpec, Invocation, Outcome
 from .limiter import ConcurrencyLimiter
 from .specs import SpecFactory
+from .traffic import Traffic
 
 LOG_TAIL_BYTES = 4096
 JSON_HEADERS = [(b"content-type", b"application/json")]
@@ -54,12 +56,14 @@ class InvokeResult(NamedTuple):
 
 class Invoker:
     def __init__(self, functions: FunctionService, backend: Backend, recorder: Recorder,
-                 specs: SpecFactory, limiter: ConcurrencyLimiter) -> None:
+                 specs: SpecFactory, limiter: ConcurrencyLimiter, cores: int | None = None) -> None:
         self.functions = functions
         self.backend = backend
         self.recorder = recorder
         self.specs = specs
         self.limiter = limiter
+        busy_at = cores or os.cpu_count() or 1
+        self.traffic = Traffic(self._run_shadow, busy=lambda: backend.in_flight >= busy_at)
 
     def resolve(self, ref: str, qualifier: str | None) -> tuple[FunctionVersion, str]:
         """The snapshot to run and the ARN as the caller invoked it (AWS's 404, or 409 while the
@@ -85,7 +89,35 @@ class Invoker:
         finally:
             self.limiter.exit(fn.name, reserved)
         finished = self._finish(fn, spec, request_id, started, outcome)
+        if self.functions.aliases.count and invoked_arn.count(":") == 7:
+            self._aliased(fn, invoked_arn, payload, outcome)
         return InvokeResult(request_id, outcome.body, fn.version, outcome.function_error, finished, outcome.raw)
+
+    def _aliased(self, fn: FunctionVersion, invoked_arn: str, payload: bytes, outcome: Outcome) -> None:
+        """An invocation through an alias: counted for its version, and run on the alias's shadow."""
+        qualifier = invoked_arn.rsplit(":", 1)[1]
+        alias = self.functions.aliases.get(fn.name, qualifier)
+        if alias is None:
+            return   # a version number or $LATEST
+        self.traffic.record(fn.name, qualifier, fn.version, outcome.function_error, outcome.duration_ms)
+        if alias.shadow is not None:
+            shadow = self.functions.serving_version(fn.name, alias.shadow)
+            self.traffic.shadow(fn.name, qualifier, alias.shadow, shadow, invoked_arn, payload, outcome.body,
+                                outcome.function_error, outcome.duration_ms)
+
+    async def _run_shadow(self, fn: FunctionVersion, invoked_arn: str,
+                          payload: bytes) -> tuple[bytes, bool, str | None, float]:
+        """A shadow call: on instances of its own (niced), outside the concurrency limits (one runs at
+        a time), recorded and logged as any invocation of its version."""
+        spec = self.specs.shadow_spec_for(fn)
+        request_id = new_request_id()
+        started = time.time()
+        try:
+            outcome = await self.backend.invoke(spec, Invocation(request_id, payload, invoked_arn))
+        except errors.InstanceFailure as failure:
+            outcome = failed_outcome(failure, request_id, spec)
+        self._finish(fn, spec, request_id, started, outcome)
+        return outcome.body, outcome.function_error, outcome.error_type, outcome.duration_ms
 
     def _finish(self, fn: FunctionVersion, spec: InstanceSpec, request_id: str, started: float,
                 outcome: Outcome) -> Finished:

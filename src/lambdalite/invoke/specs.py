@@ -9,6 +9,7 @@ and carries no path of this machine: the backend resolves those.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import json
 import os
@@ -22,6 +23,8 @@ from ..pool.types import InstanceSpec
 # Set by the platform; a function's own variables never override them (AWS's rule).
 PATH = "/usr/local/bin:/usr/bin/:/bin"
 SNAPSHOT_VARIABLE = "LAMBDALITE_SNAPSHOT"
+SHADOW = ":shadow"      # a shadow call's instances: a pool of their own (the key + this), run niced
+SHADOW_NICE = 10
 
 
 class SpecFactory:
@@ -32,6 +35,7 @@ class SpecFactory:
         self._retire = retire
         self._preload = preload   # (name, version) -> the modules its inits imported before
         self._specs: dict[tuple[str, str], InstanceSpec] = {}   # (name, version) -> its serving snapshot's
+        self._shadows: dict[str, InstanceSpec] = {}             # spec key -> the spec of its shadow calls
         self._revisions: dict[tuple[str, str], str] = {}        # (name, version) -> the revision last seen
         self._retiring: set[asyncio.Task[object]] = set()
 
@@ -47,6 +51,15 @@ class SpecFactory:
         self._revisions[at] = fn.revision_id
         return spec
 
+    def shadow_spec_for(self, fn: FunctionVersion) -> InstanceSpec:
+        """The spec shadow calls of `fn` run on: the same code and configuration, instances of their
+        own at a lower CPU priority."""
+        spec = self.spec_for(fn)
+        shadow = self._shadows.get(spec.key)
+        if shadow is None:
+            shadow = self._shadows[spec.key] = dataclasses.replace(spec, key=spec.key + SHADOW, nice=SHADOW_NICE)
+        return shadow
+
     def forget(self, name: str, still_serving: Iterable[FunctionVersion] = ()) -> None:
         """The function changed or went away: the instances of its snapshots that no longer serve
         stop (busy ones when they finish); those of `still_serving` go on."""
@@ -61,7 +74,14 @@ class SpecFactory:
     def _retire_instances(self, spec: InstanceSpec) -> None:
         if self._retire is None:
             return
-        result = self._retire(spec.key)
+        shadow = self._shadows.pop(spec.key, None)
+        if shadow is not None:
+            self._retire_key(shadow.key)
+        self._retire_key(spec.key)
+
+    def _retire_key(self, key: str) -> None:
+        assert self._retire is not None
+        result = self._retire(key)
         if asyncio.iscoroutine(result):
             task: asyncio.Task[object] = asyncio.ensure_future(result)
             self._retiring.add(task)

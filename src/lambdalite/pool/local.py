@@ -342,6 +342,9 @@ class LocalProcessBackend:
             instance.zygote_pid = getattr(process, "zygote_pid", None)
             instance.group = group
             instance.tmp = tmp
+            if spec.nice:
+                with contextlib.suppress(OSError):   # lower priority: allowed for our own children
+                    os.setpriority(os.PRIO_PROCESS, instance.pid, spec.nice)
             return instance
         except errors.SnapshotInitFailed as failed:   # the template's init failed: that is the answer
             if tmp is not None:

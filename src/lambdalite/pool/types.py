@@ -32,6 +32,7 @@ class InstanceSpec:
     layers: tuple[tuple[str, str | None], ...] = ()   # (archive SHA-256, its environment key), the function's order
     snapshot: bool = False        # instances fork from a template that has run init (LAMBDALITE_SNAPSHOT=init)
     ephemeral_mb: int = 512       # EphemeralStorage: what the instance's TMPDIR may hold
+    nice: int = 0                 # CPU priority of its instances (shadow traffic runs at 10: after the rest)
     preload: tuple[str, ...] = ()  # modules earlier inits imported from outside the code: a zygote may
                                    # import them ahead of time (not part of `key`: they only speed up)
 
