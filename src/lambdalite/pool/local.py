@@ -343,8 +343,7 @@ class LocalProcessBackend:
             instance.group = group
             instance.tmp = tmp
             if spec.nice:
-                with contextlib.suppress(OSError):   # lower priority: allowed for our own children
-                    os.setpriority(os.PRIO_PROCESS, instance.pid, spec.nice)
+                _lower_priority(instance.pid, spec.nice)
             return instance
         except errors.SnapshotInitFailed as failed:   # the template's init failed: that is the answer
             if tmp is not None:
@@ -690,6 +689,14 @@ class LocalProcessBackend:
             instance.kill()
         if instances:
             await asyncio.wait([asyncio.shield(i.dead) for i in instances], timeout=STOP_TIMEOUT_S)
+
+
+def _lower_priority(pid: int, nice: int) -> None:
+    """Run `pid` after everything else: SCHED_IDLE where the kernel has it (a normal task that wakes up
+    takes the core at once), else only a higher nice value. Lowering is allowed for our own children."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, pid, nice)
+        os.sched_setscheduler(pid, os.SCHED_IDLE, os.sched_param(0))
 
 
 def _init_error(failed: errors.SnapshotInitFailed) -> Outcome:
