@@ -220,14 +220,16 @@ class Client:
     def delete_alias(self, name: str, alias: str) -> None:
         self._call("DELETE", f"{LAMBDA_PREFIX}/{_quote(name)}/aliases/{_quote(alias)}")
 
-    def set_shadow(self, name: str, alias: str, version: str | None) -> dict[str, Any]:
+    def set_shadow(self, name: str, alias: str, version: str | None, compare: str | None = None) -> dict[str, Any]:
         """Lambdalite's shadow traffic: every call of `alias` also runs on `version` (None: stop), off the
-        caller's path; the answers are compared (see `traffic`)."""
+        caller's path; the answers are compared (see `traffic`): whole, or the part `compare` names
+        (a dotted path such as `body.class`; a proxy response's JSON body is parsed first)."""
         path = f"/_lambdalite/functions/{_quote(name)}/aliases/{_quote(alias)}/shadow"
         if version is None:
             result: dict[str, Any] = self._call("DELETE", path).json()
         else:
-            result = self._call("PUT", path, None, json.dumps({"Version": version}).encode()).json()
+            body = {"Version": version, **({"Compare": compare} if compare else {})}
+            result = self._call("PUT", path, None, json.dumps(body).encode()).json()
         return result
 
     def traffic(self, name: str, alias: str) -> dict[str, Any]:

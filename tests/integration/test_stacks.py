@@ -682,3 +682,35 @@ def test_a_deploy_whose_provisioned_instances_fail_init_rolls_the_alias_back(sta
         == ["$LATEST", "1"]                                          # the new version went with the rollback
     assert requests.get(outputs_of(stack_server, "provfail")["Url"], timeout=30).text == "good 1 on-demand"
     assert cli(stack_server, "rm", "--stack", "provfail").returncode == 0
+
+
+def test_the_champion_challenger_example_works_as_its_readme_says(stack_server: Server) -> None:
+    example = ROOT / "examples" / "champion-challenger"
+    done = cli(stack_server, "deploy", str(example), "--stack-name", "cc")
+    assert done.returncode == 0, done.stderr + done.stdout
+    done = cli(stack_server, "deploy", str(example), "--stack-name", "cc", "--parameter-overrides", "Model=forest")
+    assert done.returncode == 0, done.stderr + done.stdout
+    lam = boto_client(stack_server.base)
+    assert lam.get_alias(FunctionName="classifier", Name="live")["FunctionVersion"] == "2"
+    url = outputs_of(stack_server, "cc")["ClassifyUrl"]
+    send = [sys.executable, str(example / "send.py"), url, "--count", "100"]
+    assert cli(stack_server, "alias", "classifier", "live", "--version", "1", "--weight", "2=0.1").returncode == 0
+    counts = subprocess.run(send, capture_output=True, text=True, check=True, timeout=120).stdout
+    seen = dict(part.split(": ") for part in counts.strip().split(", "))
+    assert set(seen) == {"logistic", "forest"} and 70 <= int(seen["logistic"]) <= 99, counts
+    done = cli(stack_server, "alias", "classifier", "live", "--version", "1", "--shadow", "2", "--compare",
+               "body.class")
+    assert done.returncode == 0, done.stderr
+    assert subprocess.run(send, capture_output=True, text=True, check=True, timeout=120).stdout.strip() \
+        == "logistic: 100"                                           # callers see the champion only
+    deadline = time.monotonic() + 30
+    while (shadow := requests.get(f"{stack_server.base}/_lambdalite/traffic",
+                                  params={"function": "classifier", "alias": "live"}, timeout=10).json()["shadow"]) \
+            is None or shadow["ran"] + shadow["dropped"] < 100:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert shadow["compare"] == "body.class" and shadow["ran"] >= 50
+    assert 0.5 < shadow["agreement"] < 1.0 and shadow["samples"]   # the models mostly agree, not always
+    done = cli(stack_server, "traffic", "classifier", "live")
+    assert "comparing body.class" in done.stdout and '{"features": [' in done.stdout
+    assert cli(stack_server, "rm", "--stack", "cc").returncode == 0

@@ -500,6 +500,6 @@ def test_the_cli_shows_champion_and_challenger_side_by_side(server, lam, two_ver
     assert lines[1].split() == ["VERSION", "CALLS", "SHARE", "ERRORS", "P50", "MS", "P99", "MS"]
     assert lines[2].split()[:4] == ["1", "4", "100.0%", "0"]
     assert lines[3].startswith("shadow: version 2: 4 run of 4 (0 dropped under load), agreement 0.0%")
-    assert "different: event {} -> " in done.stdout                   # champion vs challenger answers
+    assert "  different: {} -> " in done.stdout                        # champion vs challenger answers
     assert cli(server, "alias", name, "live", "--version", "1", "--no-shadow").returncode == 0
     assert traffic(server, name)["shadowVersion"] is None

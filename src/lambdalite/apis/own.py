@@ -9,7 +9,9 @@
                                                        "zygotes": [pid, ...]}: the processes running now
     GET  /_lambdalite/traffic?function=F&alias=A      per version behind alias A: invocations, errors,
                                                        p50/p99; its shadow's agreement and samples
-    PUT  /_lambdalite/functions/F/aliases/A/shadow {"Version": "2"}   version 2 shadows alias A
+    PUT  /_lambdalite/functions/F/aliases/A/shadow {"Version": "2"[, "Compare": "body.class"]}
+                                                      version 2 shadows alias A (answers compared
+                                                      whole, or the part the dotted path names)
     DELETE /_lambdalite/functions/F/aliases/A/shadow  no shadow any more
     GET  /_lambdalite/clock                           {"now": s, "test": bool}
     POST /_lambdalite/clock {"advance_s": N}          moves a --test-clock server's clock (403 otherwise)
@@ -118,20 +120,21 @@ class OwnApi:
         alias = self.functions.aliases.find(name, query.get("alias", ""))
         view = self.traffic.view(name, alias.name)
         return {**view, "aliasVersion": alias.function_version, "weights": alias.weights,
-                "shadowVersion": alias.shadow}
+                "shadowVersion": alias.shadow, "shadowCompare": alias.shadow_compare}
 
     def shadow(self, request: Request, function: str, alias: str) -> dict[str, Any]:
         if request.method == "PUT":
-            version = request.json().get("Version")
+            body = request.json()
+            version = body.get("Version")
             if not isinstance(version, str):
                 raise errors.InvalidParameterValue('Give the shadow version as {"Version": "2"}')
-            updated = self.functions.set_shadow(function, alias, version)
+            updated = self.functions.set_shadow(function, alias, version, body.get("Compare"))
         elif request.method == "DELETE":
             updated = self.functions.set_shadow(function, alias, None)
         else:
             raise errors.ResourceNotFound(f"No Lambdalite endpoint answers {request.method} {request.path}.")
         return {"Function": function, "Alias": updated.name, "FunctionVersion": updated.function_version,
-                "ShadowVersion": updated.shadow}
+                "ShadowVersion": updated.shadow, "Compare": updated.shadow_compare}
 
     def _function(self, query: dict[str, str]) -> str:
         name = query.get("function", "")

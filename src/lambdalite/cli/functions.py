@@ -142,10 +142,13 @@ def parse_weight(text: str) -> tuple[str, float]:
 @click.option("--description", metavar="TEXT", help="The alias's description.")
 @click.option("--shadow", metavar="V2", help="Also run every call on version V2, off the caller's path, and "
                                              "compare the answers (Lambdalite's shadow traffic; see `traffic`).")
+@click.option("--compare", metavar="PATH", help="With --shadow: compare only this part of the answers, a "
+                                              "dotted path such as body.class (a proxy response's body is "
+                                              "parsed as JSON first).")
 @click.option("--no-shadow", is_flag=True, help="Stop the alias's shadow traffic.")
 @with_client
 def alias_command(client: Client, name: str, alias: str, version: str, weight: str | None,
-                  description: str | None, shadow: str | None, no_shadow: bool) -> None:
+                  description: str | None, shadow: str | None, compare: str | None, no_shadow: bool) -> None:
     """Point ALIAS of function NAME at a version (creating the alias when it is new).
 
     Invoke it as NAME:ALIAS (`lambdalite invoke NAME:live`), or put it in an API Gateway integration's
@@ -156,7 +159,7 @@ def alias_command(client: Client, name: str, alias: str, version: str, weight: s
     weights = dict([parse_weight(weight)]) if weight else {}
     made = client.put_alias(name, alias, version, weights, description)
     if shadow is not None or no_shadow:
-        shadowed = client.set_shadow(name, alias, None if no_shadow else shadow)
+        shadowed = client.set_shadow(name, alias, None if no_shadow else shadow, compare)
         if shadowed.get("ShadowVersion"):
             click.echo(f"{name}:{alias} is shadowed by version {shadowed['ShadowVersion']}", err=True)
     routing = (made.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}

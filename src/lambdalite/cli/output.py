@@ -99,6 +99,18 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}"
 
 
+def _brief(text: str, limit: int = 100) -> str:
+    """An event or answer in one short line: a proxy event or response shows its body."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    if isinstance(value, dict) and isinstance(value.get("body"), str) and ("requestContext" in value
+                                                                          or "statusCode" in value):
+        text = value["body"]
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def traffic_table(view: dict[str, Any]) -> str:
     """`lambdalite traffic`: the versions behind an alias side by side, then its shadow."""
     weights = view.get("weights") or {}
@@ -118,12 +130,13 @@ def traffic_table(view: dict[str, Any]) -> str:
     if shadow:
         agreement = "-" if shadow["agreement"] is None else f"{shadow['agreement']:.1%}"
         offered = shadow["queued"] + shadow["droppedQueueFull"]
-        lines.append(f"shadow: version {shadow['version']}: {shadow['ran']} run of {offered}"
+        compared = f", comparing {shadow['compare']}" if shadow.get("compare") else ""
+        lines.append(f"shadow: version {shadow['version']}{compared}: {shadow['ran']} run of {offered}"
                      f" ({shadow['dropped']} dropped under load), agreement {agreement}: {shadow['equal']} equal, "
                      f"{shadow['different']} different, {shadow['shadowErrors']} errors, "
                      f"{shadow['shadowTimeouts']} timeouts; p50 {_ms(shadow['primaryP50Ms'])} ms (alias) vs "
                      f"{_ms(shadow['shadowP50Ms'])} ms (shadow)")
         for sample in shadow.get("samples") or []:
-            lines.append(f"  {sample['verdict']}: event {sample['request']} -> {sample['primary']} vs "
-                         f"{sample['shadow']}")
+            lines.append(f"  {sample['verdict']}: {_brief(sample['request'])} -> {_brief(sample['primary'])} vs "
+                         f"{_brief(sample['shadow'])}")
     return "\n".join(lines)

@@ -40,6 +40,7 @@ class Alias:
     description: str = ""
     weights: dict[str, float] = field(default_factory=dict)   # AdditionalVersionWeights: at most one
     shadow: str | None = None     # Lambdalite's shadow version: runs each call too, its answer only compared
+    shadow_compare: str | None = None   # the part of the answers compared (`body.class`), None: all
 
     def versions(self) -> set[str]:
         """The versions it sends invocations to."""
@@ -57,12 +58,14 @@ class Alias:
 
     def to_document(self) -> dict[str, Any]:
         return {"function_version": self.function_version, "revision_id": self.revision_id,
-                "description": self.description, "weights": self.weights, "shadow": self.shadow}
+                "description": self.description, "weights": self.weights, "shadow": self.shadow,
+                "shadow_compare": self.shadow_compare}
 
     @classmethod
     def from_document(cls, function: str, name: str, doc: dict[str, Any]) -> Alias:
         return cls(function, name, doc["function_version"], doc["revision_id"], doc.get("description", ""),
-                   {str(k): float(v) for k, v in (doc.get("weights") or {}).items()}, doc.get("shadow"))
+                   {str(k): float(v) for k, v in (doc.get("weights") or {}).items()}, doc.get("shadow"),
+                   doc.get("shadow_compare"))
 
 
 class AliasBook:
@@ -119,14 +122,18 @@ class AliasBook:
         if routing is None and weights:
             self._check_weights(function, version, weights)
         description = body["Description"] if body.get("Description") is not None else alias.description
-        shadow = alias.shadow if alias.shadow not in {version, *weights} else None   # it serves now
-        updated = Alias(function, name, version, new_revision(), description, weights, shadow)
+        kept = alias.shadow not in {version, *weights}   # else it serves now
+        updated = Alias(function, name, version, new_revision(), description, weights,
+                        alias.shadow if kept else None, alias.shadow_compare if kept else None)
         self._put(updated)
         return updated
 
-    def set_shadow(self, function: str, name: str, version: str | None) -> Alias:
-        """Name the version that shadows the alias (None: no shadow). Lambdalite's extension: AWS has no shadow."""
+    def set_shadow(self, function: str, name: str, version: str | None, compare: str | None = None) -> Alias:
+        """Name the version that shadows the alias (None: no shadow), and the part of the answers to
+        compare (`body.class`; None: all). Lambdalite's extension: AWS has no shadow traffic."""
         alias = self.find(function, name, "Alias not found: {arn}")
+        if compare is not None and (not isinstance(compare, str) or not re.fullmatch(r"[^.\s]+(\.[^.\s]+)*", compare)):
+            raise errors.InvalidParameterValue(f"Compare must be a dotted path such as body.class, not {compare!r}")
         if version is not None:
             if not isinstance(version, str) or not re.fullmatch(VERSION_PATTERN, version):
                 raise errors.InvalidParameterValue(f"Version must be a version number or $LATEST, not {version!r}")
@@ -135,7 +142,8 @@ class AliasBook:
             if version in alias.versions():
                 raise errors.InvalidParameterValue(
                     f"Version {version} already serves alias {name}: a shadow must be another version")
-        updated = dataclasses.replace(alias, shadow=version, revision_id=new_revision())
+        updated = dataclasses.replace(alias, shadow=version, shadow_compare=compare if version else None,
+                                      revision_id=new_revision())
         self._put(updated)
         return updated
 

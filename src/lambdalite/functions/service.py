@@ -359,9 +359,9 @@ class FunctionService:
             self._schedule_provision(fn.name, {before, alias.function_version})
         return alias
 
-    def set_shadow(self, ref: str, name: str, version: str | None) -> Alias:
+    def set_shadow(self, ref: str, name: str, version: str | None, compare: str | None = None) -> Alias:
         fn, _ = self.resolve(ref, None, mutating=True)
-        alias = self.aliases.set_shadow(fn.name, name, version)
+        alias = self.aliases.set_shadow(fn.name, name, version, compare)
         self._changed(fn.name)
         return alias
 

@@ -103,7 +103,7 @@ class Invoker:
         if alias.shadow is not None:
             shadow = self.functions.serving_version(fn.name, alias.shadow)
             self.traffic.shadow(fn.name, qualifier, alias.shadow, shadow, invoked_arn, payload, outcome.body,
-                                outcome.function_error, outcome.duration_ms)
+                                outcome.function_error, outcome.duration_ms, alias.shadow_compare)
 
     async def _run_shadow(self, fn: FunctionVersion, invoked_arn: str,
                           payload: bytes) -> tuple[bytes, bool, str | None, float]:

@@ -54,6 +54,7 @@ class VersionFigures:
 @dataclass
 class ShadowFigures:
     version: str
+    compare: str | None = None   # the part of the answers compared (None: all of it)
     queued: int = 0
     dropped_full: int = 0        # the queue was full
     dropped_busy: int = 0        # the machine was busy when its turn came
@@ -70,7 +71,7 @@ class ShadowFigures:
     def view(self) -> dict[str, Any]:
         compared = self.equal + self.different + self.shadow_errors + self.shadow_timeouts
         return {
-            "version": self.version, "queued": self.queued, "ran": self.ran,
+            "version": self.version, "compare": self.compare, "queued": self.queued, "ran": self.ran,
             "dropped": self.dropped_full + self.dropped_busy,
             "droppedQueueFull": self.dropped_full, "droppedBusy": self.dropped_busy,
             "equal": self.equal, "different": self.different, "shadowErrors": self.shadow_errors,
@@ -98,19 +99,42 @@ class _ShadowCall:
         self.body, self.error, self.ms = body, error, ms
 
 
+_MISSING = object()
+
+
+def comparable(body: bytes, path: str | None = None) -> object:
+    """What is compared of an answer: its JSON value (a proxy response's JSON body parsed too, so
+    key order and spacing never matter), or with `path` (dotted: `body.class`, `items.0`) that part."""
+    try:
+        value = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return body if path is None else _MISSING
+    if isinstance(value, dict) and "statusCode" in value and isinstance(value.get("body"), str):
+        try:
+            value = {**value, "body": json.loads(value["body"])}
+        except ValueError:
+            pass
+    for key in path.split(".") if path else ():
+        if isinstance(value, dict) and key in value:
+            value = value[key]
+        elif isinstance(value, list) and key.isdigit() and int(key) < len(value):
+            value = value[int(key)]
+        else:
+            return _MISSING
+    return value
+
+
 def compare(primary: bytes, primary_error: bool, shadow: bytes, shadow_error: bool,
-            shadow_error_type: str | None) -> str:
-    """equal | different | shadow_error | shadow_timeout: JSON answers compare as values."""
+            shadow_error_type: str | None, path: str | None = None) -> str:
+    """equal | different | shadow_error | shadow_timeout (`path`: compare only that part)."""
     if shadow_error_type == "Sandbox.Timedout":
         return "shadow_timeout"
     if shadow_error and not primary_error:
         return "shadow_error"
-    if primary == shadow:
+    if path is None and primary == shadow:
         return "equal"
-    try:
-        return "equal" if json.loads(primary) == json.loads(shadow) else "different"
-    except (ValueError, UnicodeDecodeError):
-        return "different"
+    ours, theirs = comparable(primary, path), comparable(shadow, path)
+    return "equal" if ours is not _MISSING and ours == theirs else "different"
 
 
 _COUNTERS = {"equal": "equal", "different": "different", "shadow_error": "shadow_errors",
@@ -151,11 +175,12 @@ class Traffic:
         version_figures.latencies.append(ms)
 
     def shadow(self, function: str, alias: str, shadow_version: str, fn: Any, arn: str, payload: bytes,
-               body: bytes, error: bool, ms: float) -> None:
-        """Queue a shadow call of `fn` (None: the version is gone) with the caller's answer to compare."""
+               body: bytes, error: bool, ms: float, path: str | None = None) -> None:
+        """Queue a shadow call of `fn` (None: the version is gone) with the caller's answer to compare
+        (all of it, or the part `path` names)."""
         figures = self.figures(function, alias)
-        if figures.shadow is None or figures.shadow.version != shadow_version:
-            figures.shadow = ShadowFigures(shadow_version)
+        if figures.shadow is None or (figures.shadow.version, figures.shadow.compare) != (shadow_version, path):
+            figures.shadow = ShadowFigures(shadow_version, path)
         shadow = figures.shadow
         if fn is None:
             shadow.shadow_missing += 1
@@ -198,7 +223,7 @@ class Traffic:
         figures.ran += 1
         figures.primary_ms.append(call.ms)
         figures.shadow_ms.append(ms)
-        verdict = compare(call.body, call.error, body, error, error_type)
+        verdict = compare(call.body, call.error, body, error, error_type, figures.compare)
         counter = _COUNTERS[verdict]
         setattr(figures, counter, getattr(figures, counter) + 1)
         if verdict != "equal":

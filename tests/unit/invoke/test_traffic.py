@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from lambdalite.invoke import traffic
-from lambdalite.invoke.traffic import Traffic, compare
+from lambdalite.invoke.traffic import Traffic, comparable, compare
 
 
 @pytest.mark.parametrize(("primary", "shadow", "verdict"), [
@@ -20,6 +20,33 @@ from lambdalite.invoke.traffic import Traffic, compare
 ])
 def test_compare_answers(primary: bytes, shadow: bytes, verdict: str) -> None:
     assert compare(primary, False, shadow, False, None) == verdict
+
+
+PROXY_A = b'{"statusCode": 200, "body": "{\\"class\\": \\"setosa\\", \\"model\\": \\"logistic\\"}"}'
+PROXY_B = b'{"statusCode": 200, "body": "{\\"model\\": \\"forest\\", \\"class\\": \\"setosa\\"}"}'
+
+
+@pytest.mark.parametrize(("path", "verdict"), [
+    (None, "different"),           # whole answers: the model names differ
+    ("body.class", "equal"),       # the part that matters: both say setosa
+    ("body.model", "different"),
+    ("statusCode", "equal"),
+    ("body.nope", "different"),    # a path that is not there compares as different, never equal
+])
+def test_compare_a_part_of_proxy_answers(path: str | None, verdict: str) -> None:
+    assert compare(PROXY_A, False, PROXY_B, False, None, path) == verdict
+
+
+def test_a_proxy_body_is_parsed_so_key_order_does_not_matter() -> None:
+    a = b'{"statusCode": 200, "body": "{\\"a\\": 1, \\"b\\": 2}"}'
+    b = b'{"body": "{\\"b\\":2,\\"a\\":1}", "statusCode": 200}'
+    assert compare(a, False, b, False, None) == "equal"
+
+
+def test_paths_index_lists() -> None:
+    assert comparable(b'{"items": [1, {"k": "v"}]}', "items.1.k") == "v"
+    assert compare(b'[1, 2]', False, b'[1, 3]', False, None, "0") == "equal"
+    assert compare(b'[1, 2]', False, b'[1, 3]', False, None, "5") == "different"
 
 
 def test_a_shadow_error_or_timeout_is_its_own_verdict() -> None:
