@@ -302,7 +302,8 @@ class Client:
 
     def deploy(self, folder: str | os.PathLike[str] = ".", stack_name: str | None = None,
                parameters: dict[str, str] | None = None,
-               progress: Callable[[str], None] | None = None, aws_limits: bool = False) -> dict[str, Any]:
+               progress: Callable[[str], None] | None = None, aws_limits: bool = False,
+               wait: bool = True) -> dict[str, Any]:
         """`lambdalite deploy`: read FOLDER/template.yaml, zip its code folders, upload what the server
         lacks, deploy the stack. Raises errors.TemplateMissing, StackRejected, ClientError."""
         from lambdalite import project as projects
@@ -328,7 +329,7 @@ class Client:
         say(f"deploying stack {name} to {self.endpoint} ...")
         return self._while_building(say if progress else None, lambda: self.deploy_stack(
             name, found.template_text, parameters=parameters, code=hashes, includes=found.includes,
-            test_events=found.test_events))
+            test_events=found.test_events, wait=wait), stack=name)
 
     def _check_sizes(self, code: dict[str, bytes]) -> None:
         """Refuse, before uploading anything, a zip over the server's limit (its health answer says it)."""
@@ -344,8 +345,16 @@ class Client:
         builds: list[dict[str, Any]] = self._call("GET", "/_lambdalite/builds").json().get("builds") or []
         return builds
 
-    def _while_building(self, say: Callable[[str], None] | None, work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-        """Run `work` (a deploy) in a thread and, every second meanwhile, say what is being built."""
+    def stack_progress(self, name: str, after: int = 0) -> dict[str, Any]:
+        """What the deploy of stack `name` under way said from line `after` on: {"lines", "next", "underWay"}."""
+        result: dict[str, Any] = self._call("GET", f"/_lambdalite/stacks/{_quote(name)}/progress",
+                                            {"after": after}).json()
+        return result
+
+    def _while_building(self, say: Callable[[str], None] | None, work: Callable[[], dict[str, Any]],
+                        stack: str | None = None) -> dict[str, Any]:
+        """Run `work` (a deploy) in a thread and, every second meanwhile, say what is being built and
+        what the deploy of `stack` said (an alias's traffic shifting, step by step)."""
         if say is None:
             return work()
         outcome: dict[str, Any] = {}
@@ -358,21 +367,12 @@ class Client:
 
         worker = threading.Thread(target=run, name="lambdalite-deploy", daemon=True)
         worker.start()
-        last: dict[str, str] = {}
+        news = _DeployNews(self, say, stack)
         while True:
             worker.join(BUILD_POLL_S)
+            news.tell(building=worker.is_alive())   # the last lines too, once the deploy answered
             if not worker.is_alive():
                 break
-            try:
-                builds = self.builds()
-            except ClientError:
-                continue
-            for build in builds:
-                line = (f"building {build.get('function')}: {build.get('phase')}, {build.get('elapsedS')} s"
-                        + (f" ({build['message']})" if build.get("message") else ""))
-                if last.get(str(build.get("function"))) != line:
-                    last[str(build.get("function"))] = line
-                    say(line)
         if "error" in outcome:
             raise outcome["error"]
         result: dict[str, Any] = outcome["result"]
@@ -380,13 +380,14 @@ class Client:
 
     def deploy_stack(self, name: str, template: str, *, parameters: dict[str, str] | None = None,
                      code: dict[str, str] | None = None, includes: dict[str, Any] | None = None,
-                     test_events: dict[str, dict[str, str]] | None = None) -> dict[str, Any]:
-        """PUT the stack; its archives (`code`: path -> hash) must be on the server already.
+                     test_events: dict[str, dict[str, str]] | None = None, wait: bool = True) -> dict[str, Any]:
+        """PUT the stack; its archives (`code`: path -> hash) must be on the server already. `wait`
+        False: answered once the template planned, applied in the background (*_IN_PROGRESS).
 
         Answers {"stack", "status", "changed", "outputs", "stages", "warnings"}; raises StackRejected
         (with `problems`) when the stack was not deployed, the previous one still serving."""
         body = json.dumps({"template": template, "parameters": parameters or {}, "code": code or {},
-                           "includes": includes or {}, "testEvents": test_events or {}}).encode()
+                           "includes": includes or {}, "testEvents": test_events or {}, "wait": wait}).encode()
         answer = self._send("PUT", f"{self._base_path}/_lambdalite/stacks/{_quote(name)}", body,
                             {"User-Agent": "lambdalite-client", "Content-Type": "application/json"})
         if answer.status == 400 and isinstance(answer.json(), dict) and "problems" in answer.json():
@@ -522,6 +523,35 @@ class Client:
         conn = kind(self._host, self._port, timeout=self.connect_timeout)
         conn.read_timeout = self.timeout
         return conn
+
+
+class _DeployNews:
+    """What a deploy says while it runs: dependency builds (each line once) and the stack's own lines."""
+
+    def __init__(self, client: Client, say: Callable[[str], None], stack: str | None) -> None:
+        self.client, self.say, self.stack = client, say, stack
+        self.said = 0
+        self.last: dict[str, str] = {}
+
+    def tell(self, building: bool) -> None:
+        try:
+            if self.stack is not None:
+                news = self.client.stack_progress(self.stack, self.said)
+                for line in news.get("lines") or []:
+                    self.say(line)
+                self.said = int(news.get("next") or self.said)
+            if building:
+                self._builds()
+        except ClientError:
+            return   # the next poll says it
+
+    def _builds(self) -> None:
+        for build in self.client.builds():
+            line = (f"building {build.get('function')}: {build.get('phase')}, {build.get('elapsedS')} s"
+                    + (f" ({build['message']})" if build.get("message") else ""))
+            if self.last.get(str(build.get("function"))) != line:
+                self.last[str(build.get("function"))] = line
+                self.say(line)
 
 
 def _quote(name: str) -> str:

@@ -77,7 +77,7 @@ class Services:
         self.data_plane = DataPlane(self.invoker, settings.account, settings.base_url)
         self.gateway.on_change(lambda: self.data_plane.publish(self.gateway.deployed_stages()))
         self.stacks = StackService(self.db, self.functions, self.gateway, settings.region, settings.account,
-                                   settings.base_url, self.clock)
+                                   settings.base_url, self.clock, invoker=self.invoker)
         self.stacks_api = StacksApi(self.stacks, self.functions)
         self.cloudformation_api = CloudFormationApi(self.stacks)
         self.own_api = OwnApi(self.functions, History(self.db), self.clock, self.health, self.environments.builds,

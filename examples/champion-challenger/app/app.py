@@ -24,7 +24,7 @@ def classify(features):
     names = [str(n) for n in MODEL.classes_]
     best = max(range(len(names)), key=lambda i: probabilities[i])
     return {"class": names[best], "model": NAME,
-            "probabilities": {n: round(float(p), 3) for n, p in zip(names, probabilities)}}
+            "probabilities": {n: round(float(p), 3) for n, p in zip(names, probabilities, strict=True)}}
 
 
 def lambda_handler(event, context):

@@ -2,8 +2,11 @@
 
     POST   /_lambdalite/code?missing                 {"hashes": [hex...]} -> {"missing": [hex...]}
     PUT    /_lambdalite/code/{sha256 hex}            the zip bytes -> {"sha256": hex, "size": n}
-    PUT    /_lambdalite/stacks/{name}                {"template", "parameters", "code", "includes", "testEvents"}
-                                                     -> 200 DeployResult, or 400 {"problems": [...]}
+    PUT    /_lambdalite/stacks/{name}                {"template", "parameters", "code", "includes", "testEvents",
+                                                      "wait"?} -> 200 DeployResult, or 400 {"problems": [...]};
+                                                     "wait": false answers once planned (*_IN_PROGRESS)
+    GET    /_lambdalite/stacks/{name}/progress?after=N   {"lines": [...], "next": N, "underWay": bool}: what
+                                                     the deploy under way said (traffic shifting steps)
     GET    /_lambdalite/stacks                       {"stacks": [...]}
     GET    /_lambdalite/stacks/{name}                one stack
     DELETE /_lambdalite/stacks/{name}                the stack and everything it made
@@ -28,6 +31,7 @@ from .http import Receive, Request, Scope, Send, answer, read_request
 STACK_LIMIT = 32 * 1024 * 1024   # template, included documents and test events
 CODE = re.compile(r"/_lambdalite/code/([^/]+)")
 STACK = re.compile(r"/_lambdalite/stacks/([^/]+)")
+PROGRESS = re.compile(r"/_lambdalite/stacks/([^/]+)/progress")
 TEST_EVENTS = re.compile(r"/_lambdalite/functions/([^/]+)/test-events(?:/([^/]+))?")
 Answer = tuple[int, Any]
 
@@ -35,7 +39,7 @@ Answer = tuple[int, Any]
 def handles(path: str) -> bool:
     """Ours, except `GET /_lambdalite/code/{hex}.zip` (GetFunction's Code.Location, served in server.py)."""
     return (path in ("/_lambdalite/code", "/_lambdalite/stacks") or bool(CODE.fullmatch(path) and ".zip" not in path)
-            or bool(STACK.fullmatch(path)) or bool(TEST_EVENTS.fullmatch(path)))
+            or bool(STACK.fullmatch(path)) or bool(PROGRESS.fullmatch(path)) or bool(TEST_EVENTS.fullmatch(path)))
 
 
 class StacksApi:
@@ -65,6 +69,10 @@ class StacksApi:
             return 200, {"sha256": m.group(1), "size": len(request.body)}
         if path == "/_lambdalite/stacks" and method == "GET":
             return 200, {"stacks": [self.stacks.describe(r) for r in self.stacks.all()]}
+        if (m := PROGRESS.fullmatch(path)) and method == "GET":
+            lines = self.stacks.progress.get(m.group(1), [])
+            after = int(request.query.get("after") or 0) if (request.query.get("after") or "0").isdigit() else 0
+            return 200, {"lines": lines[after:], "next": len(lines), "underWay": m.group(1) in self.stacks.under_way}
         if m := STACK.fullmatch(path):
             return await self.stack(request, m.group(1))
         if m := TEST_EVENTS.fullmatch(path):
@@ -81,7 +89,7 @@ class StacksApi:
             body = request.json()
             result = await self.stacks.deploy(
                 name, _text(body, "template"), _string_map(body, "parameters"), _string_map(body, "code"),
-                _map(body, "includes"), _events(body))
+                _map(body, "includes"), _events(body), wait=body.get("wait") is not False)
             return 200, result.to_json()
         raise errors.NotFoundRoute(f"No Lambdalite endpoint answers {request.method} {request.path}.")
 

@@ -38,18 +38,23 @@ def parse_overrides(values: tuple[str, ...]) -> dict[str, str]:
               help="A template parameter's value; repeat, or give several as 'A=1 B=2'.")
 @click.option("--aws-limits", is_flag=True,
               help="Also warn about code that would not fit on AWS Lambda (50 MB zipped, 250 MB unzipped).")
+@click.option("--no-wait", is_flag=True,
+              help="Return once the template is accepted; the stack is applied in the background (an alias "
+                   "shifting traffic by its DeploymentPreference may take minutes): `lambdalite ls` shows it.")
 @with_client
 def deploy(client: Client, folder: Path, stack_name: str | None, overrides: tuple[str, ...],
-           aws_limits: bool) -> None:
+           aws_limits: bool, no_wait: bool) -> None:
     """Deploy DIR/template.yaml (AWS SAM) as a stack: functions, REST APIs, permissions.
 
     Code folders are zipped here and uploaded only when the server lacks them; the stack is applied
-    all or nothing. Exit status: 0 deployed (or unchanged), 1 problems (listed, nothing changed),
-    2 no template / usage error, 3 the server answered an error or could not be reached.
+    all or nothing. An alias with a DeploymentPreference shifts its traffic step by step, each step
+    printed; errors over its threshold roll the whole update back. Exit status: 0 deployed (or
+    unchanged), 1 problems (listed, nothing changed), 2 no template / usage error, 3 the server
+    answered an error or could not be reached.
     """
     try:
         result = client.deploy(folder, stack_name, parse_overrides(overrides), progress=click.echo,
-                               aws_limits=aws_limits)
+                               aws_limits=aws_limits, wait=not no_wait)
     except TemplateMissing as e:
         raise click.UsageError(str(e)) from None
     except StackRejected as e:

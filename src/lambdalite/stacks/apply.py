@@ -49,6 +49,17 @@ NOT_CONFIG = ("FunctionName", "Code", "Tags", "Publish", "PackageType")
 Undo = Callable[[], Awaitable[None]]
 
 
+@dataclass(frozen=True)
+class Shifting:
+    """What shifting an alias's traffic needs from the server: its clock, the calls and errors each
+    version behind an alias had, a way to run a hook function, and a line of progress for the deploy."""
+
+    sleep: Callable[[float], Awaitable[None]]
+    calls: Callable[[str, str, str], tuple[int, int]]          # (function, alias, version) -> (calls, errors)
+    hook: Callable[[str, dict[str, Any]], Awaitable[str | None]]   # (function, event) -> None, or why it failed
+    say: Callable[[str], None] = lambda line: None
+
+
 @dataclass
 class Managed:
     """What a deployed stack made: function logical id -> name, api logical id -> id, permissions."""
@@ -63,7 +74,7 @@ class Managed:
 
 class Applier:
     def __init__(self, functions: FunctionService, gateway: GatewayService, stack: str, previous: Managed,
-                 foreign_functions: set[str], foreign_apis: set[str]) -> None:
+                 foreign_functions: set[str], foreign_apis: set[str], shifting: Shifting | None = None) -> None:
         self.functions = functions
         self.gateway = gateway
         self.stack = stack
@@ -74,6 +85,7 @@ class Applier:
         self.warnings: list[str] = []
         self.held_code: set[str] = set()   # archives a rollback may need again (hex)
         self.published: dict[str, str] = {}   # Version logical id -> the version number it is
+        self.shifting = shifting
 
     # 1. preflight ---------------------------------------------------------------------------------
     def preflight(self, plan: StackPlan) -> None:
@@ -215,10 +227,52 @@ class Applier:
                 (version, dict(planned.weights), planned.description):
             before = {"FunctionVersion": current.function_version, "Description": current.description,
                       "RoutingConfig": {"AdditionalVersionWeights": dict(current.weights)}}
-            fns.update_alias(planned.function_name, planned.name, body)
             self.undo.append((f"restore alias {planned.function_name}:{planned.name}",
                               self._update_alias_later(planned.function_name, planned.name, before)))
+            if planned.shift is not None and current.function_version != version and self.shifting is not None:
+                await self._shift(planned, current.function_version, version, body)
+            else:
+                fns.update_alias(planned.function_name, planned.name, body)
         await self._provisioned(planned.function_name, planned.name, planned.provisioned)
+
+    async def _shift(self, planned: PlannedAlias, old: str, new: str, body: dict[str, Any]) -> None:
+        """Move the alias from version `old` to `new` as its DeploymentPreference says: the PreTraffic
+        hook, each step's share for its time (the new version's error rate over it checked), all of
+        the traffic, the PostTraffic hook. Any failure is a Problems: the whole update rolls back."""
+        assert planned.shift is not None and self.shifting is not None
+        shift, shifting, fns = planned.shift, self.shifting, self.functions
+        name, alias = planned.function_name, planned.name
+        where = f"{name}:{alias}"
+        if shift.pre_hook:
+            await self._hook(shift.pre_hook, "PreTraffic", where)
+        for share, seconds in shift.steps:
+            fns.update_alias(name, alias, {**body, "FunctionVersion": old,
+                                           "RoutingConfig": {"AdditionalVersionWeights": {new: share}}})
+            shifting.say(f"{where}: {share:.0%} of the calls go to version {new} for {seconds:g} s ({shift.config}; "
+                         f"back to version {old} if more than {shift.rollback_error_rate:.0%} of them fail)")
+            calls_before, errors_before = shifting.calls(name, alias, new)
+            await shifting.sleep(seconds)
+            calls, errors_seen = shifting.calls(name, alias, new)
+            calls, errors_seen = calls - calls_before, errors_seen - errors_before
+            if calls and errors_seen / calls > shift.rollback_error_rate:
+                shifting.say(f"{where}: version {new} failed {errors_seen} of {calls} calls: rolling back")
+                raise Problems([f"{where}: version {new} failed {errors_seen} of its {calls} calls "
+                                f"({errors_seen / calls:.0%}) while it had {share:.0%} of the traffic, over the "
+                                f"rollback threshold of {shift.rollback_error_rate:.0%} (Metadata: Lambdalite: "
+                                f"RollbackOnErrorRate): the alias went back to version {old} and the update was "
+                                "rolled back"])
+        fns.update_alias(name, alias, body)
+        shifting.say(f"{where}: all calls go to version {new}")
+        if shift.post_hook:
+            await self._hook(shift.post_hook, "PostTraffic", where)
+
+    async def _hook(self, function: str, kind: str, where: str) -> None:
+        assert self.shifting is not None
+        self.shifting.say(f"{where}: running the {kind} hook {function} ...")
+        event = {"DeploymentId": f"d-{self.stack}", "LifecycleEventHookExecutionId": f"{kind}-{where}"}
+        failed = await self.shifting.hook(function, event)
+        if failed is not None:
+            raise Problems([f"{where}: the {kind} hook {function} failed: {failed}; the update was rolled back"])
 
     async def _provisioned(self, name: str, qualifier: str, wanted: int | None) -> None:
         """The qualifier's provisioned concurrency as the template has it, awaited until READY (as

@@ -52,6 +52,18 @@ class PlannedVersion:
 
 
 @dataclass(frozen=True)
+class TrafficShift:
+    """SAM's DeploymentPreference on an alias (CodeDeploy's job on AWS): how a new version takes the
+    alias's traffic, and when it goes back by itself."""
+
+    config: str                        # CodeDeploy's config name, e.g. Canary10Percent5Minutes
+    steps: tuple[tuple[float, float], ...]   # (share of calls to the new version, seconds) before 100%
+    rollback_error_rate: float = 0.05  # the new version's error rate over a step that rolls back
+    pre_hook: str | None = None        # PreTraffic hook function: must succeed before any traffic moves
+    post_hook: str | None = None       # PostTraffic hook function: must succeed once all traffic moved
+
+
+@dataclass(frozen=True)
 class PlannedAlias:
     logical_id: str
     function_name: str
@@ -61,6 +73,7 @@ class PlannedAlias:
     weights: dict[str, float] = field(default_factory=dict)
     description: str = ""
     provisioned: int | None = None
+    shift: TrafficShift | None = None
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ collected; if there is one, `Problems` lists them all, each naming its resource 
 Resource types (the issue: "listed in one clear warning, or refused where ignoring it would change
 behaviour"): the supported ones are planned; `_IGNORED` types are listed in ONE warning because the
 stack serves the same requests without them (logs, alarms, IAM policies that are not enforced anyway,
-resource groups, CodeDeploy, usage plans). Function versions and aliases (SAM's AutoPublishAlias
+resource groups, usage plans). Function versions and aliases (SAM's AutoPublishAlias
 expands into both) are planned: a Version's number is decided here, before anything is resolved
 (kept from the previous deployment, or the function's next free number), so that an Alias, an
 Output or an integration URI that names it resolves in the plan. Every other type is refused: an
@@ -40,6 +40,7 @@ from .model import (
     PlannedResource,
     PlannedVersion,
     StackPlan,
+    TrafficShift,
 )
 from .sam import CODE_BUCKET, expand, normalise_path
 from .template import load_template
@@ -57,15 +58,18 @@ API_RESOURCE = "AWS::ApiGateway::Resource"
 METHOD = "AWS::ApiGateway::Method"
 VERSION = "AWS::Lambda::Version"
 ALIAS = "AWS::Lambda::Alias"
+# CodeDeploy's application and deployment group have no operation of their own: an alias's
+# UpdatePolicy names the group, whose DeploymentConfigName says how the alias shifts (_shift).
+CODEDEPLOY = frozenset({"AWS::CodeDeploy::Application", "AWS::CodeDeploy::DeploymentGroup"})
 _SUPPORTED = frozenset({FUNCTION, LAYER, PERMISSION, ROLE, REST_API, DEPLOYMENT, STAGE, API_RESOURCE, METHOD,
-                        VERSION, ALIAS})
+                        VERSION, ALIAS}) | CODEDEPLOY
 # (layer name, content hex, the previous deployment's ARN or None) -> the layer version's ARN
 LayerVersions = Callable[[str, str, "str | None"], str]
 # (function name, the previous deployment's version ARN or None) -> (version number, whether it exists)
 FunctionVersions = Callable[[str, "str | None"], "tuple[str, bool]"]
 _IGNORED = frozenset({
     "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::Logs::LogGroup", "AWS::CloudWatch::Alarm",
-    "AWS::CodeDeploy::Application", "AWS::CodeDeploy::DeploymentGroup", "AWS::ApiGateway::Account",
+    "AWS::ApiGateway::Account",
     "AWS::ApiGateway::UsagePlan", "AWS::ApiGateway::ApiKey", "AWS::ApiGateway::UsagePlanKey",
     "AWS::ResourceGroups::Group", "AWS::ApplicationInsights::Application",
     "AWS::CloudFormation::WaitConditionHandle",
@@ -89,6 +93,29 @@ def _reserved_concurrency(value: Any) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
     return -1
+
+
+DEFAULT_ROLLBACK_RATE = 0.05
+_SHIFT = re.compile(r"(?:CodeDeployDefault\.Lambda)?(?:(Canary)(\d+)Percent(\d+)Minutes?|(Linear)(\d+)Percent"
+                    r"Every(\d+)Minutes?|(AllAtOnce))")
+
+
+def shift_steps(config: str) -> tuple[tuple[float, float], ...] | None:
+    """CodeDeploy's predefined Lambda configs as (share to the new version, seconds) steps before all
+    of it moves: Canary10Percent5Minutes is ((0.1, 300),); Linear10PercentEvery1Minute is 10%, 20%,
+    ... 90%, a minute each; AllAtOnce is none. None: not such a config."""
+    m = _SHIFT.fullmatch(config)
+    if m is None:
+        return None
+    if m.group(7):
+        return ()
+    if m.group(1):
+        percent, minutes = int(m.group(2)), int(m.group(3))
+        return ((percent / 100, minutes * 60.0),) if 0 < percent < 100 else None
+    percent, minutes = int(m.group(5)), int(m.group(6))
+    if not 0 < percent < 100:
+        return None
+    return tuple((p / 100, minutes * 60.0) for p in range(percent, 100, percent))
 
 
 def _first_function_versions() -> FunctionVersions:
@@ -168,6 +195,7 @@ class _Planner:
         self.physical_ids, self.new_api_id, self.layer_version = physical_ids, new_api_id, layer_version
         self.function_version = function_version
         self.existing_versions: set[str] = set()   # Version logical ids an earlier deployment published
+        self.resolver: Resolver = Resolver(Context({}, {}, {}, {}, {}))   # run() sets the template's
         self.problems: list[str] = []
         self.ignored: list[str] = []
         self.warnings: list[str] = []
@@ -180,6 +208,7 @@ class _Planner:
         self._check_types()
         resolver = Resolver(Context(values, {}, {}, _dict(self.template.get("Mappings")),
                                     _dict(self.template.get("Conditions"))))
+        self.resolver = resolver
         self._name_resources(resolver)
         resolver.context.refs, resolver.context.attributes = self.refs, self.attributes
         self._name_versions_and_aliases(resolver)
@@ -348,14 +377,49 @@ class _Planner:
             # CloudFormation's form: [{FunctionVersion, FunctionWeight}]
             weights = {str(w.get("FunctionVersion")): w.get("FunctionWeight")
                        for w in props["RoutingConfig"]["AdditionalVersionWeights"] if isinstance(w, dict)}
-        if "UpdatePolicy" in resource:
-            self.warnings.append(f"Resource {lid}: DeploymentPreference (CodeDeploy traffic shifting) is not built "
-                                 "yet: the alias moves to the new version at once")
+        shift = self._shift(lid, resource, name) if "UpdatePolicy" in resource else None
         description = props.get("Description")
         return PlannedAlias(lid, name, str(self.refs[lid]).rsplit(":", 1)[1], version, version_from,
                             {str(k): v for k, v in weights.items()},
                             description if isinstance(description, str) else "",
-                            provisioned=self._provisioned(lid, props))
+                            provisioned=self._provisioned(lid, props), shift=shift)
+
+    def _shift(self, lid: str, resource: dict[str, Any], function: str) -> TrafficShift | None:
+        """The alias's UpdatePolicy (SAM's DeploymentPreference) and its CodeDeploy deployment group."""
+        where = f"Resource {lid}"
+        update = _dict(_dict(resource.get("UpdatePolicy")).get("CodeDeployLambdaAliasUpdate"))
+        group_ref = update.get("DeploymentGroupName")
+        group_lid = group_ref.get("Ref") if isinstance(group_ref, dict) else None
+        group = _dict(_dict(self.resources.get(str(group_lid))).get("Properties"))
+        config = self.resolver.text(group.get("DeploymentConfigName"), where) if group else None
+        if not config:
+            self.problems.append(f"{where}: its UpdatePolicy names no CodeDeploy deployment group with a "
+                                 "DeploymentConfigName")
+            return None
+        steps = shift_steps(config)
+        if steps is None:
+            self.problems.append(f"{where}: DeploymentPreference Type {config} is not one of CodeDeploy's "
+                                 "predefined Lambda configs (CanaryNPercentMMinutes, LinearNPercentEveryMMinutes, "
+                                 "AllAtOnce)")
+            return None
+        hooks = {key: self.resolver.text(update[key], where) if key in update else None
+                 for key in ("BeforeAllowTrafficHook", "AfterAllowTrafficHook")}
+        return TrafficShift(config.removeprefix("CodeDeployDefault.Lambda"), steps,
+                            self._rollback_rate(function), hooks["BeforeAllowTrafficHook"],
+                            hooks["AfterAllowTrafficHook"])
+
+    def _rollback_rate(self, function: str) -> float:
+        """Metadata: {Lambdalite: {RollbackOnErrorRate: 0.05}} on the function (0.05 when absent)."""
+        for lid, resource in self.resources.items():
+            if resource.get("Type") == FUNCTION and self.refs.get(lid) == function:
+                value = _dict(_dict(resource.get("Metadata")).get("Lambdalite")).get("RollbackOnErrorRate")
+                if value is None:
+                    return DEFAULT_ROLLBACK_RATE
+                if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1:
+                    return float(value)
+                self.problems.append(f"Resource {lid}: Metadata Lambdalite RollbackOnErrorRate must be a number "
+                                     f"from 0 to 1, not {value!r}")
+        return DEFAULT_ROLLBACK_RATE
 
     def _provisioned(self, lid: str, props: dict[str, Any]) -> int | None:
         config = props.get("ProvisionedConcurrencyConfig")

@@ -30,9 +30,10 @@ from ..functions.code import NO_LIMIT
 from ..functions.service import FunctionService
 from ..gateway.control.ids import API_ID_LENGTH, new_id
 from ..gateway.control.service import GatewayService
+from ..invoke.invoker import Invoker
 from ..store import Database
 from . import plan as planner
-from .apply import Applier, Managed, permission_entry
+from .apply import Applier, Managed, Shifting, permission_entry
 from .model import StackPlan
 from .urls import rewrite_urls, stage_name_counts, stage_url
 
@@ -92,7 +93,8 @@ class DeployResult:
 
 class StackService:
     def __init__(self, db: Database, functions: FunctionService, gateway: GatewayService, region: str, account: str,
-                 base_url: str = "http://127.0.0.1:9000", clock: Clock | None = None) -> None:
+                 base_url: str = "http://127.0.0.1:9000", clock: Clock | None = None,
+                 invoker: Invoker | None = None) -> None:
         self.db = db
         self.functions = functions
         self.gateway = gateway
@@ -104,6 +106,10 @@ class StackService:
         self._lock = asyncio.Lock()
         self._uploaded: dict[str, float] = {}     # hex -> when; held from deletion for a while
         self._deploying: set[str] = set()         # the code of the deploy under way, and what it replaces
+        self._invoker = invoker                   # runs hook functions; its traffic figures judge a canary
+        self.progress: dict[str, list[str]] = {}  # stack -> the lines of its deploy under way (or last)
+        self.under_way: dict[str, str] = {}       # stack -> CREATE_IN_PROGRESS / UPDATE_IN_PROGRESS
+        self._background: set[asyncio.Task[None]] = set()
         functions.hold_code(self._held_code)
 
     def load(self) -> None:
@@ -138,11 +144,24 @@ class StackService:
     # deploy ---------------------------------------------------------------------------------------
     async def deploy(self, name: str, template_text: str, parameters: Mapping[str, str],
                      code_hashes: Mapping[str, str], includes: Mapping[str, Any],
-                     test_events: Mapping[str, Mapping[str, str]]) -> DeployResult:
-        """Raises Problems (nothing changed; the previous stack keeps serving)."""
+                     test_events: Mapping[str, Mapping[str, str]], wait: bool = True) -> DeployResult:
+        """Raises Problems (nothing changed; the previous stack keeps serving). With `wait` False, a
+        template that plans is applied in the background (an alias's traffic shift may take minutes):
+        the answer says *_IN_PROGRESS, and the stack's record tells how it ended."""
         check_stack_name(name)
+        if name in self.under_way:
+            raise Problems([f"stack {name} is being deployed already ({self.under_way[name]}; "
+                            f"`lambdalite ls` shows when it is done): deploy again after that"])
         fingerprint = _fingerprint(template_text, parameters, code_hashes, includes, test_events)
-        async with self._lock:
+        self.under_way[name] = "UPDATE_IN_PROGRESS" if name in self.stacks else "CREATE_IN_PROGRESS"
+        self.progress[name] = []
+        try:
+            await self._lock.acquire()
+        except BaseException:
+            del self.under_way[name]
+            raise
+        released = False
+        try:
             previous = self.stacks.get(name)
             if previous is not None and previous.fingerprint == fingerprint and self._intact(previous):
                 return self._result(previous, changed=False,
@@ -152,7 +171,38 @@ class StackService:
             if missing:
                 raise Problems(missing)
             plan = await self._plan(name, template_text, parameters, code_hashes, includes, test_events, previous)
-            return await self._apply(name, template_text, fingerprint, dict(code_hashes), plan, previous)
+            if wait:
+                return await self._apply(name, template_text, fingerprint, dict(code_hashes), plan, previous)
+            task = asyncio.get_running_loop().create_task(
+                self._apply_in_background(name, template_text, fingerprint, dict(code_hashes), plan, previous))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+            released = True   # the background task holds the lock and the stack's place until it is done
+            return DeployResult(stack=name, status=self.under_way[name], changed=True, outputs=[], stages=[],
+                                warnings=plan.warnings)
+        finally:
+            if not released:
+                self._lock.release()
+                self.under_way.pop(name, None)
+
+    async def _apply_in_background(self, name: str, template_text: str, fingerprint: str, code: dict[str, str],
+                                   plan: StackPlan, previous: StackRecord | None) -> None:
+        try:
+            await self._apply(name, template_text, fingerprint, code, plan, previous)
+        except Problems as e:   # recorded in the stack (status and reason) by _apply; said in the log
+            log.warning("stack %s: the deploy failed: %s", name, "; ".join(e.problems))
+        except Exception:   # noqa: BLE001 - a bug must not leave the stack locked
+            log.exception("stack %s: the deploy failed", name)
+        finally:
+            self._lock.release()
+            self.under_way.pop(name, None)
+
+    def say(self, name: str, line: str) -> None:
+        """A line of the deploy under way (the client prints them as they come)."""
+        lines = self.progress.setdefault(name, [])
+        if len(lines) < 1000:
+            lines.append(line)
+        log.info("stack %s: %s", name, line)
 
     async def _plan(self, name: str, template_text: str, parameters: Mapping[str, str],
                     code_hashes: Mapping[str, str], includes: Mapping[str, Any],
@@ -215,7 +265,7 @@ class StackService:
     async def _apply(self, name: str, template_text: str, fingerprint: str, code: dict[str, str],
                      plan: StackPlan, previous: StackRecord | None) -> DeployResult:
         applier = Applier(self.functions, self.gateway, name, previous.managed_view() if previous else Managed(),
-                          self._foreign_functions(name), self._foreign_apis(name))
+                          self._foreign_functions(name), self._foreign_apis(name), self._shifting(name))
         self._deploying = applier.held_code = set(code.values())
         try:
             applier.preflight(plan)
@@ -231,6 +281,20 @@ class StackService:
         self.db.put_stack(name, asdict(record))
         self.stacks[name] = record
         return self._result(record, changed=True, warnings=plan.warnings + applier.warnings)
+
+    def _shifting(self, name: str) -> Shifting | None:
+        invoker = self._invoker
+        if invoker is None:
+            return None
+
+        def calls(function: str, alias: str, version: str) -> tuple[int, int]:
+            figures = invoker.traffic.figures(function, alias).versions.get(version)
+            return (figures.invocations, figures.errors) if figures is not None else (0, 0)
+
+        async def hook(function: str, event: dict[str, Any]) -> str | None:
+            return await run_hook(invoker, function, event)
+
+        return Shifting(sleep=self.clock.sleep, calls=calls, hook=hook, say=lambda line: self.say(name, line))
 
     def _record(self, name: str, template_text: str, fingerprint: str, code: dict[str, str], plan: StackPlan,
                 previous: StackRecord | None, published: dict[str, str]) -> StackRecord:
@@ -316,7 +380,8 @@ class StackService:
     def describe(self, record: StackRecord) -> dict[str, Any]:
         """Lambdalite's JSON view of a stack (GET /_lambdalite/stacks/{name})."""
         managed = record.managed_view()
-        return {"stack": record.name, "stackId": record.stack_id, "status": record.status,
+        return {"stack": record.name, "stackId": record.stack_id, "status": self.under_way.get(record.name,
+                                                                                                 record.status),
                 "statusReason": record.status_reason, "description": record.description,
                 "created": record.created, "updated": record.updated, "parameters": record.parameters,
                 "outputs": self.outputs(record), "stages": self.stage_urls(record),
@@ -368,3 +433,25 @@ def _fingerprint(template_text: str, parameters: Mapping[str, str], code: Mappin
     text = json.dumps([template_text, dict(parameters), dict(code), dict(includes),
                        {k: dict(v) for k, v in test_events.items()}], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+async def run_hook(invoker: Invoker, function: str, event: dict[str, Any]) -> str | None:
+    """A traffic shift's PreTraffic / PostTraffic hook, as Lambdalite runs it (there is no CodeDeploy
+    to report to): the hook function is invoked with CodeDeploy's event; it failed when it raised or
+    answered {"status": "Failed"}. None when it succeeded, else why it failed."""
+    try:
+        fn, arn = invoker.resolve(function, None)
+        result = await invoker.invoke(fn, arn, json.dumps(event).encode())
+    except errors.ServiceError as e:
+        return e.message
+    try:
+        answer = json.loads(result.body)
+    except ValueError:
+        answer = None
+    if result.function_error:
+        if isinstance(answer, dict):
+            return f"{answer.get('errorType')}: {answer.get('errorMessage')}"
+        return "the hook raised"
+    if isinstance(answer, dict) and str(answer.get("status", "")).lower() == "failed":
+        return f"it answered {json.dumps(answer)[:300]}"
+    return None

@@ -10,7 +10,7 @@ import pytest
 
 from lambdalite.errors import Problems
 from lambdalite.stacks.model import StackPlan
-from lambdalite.stacks.plan import build_plan, default_function_name
+from lambdalite.stacks.plan import build_plan, default_function_name, shift_steps
 
 ADDFIVE = Path(__file__).resolve().parents[3] / "examples" / "addfive"
 SHA_A, SHA_B = "a" * 64, "b" * 64
@@ -532,3 +532,48 @@ def test_missing_definition_uri_is_listed_with_the_rest() -> None:
     assert len(problems) == 2
     assert problems[0].startswith("Resource Fn: CodeUri 'nowhere/'")
     assert problems[1].startswith("Resource Api: DefinitionUri 'gone.yaml'")
+
+
+@pytest.mark.parametrize(("config", "steps"), [
+    ("CodeDeployDefault.LambdaCanary10Percent5Minutes", ((0.1, 300.0),)),
+    ("Canary10Percent30Minutes", ((0.1, 1800.0),)),
+    ("Linear10PercentEvery1Minute", tuple((p / 100, 60.0) for p in range(10, 100, 10))),
+    ("CodeDeployDefault.LambdaLinear10PercentEvery10Minutes", tuple((p / 100, 600.0) for p in range(10, 100, 10))),
+    ("Linear25PercentEvery2Minutes", ((0.25, 120.0), (0.5, 120.0), (0.75, 120.0))),
+    ("AllAtOnce", ()),
+    ("CodeDeployDefault.LambdaAllAtOnce", ()),
+])
+def test_codedeploy_configs_become_steps(config: str, steps: tuple) -> None:
+    assert shift_steps(config) == steps
+
+
+@pytest.mark.parametrize("config", ["Canary0Percent5Minutes", "Canary100Percent5Minutes", "Linear0PercentEvery1Minute",
+                                    "Sometimes", "canary10percent5minutes", ""])
+def test_other_configs_are_not_steps(config: str) -> None:
+    assert shift_steps(config) is None
+
+
+def test_a_deployment_preference_plans_a_traffic_shift_with_hooks_and_threshold() -> None:
+    fn = AUTO_PUBLISH.replace("  Fn:\n    Type: AWS::Serverless::Function\n",
+                              "  Fn:\n    Type: AWS::Serverless::Function\n"
+                              "    Metadata: {Lambdalite: {RollbackOnErrorRate: 0.1}}\n")
+    fn += ("      DeploymentPreference:\n        Type: Canary10Percent15Minutes\n"
+           "        Hooks: {PreTraffic: !Ref Pre, PostTraffic: !Ref Post}\n")
+    hooks = FUNCTION.replace("  Fn:", "  Pre:") + FUNCTION.replace("  Fn:", "  Post:")
+    p = plan(sam(fn + hooks))
+    (alias,) = p.aliases
+    assert alias.shift is not None
+    assert (alias.shift.config, alias.shift.steps, alias.shift.rollback_error_rate) == \
+        ("Canary10Percent15Minutes", ((0.1, 900.0),), 0.1)
+    assert (alias.shift.pre_hook, alias.shift.post_hook) == ("demo-Pre", "demo-Post")
+    assert not any("ignored" in w for w in p.warnings)                 # CodeDeploy's resources are understood
+
+
+def test_the_rollback_threshold_defaults_to_five_percent_and_must_be_a_share() -> None:
+    fn = AUTO_PUBLISH + "      DeploymentPreference: {Type: AllAtOnce}\n"
+    (alias,) = plan(sam(fn)).aliases
+    assert alias.shift is not None and alias.shift.rollback_error_rate == 0.05 and alias.shift.steps == ()
+    metadata = "    Metadata: {Lambdalite: {RollbackOnErrorRate: 2}}\n"
+    bad = fn.replace("  Fn:\n    Type: AWS::Serverless::Function\n",
+                     "  Fn:\n    Type: AWS::Serverless::Function\n" + metadata)
+    assert any("RollbackOnErrorRate must be a number from 0 to 1" in p for p in problems_of(sam(bad)))
