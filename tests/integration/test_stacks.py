@@ -714,3 +714,29 @@ def test_the_champion_challenger_example_works_as_its_readme_says(stack_server: 
     done = cli(stack_server, "traffic", "classifier", "live")
     assert "comparing body.class" in done.stdout and '{"features": [' in done.stdout
     assert cli(stack_server, "rm", "--stack", "cc").returncode == 0
+
+
+def test_a_shadow_named_in_the_template_shadows_the_alias(stack_server: Server, tmp_path: Path) -> None:
+    project = tmp_path / "shadowed"
+    (project / "model").mkdir(parents=True)
+    lam = boto_client(stack_server.base)
+
+    def deploy(model: str, metadata: str = "") -> subprocess.CompletedProcess[str]:
+        (project / "model" / "app.py").write_text(MODEL_HANDLER % model)
+        template = PUBLISHED % {"extra": "      AutoPublishAlias: live\n", "outputs": ""}
+        template = template.replace("    Type: AWS::Serverless::Function\n",
+                                    "    Type: AWS::Serverless::Function\n" + metadata)
+        (project / "template.yaml").write_text(template)
+        return cli(stack_server, "deploy", str(project))
+
+    assert deploy("one").returncode == 0
+    assert deploy("two").returncode == 0
+    done = deploy("two", "    Metadata:\n      Lambdalite: {ShadowVersion: '1', ShadowCompare: statusCode}\n")
+    assert done.returncode == 0, done.stderr + done.stdout
+    view = requests.get(f"{stack_server.base}/_lambdalite/traffic",
+                        params={"function": "shadowed-Model", "alias": "live"}, timeout=10).json()
+    assert (view["aliasVersion"], view["shadowVersion"], view["shadowCompare"]) == ("2", "1", "statusCode")
+    bad = deploy("two", "    Metadata:\n      Lambdalite: {ShadowVersion: latest}\n")
+    assert bad.returncode == 1 and "ShadowVersion must be a version number" in bad.stderr
+    assert lam.get_alias(FunctionName="shadowed-Model", Name="live")["FunctionVersion"] == "2"
+    assert cli(stack_server, "rm", "--stack", "shadowed").returncode == 0

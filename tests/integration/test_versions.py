@@ -503,3 +503,41 @@ def test_the_cli_shows_champion_and_challenger_side_by_side(server, lam, two_ver
     assert "  different: {} -> " in done.stdout                        # champion vs challenger answers
     assert cli(server, "alias", name, "live", "--version", "1", "--no-shadow").returncode == 0
     assert traffic(server, name)["shadowVersion"] is None
+
+
+PROXY_MODEL = ("def handler(event, context):\n"
+               "    return {'statusCode': 200, 'body': '%s ' + context.function_version + ' ' + "
+               "context.invoked_function_arn.rsplit(':', 1)[1]}\n")
+
+
+def test_stage_variables_send_each_stage_to_its_alias(server, lam) -> None:  # type: ignore[no-untyped-def]
+    name = unique("staged")
+    create_function(lam, name, PROXY_MODEL % "champion")
+    lam.publish_version(FunctionName=name)
+    lam.update_function_code(FunctionName=name, ZipFile=zip_of(PROXY_MODEL % "challenger"))
+    settle(lam, name)
+    lam.publish_version(FunctionName=name)
+    lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
+    lam.create_alias(FunctionName=name, Name="dev", FunctionVersion="2")
+    gw = boto_client(server.base, "apigateway")
+    api = gw.create_rest_api(name=name)["id"]
+    root = next(r["id"] for r in gw.get_resources(restApiId=api)["items"] if r["path"] == "/")
+    res = gw.create_resource(restApiId=api, parentId=root, pathPart="predict")["id"]
+    gw.put_method(restApiId=api, resourceId=res, httpMethod="GET", authorizationType="NONE")
+    uri = (f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{ACCOUNT_ARN}{name}:"
+           "${stageVariables.alias}/invocations")
+    gw.put_integration(restApiId=api, resourceId=res, httpMethod="GET", type="AWS_PROXY",
+                       integrationHttpMethod="POST", uri=uri)
+    deployment = gw.create_deployment(restApiId=api, stageName="PRD", variables={"alias": "live"})["id"]
+    gw.create_stage(restApiId=api, stageName="DEV", deploymentId=deployment, variables={"alias": "dev"})
+
+    def get(stage: str) -> str:
+        return requests.get(f"{server.base}/restapis/{api}/{stage}/_user_request_/predict", timeout=30).text
+
+    assert get("PRD") == "champion 1 live" and get("DEV") == "challenger 2 dev"
+    lam.update_alias(FunctionName=name, Name="live", FunctionVersion="2")    # promote: the stage follows
+    assert get("PRD") == "challenger 2 live"
+    gw.update_stage(restApiId=api, stageName="DEV", patchOperations=[
+        {"op": "replace", "path": "/variables/alias", "value": "nope"}])
+    r = requests.get(f"{server.base}/restapis/{api}/DEV/_user_request_/predict", timeout=30)
+    assert r.status_code == 500                                         # no such alias: API Gateway's 500

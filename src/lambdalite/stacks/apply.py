@@ -233,7 +233,22 @@ class Applier:
                 await self._shift(planned, current.function_version, version, body)
             else:
                 fns.update_alias(planned.function_name, planned.name, body)
+        if planned.shadow is not None:
+            await self._shadow(planned.function_name, planned.name, planned.shadow)
         await self._provisioned(planned.function_name, planned.name, planned.provisioned)
+
+    async def _shadow(self, name: str, alias: str, shadow: tuple[str, str | None]) -> None:
+        """The alias's shadow as the function's Metadata names it (Lambdalite's extension)."""
+        current = self.functions.aliases.find(name, alias)
+        if (current.shadow, current.shadow_compare) == shadow:
+            return
+        before = (current.shadow, current.shadow_compare)
+        self.functions.set_shadow(name, alias, *shadow)
+
+        async def restore() -> None:
+            if self.functions.aliases.get(name, alias) is not None:
+                self.functions.set_shadow(name, alias, *before)
+        self.undo.append((f"restore the shadow of {name}:{alias}", restore))
 
     async def _shift(self, planned: PlannedAlias, old: str, new: str, body: dict[str, Any]) -> None:
         """Move the alias from version `old` to `new` as its DeploymentPreference says: the PreTraffic

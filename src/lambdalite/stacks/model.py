@@ -74,6 +74,7 @@ class PlannedAlias:
     description: str = ""
     provisioned: int | None = None
     shift: TrafficShift | None = None
+    shadow: tuple[str, str | None] | None = None   # Metadata Lambdalite ShadowVersion (and ShadowCompare)
 
 
 @dataclass(frozen=True)

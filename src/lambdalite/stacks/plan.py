@@ -382,7 +382,27 @@ class _Planner:
         return PlannedAlias(lid, name, str(self.refs[lid]).rsplit(":", 1)[1], version, version_from,
                             {str(k): v for k, v in weights.items()},
                             description if isinstance(description, str) else "",
-                            provisioned=self._provisioned(lid, props), shift=shift)
+                            provisioned=self._provisioned(lid, props), shift=shift, shadow=self._shadow_of(name))
+
+    def _shadow_of(self, function: str) -> tuple[str, str | None] | None:
+        """Metadata: {Lambdalite: {ShadowVersion: "2", ShadowCompare: body.class}} on the function."""
+        for lid, resource in self.resources.items():
+            if resource.get("Type") == FUNCTION and self.refs.get(lid) == function:
+                own = _dict(_dict(resource.get("Metadata")).get("Lambdalite"))
+                if "ShadowVersion" not in own:
+                    return None
+                version = self.resolver.text(own["ShadowVersion"], f"Resource {lid}")
+                compare = own.get("ShadowCompare")
+                if version is None or not (version.isdigit() or version == "$LATEST"):
+                    self.problems.append(f"Resource {lid}: Metadata Lambdalite ShadowVersion must be a version "
+                                         f"number (or $LATEST), not {own['ShadowVersion']!r}")
+                    return None
+                if compare is not None and not isinstance(compare, str):
+                    self.problems.append(f"Resource {lid}: Metadata Lambdalite ShadowCompare must be a dotted path "
+                                         "such as body.class")
+                    return None
+                return version, compare
+        return None
 
     def _shift(self, lid: str, resource: dict[str, Any], function: str) -> TrafficShift | None:
         """The alias's UpdatePolicy (SAM's DeploymentPreference) and its CodeDeploy deployment group."""
