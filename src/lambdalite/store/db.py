@@ -88,30 +88,37 @@ class Database:
         self._write("INSERT OR REPLACE INTO function_versions (name, version, data) VALUES (?, ?, ?)",
                     (name, version, json.dumps(document, separators=(",", ":"))))
 
-    def delete_function(self, name: str) -> None:
-        """The function, every version of it, its policy, its saved test events and its reserved
-        concurrency: one transaction."""
+    def _transaction(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
+        """Several writes, all or none."""
         with self._lock:
             self._conn.execute("BEGIN")
-            self._conn.execute("DELETE FROM function_versions WHERE name = ?", (name,))
-            self._conn.execute("DELETE FROM policies WHERE name = ?", (name,))
-            self._conn.execute("DELETE FROM test_events WHERE function = ?", (name,))
-            self._conn.execute("DELETE FROM reserved_concurrency WHERE name = ?", (name,))
-            self._conn.execute("DELETE FROM init_modules WHERE name = ?", (name,))
-            self._conn.execute("DELETE FROM aliases WHERE name = ?", (name,))
-            self._conn.execute("DELETE FROM provisioned_concurrency WHERE name = ?", (name,))
-            self._conn.execute("DELETE FROM policies WHERE name LIKE ? ESCAPE '\\'", (_like_prefix(name + ":"),))
+            try:
+                for sql, params in statements:
+                    self._conn.execute(sql, params)
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
             self._conn.execute("COMMIT")
 
+    def delete_function(self, name: str) -> None:
+        """The function, every version and alias of it, its policies (its own, its versions' and
+        aliases'), saved test events, reserved and provisioned concurrency: one transaction."""
+        self._transaction([
+            *((f"DELETE FROM {table} WHERE name = ?", (name,)) for table in (
+                "function_versions", "policies", "reserved_concurrency", "init_modules", "aliases",
+                "provisioned_concurrency")),
+            ("DELETE FROM test_events WHERE function = ?", (name,)),
+            ("DELETE FROM policies WHERE name LIKE ? ESCAPE '\\'", (_like_prefix(name + ":"),)),
+        ])
+
     def delete_function_version(self, name: str, version: str) -> None:
-        """One published version, its policy and what its inits imported."""
-        with self._lock:
-            self._conn.execute("BEGIN")
-            self._conn.execute("DELETE FROM function_versions WHERE name = ? AND version = ?", (name, version))
-            self._conn.execute("DELETE FROM init_modules WHERE name = ? AND version = ?", (name, version))
-            self._conn.execute("DELETE FROM policies WHERE name = ?", (f"{name}:{version}",))
-            self._conn.execute("DELETE FROM provisioned_concurrency WHERE name = ? AND qualifier = ?", (name, version))
-            self._conn.execute("COMMIT")
+        """One published version, its policy, its provisioned concurrency and what its inits imported."""
+        self._transaction([
+            ("DELETE FROM function_versions WHERE name = ? AND version = ?", (name, version)),
+            ("DELETE FROM init_modules WHERE name = ? AND version = ?", (name, version)),
+            ("DELETE FROM policies WHERE name = ?", (f"{name}:{version}",)),
+            ("DELETE FROM provisioned_concurrency WHERE name = ? AND qualifier = ?", (name, version)),
+        ])
 
     def load_provisioned(self) -> list[tuple[str, str, dict[str, Any]]]:
         with self._lock:
@@ -135,12 +142,12 @@ class Database:
                     (name, alias, json.dumps(document, separators=(",", ":"))))
 
     def delete_alias(self, name: str, alias: str) -> None:
-        with self._lock:
-            self._conn.execute("BEGIN")
-            self._conn.execute("DELETE FROM aliases WHERE name = ? AND alias = ?", (name, alias))
-            self._conn.execute("DELETE FROM policies WHERE name = ?", (f"{name}:{alias}",))
-            self._conn.execute("DELETE FROM provisioned_concurrency WHERE name = ? AND qualifier = ?", (name, alias))
-            self._conn.execute("COMMIT")
+        """An alias, its policy and its provisioned concurrency."""
+        self._transaction([
+            ("DELETE FROM aliases WHERE name = ? AND alias = ?", (name, alias)),
+            ("DELETE FROM policies WHERE name = ?", (f"{name}:{alias}",)),
+            ("DELETE FROM provisioned_concurrency WHERE name = ? AND qualifier = ?", (name, alias)),
+        ])
 
     def load_init_modules(self) -> dict[tuple[str, str], list[str]]:
         """(name, version) -> the modules its inits imported from outside its code."""
