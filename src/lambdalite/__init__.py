@@ -13,6 +13,6 @@ imported by `lambdalite serve`, never here, so a client stays light.
 from __future__ import annotations
 
 from lambdalite._version import __version__
-from lambdalite.client import Client
+from lambdalite.client import Client, InvocationError
 
-__all__ = ["Client", "__version__"]
+__all__ = ["Client", "InvocationError", "__version__"]

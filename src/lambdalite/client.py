@@ -21,8 +21,9 @@ import os
 import select
 import socket
 import threading
+import time
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,9 @@ DEFAULT_TIMEOUT_S = 910.0
 DEFAULT_CONNECT_TIMEOUT_S = 10.0
 LAMBDA_PREFIX = "/2015-03-31/functions"
 BUILD_POLL_S = 1.0   # how often `deploy` asks what is being built while the server deploys
+MAP_BATCH_PER_WORKER = 32   # items per Client.map request, per concurrent invocation
+MAP_BACKOFF_S = 0.05        # the first wait after a throttled item, doubled each time
+MAP_BACKOFF_MAX_S = 5.0
 _RETRYABLE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
 
 
@@ -57,6 +61,28 @@ class InvokeResult:
     @property
     def text(self) -> str:
         return self.payload.decode("utf-8", errors="replace")
+
+
+class InvocationError(Exception):
+    """A `Client.map` item that failed (the function raised, timed out or crashed, after its retries):
+    it stands in the results where that item's answer would be, so one failure loses nothing else."""
+
+    def __init__(self, error_type: str, message: str, request_id: str | None = None, index: int | None = None) -> None:
+        super().__init__(f"{error_type}: {message}")
+        self.error_type = error_type
+        self.message = message
+        self.request_id = request_id
+        self.index = index
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, InvocationError) and (self.error_type, self.message, self.index) == \
+            (other.error_type, other.message, other.index)
+
+    def __hash__(self) -> int:
+        return hash((self.error_type, self.message, self.index))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (InvocationError, (self.error_type, self.message, self.request_id, self.index))
 
 
 @dataclass(frozen=True)
@@ -161,6 +187,57 @@ class Client:
             executed_version=answer.header("X-Amz-Executed-Version"),
             request_id=answer.header("x-amzn-RequestId"),
         )
+
+    # -- fan-out ----------------------------------------------------------------------------------
+
+    def map(self, function: str, payloads: Iterable[Any], *, qualifier: str | None = None,
+            concurrency: int | None = None, retries: int = 0) -> list[Any]:
+        """Invoke `function` once per payload (JSON values) and return the results in order: item i is
+        what the function returned for payloads[i], or an `InvocationError` when it failed (after
+        `retries` more tries). Throttles are always tried again, with back-off. `concurrency`: how many
+        run at once (None: what the server advises, its cores). Each item is its own invocation."""
+        items = list(payloads)
+        results: list[Any] = [None] * len(items)
+        for index, result in self.imap(function, items, qualifier=qualifier, concurrency=concurrency,
+                                       retries=retries):
+            results[index] = result
+        return results
+
+    def imap(self, function: str, payloads: Iterable[Any], *, qualifier: str | None = None,
+             concurrency: int | None = None, retries: int = 0) -> Iterator[tuple[int, Any]]:
+        """As `map`, yielding (index, result or InvocationError) as batches finish."""
+        items = list(payloads)
+        if concurrency is None:
+            concurrency = int(self.health().get("cores") or 1)
+        if concurrency < 1:
+            raise ValueError("concurrency must be 1 or more")
+        tries = dict.fromkeys(range(len(items)), 0)
+        todo = list(range(len(items)))
+        backoff = MAP_BACKOFF_S
+        while todo:
+            again: list[int] = []
+            throttled = False
+            batch = max(concurrency * MAP_BATCH_PER_WORKER, 1)
+            for start in range(0, len(todo), batch):
+                chunk = todo[start:start + batch]
+                body: dict[str, Any] = {"function": function, "payloads": [items[i] for i in chunk],
+                                        "concurrency": concurrency}
+                if qualifier:
+                    body["qualifier"] = qualifier
+                answer = self._call("POST", "/_lambdalite/map", None, json.dumps(body).encode()).json()
+                for index, item in zip(chunk, answer["items"], strict=True):
+                    outcome = _map_outcome(index, item, tries, retries)
+                    if outcome is _AGAIN:
+                        throttled = throttled or "throttled" in item
+                        again.append(index)
+                    else:
+                        yield index, outcome
+            if throttled:   # fewer at once from now on; wait longer only while nothing gets through
+                progressed = len(again) < len(todo)
+                concurrency = max(1, concurrency // 2)
+                backoff = MAP_BACKOFF_S if progressed else min(backoff * 2, MAP_BACKOFF_MAX_S)
+                time.sleep(backoff)
+            todo = again
 
     def list_functions(self) -> list[dict[str, Any]]:
         """Every function's configuration ($LATEST), following NextMarker across pages."""
@@ -523,6 +600,24 @@ class Client:
         conn = kind(self._host, self._port, timeout=self.connect_timeout)
         conn.read_timeout = self.timeout
         return conn
+
+
+_AGAIN = object()
+
+
+def _map_outcome(index: int, item: dict[str, Any], tries: dict[int, int], retries: int) -> Any:
+    """One item of a map batch's answer: its result, an InvocationError, or _AGAIN (send it again)."""
+    if "throttled" in item:
+        return _AGAIN
+    if "error" in item:
+        tries[index] += 1
+        if tries[index] <= retries:
+            return _AGAIN
+        error = item["error"] if isinstance(item["error"], dict) else {}
+        return InvocationError(str(error.get("errorType") or "Unhandled"), str(error.get("errorMessage") or
+                                                                                item["error"]),
+                               item.get("requestId"), index)
+    return item["result"] if "result" in item else item.get("raw")
 
 
 class _DeployNews:

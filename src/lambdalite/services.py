@@ -29,6 +29,7 @@ from .functions.model import FunctionVersion, Prepared
 from .functions.service import FunctionService
 from .gateway.control.service import GatewayService
 from .gateway.data.plane import DataPlane
+from .invoke.events import EventQueue
 from .invoke.invoker import Invoker
 from .invoke.limiter import ConcurrencyLimiter
 from .invoke.specs import SpecFactory
@@ -71,7 +72,8 @@ class Services:
         self.functions.on_change(lambda name: self.specs.forget(name, self.functions.serving(name)))
         self.invoker = Invoker(self.functions, self.backend, self.recorder, self.specs,
                                ConcurrencyLimiter(self.functions.concurrency))
-        self.lambda_api = LambdaApi(self.functions, self.invoker, settings.base_url)
+        self.events = EventQueue(self.db, self.functions, self.invoker, self.clock, os.cpu_count() or 1)
+        self.lambda_api = LambdaApi(self.functions, self.invoker, settings.base_url, self.events)
         self.gateway = GatewayService(self.db, settings.region, settings.account)
         self.apigateway_api = ApiGatewayApi(self.gateway)
         self.data_plane = DataPlane(self.invoker, settings.account, settings.base_url)
@@ -81,7 +83,7 @@ class Services:
         self.stacks_api = StacksApi(self.stacks, self.functions)
         self.cloudformation_api = CloudFormationApi(self.stacks)
         self.own_api = OwnApi(self.functions, History(self.db), self.clock, self.health, self.environments.builds,
-                              self.backend, self.invoker.traffic)
+                              self.backend, self.invoker.traffic, self.invoker)
         self._reaper: asyncio.Task[None] | None = None
 
     def prepare(self, fn: FunctionVersion) -> Prepared:
@@ -140,6 +142,7 @@ class Services:
     async def start(self) -> None:
         self.environments.start()
         self.functions.load()
+        self.events.start()
         self.gateway.load()
         self.stacks.load()
         self.data_plane.publish(self.gateway.deployed_stages())
@@ -151,6 +154,7 @@ class Services:
             self._reaper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reaper
+        await self.events.close()
         await self.functions.drain()
         await self.invoker.traffic.close()
         await self.specs.drain()
@@ -175,4 +179,5 @@ class Services:
                 "recorderFailures": self.recorder.failures, "recorderDropped": self.recorder.dropped,
                 "limits": {"maxZipBytes": self.functions.code.limits.zipped,
                            "maxUnzippedBytes": self.functions.code.limits.unzipped},
-                "instanceLimits": self.backend.limits}
+                "instanceLimits": self.backend.limits, "cores": os.cpu_count() or 1,
+                "asyncEventsPending": self.events.pending}

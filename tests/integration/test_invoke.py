@@ -223,8 +223,13 @@ def test_bad_invoke_requests(server, lam, addfive: str) -> None:  # type: ignore
     r = requests.post(url, data=b"x" * (6 * 1024 * 1024 + 1), timeout=30)
     assert r.status_code == 413 and r.headers["x-amzn-ErrorType"] == "RequestEntityTooLargeException"
     assert r.json()["Message"] == "Request must be smaller than 6291456 bytes for the InvokeFunction operation"
-    r = requests.post(url, data=b"{}", headers={"X-Amz-Invocation-Type": "Event"}, timeout=10)
-    assert r.status_code == 400 and "not built yet" in r.json()["message"]
+    r = requests.post(url, data=b'"' + b"x" * 1_048_600 + b'"', headers={"X-Amz-Invocation-Type": "Event"},
+                      timeout=10)
+    assert r.status_code == 413 and r.headers["x-amzn-ErrorType"] == "RequestEntityTooLargeException"
+    assert r.json()["Message"] == ("1048602 byte payload is too large for the Event invocation type "
+                                   "(limit 1048576 bytes)")
+    r = requests.post(url, data=b"{bad", headers={"X-Amz-Invocation-Type": "Event"}, timeout=10)
+    assert r.status_code == 400 and r.headers["x-amzn-ErrorType"] == "InvalidRequestContentException"
     r = requests.post(url, data=b"{}", headers={"X-Amz-Invocation-Type": "Bogus"}, timeout=10)
     assert r.status_code == 400 and r.headers["x-amzn-ErrorType"] == "ValidationException"
     out = lam.invoke(FunctionName=addfive, InvocationType="DryRun")

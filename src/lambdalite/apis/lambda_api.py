@@ -17,6 +17,7 @@ from ..functions import layers as layers_api
 from ..functions.policies import policy_document
 from ..functions.service import FunctionService
 from ..ids import request_id as new_request_id
+from ..invoke.events import MAX_EVENT_BYTES, EventQueue
 from ..invoke.invoker import Invoker
 from . import lambda_shapes as shapes
 from .http import Receive, Request, Scope, Send, answer, read_body, read_request, send_error, send_response
@@ -29,10 +30,12 @@ FUNCTIONS = "/2015-03-31/functions"
 
 
 class LambdaApi:
-    def __init__(self, functions: FunctionService, invoker: Invoker, base_url: str) -> None:
+    def __init__(self, functions: FunctionService, invoker: Invoker, base_url: str,
+                 events: EventQueue | None = None) -> None:
         self.functions = functions
         self.invoker = invoker
         self.base_url = base_url
+        self.events = events
 
     # the hot path --------------------------------------------------------------------------
     async def invoke(self, scope: Scope, receive: Receive, send: Send, ref: str) -> None:
@@ -58,7 +61,7 @@ class LambdaApi:
             fn, invoked_arn = self.invoker.resolve(ref, qualifier or None)
             check_payload(body)
             if kind != "RequestResponse":
-                await self._not_run(send, kind)
+                await self._not_run(send, kind, fn, qualifier or _qualifier_of(invoked_arn), body)
                 return
             result = await self.invoker.invoke(fn, invoked_arn, body, client_context(context_header))
         except errors.ServiceError as e:
@@ -66,13 +69,17 @@ class LambdaApi:
             return
         await send_response(send, 200, result.body, result.headers(log_type == "Tail"))
 
-    async def _not_run(self, send: Send, kind: str) -> None:
+    async def _not_run(self, send: Send, kind: str, fn: Any, qualifier: str | None, body: bytes) -> None:
         if kind == "DryRun":
             await send_response(send, 204, b"", [(b"x-amzn-requestid", new_request_id().encode())])
             return
-        raise errors.UnsupportedOperation(
-            "Asynchronous invocation (InvocationType Event) is not built yet in Lambdalite; "
-            "invoke with InvocationType RequestResponse for now.")
+        if self.events is None:
+            raise errors.UnsupportedOperation("Asynchronous invocation is not available on this server.")
+        if len(body) > MAX_EVENT_BYTES:
+            raise errors.RequestTooLarge(f"{len(body)} byte payload is too large for the Event invocation type "
+                                         f"(limit {MAX_EVENT_BYTES} bytes)")
+        request_id = self.events.accept(fn.name, qualifier, body)   # committed to the store first
+        await send_response(send, 202, b"", [(b"x-amzn-requestid", request_id.encode())])
 
     # everything else -----------------------------------------------------------------------
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -88,6 +95,8 @@ class LambdaApi:
             return await self.functions_operation(request, parts[2:])
         if len(parts) == 4 and parts[1] == "functions" and parts[3] == "concurrency":
             return self.concurrency_operation(request, parts[0], parts[2])
+        if parts[:2] == ["2019-09-25", "functions"] and len(parts) >= 4 and parts[3] == "event-invoke-config":
+            return self.event_config_operation(request, parts[2], parts[4:])
         if parts[:2] == ["2019-09-30", "functions"] and len(parts) == 4 and parts[3] == "provisioned-concurrency":
             return self.provisioned_operation(request, parts[2])
         if len(parts) >= 3 and parts[0] == "2017-03-31" and parts[1] == "tags":
@@ -175,6 +184,23 @@ class LambdaApi:
             reserved = self.functions.get_concurrency(ref)
             return 200, {} if reserved is None else {"ReservedConcurrentExecutions": reserved}
         raise errors.NotBuilt(f"{method} {request.path} is not a concurrency operation Lambdalite knows.")
+
+    def event_config_operation(self, request: Request, ref: str, rest: list[str]) -> tuple[int, Any]:
+        method, qualifier, fns = request.method, request.query.get("Qualifier"), self.functions
+        if rest == ["list"] and method == "GET":
+            return 200, {"FunctionEventInvokeConfigs": [c.render(arn) for c, arn in fns.list_event_configs(ref)]}
+        if rest:
+            raise errors.NotBuilt(f"{method} {request.path} is not an event invoke config operation Lambdalite knows.")
+        if method in ("PUT", "POST"):   # Put replaces; Update (POST) merges
+            config, arn = fns.put_event_config(ref, qualifier, request.json(), merge=method == "POST")
+            return 200, config.render(arn)
+        if method == "GET":
+            config, arn = fns.get_event_config(ref, qualifier)
+            return 200, config.render(arn)
+        if method == "DELETE":
+            fns.delete_event_config(ref, qualifier)
+            return 204, None
+        raise errors.NotBuilt(f"{method} {request.path} is not an event invoke config operation Lambdalite knows.")
 
     def provisioned_operation(self, request: Request, ref: str) -> tuple[int, Any]:
         method, qualifier, fns = request.method, request.query.get("Qualifier"), self.functions
@@ -316,6 +342,11 @@ class LambdaApi:
 
     def render(self, fn: Any, qualifier: str | None) -> dict[str, Any]:
         return shapes.configuration(fn, self.functions.arn(fn.name, qualifier), self.functions.region)
+
+
+def _qualifier_of(invoked_arn: str) -> str | None:
+    """The qualifier an invoked ARN carries (`name:live` was invoked as ...:function:name:live)."""
+    return invoked_arn.rsplit(":", 1)[1] if invoked_arn.count(":") == 7 else None
 
 
 def layer_version_number(raw: str) -> int:

@@ -13,6 +13,11 @@
                                                       version 2 shadows alias A (answers compared
                                                       whole, or the part the dotted path names)
     DELETE /_lambdalite/functions/F/aliases/A/shadow  no shadow any more
+    POST /_lambdalite/map {"function", "qualifier"?, "payloads": [...], "concurrency"?}
+                                                      {"items": [{"result"} | {"error", "requestId"} |
+                                                       {"throttled": reason}, ...]}: Client.map's batches
+    GET  /_lambdalite/failed?function=F[&limit]       {"records": [...]}: async outcomes for destinations
+                                                       with no service here (SQS, SNS, EventBridge, S3)
     GET  /_lambdalite/clock                           {"now": s, "test": bool}
     POST /_lambdalite/clock {"advance_s": N}          moves a --test-clock server's clock (403 otherwise)
 
@@ -21,6 +26,8 @@ Errors are the AWS-style JSON of the other endpoints.
 
 from __future__ import annotations
 
+import json
+import os
 import re
 from collections.abc import Callable
 from typing import Any
@@ -28,6 +35,8 @@ from typing import Any
 from .. import errors
 from ..clock import Clock, TestClock
 from ..functions.service import FunctionService
+from ..invoke import fanout
+from ..invoke.invoker import Invoker
 from ..invoke.traffic import Traffic
 from ..observe.history import History
 from ..pool.types import Backend
@@ -42,8 +51,9 @@ Answer = tuple[int, Any]
 class OwnApi:
     def __init__(self, functions: FunctionService, history: History, clock: Clock,
                  health: Callable[[], dict[str, Any]], builds: Callable[[], list[dict[str, Any]]],
-                 backend: Backend, traffic: Traffic) -> None:
+                 backend: Backend, traffic: Traffic, invoker: Invoker | None = None) -> None:
         self.builds = builds
+        self.invoker = invoker
         self.traffic = traffic
         self.backend = backend
         self.functions = functions
@@ -58,20 +68,21 @@ class OwnApi:
 
     async def route(self, request: Request) -> Answer:
         path, method = request.path, request.method
-        if path == "/_lambdalite/health" and method == "GET":
-            return 200, self.health()
-        if path == "/_lambdalite/logs" and method == "GET":
-            return 200, self.logs(request.query)
-        if path == "/_lambdalite/invocations" and method == "GET":
-            return 200, self.invocations(request.query)
-        if path == "/_lambdalite/builds" and method == "GET":
-            return 200, {"builds": self.builds()}
-        if path == "/_lambdalite/instances" and method == "GET":
-            return 200, self.instances(request.query)
+        reads: dict[str, Callable[[dict[str, str]], Any]] = {
+            "/_lambdalite/health": lambda query: self.health(),
+            "/_lambdalite/logs": self.logs,
+            "/_lambdalite/invocations": self.invocations,
+            "/_lambdalite/builds": lambda query: {"builds": self.builds()},
+            "/_lambdalite/instances": self.instances,
+            "/_lambdalite/traffic": self.traffic_view,
+            "/_lambdalite/failed": self.failed,
+        }
+        if method == "GET" and path in reads:
+            return 200, reads[path](request.query)
         if path == "/_lambdalite/clock":
             return 200, await self.time(request)
-        if path == "/_lambdalite/traffic" and method == "GET":
-            return 200, self.traffic_view(request.query)
+        if path == "/_lambdalite/map" and method == "POST":
+            return 200, Raw(await self.map(request.json()), b"application/json")
         if m := SHADOW.fullmatch(path):
             return 200, self.shadow(request, m.group(1), m.group(2))
         if (m := CODE_ARCHIVE.fullmatch(path)) and method == "GET":
@@ -114,6 +125,28 @@ class OwnApi:
         elif request.method != "GET":
             raise errors.ResourceNotFound(f"No Lambdalite endpoint answers {request.method} {request.path}.")
         return {"now": clock.now(), "test": isinstance(clock, TestClock)}
+
+    async def map(self, body: dict[str, Any]) -> bytes:
+        """One batch of Client.map: each payload its own invocation, the answers in order."""
+        assert self.invoker is not None
+        function, qualifier, payloads = body.get("function"), body.get("qualifier"), body.get("payloads")
+        concurrency = body.get("concurrency", os.cpu_count() or 1)
+        if not isinstance(function, str) or not isinstance(payloads, list):
+            raise errors.InvalidParameterValue('Give {"function": NAME, "payloads": [...]} (and "qualifier", '
+                                               '"concurrency" if wanted)')
+        if len(payloads) > fanout.MAX_ITEMS:
+            raise errors.InvalidParameterValue(f"At most {fanout.MAX_ITEMS} payloads in one batch")
+        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+            raise errors.InvalidParameterValue("concurrency must be a whole number, 1 or more")
+        fn, invoked_arn = self.invoker.resolve(function, qualifier if isinstance(qualifier, str) else None)
+        encoded = [json.dumps(p).encode() for p in payloads]
+        return await fanout.run_batch(self.invoker, fn, invoked_arn, encoded, concurrency)
+
+    def failed(self, query: dict[str, str]) -> dict[str, Any]:
+        """The destination records kept for a function (destinations with no service here: queues,
+        topics, buses, buckets), newest first."""
+        name = self._function(query)
+        return {"records": self.history.dead_letters(name, min(int_param(query, "limit") or 100, 1000))}
 
     def traffic_view(self, query: dict[str, str]) -> dict[str, Any]:
         name = self._function(query)

@@ -15,6 +15,7 @@ from lambdalite.cli.functions import (
     alias_command,
     invoke,
     list_functions,
+    map_command,
     publish,
     remove_function,
     traffic_command,
@@ -35,7 +36,7 @@ def main() -> None:
 
 
 for command in (serve, deploy, export_app, invoke, run_test, list_functions, logs, remove_function, list_apis,
-                publish, alias_command, traffic_command):
+                publish, alias_command, traffic_command, map_command):
     main.add_command(command)
 
 __all__ = ["main"]

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import sys
 import time
-from typing import BinaryIO
+from collections.abc import Callable, Iterator
+from typing import Any, BinaryIO, TextIO
 
 import click
 
@@ -11,7 +15,7 @@ from lambdalite.cli.failures import FunctionFailed
 from lambdalite.cli.options import function_name, with_client
 from lambdalite.cli.output import describe_function_error, function_table, stack_table, traffic_table
 from lambdalite.cli.parse import parse_event
-from lambdalite.client import Client
+from lambdalite.client import Client, InvocationError
 
 
 def event_payload(event_json: str | None, event_file: BinaryIO | None) -> bytes:
@@ -178,3 +182,92 @@ def traffic_command(client: Client, name: str, alias: str) -> None:
     """Champion vs challenger: each version behind ALIAS (calls, errors, share, p50/p99 latency) and,
     when the alias has a shadow, how often its answers agree, with examples that did not."""
     click.echo(traffic_table(client.traffic(name, alias)))
+
+
+@click.command(name="map")
+@function_name
+@click.option("--items", "items_file", required=True, type=click.File("r"), metavar="FILE.jsonl",
+              help="One JSON payload per line ('-': stdin).")
+@click.option("--out", "out_file", type=click.File("w"), metavar="FILE.jsonl",
+              help="Where the results go, one line per item in input order [default: stdout].")
+@click.option("--concurrency", type=click.IntRange(min=1), help="Items run at once [default: the server's cores].")
+@click.option("--retries", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Tries again an item whose function failed this many more times.")
+@click.option("-q", "--qualifier", metavar="Q", help="$LATEST, a version number or an alias name.")
+@with_client
+def map_command(client: Client, name: str, items_file: TextIO, out_file: TextIO | None, concurrency: int | None,
+                retries: int, qualifier: str | None) -> None:
+    """Invoke NAME once per line of FILE.jsonl and write one line per item, in input order:
+    {"index": i, "result": ...} or {"index": i, "error": {"type": ..., "message": ...}}.
+
+    A progress bar shows on stderr. Ctrl-C stops and writes the items that finished. Exit status: 0
+    when every item succeeded, 1 when some failed (their lines say why), 2 on a usage error (a line
+    that is not JSON is named before anything runs), 3 when the server failed.
+    """
+    payloads = read_items(items_file)
+    results: dict[int, Any] = {}
+    with map_progress(len(payloads)) as advance:
+        try:
+            for index, result in client.imap(name, payloads, qualifier=qualifier, concurrency=concurrency,
+                                             retries=retries):
+                results[index] = result
+                advance(isinstance(result, InvocationError))
+        except KeyboardInterrupt:
+            click.echo(f"stopped: {len(results)} of {len(payloads)} items finished", err=True)
+    out: TextIO = out_file if out_file is not None else sys.stdout
+    failed = 0
+    for index in sorted(results):
+        result = results[index]
+        if isinstance(result, InvocationError):
+            failed += 1
+            line = {"index": index, "error": {"type": result.error_type, "message": result.message,
+                                              "requestId": result.request_id}}
+        else:
+            line = {"index": index, "result": result}
+        out.write(json.dumps(line) + "\n")
+    out.flush()
+    if failed:
+        raise FunctionFailed(f"{failed} of {len(payloads)} items failed")
+
+
+def read_items(source: TextIO) -> list[Any]:
+    items = []
+    for number, line in enumerate(source, 1):
+        if not line.strip():
+            continue
+        try:
+            items.append(json.loads(line))
+        except ValueError as exc:
+            raise click.UsageError(f"{getattr(source, 'name', 'the items')} line {number} is not JSON: {exc}") from None
+    return items
+
+
+@contextlib.contextmanager
+def map_progress(total: int) -> Iterator[Callable[[bool], None]]:
+    """A progress bar on stderr (done, failed, rate, time left) while items finish."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        Task,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+    from rich.text import Text
+
+    class Rate(ProgressColumn):
+        def render(self, task: Task) -> Text:
+            return Text(f"{task.speed:.0f}/s" if task.speed else "-/s")
+
+    failed = [0]
+    columns = (TextColumn("map"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[failed]} failed"),
+               Rate(), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=False) as progress:
+        task = progress.add_task("map", total=total, failed=0)
+
+        def advance(failure: bool) -> None:
+            failed[0] += failure
+            progress.update(task, advance=1, failed=failed[0])
+        yield advance

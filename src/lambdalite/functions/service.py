@@ -32,6 +32,8 @@ from .aliases import Alias, AliasBook
 from .archive import CodeLimits
 from .code import Code, CodeStore, decode_zip, to_hex, update_code_source
 from .concurrency import ConcurrencyBook
+from .eventconfig import EventConfig, EventConfigBook
+from .eventconfig import check_body as check_event_config
 from .layers import LayerBook
 from .model import LATEST, FunctionVersion, Policy, Prepared
 from .policies import PolicyBook, new_revision
@@ -64,6 +66,7 @@ class FunctionService:
         self.init_modules = InitModuleBook(db)
         self.aliases = AliasBook(db, self.arn, lambda name, version: (name, version) in self._configured)
         self.provisioned = ProvisionedBook(db)
+        self.event_configs = EventConfigBook(db)
         self._provision = provision   # (version, n): keep n instances of it initialised; None or init's error
         self._configured: dict[Key, FunctionVersion] = {}
         self._serving: dict[Key, FunctionVersion] = {}
@@ -92,6 +95,7 @@ class FunctionService:
         self.concurrency.load()
         self.init_modules.load()
         self.aliases.load()
+        self.event_configs.load()
         for config in self.provisioned.load():   # kept across restarts: provisioned again, IN_PROGRESS till then
             self.provisioned.put(config.with_changes(status="IN_PROGRESS", allocated=0, status_reason=None))
             self._schedule_provision(config.function, {self._provisioned_version(config)})
@@ -262,6 +266,7 @@ class FunctionService:
         self.init_modules.forget(fn.name)
         self.aliases.forget(fn.name)
         self.provisioned.forget(fn.name)
+        self.event_configs.forget(fn.name)
         for key in [k for k in self._configured if k[0] == fn.name]:
             self._configured.pop(key, None)
             self._serving.pop(key, None)
@@ -479,6 +484,55 @@ class FunctionService:
                                                          status_reason=None))
             else:
                 self.provisioned.put(config.with_changes(status="FAILED", status_reason=failure))
+
+    # event invoke configs (asynchronous invocations' retries, age and destinations) -----------
+    def put_event_config(self, ref: str, qualifier: str | None, body: dict[str, Any],
+                         merge: bool = False) -> tuple[EventConfig, str]:
+        """PutFunctionEventInvokeConfig (replaces), or UpdateFunctionEventInvokeConfig (`merge`)."""
+        name, q = self._event_config_target(ref, qualifier, missing="The function doesn't exist.")
+        given = check_event_config(body, self.arn(name))
+        if merge and self.event_configs.find(name, q) is None:
+            raise errors.ResourceNotFound(f"The function {self.arn(name, q)} doesn't have an EventInvokeConfig")
+        for key in ("OnSuccess", "OnFailure"):
+            self._check_destination(given.get(key))
+        return self.event_configs.put(name, q, given, merge), self.arn(name, q)
+
+    def get_event_config(self, ref: str, qualifier: str | None) -> tuple[EventConfig, str]:
+        name, q = self._event_config_target(ref, qualifier)
+        config = self.event_configs.find(name, q)
+        if config is None:
+            raise errors.ResourceNotFound(f"The function {self.arn(name, q)} doesn't have an EventInvokeConfig")
+        return config, self.arn(name, q)
+
+    def delete_event_config(self, ref: str, qualifier: str | None) -> None:
+        name, q = self._event_config_target(ref, qualifier)
+        if not self.event_configs.delete(name, q):
+            raise errors.ResourceNotFound(f"The function {self.arn(name, q)} doesn't have an EventInvokeConfig")
+
+    def list_event_configs(self, ref: str) -> builtins.list[tuple[EventConfig, str]]:
+        fn, _ = self.resolve(ref, None)
+        return [(config, self.arn(fn.name, q)) for q, config in self.event_configs.of(fn.name)]
+
+    def event_config_for(self, name: str, qualifier: str | None) -> EventConfig:
+        """What an async invocation of `name` (as qualified) follows: its qualifier's config, or AWS's defaults."""
+        return self.event_configs.find(name, qualifier or LATEST) or EventConfig()
+
+    def _event_config_target(self, ref: str, qualifier: str | None, missing: str | None = None) -> tuple[str, str]:
+        name, q = names.parse_function_ref(ref, qualifier, self.region, self.account)
+        try:
+            fn, _ = self.resolve(name, q)
+        except errors.ResourceNotFound:
+            if missing is not None and self.get(name) is None:
+                raise errors.ResourceNotFound(missing) from None
+            raise
+        return fn.name, q or LATEST
+
+    def _check_destination(self, arn: str | None) -> None:
+        """A Lambda destination must exist (other kinds are kept as records: no service here)."""
+        if arn and ":lambda:" in arn and ":function:" in arn:
+            name, _, qualifier = arn.split(":function:", 1)[1].partition(":")
+            if self.get(name) is None or (qualifier and self._version_of(name, qualifier) is None):
+                raise errors.InvalidParameterValue(f"The destination ARN {arn} is invalid.")
 
     # tags (the function's, on $LATEST's record) ------------------------------------------------
     def tags(self, arn: str) -> dict[str, str]:

@@ -71,10 +71,10 @@ class Invoker:
         return self.functions.runnable(ref, qualifier)
 
     async def invoke(self, fn: FunctionVersion, invoked_arn: str, payload: bytes,
-                     client_context: str | None = None) -> InvokeResult:
+                     client_context: str | None = None, request_id: str | None = None) -> InvokeResult:
         spec = self.specs.spec_for(fn)
         reserved = self.limiter.enter(fn.name)   # TooManyRequests when over a limit
-        request_id = new_request_id()
+        request_id = request_id or new_request_id()
         started = time.time()
         invocation = Invocation(request_id, payload, invoked_arn, client_context)
         try:

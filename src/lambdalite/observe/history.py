@@ -6,6 +6,8 @@ records) and later the CloudWatch Logs API; it asks the store, never the request
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..store import Database, InvocationRecord, StoredLogEvent
 
 
@@ -20,3 +22,7 @@ class History:
     def invocations(self, function: str, limit: int) -> list[InvocationRecord]:
         """The newest first."""
         return self._db.recent_invocations(function, limit)
+
+    def dead_letters(self, function: str, limit: int) -> list[dict[str, Any]]:
+        """Async outcomes kept for destinations that have no service here, the newest first."""
+        return self._db.dead_letters(function, limit)

@@ -108,6 +108,7 @@ class Database:
                 "function_versions", "policies", "reserved_concurrency", "init_modules", "aliases",
                 "provisioned_concurrency")),
             ("DELETE FROM test_events WHERE function = ?", (name,)),
+            ("DELETE FROM event_invoke_configs WHERE name = ?", (name,)),
             ("DELETE FROM policies WHERE name LIKE ? ESCAPE '\\'", (_like_prefix(name + ":"),)),
         ])
 
@@ -119,6 +120,50 @@ class Database:
             ("DELETE FROM policies WHERE name = ?", (f"{name}:{version}",)),
             ("DELETE FROM provisioned_concurrency WHERE name = ? AND qualifier = ?", (name, version)),
         ])
+
+    # asynchronous invocations ----------------------------------------------------------------
+    def add_event(self, request_id: str, function: str, qualifier: str | None, payload: bytes,
+                  enqueued: float) -> int:
+        """Keep an accepted event (committed before Invoke answers 202); its id (arrival order)."""
+        with self._lock:
+            cursor = self._conn.execute(
+                "INSERT INTO async_events (request_id, function, qualifier, payload, attempts, enqueued) "
+                "VALUES (?, ?, ?, ?, 0, ?)", (request_id, function, qualifier, payload, enqueued))
+        return int(cursor.lastrowid or 0)
+
+    def load_events(self) -> list[tuple[int, str, str, str | None, bytes, int, float]]:
+        with self._lock:
+            rows = self._conn.execute("SELECT id, request_id, function, qualifier, payload, attempts, enqueued "
+                                      "FROM async_events ORDER BY id").fetchall()
+        return [(int(i), r, f, q, bytes(p), int(a), float(e)) for i, r, f, q, p, a, e in rows]
+
+    def event_attempted(self, event_id: int, attempts: int) -> None:
+        self._write("UPDATE async_events SET attempts = ? WHERE id = ?", (attempts, event_id))
+
+    def delete_event(self, event_id: int) -> None:
+        self._write("DELETE FROM async_events WHERE id = ?", (event_id,))
+
+    def load_event_configs(self) -> list[tuple[str, str, dict[str, Any]]]:
+        with self._lock:
+            rows = self._conn.execute("SELECT name, qualifier, data FROM event_invoke_configs").fetchall()
+        return [(name, qualifier, json.loads(data)) for name, qualifier, data in rows]
+
+    def put_event_config(self, name: str, qualifier: str, document: dict[str, Any]) -> None:
+        self._write("INSERT OR REPLACE INTO event_invoke_configs (name, qualifier, data) VALUES (?, ?, ?)",
+                    (name, qualifier, json.dumps(document, separators=(",", ":"))))
+
+    def delete_event_config(self, name: str, qualifier: str) -> None:
+        self._write("DELETE FROM event_invoke_configs WHERE name = ? AND qualifier = ?", (name, qualifier))
+
+    def add_dead_letter(self, function: str, destination: str, record: dict[str, Any], created: float) -> None:
+        self._write("INSERT INTO dead_letters (function, destination, record, created) VALUES (?, ?, ?, ?)",
+                    (function, destination, json.dumps(record, separators=(",", ":")), created))
+
+    def dead_letters(self, function: str, limit: int) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._conn.execute("SELECT id, destination, record, created FROM dead_letters WHERE function = ? "
+                                      "ORDER BY id DESC LIMIT ?", (function, limit)).fetchall()
+        return [{"id": i, "destination": d, "record": json.loads(r), "created": c} for i, d, r, c in rows]
 
     def load_provisioned(self) -> list[tuple[str, str, dict[str, Any]]]:
         with self._lock:

@@ -135,8 +135,35 @@ def _to_6(conn: sqlite3.Connection) -> None:
     )""")
 
 
+def _to_7(conn: sqlite3.Connection) -> None:
+    """Asynchronous invocations: each accepted event until it has run (or failed for good), the
+    functions' event invoke configs, and the records of destinations that have no service here."""
+    conn.execute("""CREATE TABLE async_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,   -- arrival order
+        request_id TEXT NOT NULL,
+        function TEXT NOT NULL,
+        qualifier TEXT,             -- as invoked (None: unqualified)
+        payload BLOB NOT NULL,
+        attempts INTEGER NOT NULL,  -- invocations that ended with a function error so far
+        enqueued REAL NOT NULL      -- wall-clock seconds when it was accepted (its age)
+    )""")
+    conn.execute("""CREATE TABLE event_invoke_configs (
+        name TEXT NOT NULL,
+        qualifier TEXT NOT NULL,    -- "$LATEST", a version or an alias
+        data TEXT NOT NULL,         -- MaximumRetryAttempts, MaximumEventAgeInSeconds, DestinationConfig, ...
+        PRIMARY KEY (name, qualifier)
+    )""")
+    conn.execute("""CREATE TABLE dead_letters (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        function TEXT NOT NULL,
+        destination TEXT NOT NULL,  -- the ARN the record was for (a queue, a topic, a bus, ...)
+        record TEXT NOT NULL,       -- AWS's destination record (JSON)
+        created REAL NOT NULL
+    )""")
+
+
 # MIGRATIONS[i] makes version i + 2
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_to_2, _to_3, _to_4, _to_5, _to_6]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_to_2, _to_3, _to_4, _to_5, _to_6, _to_7]
 LATEST = len(MIGRATIONS) + 1
 
 

@@ -1,0 +1,264 @@
+"""Asynchronous invocations (InvocationType=Event) on a test-clock server: accepted durably, run with
+the request id the caller got, retried by AWS's schedule, their outcome sent to destinations; event
+invoke configs; and the fan-out of Client.map / `lambdalite map`."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from lambdalite import Client, InvocationError
+from tests.conftest import Server, boto_client, create_function, error_of, unique
+from tests.integration.test_cli import cli
+
+ARN = "arn:aws:lambda:us-east-1:000000000000:function:"
+MARK = """
+import json, os
+def handler(event, context):
+    with open(event["marker"], "a") as f:
+        f.write(json.dumps({"id": context.aws_request_id, "event": event}) + "\\n")
+    if event.get("fail"):
+        raise ValueError("it failed")
+    return {"ok": event.get("n")}
+"""
+SINK = """
+import json
+def handler(event, context):
+    with open(event["requestPayload"]["marker"] + ".dest", "a") as f:
+        f.write(json.dumps(event) + "\\n")
+"""
+
+
+@pytest.fixture
+def clocked(tmp_path: Path) -> Iterator[Server]:
+    srv = Server(tmp_path / "home", extra=("--test-clock",))
+    srv.home.mkdir()
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+def advance(server: Server, seconds: float) -> None:
+    assert requests.post(f"{server.base}/_lambdalite/clock", json={"advance_s": seconds}, timeout=30).ok
+
+
+def lines(path: Path, count: int, seconds: float = 30) -> list[dict]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if path.exists():
+            found = [json.loads(x) for x in path.read_text().splitlines()]
+            if len(found) >= count:
+                return found
+        time.sleep(0.05)
+    raise AssertionError(f"{path}: fewer than {count} lines")
+
+
+def send(lam, name: str, payload: dict, **kw) -> str:  # type: ignore[no-untyped-def]
+    out = lam.invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps(payload), **kw)
+    assert out["StatusCode"] == 202 and out["Payload"].read() == b""
+    assert "ExecutedVersion" not in out
+    return str(out["ResponseMetadata"]["RequestId"])
+
+
+def test_an_event_runs_with_the_request_id_the_caller_got(server: Server, tmp_path: Path) -> None:
+    lam = boto_client(server.base)
+    name = unique("async")
+    create_function(lam, name, MARK)
+    marker = tmp_path / "m"
+    ids = [send(lam, name, {"marker": str(marker), "n": n}) for n in range(5)]
+    ran = lines(marker, 5)
+    assert sorted(x["id"] for x in ran) == sorted(ids)
+    assert sorted(x["event"]["n"] for x in ran) == list(range(5))
+    code, status, _ = error_of(lam.invoke, FunctionName=f"nope-{name}", InvocationType="Event", Payload=b"{}")
+    assert (code, status) == ("ResourceNotFoundException", 404)
+
+
+def test_a_failing_event_is_retried_by_aws_schedule_then_reaches_on_failure(clocked: Server, tmp_path: Path) -> None:
+    lam = boto_client(clocked.base)
+    create_function(lam, "flaky", MARK)
+    create_function(lam, "sink", SINK)
+    lam.put_function_event_invoke_config(FunctionName="flaky", DestinationConfig={
+        "OnFailure": {"Destination": f"{ARN}sink"}, "OnSuccess": {"Destination": f"{ARN}sink"}})
+    marker = tmp_path / "failing"
+    request_id = send(lam, "flaky", {"marker": str(marker), "fail": True})
+    assert len(lines(marker, 1)) == 1
+    advance(clocked, 59)
+    time.sleep(0.3)
+    assert len(lines(marker, 1)) == 1                        # the first retry waits about a minute
+    advance(clocked, 1)
+    assert len(lines(marker, 2)) == 2
+    advance(clocked, 120)                                    # the second, two more
+    attempts = lines(marker, 3)
+    assert {x["id"] for x in attempts} == {request_id}       # the same request id each time
+    [record] = lines(Path(str(marker) + ".dest"), 1)
+    assert record["requestContext"] == {"requestId": request_id, "functionArn": f"{ARN}flaky:$LATEST",
+                                        "condition": "RetriesExhausted", "approximateInvokeCount": 3}
+    assert record["responseContext"] == {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"}
+    assert record["responsePayload"]["errorMessage"] == "it failed" and record["version"] == "1.0"
+    assert record["requestPayload"] == {"marker": str(marker), "fail": True}
+
+    good = tmp_path / "good"
+    send(lam, "flaky", {"marker": str(good), "n": 7})
+    [record] = lines(Path(str(good) + ".dest"), 1)
+    assert record["requestContext"]["condition"] == "Success" and record["responsePayload"] == {"ok": 7}
+
+
+def test_zero_reserved_concurrency_sends_events_straight_to_on_failure(clocked: Server, tmp_path: Path) -> None:
+    lam = boto_client(clocked.base)
+    create_function(lam, "off", MARK)
+    create_function(lam, "sink", SINK)
+    lam.put_function_concurrency(FunctionName="off", ReservedConcurrentExecutions=0)
+    lam.put_function_event_invoke_config(FunctionName="off", MaximumRetryAttempts=0,
+                                         DestinationConfig={"OnFailure": {"Destination": f"{ARN}sink"}})
+    marker = tmp_path / "off"
+    send(lam, "off", {"marker": str(marker)})
+    [record] = lines(Path(str(marker) + ".dest"), 1)
+    assert record["requestContext"]["condition"] == "ZeroReservedConcurrency" and not marker.exists()
+    assert "responseContext" not in record
+
+
+def test_a_destination_with_no_service_here_is_kept_in_the_failed_list(server: Server, tmp_path: Path) -> None:
+    lam = boto_client(server.base)
+    name = unique("toqueue")
+    create_function(lam, name, MARK)
+    queue = "arn:aws:sqs:us-east-1:000000000000:failures"
+    lam.put_function_event_invoke_config(FunctionName=name, MaximumRetryAttempts=0,
+                                         DestinationConfig={"OnFailure": {"Destination": queue}})
+    send(lam, name, {"marker": str(tmp_path / "q"), "fail": True})
+    deadline = time.monotonic() + 30
+    while not (records := requests.get(f"{server.base}/_lambdalite/failed", params={"function": name},
+                                       timeout=10).json()["records"]):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert records[0]["destination"] == queue
+    assert records[0]["record"]["requestContext"]["condition"] == "RetriesExhausted"
+
+
+def test_accepted_events_survive_a_kill_9(own_server: Server, tmp_path: Path) -> None:
+    own_server.start()
+    lam = boto_client(own_server.base)
+    create_function(lam, "durable", "import time, json\n" + MARK.replace(
+        "def handler(event, context):\n", "def handler(event, context):\n    time.sleep(event.get('sleep', 0))\n"),
+        Timeout=10)
+    markers = [tmp_path / f"d{i}" for i in range(6)]
+    ids = {str(m): send(lam, "durable", {"marker": str(m), "sleep": 0.5}) for m in markers}
+    own_server.kill()                                        # SIGKILL, events queued and one running
+    own_server.start()
+    for marker in markers:
+        ran = lines(marker, 1, seconds=60)
+        assert ids[str(marker)] in {x["id"] for x in ran}    # it ran (once, or twice if it was running)
+
+
+@pytest.mark.parametrize(("body", "code", "fragment"), [
+    ({}, "InvalidParameterValueException", "You must specify at least one of error handling or destination setting."),
+    ({"MaximumRetryAttempts": 3}, "ValidationException", "Value '3' at 'maximumRetryAttempts'"),
+    ({"MaximumEventAgeInSeconds": 59}, "ValidationException", "Member must have value greater than or equal to 60"),
+    ({"MaximumEventAgeInSeconds": 21601}, "ValidationException", "less than or equal to 21600"),
+    ({"DestinationConfig": {"OnFailure": {"Destination": "SELF"}}}, "InvalidParameterValueException",
+     "You can't specify the function as a destination for itself."),
+    ({"DestinationConfig": {"OnFailure": {"Destination": f"{ARN}missing-dest"}}}, "InvalidParameterValueException",
+     "is invalid"),
+])
+def test_bad_event_invoke_configs_are_refused(server: Server, body: dict, code: str, fragment: str) -> None:
+    lam = boto_client(server.base, parameter_validation=False)
+    name = unique("cfg")
+    create_function(lam, name, MARK)
+    if body.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination") == "SELF":
+        body = {"DestinationConfig": {"OnFailure": {"Destination": f"{ARN}{name}"}}}
+    got = error_of(lam.put_function_event_invoke_config, FunctionName=name, **body)
+    assert got[0] == code and fragment in got[2], got
+    assert lam.list_function_event_invoke_configs(FunctionName=name)["FunctionEventInvokeConfigs"] == []
+
+
+def test_event_invoke_config_lifecycle(server: Server) -> None:
+    lam = boto_client(server.base)
+    name = unique("cfg")
+    create_function(lam, name, MARK)
+    code, status, message = error_of(lam.get_function_event_invoke_config, FunctionName=name)
+    assert (code, status, message) == ("ResourceNotFoundException", 404,
+                                       f"The function {ARN}{name}:$LATEST doesn't have an EventInvokeConfig")
+    put = lam.put_function_event_invoke_config(FunctionName=name, MaximumRetryAttempts=1)
+    assert put["FunctionArn"] == f"{ARN}{name}:$LATEST" and put["MaximumRetryAttempts"] == 1
+    assert put["DestinationConfig"] == {"OnSuccess": {}, "OnFailure": {}}
+    updated = lam.update_function_event_invoke_config(FunctionName=name, MaximumEventAgeInSeconds=120)
+    assert (updated["MaximumRetryAttempts"], updated["MaximumEventAgeInSeconds"]) == (1, 120)   # merged
+    replaced = lam.put_function_event_invoke_config(FunctionName=name, MaximumEventAgeInSeconds=300)
+    assert "MaximumRetryAttempts" not in replaced                                                 # replaced
+    listed = lam.list_function_event_invoke_configs(FunctionName=name)["FunctionEventInvokeConfigs"]
+    assert [c["MaximumEventAgeInSeconds"] for c in listed] == [300]
+    lam.delete_function_event_invoke_config(FunctionName=name)
+    assert error_of(lam.get_function_event_invoke_config, FunctionName=name)[1] == 404
+    code, status, message = error_of(lam.put_function_event_invoke_config, FunctionName=f"none-{name}",
+                                     MaximumRetryAttempts=1)
+    assert (code, status, message) == ("ResourceNotFoundException", 404, "The function doesn't exist.")
+    code, status, _ = error_of(lam.update_function_event_invoke_config, FunctionName=name, MaximumRetryAttempts=1)
+    assert status == 404
+
+
+CHUNK = """
+def handler(event, context):
+    if event.get("fail"):
+        raise RuntimeError("bad chunk %d" % event["i"])
+    return [event["i"], sum(i * i % 7 for i in range(event.get("n", 100)))]
+"""
+
+
+def test_client_map_returns_results_in_order_with_failures_in_place(server: Server) -> None:
+    lam = boto_client(server.base)
+    name = unique("chunk")
+    create_function(lam, name, CHUNK)
+    items = [{"i": i, "fail": i % 7 == 3} for i in range(40)]
+    with Client(server.base) as client:
+        results = client.map(name, items, concurrency=3)
+        seen = dict(client.imap(name, items[:5]))
+    for i, result in enumerate(results):
+        if i % 7 == 3:
+            assert isinstance(result, InvocationError) and result.error_type == "RuntimeError"
+            assert result.message == f"bad chunk {i}" and result.index == i and result.request_id
+        else:
+            assert result == [i, sum(j * j % 7 for j in range(100))]
+    assert sorted(seen) == [0, 1, 2, 3, 4] and isinstance(seen[3], InvocationError)
+
+
+def test_map_backs_off_from_throttles_and_finishes(server: Server) -> None:
+    lam = boto_client(server.base)
+    name = unique("capped")
+    create_function(lam, name, CHUNK)
+    lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=1)
+    with Client(server.base) as client:
+        results = client.map(name, [{"i": i, "n": 20000} for i in range(30)], concurrency=4)
+    assert [r[0] for r in results] == list(range(30))
+
+
+def test_map_retries_failed_items(server: Server, tmp_path: Path) -> None:
+    lam = boto_client(server.base)
+    name = unique("retry")
+    create_function(lam, name, "import os\ndef handler(event, context):\n    p = event['flag']\n"
+                                "    if not os.path.exists(p):\n        open(p, 'w').close()\n"
+                                "        raise RuntimeError('first try fails')\n    return 'ok'\n")
+    items = [{"flag": str(tmp_path / f"f{i}")} for i in range(4)]
+    with Client(server.base) as client:
+        assert all(isinstance(r, InvocationError) for r in client.map(name, items))
+        items = [{"flag": str(tmp_path / f"g{i}")} for i in range(4)]
+        assert client.map(name, items, retries=1) == ["ok"] * 4
+
+
+def test_lambdalite_map_writes_lines_in_order(server: Server, tmp_path: Path) -> None:
+    lam = boto_client(server.base)
+    name = unique("climap")
+    create_function(lam, name, CHUNK)
+    src, dst = tmp_path / "items.jsonl", tmp_path / "out.jsonl"
+    src.write_text("".join(json.dumps({"i": i, "fail": i == 2}) + "\n" for i in range(6)))
+    done = cli(server, "map", name, "--items", str(src), "--out", str(dst), "--concurrency", "2")
+    assert done.returncode == 1 and "1 of 6 items failed" in done.stderr, done.stderr
+    out = [json.loads(x) for x in dst.read_text().splitlines()]
+    assert [x["index"] for x in out] == list(range(6))
+    assert out[2]["error"]["type"] == "RuntimeError" and out[0]["result"][0] == 0
+    src.write_text('{"i": 1}\n{nope\n')
+    bad = cli(server, "map", name, "--items", str(src))
+    assert bad.returncode == 2 and "line 2 is not JSON" in bad.stderr
