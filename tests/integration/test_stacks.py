@@ -740,3 +740,17 @@ def test_a_shadow_named_in_the_template_shadows_the_alias(stack_server: Server, 
     assert bad.returncode == 1 and "ShadowVersion must be a version number" in bad.stderr
     assert lam.get_alias(FunctionName="shadowed-Model", Name="live")["FunctionVersion"] == "2"
     assert cli(stack_server, "rm", "--stack", "shadowed").returncode == 0
+
+
+def test_the_montecarlo_example_estimates_pi_the_same_at_any_concurrency(stack_server: Server) -> None:
+    example = ROOT / "examples" / "montecarlo"
+    done = cli(stack_server, "deploy", str(example))
+    assert done.returncode == 0, done.stderr + done.stdout
+    runs = [subprocess.run([sys.executable, str(example / "run.py"), "--endpoint", stack_server.base, "--chunks", "8",
+                            "--samples", "2000", *extra], capture_output=True, text=True, timeout=120)
+            for extra in ((), ("--concurrency", "1"))]
+    assert all(r.returncode == 0 for r in runs), [r.stderr for r in runs]
+    estimates = [r.stdout.split("pi = ")[1].split()[0] for r in runs]
+    assert estimates[0] == estimates[1] and 2.9 < float(estimates[0]) < 3.4
+    assert "API + requests: pi = " + estimates[0] in runs[0].stdout   # the guide's way agrees
+    assert cli(stack_server, "rm", "--stack", "montecarlo").returncode == 0
