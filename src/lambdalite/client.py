@@ -297,6 +297,11 @@ class Client:
     def delete_alias(self, name: str, alias: str) -> None:
         self._call("DELETE", f"{LAMBDA_PREFIX}/{_quote(name)}/aliases/{_quote(alias)}")
 
+    def schedules(self) -> list[dict[str, Any]]:
+        """The stacks' schedules, each with its next run (UTC), or None when disabled."""
+        found: list[dict[str, Any]] = self._call("GET", "/_lambdalite/schedules").json().get("schedules") or []
+        return found
+
     def set_shadow(self, name: str, alias: str, version: str | None, compare: str | None = None) -> dict[str, Any]:
         """Lambdalite's shadow traffic: every call of `alias` also runs on `version` (None: stop), off the
         caller's path; the answers are compared (see `traffic`): whole, or the part `compare` names

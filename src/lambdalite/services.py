@@ -32,6 +32,7 @@ from .gateway.data.plane import DataPlane
 from .invoke.events import EventQueue
 from .invoke.invoker import Invoker
 from .invoke.limiter import ConcurrencyLimiter
+from .invoke.schedules import Scheduler
 from .invoke.specs import SpecFactory
 from .observe.history import History
 from .observe.recorder import Recorder
@@ -73,17 +74,18 @@ class Services:
         self.invoker = Invoker(self.functions, self.backend, self.recorder, self.specs,
                                ConcurrencyLimiter(self.functions.concurrency))
         self.events = EventQueue(self.db, self.functions, self.invoker, self.clock, os.cpu_count() or 1)
+        self.scheduler = Scheduler(self.events, self.clock, settings.region, settings.account)
         self.lambda_api = LambdaApi(self.functions, self.invoker, settings.base_url, self.events)
         self.gateway = GatewayService(self.db, settings.region, settings.account)
         self.apigateway_api = ApiGatewayApi(self.gateway)
         self.data_plane = DataPlane(self.invoker, settings.account, settings.base_url)
         self.gateway.on_change(lambda: self.data_plane.publish(self.gateway.deployed_stages()))
         self.stacks = StackService(self.db, self.functions, self.gateway, settings.region, settings.account,
-                                   settings.base_url, self.clock, invoker=self.invoker)
+                                   settings.base_url, self.clock, invoker=self.invoker, scheduler=self.scheduler)
         self.stacks_api = StacksApi(self.stacks, self.functions)
         self.cloudformation_api = CloudFormationApi(self.stacks)
         self.own_api = OwnApi(self.functions, History(self.db), self.clock, self.health, self.environments.builds,
-                              self.backend, self.invoker.traffic, self.invoker)
+                              self.backend, self.invoker.traffic, self.invoker, self.scheduler.listing)
         self._reaper: asyncio.Task[None] | None = None
 
     def prepare(self, fn: FunctionVersion) -> Prepared:
@@ -143,6 +145,7 @@ class Services:
         self.environments.start()
         self.functions.load()
         self.events.start()
+        self.scheduler.start()
         self.gateway.load()
         self.stacks.load()
         self.data_plane.publish(self.gateway.deployed_stages())
@@ -154,6 +157,7 @@ class Services:
             self._reaper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reaper
+        await self.scheduler.close()
         await self.events.close()
         await self.functions.drain()
         await self.invoker.traffic.close()

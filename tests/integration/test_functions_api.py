@@ -190,7 +190,7 @@ def test_account_settings(lam) -> None:  # type: ignore[no-untyped-def]
 def test_operations_not_built_yet_say_so(lam) -> None:  # type: ignore[no-untyped-def]
     name = unique("nb")
     create_function(lam, name, HELLO)
-    code, status, message = error_of(lam.get_function_event_invoke_config, FunctionName=name)
+    code, status, message = error_of(lam.get_function_url_config, FunctionName=name)
     assert status == 501 and "not support" in message
 
 

@@ -18,6 +18,7 @@
                                                        {"throttled": reason}, ...]}: Client.map's batches
     GET  /_lambdalite/failed?function=F[&limit]       {"records": [...]}: async outcomes for destinations
                                                        with no service here (SQS, SNS, EventBridge, S3)
+    GET  /_lambdalite/schedules                       {"schedules": [{stack, name, expression, function, next, ...}]}
     GET  /_lambdalite/clock                           {"now": s, "test": bool}
     POST /_lambdalite/clock {"advance_s": N}          moves a --test-clock server's clock (403 otherwise)
 
@@ -51,8 +52,10 @@ Answer = tuple[int, Any]
 class OwnApi:
     def __init__(self, functions: FunctionService, history: History, clock: Clock,
                  health: Callable[[], dict[str, Any]], builds: Callable[[], list[dict[str, Any]]],
-                 backend: Backend, traffic: Traffic, invoker: Invoker | None = None) -> None:
+                 backend: Backend, traffic: Traffic, invoker: Invoker | None = None,
+                 schedules: Callable[[], list[dict[str, Any]]] | None = None) -> None:
         self.builds = builds
+        self.schedules = schedules
         self.invoker = invoker
         self.traffic = traffic
         self.backend = backend
@@ -76,6 +79,7 @@ class OwnApi:
             "/_lambdalite/instances": self.instances,
             "/_lambdalite/traffic": self.traffic_view,
             "/_lambdalite/failed": self.failed,
+            "/_lambdalite/schedules": lambda query: {"schedules": self.schedules() if self.schedules else []},
         }
         if method == "GET" and path in reads:
             return 200, reads[path](request.query)

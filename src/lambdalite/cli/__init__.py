@@ -18,6 +18,7 @@ from lambdalite.cli.functions import (
     map_command,
     publish,
     remove_function,
+    schedules_command,
     traffic_command,
 )
 from lambdalite.cli.logs import logs
@@ -36,7 +37,7 @@ def main() -> None:
 
 
 for command in (serve, deploy, export_app, invoke, run_test, list_functions, logs, remove_function, list_apis,
-                publish, alias_command, traffic_command, map_command):
+                publish, alias_command, traffic_command, map_command, schedules_command):
     main.add_command(command)
 
 __all__ = ["main"]

@@ -13,7 +13,7 @@ import click
 
 from lambdalite.cli.failures import FunctionFailed
 from lambdalite.cli.options import function_name, with_client
-from lambdalite.cli.output import describe_function_error, function_table, stack_table, traffic_table
+from lambdalite.cli.output import describe_function_error, format_table, function_table, stack_table, traffic_table
 from lambdalite.cli.parse import parse_event
 from lambdalite.client import Client, InvocationError
 
@@ -271,3 +271,18 @@ def map_progress(total: int) -> Iterator[Callable[[bool], None]]:
             failed[0] += failure
             progress.update(task, advance=1, failed=failed[0])
         yield advance
+
+
+@click.command(name="schedules")
+@with_client
+def schedules_command(client: Client) -> None:
+    """List the schedules of the deployed stacks (SAM Schedule / ScheduleV2 events) with their next run."""
+    found = client.schedules()
+    if not found:
+        click.echo(f"No schedules at {client.endpoint}: a SAM function's Schedule or ScheduleV2 event makes one.",
+                   err=True)
+        return
+    rows = [[s["stack"], s["name"], s["expression"] + (f" ({s['timezone']})" if s.get("timezone") else ""),
+             s["function"] + (f":{s['qualifier']}" if s.get("qualifier") else ""),
+             s["next"] or ("disabled" if not s.get("enabled", True) else "none")] for s in found]
+    click.echo(format_table(("STACK", "NAME", "EXPRESSION", "FUNCTION", "NEXT RUN (UTC)"), rows))

@@ -70,6 +70,7 @@ class Managed:
     layers: dict[str, dict[str, Any]] = field(default_factory=dict)       # logical id -> {arn, retain}
     versions: dict[str, dict[str, Any]] = field(default_factory=dict)     # logical id -> {function, version, retain}
     aliases: dict[str, dict[str, Any]] = field(default_factory=dict)      # logical id -> {function, name}
+    schedules: dict[str, dict[str, Any]] = field(default_factory=dict)    # logical id -> PlannedSchedule document
 
 
 class Applier:

@@ -78,6 +78,27 @@ class PlannedAlias:
 
 
 @dataclass(frozen=True)
+class PlannedSchedule:
+    """AWS::Events::Rule with a ScheduleExpression (SAM `Schedule`) or AWS::Scheduler::Schedule (SAM
+    `ScheduleV2`): a function invoked asynchronously on a schedule."""
+
+    logical_id: str
+    name: str
+    arn: str                           # the rule's or schedule's ARN (the event's `resources`)
+    expression: str                    # rate(...) or cron(...), checked
+    function: str
+    qualifier: str | None = None
+    timezone: str | None = None        # ScheduleExpressionTimezone (ScheduleV2)
+    enabled: bool = True
+    input: str | None = None           # the target's Input: the function gets exactly this JSON
+
+    def to_document(self) -> dict[str, Any]:
+        return {"logical_id": self.logical_id, "name": self.name, "arn": self.arn, "expression": self.expression,
+                "function": self.function, "qualifier": self.qualifier, "timezone": self.timezone,
+                "enabled": self.enabled, "input": self.input}
+
+
+@dataclass(frozen=True)
 class PlannedApi:
     logical_id: str
     api_id: str                        # physical id (pre-allocated, 10 chars [a-z0-9])
@@ -120,3 +141,4 @@ class StackPlan:
     layers: list[PlannedLayer] = field(default_factory=list)
     versions: list[PlannedVersion] = field(default_factory=list)
     aliases: list[PlannedAlias] = field(default_factory=list)
+    schedules: list[PlannedSchedule] = field(default_factory=list)

@@ -29,6 +29,7 @@ from typing import Any
 from ..errors import Problems
 from ..functions.names import function_arn
 from ..gateway.control.openapi import OpenApiImportError, parse_openapi
+from ..invoke import cron
 from . import cfn_api
 from .intrinsics import Context, Resolver, find_cycles, pseudo_parameters, resolve_parameters
 from .model import (
@@ -38,6 +39,7 @@ from .model import (
     PlannedLayer,
     PlannedPermission,
     PlannedResource,
+    PlannedSchedule,
     PlannedVersion,
     StackPlan,
     TrafficShift,
@@ -58,11 +60,13 @@ API_RESOURCE = "AWS::ApiGateway::Resource"
 METHOD = "AWS::ApiGateway::Method"
 VERSION = "AWS::Lambda::Version"
 ALIAS = "AWS::Lambda::Alias"
+RULE = "AWS::Events::Rule"
+SCHEDULE = "AWS::Scheduler::Schedule"
 # CodeDeploy's application and deployment group have no operation of their own: an alias's
 # UpdatePolicy names the group, whose DeploymentConfigName says how the alias shifts (_shift).
 CODEDEPLOY = frozenset({"AWS::CodeDeploy::Application", "AWS::CodeDeploy::DeploymentGroup"})
 _SUPPORTED = frozenset({FUNCTION, LAYER, PERMISSION, ROLE, REST_API, DEPLOYMENT, STAGE, API_RESOURCE, METHOD,
-                        VERSION, ALIAS}) | CODEDEPLOY
+                        VERSION, ALIAS, RULE, SCHEDULE}) | CODEDEPLOY
 # (layer name, content hex, the previous deployment's ARN or None) -> the layer version's ARN
 LayerVersions = Callable[[str, str, "str | None"], str]
 # (function name, the previous deployment's version ARN or None) -> (version number, whether it exists)
@@ -226,6 +230,8 @@ class _Planner:
                     if active[lid]["Type"] == VERSION]
         aliases = [self._alias(lid, props, active[lid]) for lid, props in resolved.items()
                    if active[lid]["Type"] == ALIAS]
+        schedules = [self._schedule(lid, props, active[lid]["Type"]) for lid, props in resolved.items()
+                     if active[lid]["Type"] in (RULE, SCHEDULE)]
         apis = self._apis(active, resolved)
         outputs = self._outputs(resolver)
         self.problems += [p for p in resolver.problems if p not in self.problems]
@@ -244,6 +250,7 @@ class _Planner:
             layers=[layer for layer in layers if layer is not None],
             versions=[v for v in versions if v is not None],
             aliases=[a for a in aliases if a is not None],
+            schedules=[x for x in schedules if x is not None],
         )
 
     def _check_types(self) -> None:
@@ -308,6 +315,13 @@ class _Planner:
                 self.refs[lid] = previous or _stable_id(f"{self.stack_name}/{lid}", 6)
             elif kind in (VERSION, ALIAS):
                 continue   # named once the functions are (_name_versions_and_aliases)
+            elif kind in (RULE, SCHEDULE):
+                given = resolver.text(props["Name"], f"Resource {lid}") if "Name" in props else None
+                name = given or f"{self.stack_name}-{lid}"[:64]
+                self.refs[lid] = name
+                arn = (f"arn:aws:events:{self.region}:{self.account}:rule/{name}" if kind == RULE else
+                       f"arn:aws:scheduler:{self.region}:{self.account}:schedule/default/{name}")
+                self.attributes[lid] = {"Arn": arn}
             else:
                 self.refs[lid] = previous or f"{self.stack_name}-{lid}"
 
@@ -440,6 +454,35 @@ class _Planner:
                 self.problems.append(f"Resource {lid}: Metadata Lambdalite RollbackOnErrorRate must be a number "
                                      f"from 0 to 1, not {value!r}")
         return DEFAULT_ROLLBACK_RATE
+
+    def _schedule(self, lid: str, props: dict[str, Any], kind: str) -> PlannedSchedule | None:
+        """A rule or schedule that invokes a function of this stack on a schedule."""
+        where = f"Resource {lid}"
+        if kind == RULE:
+            if "EventPattern" in props or "ScheduleExpression" not in props:
+                self.problems.append(f"{where}: only schedule rules (ScheduleExpression) are supported; event "
+                                     "patterns need an event source Lambdalite does not have")
+                return None
+            listed = props.get("Targets")
+            targets: list[Any] = listed if isinstance(listed, list) else []
+        else:
+            targets = [props.get("Target")]
+        enabled = props.get("State", "ENABLED") != "DISABLED"
+        if len(targets) != 1 or not isinstance(targets[0], dict) or ":function:" not in str(targets[0].get("Arn")):
+            self.problems.append(f"{where}: a schedule needs exactly one target, a Lambda function of this stack")
+            return None
+        target = targets[0]
+        name, _, qualifier = str(target["Arn"]).split(":function:", 1)[1].partition(":")
+        expression, timezone = str(props["ScheduleExpression"]), props.get("ScheduleExpressionTimezone")
+        try:
+            cron.parse(expression, timezone if isinstance(timezone, str) else None)
+        except cron.ScheduleError as e:
+            self.problems.append(f"{where}: ScheduleExpression {e}")
+            return None
+        given = target.get("Input")
+        return PlannedSchedule(lid, self.refs[lid], self.attributes[lid]["Arn"], expression, name, qualifier or None,
+                               timezone if isinstance(timezone, str) else None, enabled,
+                               given if isinstance(given, str) else None)
 
     def _provisioned(self, lid: str, props: dict[str, Any]) -> int | None:
         config = props.get("ProvisionedConcurrencyConfig")

@@ -31,6 +31,7 @@ from ..functions.service import FunctionService
 from ..gateway.control.ids import API_ID_LENGTH, new_id
 from ..gateway.control.service import GatewayService
 from ..invoke.invoker import Invoker
+from ..invoke.schedules import Scheduler
 from ..store import Database
 from . import plan as planner
 from .apply import Applier, Managed, Shifting, permission_entry
@@ -94,7 +95,7 @@ class DeployResult:
 class StackService:
     def __init__(self, db: Database, functions: FunctionService, gateway: GatewayService, region: str, account: str,
                  base_url: str = "http://127.0.0.1:9000", clock: Clock | None = None,
-                 invoker: Invoker | None = None) -> None:
+                 invoker: Invoker | None = None, scheduler: Scheduler | None = None) -> None:
         self.db = db
         self.functions = functions
         self.gateway = gateway
@@ -107,6 +108,7 @@ class StackService:
         self._uploaded: dict[str, float] = {}     # hex -> when; held from deletion for a while
         self._deploying: set[str] = set()         # the code of the deploy under way, and what it replaces
         self._invoker = invoker                   # runs hook functions; its traffic figures judge a canary
+        self._scheduler = scheduler               # runs the stacks' schedules
         self.progress: dict[str, list[str]] = {}  # stack -> the lines of its deploy under way (or last)
         self.under_way: dict[str, str] = {}       # stack -> CREATE_IN_PROGRESS / UPDATE_IN_PROGRESS
         self._background: set[asyncio.Task[None]] = set()
@@ -114,6 +116,12 @@ class StackService:
 
     def load(self) -> None:
         self.stacks = {d["name"]: StackRecord.load(d) for d in self.db.load_stacks()}
+        for name, record in self.stacks.items():
+            self._schedule(name, record)
+
+    def _schedule(self, name: str, record: StackRecord | None) -> None:
+        if self._scheduler is not None:
+            self._scheduler.set_stack(name, list(record.managed_view().schedules.values()) if record else [])
 
     def _held_code(self) -> set[str]:
         now = self.clock.now()
@@ -280,6 +288,7 @@ class StackService:
         record = self._record(name, template_text, fingerprint, code, plan, previous, applier.published)
         self.db.put_stack(name, asdict(record))
         self.stacks[name] = record
+        self._schedule(name, record)
         return self._result(record, changed=True, warnings=plan.warnings + applier.warnings)
 
     def _shifting(self, name: str) -> Shifting | None:
@@ -307,7 +316,8 @@ class StackService:
             permissions={p.logical_id: permission_entry(p) for p in plan.permissions},
             layers={layer.logical_id: {"arn": layer.arn, "retain": layer.retain} for layer in plan.layers},
             versions=versions,
-            aliases={a.logical_id: {"function": a.function_name, "name": a.name} for a in plan.aliases})
+            aliases={a.logical_id: {"function": a.function_name, "name": a.name} for a in plan.aliases},
+            schedules={x.logical_id: x.to_document() for x in plan.schedules})
         physical = {lid: self.functions.arn(v["function"], v["version"]) for lid, v in versions.items()}
         resources = [{"logicalId": r.logical_id, "type": r.type,
                       "physicalId": physical.get(r.logical_id, r.physical_id), "supported": r.supported}
@@ -409,6 +419,7 @@ class StackService:
                 if api_id in self.gateway.api_ids():
                     self.gateway.delete_rest_api(api_id)
             self.db.delete_stack(name)
+            self._schedule(name, None)
             del self.stacks[name]
 
 

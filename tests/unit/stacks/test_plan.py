@@ -577,3 +577,26 @@ def test_the_rollback_threshold_defaults_to_five_percent_and_must_be_a_share() -
     bad = fn.replace("  Fn:\n    Type: AWS::Serverless::Function\n",
                      "  Fn:\n    Type: AWS::Serverless::Function\n" + metadata)
     assert any("RollbackOnErrorRate must be a number from 0 to 1" in p for p in problems_of(sam(bad)))
+
+
+def test_schedule_events_plan_schedules() -> None:
+    events = ("      Events:\n        Nightly:\n          Type: Schedule\n          Properties:\n"
+              "            Schedule: cron(0 3 * * ? *)\n            Input: '{\"job\": 1}'\n            Enabled: false\n"
+              "        Often:\n          Type: ScheduleV2\n          Properties:\n"
+              "            ScheduleExpression: rate(5 minutes)\n            ScheduleExpressionTimezone: Europe/Paris\n")
+    p = plan(sam(FUNCTION + events))
+    nightly, often = sorted(p.schedules, key=lambda s: s.logical_id)
+    assert (nightly.expression, nightly.enabled, nightly.input, nightly.function) == \
+        ("cron(0 3 * * ? *)", False, '{"job": 1}', "demo-Fn")
+    assert nightly.arn == f"arn:aws:events:{REGION}:{ACCOUNT}:rule/demo-FnNightly"
+    assert (often.expression, often.timezone, often.enabled, often.name) == \
+        ("rate(5 minutes)", "Europe/Paris", True, "FnOften")
+    assert often.arn == f"arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule/default/FnOften"
+    assert p.warnings == []
+
+
+def test_an_event_pattern_rule_is_refused() -> None:
+    rule = FUNCTION + ("  Rule:\n    Type: AWS::Events::Rule\n    Properties:\n"
+                       "      EventPattern: {source: [aws.s3]}\n"
+                       "      Targets: [{Arn: !GetAtt Fn.Arn, Id: t}]\n")
+    assert any("only schedule rules" in p for p in problems_of(sam(rule)))
