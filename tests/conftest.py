@@ -222,6 +222,22 @@ def own_server(tmp_path: Path) -> Iterator[Server]:
     srv.stop()
 
 
+@pytest.fixture
+def clocked(tmp_path: Path) -> Iterator[Server]:
+    """A server of the test's own on a test clock: time moves only with `advance`."""
+    srv = Server(tmp_path / "clocked-home", extra=("--test-clock",))
+    srv.home.mkdir()
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+def advance(server: Server, seconds: float) -> None:
+    """Move a --test-clock server's clock (its timers run as time passes)."""
+    r = requests.post(f"{server.base}/_lambdalite/clock", json={"advance_s": seconds}, timeout=30)
+    assert r.status_code == 200, r.text
+
+
 def boto_client(base: str, service: str = "lambda", **config: object):  # type: ignore[no-untyped-def]
     import boto3
     from botocore.config import Config

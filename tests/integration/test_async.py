@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 
 from lambdalite import Client, InvocationError
-from tests.conftest import Server, boto_client, create_function, error_of, unique
+from tests.conftest import Server, advance, boto_client, create_function, error_of, unique
 from tests.integration.test_cli import cli
 
 ARN = "arn:aws:lambda:us-east-1:000000000000:function:"
@@ -34,17 +33,6 @@ def handler(event, context):
 """
 
 
-@pytest.fixture
-def clocked(tmp_path: Path) -> Iterator[Server]:
-    srv = Server(tmp_path / "home", extra=("--test-clock",))
-    srv.home.mkdir()
-    srv.start()
-    yield srv
-    srv.stop()
-
-
-def advance(server: Server, seconds: float) -> None:
-    assert requests.post(f"{server.base}/_lambdalite/clock", json={"advance_s": seconds}, timeout=30).ok
 
 
 def lines(path: Path, count: int, seconds: float = 30) -> list[dict]:

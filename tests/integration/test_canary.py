@@ -7,13 +7,11 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import requests
 
-from tests.conftest import Server, boto_client
+from tests.conftest import Server, advance, boto_client
 from tests.integration.test_cli import cli
 
 TEMPLATE = """\
@@ -55,14 +53,6 @@ def handler(event, context):
 """
 
 
-@pytest.fixture
-def clocked(tmp_path: Path) -> Iterator[Server]:
-    srv = Server(tmp_path / "home", extra=("--test-clock",))
-    srv.home.mkdir()
-    srv.start()
-    yield srv
-    srv.stop()
-
 
 def write(project: Path, answer: str, fails: str = "False", kind: str = "Canary10Percent5Minutes",
           hooks: str = "", hook_status: str = "Succeeded") -> Path:
@@ -73,10 +63,6 @@ def write(project: Path, answer: str, fails: str = "False", kind: str = "Canary1
     (project / "template.yaml").write_text(TEMPLATE % {"type": kind, "hooks": hooks})
     return project
 
-
-def advance(server: Server, seconds: float) -> None:
-    r = requests.post(f"{server.base}/_lambdalite/clock", json={"advance_s": seconds}, timeout=10)
-    assert r.status_code == 200, r.text
 
 
 def progress(server: Server, stack: str) -> list[str]:

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 
-from tests.conftest import Server
+from tests.conftest import Server, advance
 from tests.integration.test_cli import cli
 
 TEMPLATE = """\
@@ -50,14 +49,6 @@ def handler(event, context):
 """
 
 
-@pytest.fixture
-def clocked(tmp_path: Path) -> Iterator[Server]:
-    srv = Server(tmp_path / "home", extra=("--test-clock",))
-    srv.home.mkdir()
-    srv.start()
-    yield srv
-    srv.stop()
-
 
 def project(root: Path, marker: Path, every_minute: str = "cron(* * * * ? *)") -> Path:
     (root / "app").mkdir(parents=True, exist_ok=True)
@@ -75,9 +66,6 @@ def events(marker: Path, count: int) -> list[dict]:
         time.sleep(0.05)
     raise AssertionError(f"fewer than {count} runs: {marker.read_text() if marker.exists() else 'none'}")
 
-
-def advance(server: Server, seconds: float) -> None:
-    assert requests.post(f"{server.base}/_lambdalite/clock", json={"advance_s": seconds}, timeout=30).ok
 
 
 def test_schedules_run_their_function_on_the_server_clock(clocked: Server, tmp_path: Path) -> None:
