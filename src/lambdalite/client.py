@@ -297,6 +297,16 @@ class Client:
     def delete_alias(self, name: str, alias: str) -> None:
         self._call("DELETE", f"{LAMBDA_PREFIX}/{_quote(name)}/aliases/{_quote(alias)}")
 
+    def failed(self, name: str, limit: int = 100) -> list[dict[str, Any]]:
+        """Async outcomes kept for `name` (destinations with no service here, dead-letter queues), newest first."""
+        found: list[dict[str, Any]] = self._call("GET", "/_lambdalite/failed",
+                                                 {"function": name, "limit": limit}).json().get("records") or []
+        return found
+
+    def replay_failed(self, name: str) -> int:
+        """Send every kept record's event to `name` again, as an async invocation; how many."""
+        return int(self._call("POST", "/_lambdalite/failed/replay", {"function": name}).json().get("replayed") or 0)
+
     def schedules(self) -> list[dict[str, Any]]:
         """The stacks' schedules, each with its next run (UTC), or None when disabled."""
         found: list[dict[str, Any]] = self._call("GET", "/_lambdalite/schedules").json().get("schedules") or []

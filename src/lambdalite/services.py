@@ -85,7 +85,8 @@ class Services:
         self.stacks_api = StacksApi(self.stacks, self.functions)
         self.cloudformation_api = CloudFormationApi(self.stacks)
         self.own_api = OwnApi(self.functions, History(self.db), self.clock, self.health, self.environments.builds,
-                              self.backend, self.invoker.traffic, self.invoker, self.scheduler.listing)
+                              self.backend, self.invoker.traffic, self.invoker, self.scheduler.listing,
+                              self.events.replay)
         self._reaper: asyncio.Task[None] | None = None
 
     def prepare(self, fn: FunctionVersion) -> Prepared:

@@ -250,3 +250,136 @@ def test_lambdalite_map_writes_lines_in_order(server: Server, tmp_path: Path) ->
     src.write_text('{"i": 1}\n{nope\n')
     bad = cli(server, "map", name, "--items", str(src))
     assert bad.returncode == 2 and "line 2 is not JSON" in bad.stderr
+
+
+SAM_ASYNC = """\
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Worker:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: worker
+      CodeUri: app/
+      Handler: app.handler
+      Runtime: python3.11
+      EventInvokeConfig:
+        MaximumRetryAttempts: 0
+        DestinationConfig:
+          OnFailure: {Type: SQS}
+          OnSuccess: {Type: Lambda, Destination: !GetAtt Sink.Arn}
+  Legacy:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: legacy
+      CodeUri: app/
+      Handler: app.handler
+      Runtime: python3.11
+      DeadLetterQueue: {Type: SNS, TargetArn: !Ref Alerts}
+  Sink:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: worker-sink
+      CodeUri: sink/
+      Handler: app.handler
+      Runtime: python3.11
+  Alerts:
+    Type: AWS::SNS::Topic
+    Properties: {TopicName: alerts}
+"""
+
+
+def failed_records(server: Server, name: str, count: int) -> list[dict]:
+    deadline = time.monotonic() + 30
+    while True:
+        records = requests.get(f"{server.base}/_lambdalite/failed", params={"function": name}, timeout=10).json()
+        if len(records["records"]) >= count:
+            return records["records"]
+        assert time.monotonic() < deadline, records
+        time.sleep(0.05)
+
+
+def test_sam_event_invoke_config_dead_letter_queue_and_the_failed_list(clocked: Server, tmp_path: Path) -> None:
+    root = tmp_path / "asyncapp"
+    (root / "app").mkdir(parents=True)
+    (root / "sink").mkdir()
+    (root / "app" / "app.py").write_text(MARK)
+    (root / "sink" / "app.py").write_text(SINK)
+    (root / "template.yaml").write_text(SAM_ASYNC)
+    done = cli(clocked, "deploy", str(root), "--stack-name", "asyncapp")
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert "ignored" not in done.stdout + done.stderr
+    lam = boto_client(clocked.base)
+    config = lam.get_function_event_invoke_config(FunctionName="worker")
+    assert config["MaximumRetryAttempts"] == 0
+    queue_arn = config["DestinationConfig"]["OnFailure"]["Destination"]
+    assert queue_arn == "arn:aws:sqs:us-east-1:000000000000:asyncapp-WorkerEventInvokeConfigOnFailureQueue"
+
+    good = tmp_path / "good"
+    send(lam, "worker", {"marker": str(good), "n": 1})
+    [record] = lines(Path(str(good) + ".dest"), 1)                      # OnSuccess: the sink function
+    assert record["requestContext"]["condition"] == "Success"
+    send(lam, "worker", {"marker": str(tmp_path / "bad"), "fail": True})
+    [kept] = failed_records(clocked, "worker", 1)                        # OnFailure: the queue, kept here
+    assert kept["destination"] == queue_arn
+    assert kept["record"]["requestContext"]["condition"] == "RetriesExhausted"
+
+    lam.put_function_event_invoke_config(FunctionName="legacy", MaximumRetryAttempts=0)
+    send(lam, "legacy", {"marker": str(tmp_path / "legacy"), "fail": True})
+    [dead] = failed_records(clocked, "legacy", 1)                        # no destination: the DLQ
+    assert dead["destination"] == "arn:aws:sns:us-east-1:000000000000:alerts"
+    assert json.loads(dead["record"]["body"])["fail"] is True
+    assert dead["record"]["attributes"]["ErrorMessage"] == "it failed"
+
+    listed = cli(clocked, "failed", "worker")
+    assert listed.returncode == 0 and "RetriesExhausted" in listed.stdout and queue_arn in listed.stdout
+    replayed = cli(clocked, "failed", "worker", "--replay")
+    assert replayed.returncode == 0 and "1 events sent again" in replayed.stdout
+    assert len(lines(tmp_path / "bad", 2)) == 2                          # it ran again (and failed again)
+    assert len(failed_records(clocked, "worker", 1)) == 1                # a new record, the old one dropped
+
+    config_block = SAM_ASYNC[SAM_ASYNC.index("      EventInvokeConfig:"):SAM_ASYNC.index("  Legacy:")]
+    (root / "template.yaml").write_text(SAM_ASYNC.replace(config_block, ""))
+    assert cli(clocked, "deploy", str(root), "--stack-name", "asyncapp").returncode == 0
+    assert error_of(lam.get_function_event_invoke_config, FunctionName="worker")[1] == 404   # gone with it
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def test_a_long_queue_is_accepted_kept_small_in_memory_and_drained(own_server: Server) -> None:
+    import http.client
+    from concurrent.futures import ThreadPoolExecutor
+
+    own_server.start()
+    lam = boto_client(own_server.base)
+    create_function(lam, "quiet", "def handler(event, context):\n    return None\n")
+    assert own_server.proc is not None
+    before = _rss_mb(own_server.proc.pid)
+    total, threads = 100_000, 8
+    body = json.dumps({"pad": "x" * 400}).encode()   # 100,000 x 400 bytes stay in the store, not in memory
+
+    def sender(count: int) -> int:
+        conn = http.client.HTTPConnection("127.0.0.1", own_server.port, timeout=30)
+        accepted = 0
+        for _ in range(count):
+            conn.request("POST", "/2015-03-31/functions/quiet/invocations", body=body,
+                         headers={"X-Amz-Invocation-Type": "Event"})
+            response = conn.getresponse()
+            response.read()
+            accepted += response.status == 202
+        conn.close()
+        return accepted
+
+    with ThreadPoolExecutor(threads) as pool:
+        assert sum(pool.map(sender, [total // threads] * threads)) == total
+    grown = _rss_mb(own_server.proc.pid) - before
+    assert grown < 100, f"the server grew {grown:.0f} MB for {total} queued events"   # 22 MB measured
+    deadline = time.monotonic() + 120
+    while (pending := requests.get(f"{own_server.base}/_lambdalite/health", timeout=10).json()
+           ["asyncEventsPending"]) > 0:
+        assert time.monotonic() < deadline, f"{pending} events still queued"
+        time.sleep(0.2)

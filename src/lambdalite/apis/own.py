@@ -18,6 +18,7 @@
                                                        {"throttled": reason}, ...]}: Client.map's batches
     GET  /_lambdalite/failed?function=F[&limit]       {"records": [...]}: async outcomes for destinations
                                                        with no service here (SQS, SNS, EventBridge, S3)
+    POST /_lambdalite/failed/replay?function=F        {"replayed": n}: their events sent again (async)
     GET  /_lambdalite/schedules                       {"schedules": [{stack, name, expression, function, next, ...}]}
     GET  /_lambdalite/clock                           {"now": s, "test": bool}
     POST /_lambdalite/clock {"advance_s": N}          moves a --test-clock server's clock (403 otherwise)
@@ -53,7 +54,9 @@ class OwnApi:
     def __init__(self, functions: FunctionService, history: History, clock: Clock,
                  health: Callable[[], dict[str, Any]], builds: Callable[[], list[dict[str, Any]]],
                  backend: Backend, traffic: Traffic, invoker: Invoker | None = None,
-                 schedules: Callable[[], list[dict[str, Any]]] | None = None) -> None:
+                 schedules: Callable[[], list[dict[str, Any]]] | None = None,
+                 replay: Callable[[str, list[dict[str, Any]]], int] | None = None) -> None:
+        self.replay = replay
         self.builds = builds
         self.schedules = schedules
         self.invoker = invoker
@@ -85,6 +88,9 @@ class OwnApi:
             return 200, reads[path](request.query)
         if path == "/_lambdalite/clock":
             return 200, await self.time(request)
+        if path == "/_lambdalite/failed/replay" and method == "POST" and self.replay is not None:
+            name = self._function(request.query)
+            return 200, {"replayed": self.replay(name, self.history.dead_letters(name, 10_000))}
         if path == "/_lambdalite/map" and method == "POST":
             return 200, Raw(await self.map(request.json()), b"application/json")
         if m := SHADOW.fullmatch(path):

@@ -13,6 +13,7 @@ import click
 from lambdalite.cli.apis import list_apis
 from lambdalite.cli.functions import (
     alias_command,
+    failed_command,
     invoke,
     list_functions,
     map_command,
@@ -37,7 +38,8 @@ def main() -> None:
 
 
 for command in (serve, deploy, export_app, invoke, run_test, list_functions, logs, remove_function, list_apis,
-                publish, alias_command, traffic_command, map_command, schedules_command):
+                publish, alias_command, traffic_command, map_command, schedules_command,
+                failed_command):
     main.add_command(command)
 
 __all__ = ["main"]

@@ -286,3 +286,28 @@ def schedules_command(client: Client) -> None:
              s["function"] + (f":{s['qualifier']}" if s.get("qualifier") else ""),
              s["next"] or ("disabled" if not s.get("enabled", True) else "none")] for s in found]
     click.echo(format_table(("STACK", "NAME", "EXPRESSION", "FUNCTION", "NEXT RUN (UTC)"), rows))
+
+
+@click.command(name="failed")
+@function_name
+@click.option("--replay", is_flag=True, help="Send each kept event to NAME again (async), and drop the records.")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@with_client
+def failed_command(client: Client, name: str, replay: bool, limit: int) -> None:
+    """List the async outcomes kept for NAME: records for destinations and dead-letter queues that have
+    no service here (SQS, SNS, EventBridge, S3), newest first; --replay sends their events again."""
+    if replay:
+        click.echo(f"{name}: {client.replay_failed(name)} events sent again")
+        return
+    records = client.failed(name, limit)
+    if not records:
+        click.echo(f"{name}: nothing kept", err=True)
+        return
+    rows = []
+    for item in records:
+        record = item["record"]
+        event = record.get("requestPayload", record.get("body"))
+        rows.append([str(item["id"]), time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(item["created"])),
+                     str((record.get("requestContext") or {}).get("condition", "")), item["destination"],
+                     (json.dumps(event) if not isinstance(event, str) else event)[:60]])
+    click.echo(format_table(("ID", "WHEN (UTC)", "CONDITION", "DESTINATION", "EVENT"), rows))

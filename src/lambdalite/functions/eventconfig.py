@@ -117,6 +117,11 @@ class EventConfigBook:
         self._configs[(name, qualifier)] = config
         return config
 
+    def restore(self, name: str, qualifier: str, config: EventConfig) -> None:
+        """Put back a config as it was (a stack's rollback)."""
+        self._db.put_event_config(name, qualifier, config.to_document())
+        self._configs[(name, qualifier)] = config
+
     def delete(self, name: str, qualifier: str) -> bool:
         if self._configs.pop((name, qualifier), None) is None:
             return False

@@ -45,16 +45,18 @@ RETRY_DELAYS_S = (60.0, 120.0)   # before the 2nd and the 3rd attempt
 BACKOFF_MAX_S = 300.0
 
 
-@dataclass
+@dataclass(slots=True)
 class Event:
+    """A queued event; its payload stays in the store until it runs (a long queue costs little memory)."""
+
     id: int
     request_id: str
     function: str
     qualifier: str | None
-    payload: bytes
     attempts: int          # ended with a function error so far
     enqueued: float        # server clock
     throttles: int = 0
+    payload: bytes = b""   # read from the store when it runs
 
 
 class EventQueue:
@@ -81,16 +83,15 @@ class EventQueue:
         """Take up the events a previous server left (each runs again, from its first retry count)."""
         self._wake = asyncio.Event()
         wall, now = time.time(), self._clock.now()
-        for event_id, request_id, function, qualifier, payload, attempts, enqueued in self._db.load_events():
-            self._queue(Event(event_id, request_id, function, qualifier, payload, attempts,
-                              now - max(0.0, wall - enqueued)))
+        for event_id, request_id, function, qualifier, attempts, enqueued in self._db.load_events():
+            self._queue(Event(event_id, request_id, function, qualifier, attempts, now - max(0.0, wall - enqueued)))
         self._drainer = asyncio.get_running_loop().create_task(self._drain())
 
     def accept(self, function: str, qualifier: str | None, payload: bytes, request_id: str | None = None) -> str:
         """Keep the event durably and queue it; its request id (the one the function will see)."""
         request_id = request_id or new_request_id()
         event_id = self._db.add_event(request_id, function, qualifier, payload, time.time())
-        self._queue(Event(event_id, request_id, function, qualifier, payload, 0, self._clock.now()))
+        self._queue(Event(event_id, request_id, function, qualifier, 0, self._clock.now()))
         return request_id
 
     def _queue(self, event: Event) -> None:
@@ -141,6 +142,13 @@ class EventQueue:
             self._wake.set()
 
     async def _run(self, event: Event) -> None:
+        event.payload = self._db.event_payload(event.id)
+        try:
+            await self._attempt(event)
+        finally:
+            event.payload = b""   # a retry waits without it
+
+    async def _attempt(self, event: Event) -> None:
         config = self._functions.event_config_for(event.function, event.qualifier)
         if self._clock.now() - event.enqueued > config.max_age_s:
             self._done(event, config, "EventAgeExceeded", None)
@@ -177,9 +185,37 @@ class EventQueue:
                                                                                          or "$LATEST"))
             self._deliver(event.function, destination, record)
         elif condition != "Success":
-            log.warning("async event %s of %s failed for good (%s) and has no on-failure destination",
-                        event.request_id, event.function, condition)
+            self._dead_letter(event, condition, result)
         self._db.delete_event(event.id)
+
+    def _dead_letter(self, event: Event, condition: str, result: Any) -> None:
+        """A failed event with no on-failure destination goes to the function's DeadLetterConfig as
+        AWS sends it there (the event as the body, RequestID / ErrorCode / ErrorMessage attributes)."""
+        fn = self._functions.get(event.function)
+        target = ((fn.config.get("DeadLetterConfig") or {}).get("TargetArn") if fn is not None else None)
+        if not target:
+            log.warning("async event %s of %s failed for good (%s) with no on-failure destination or dead-letter "
+                        "queue", event.request_id, event.function, condition)
+            return
+        message = condition
+        if result is not None:
+            try:
+                message = str(json.loads(result.body).get("errorMessage") or condition)
+            except (ValueError, AttributeError):
+                pass
+        record = {"body": event.payload.decode("utf-8", errors="replace"),
+                  "attributes": {"RequestID": event.request_id, "ErrorCode": 200, "ErrorMessage": message},
+                  "requestContext": {"condition": condition}}
+        self._db.add_dead_letter(event.function, target, record, time.time())
+
+    def replay(self, function: str, records: list[dict[str, Any]]) -> int:
+        """Send kept records' events again (`lambdalite failed NAME --replay`); how many."""
+        for item in records:
+            record = item["record"]
+            payload = record["body"].encode() if "body" in record else json.dumps(record.get("requestPayload")).encode()
+            self.accept(function, None, payload)
+            self._db.delete_dead_letter(item["id"])
+        return len(records)
 
     def _deliver(self, function: str, destination: str, record: dict[str, Any]) -> None:
         """A Lambda destination gets the record as an async event of its own; any other kind (a queue,

@@ -33,6 +33,7 @@ from ..gateway.control.service import GatewayService
 from .model import (
     PlannedAlias,
     PlannedApi,
+    PlannedEventConfig,
     PlannedFunction,
     PlannedLayer,
     PlannedPermission,
@@ -71,6 +72,7 @@ class Managed:
     versions: dict[str, dict[str, Any]] = field(default_factory=dict)     # logical id -> {function, version, retain}
     aliases: dict[str, dict[str, Any]] = field(default_factory=dict)      # logical id -> {function, name}
     schedules: dict[str, dict[str, Any]] = field(default_factory=dict)    # logical id -> PlannedSchedule document
+    event_configs: dict[str, dict[str, Any]] = field(default_factory=dict)  # logical id -> {function, qualifier}
 
 
 class Applier:
@@ -148,6 +150,9 @@ class Applier:
         for alias in plan.aliases:
             await self._step(f"{alias.logical_id} (AWS::Lambda::Alias {alias.function_name}:{alias.name})",
                              self._alias(alias))
+        for config in plan.event_configs:
+            await self._step(f"{config.logical_id} (AWS::Lambda::EventInvokeConfig {config.function})",
+                             self._event_config(config))
         for api in plan.apis:
             await self._step(f"{api.logical_id} (AWS::ApiGateway::RestApi {api.api_id})", self._api(api))
         await self._permissions(plan.permissions)
@@ -338,6 +343,21 @@ class Applier:
                 self.functions.update_alias(name, alias, body)
         return restore
 
+    async def _event_config(self, planned: PlannedEventConfig) -> None:
+        """The function's event invoke config as the template has it (Put: it replaces the old one)."""
+        fns = self.functions
+        before = fns.event_configs.find(planned.function, planned.qualifier)
+        fns.put_event_config(planned.function, planned.qualifier, dict(planned.body))
+
+        async def restore() -> None:
+            if fns.get(planned.function) is None:
+                return
+            if before is None:
+                fns.event_configs.delete(planned.function, planned.qualifier)
+            else:
+                fns.event_configs.restore(planned.function, planned.qualifier, before)
+        self.undo.append((f"restore the event invoke config of {planned.function}", restore))
+
     async def _concurrency(self, fn: PlannedFunction) -> None:
         """The function's reserved concurrency as the template has it (none: no reservation)."""
         before = self.functions.concurrency.get(fn.name)
@@ -481,6 +501,7 @@ class Applier:
         for name in sorted(set(self.previous.functions.values()) - kept_functions):
             await self._quietly(f"delete function {name}", self._delete_removed_function(name))
         await self._finish_versions(plan)
+        await self._quietly("drop event invoke configs", self._finish_event_configs(plan))
         kept_layers = {layer.arn for layer in plan.layers}
         for old in self.previous.layers.values():   # a replaced version goes unless its DeletionPolicy is Retain
             if old["arn"] not in kept_layers and not old.get("retain", True):
@@ -495,6 +516,12 @@ class Applier:
         for fn in plan.functions:
             if fn.test_events:
                 await self._quietly(f"save the test events of {fn.name}", self._save_events(fn))
+
+    async def _finish_event_configs(self, plan: StackPlan) -> None:
+        kept = {c.logical_id for c in plan.event_configs}
+        for lid, old in self.previous.event_configs.items():
+            if lid not in kept and self.functions.get(old["function"]) is not None:
+                self.functions.event_configs.delete(old["function"], old["qualifier"])
 
     async def _finish_versions(self, plan: StackPlan) -> None:
         """Aliases the template dropped go; then versions it dropped, unless retained (SAM's are)."""

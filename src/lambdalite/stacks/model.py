@@ -99,6 +99,17 @@ class PlannedSchedule:
 
 
 @dataclass(frozen=True)
+class PlannedEventConfig:
+    """AWS::Lambda::EventInvokeConfig (SAM's EventInvokeConfig): retries, age and destinations of a
+    function's async invocations."""
+
+    logical_id: str
+    function: str
+    qualifier: str
+    body: dict[str, Any]               # PutFunctionEventInvokeConfig's body
+
+
+@dataclass(frozen=True)
 class PlannedApi:
     logical_id: str
     api_id: str                        # physical id (pre-allocated, 10 chars [a-z0-9])
@@ -142,3 +153,4 @@ class StackPlan:
     versions: list[PlannedVersion] = field(default_factory=list)
     aliases: list[PlannedAlias] = field(default_factory=list)
     schedules: list[PlannedSchedule] = field(default_factory=list)
+    event_configs: list[PlannedEventConfig] = field(default_factory=list)

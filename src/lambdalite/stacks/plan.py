@@ -35,6 +35,7 @@ from .intrinsics import Context, Resolver, find_cycles, pseudo_parameters, resol
 from .model import (
     PlannedAlias,
     PlannedApi,
+    PlannedEventConfig,
     PlannedFunction,
     PlannedLayer,
     PlannedPermission,
@@ -62,11 +63,15 @@ VERSION = "AWS::Lambda::Version"
 ALIAS = "AWS::Lambda::Alias"
 RULE = "AWS::Events::Rule"
 SCHEDULE = "AWS::Scheduler::Schedule"
+EVENT_CONFIG = "AWS::Lambda::EventInvokeConfig"
+# A queue or a topic has no service here: one named as an async destination (or a dead-letter
+# queue) is a sink whose records Lambdalite keeps per function (GET /_lambdalite/failed).
+QUEUE, TOPIC = "AWS::SQS::Queue", "AWS::SNS::Topic"
 # CodeDeploy's application and deployment group have no operation of their own: an alias's
 # UpdatePolicy names the group, whose DeploymentConfigName says how the alias shifts (_shift).
 CODEDEPLOY = frozenset({"AWS::CodeDeploy::Application", "AWS::CodeDeploy::DeploymentGroup"})
 _SUPPORTED = frozenset({FUNCTION, LAYER, PERMISSION, ROLE, REST_API, DEPLOYMENT, STAGE, API_RESOURCE, METHOD,
-                        VERSION, ALIAS, RULE, SCHEDULE}) | CODEDEPLOY
+                        VERSION, ALIAS, RULE, SCHEDULE, EVENT_CONFIG, QUEUE, TOPIC}) | CODEDEPLOY
 # (layer name, content hex, the previous deployment's ARN or None) -> the layer version's ARN
 LayerVersions = Callable[[str, str, "str | None"], str]
 # (function name, the previous deployment's version ARN or None) -> (version number, whether it exists)
@@ -232,6 +237,8 @@ class _Planner:
                    if active[lid]["Type"] == ALIAS]
         schedules = [self._schedule(lid, props, active[lid]["Type"]) for lid, props in resolved.items()
                      if active[lid]["Type"] in (RULE, SCHEDULE)]
+        event_configs = [self._event_config(lid, props) for lid, props in resolved.items()
+                         if active[lid]["Type"] == EVENT_CONFIG]
         apis = self._apis(active, resolved)
         outputs = self._outputs(resolver)
         self.problems += [p for p in resolver.problems if p not in self.problems]
@@ -251,6 +258,7 @@ class _Planner:
             versions=[v for v in versions if v is not None],
             aliases=[a for a in aliases if a is not None],
             schedules=[x for x in schedules if x is not None],
+            event_configs=[c for c in event_configs if c is not None],
         )
 
     def _check_types(self) -> None:
@@ -315,15 +323,33 @@ class _Planner:
                 self.refs[lid] = previous or _stable_id(f"{self.stack_name}/{lid}", 6)
             elif kind in (VERSION, ALIAS):
                 continue   # named once the functions are (_name_versions_and_aliases)
-            elif kind in (RULE, SCHEDULE):
-                given = resolver.text(props["Name"], f"Resource {lid}") if "Name" in props else None
-                name = given or f"{self.stack_name}-{lid}"[:64]
-                self.refs[lid] = name
-                arn = (f"arn:aws:events:{self.region}:{self.account}:rule/{name}" if kind == RULE else
-                       f"arn:aws:scheduler:{self.region}:{self.account}:schedule/default/{name}")
-                self.attributes[lid] = {"Arn": arn}
+            elif kind in (QUEUE, TOPIC, RULE, SCHEDULE):
+                self._name_event_resource(resolver, lid, str(kind), props)
             else:
                 self.refs[lid] = previous or f"{self.stack_name}-{lid}"
+
+    def _name_event_resource(self, resolver: Resolver, lid: str, kind: str, props: dict[str, Any]) -> None:
+        """A queue's, topic's, rule's or schedule's Ref and attributes, as CloudFormation gives them."""
+        if kind in (RULE, SCHEDULE):
+            given = resolver.text(props["Name"], f"Resource {lid}") if "Name" in props else None
+            name = given or f"{self.stack_name}-{lid}"[:64]
+            self.refs[lid] = name
+            arn = (f"arn:aws:events:{self.region}:{self.account}:rule/{name}" if kind == RULE else
+                   f"arn:aws:scheduler:{self.region}:{self.account}:schedule/default/{name}")
+            self.attributes[lid] = {"Arn": arn}
+            return
+        key = "QueueName" if kind == QUEUE else "TopicName"
+        given = resolver.text(props[key], f"Resource {lid}") if key in props else None
+        name = given or f"{self.stack_name}-{lid}"[:80]
+        if kind == QUEUE:
+            url = f"https://sqs.{self.region}.amazonaws.com/{self.account}/{name}"
+            self.refs[lid] = url
+            self.attributes[lid] = {"Arn": f"arn:aws:sqs:{self.region}:{self.account}:{name}", "QueueName": name,
+                                    "QueueUrl": url}
+        else:
+            arn = f"arn:aws:sns:{self.region}:{self.account}:{name}"
+            self.refs[lid] = arn
+            self.attributes[lid] = {"TopicArn": arn, "TopicName": name}
 
     def _name_versions_and_aliases(self, resolver: Resolver) -> None:
         """A Version's number and an Alias's ARN, decided before any value is resolved (functions are
@@ -483,6 +509,20 @@ class _Planner:
         return PlannedSchedule(lid, self.refs[lid], self.attributes[lid]["Arn"], expression, name, qualifier or None,
                                timezone if isinstance(timezone, str) else None, enabled,
                                given if isinstance(given, str) else None)
+
+    def _event_config(self, lid: str, props: dict[str, Any]) -> PlannedEventConfig | None:
+        target = props.get("FunctionName")
+        name = self._function_of(target if isinstance(target, str) else None)
+        if name is None:
+            self.problems.append(f"Resource {lid}: an AWS::Lambda::EventInvokeConfig needs FunctionName")
+            return None
+        qualifier = props.get("Qualifier") if isinstance(props.get("Qualifier"), str) else "$LATEST"
+        body: dict[str, Any] = {k: props[k] for k in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds",
+                                                       "DestinationConfig") if k in props}
+        for key in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds"):   # CloudFormation gives strings too
+            if isinstance(body.get(key), str) and body[key].isdigit():
+                body[key] = int(body[key])
+        return PlannedEventConfig(lid, name, str(qualifier), body)
 
     def _provisioned(self, lid: str, props: dict[str, Any]) -> int | None:
         config = props.get("ProvisionedConcurrencyConfig")

@@ -317,7 +317,9 @@ class StackService:
             layers={layer.logical_id: {"arn": layer.arn, "retain": layer.retain} for layer in plan.layers},
             versions=versions,
             aliases={a.logical_id: {"function": a.function_name, "name": a.name} for a in plan.aliases},
-            schedules={x.logical_id: x.to_document() for x in plan.schedules})
+            schedules={x.logical_id: x.to_document() for x in plan.schedules},
+            event_configs={c.logical_id: {"function": c.function, "qualifier": c.qualifier}
+                           for c in plan.event_configs})
         physical = {lid: self.functions.arn(v["function"], v["version"]) for lid, v in versions.items()}
         resources = [{"logicalId": r.logical_id, "type": r.type,
                       "physicalId": physical.get(r.logical_id, r.physical_id), "supported": r.supported}

@@ -131,11 +131,17 @@ class Database:
                 "VALUES (?, ?, ?, ?, 0, ?)", (request_id, function, qualifier, payload, enqueued))
         return int(cursor.lastrowid or 0)
 
-    def load_events(self) -> list[tuple[int, str, str, str | None, bytes, int, float]]:
+    def load_events(self) -> list[tuple[int, str, str, str | None, int, float]]:
+        """The events not finished, without their payloads (`event_payload` reads one)."""
         with self._lock:
-            rows = self._conn.execute("SELECT id, request_id, function, qualifier, payload, attempts, enqueued "
+            rows = self._conn.execute("SELECT id, request_id, function, qualifier, attempts, enqueued "
                                       "FROM async_events ORDER BY id").fetchall()
-        return [(int(i), r, f, q, bytes(p), int(a), float(e)) for i, r, f, q, p, a, e in rows]
+        return [(int(i), r, f, q, int(a), float(e)) for i, r, f, q, a, e in rows]
+
+    def event_payload(self, event_id: int) -> bytes:
+        with self._lock:
+            row = self._conn.execute("SELECT payload FROM async_events WHERE id = ?", (event_id,)).fetchone()
+        return bytes(row[0]) if row else b""
 
     def event_attempted(self, event_id: int, attempts: int) -> None:
         self._write("UPDATE async_events SET attempts = ? WHERE id = ?", (attempts, event_id))
@@ -158,6 +164,9 @@ class Database:
     def add_dead_letter(self, function: str, destination: str, record: dict[str, Any], created: float) -> None:
         self._write("INSERT INTO dead_letters (function, destination, record, created) VALUES (?, ?, ?, ?)",
                     (function, destination, json.dumps(record, separators=(",", ":")), created))
+
+    def delete_dead_letter(self, record_id: int) -> None:
+        self._write("DELETE FROM dead_letters WHERE id = ?", (record_id,))
 
     def dead_letters(self, function: str, limit: int) -> list[dict[str, Any]]:
         with self._lock:

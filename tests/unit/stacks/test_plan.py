@@ -424,9 +424,9 @@ def test_unknown_resource_type() -> None:
 
 
 def test_unsupported_type_that_matters_is_refused() -> None:
-    resources = FUNCTION + "  Q:\n    Type: AWS::SQS::Queue\n"
+    resources = FUNCTION + "  Q:\n    Type: AWS::DynamoDB::Table\n"
     (problem,) = problems_of(sam(resources))
-    assert problem.startswith("Resource Q: resource type 'AWS::SQS::Queue'")
+    assert problem.startswith("Resource Q: resource type 'AWS::DynamoDB::Table'")
 
 
 @pytest.mark.parametrize("missing", ["Handler", "Runtime"])
@@ -507,7 +507,7 @@ def test_definition_body_not_a_map_from_the_translator() -> None:
 
 
 def test_every_problem_is_listed_at_once() -> None:
-    resources = (FUNCTION.replace("src/", "nowhere/") + "  Q:\n    Type: AWS::SQS::Queue\n"
+    resources = (FUNCTION.replace("src/", "nowhere/") + "  Q:\n    Type: AWS::DynamoDB::Table\n"
                  "  P:\n    Type: AWS::Lambda::Permission\n    Properties:\n      FunctionName: !Ref Ghost\n"
                  "      Action: lambda:InvokeFunction\n      Principal: apigateway.amazonaws.com\n")
     problems = problems_of(sam(resources, "Parameters:\n  X: {Type: String}\n"))
