@@ -43,6 +43,8 @@ class Settings:
     max_zip_mb: int = DEFAULT_MAX_ZIP_MB
     max_unzipped_mb: int = DEFAULT_MAX_UNZIPPED_MB
     flush_interval_s: float = 0.2          # invocation records and logs are written in batches this often
+    async_concurrency: int | None = None   # async events running at once, over all functions (None: the cores)
+    async_share: float = 0.5               # of a function's reserved concurrency, what its async events may use
 
     @property
     def base_url(self) -> str:
@@ -75,6 +77,8 @@ class Settings:
             max_zip_mb=_pick(given.get("max_zip_mb"), "LAMBDALITE_MAX_ZIP_MB", DEFAULT_MAX_ZIP_MB, int),
             max_unzipped_mb=_pick(given.get("max_unzipped_mb"), "LAMBDALITE_MAX_UNZIPPED_MB",
                                   DEFAULT_MAX_UNZIPPED_MB, int),
+            async_concurrency=_pick(given.get("async_concurrency"), "LAMBDALITE_ASYNC_CONCURRENCY", None, _positive),
+            async_share=_pick(given.get("async_share"), "LAMBDALITE_ASYNC_SHARE", 0.5, _share),
         )
 
 
@@ -82,6 +86,13 @@ def _positive(value: Any) -> int:
     number = int(value)
     if number < 1:
         raise ValueError(f"{value!r} is not a whole number of 1 or more")
+    return number
+
+
+def _share(value: Any) -> float:
+    number = float(value)
+    if not 0 < number <= 1:
+        raise ValueError(f"{value!r} is not a share above 0 and at most 1")
     return number
 
 

@@ -73,7 +73,8 @@ class Services:
         self.functions.on_change(lambda name: self.specs.forget(name, self.functions.serving(name)))
         self.invoker = Invoker(self.functions, self.backend, self.recorder, self.specs,
                                ConcurrencyLimiter(self.functions.concurrency))
-        self.events = EventQueue(self.db, self.functions, self.invoker, self.clock, os.cpu_count() or 1)
+        self.events = EventQueue(self.db, self.functions, self.invoker, self.clock,
+                                 settings.async_concurrency or os.cpu_count() or 1, settings.async_share)
         self.scheduler = Scheduler(self.events, self.clock, settings.region, settings.account)
         self.lambda_api = LambdaApi(self.functions, self.invoker, settings.base_url, self.events)
         self.gateway = GatewayService(self.db, settings.region, settings.account)

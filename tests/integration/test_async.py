@@ -383,3 +383,20 @@ def test_a_long_queue_is_accepted_kept_small_in_memory_and_drained(own_server: S
            ["asyncEventsPending"]) > 0:
         assert time.monotonic() < deadline, f"{pending} events still queued"
         time.sleep(0.2)
+
+
+def test_an_async_backlog_leaves_room_for_synchronous_calls(server: Server, tmp_path: Path) -> None:
+    lam = boto_client(server.base)
+    name = unique("shared")
+    create_function(lam, name, "import time, json\n" + MARK.replace(
+        "def handler(event, context):\n", "def handler(event, context):\n    time.sleep(event.get('sleep', 0))\n"),
+        Timeout=10)
+    lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=2)   # async may take 1 of 2
+    marker = tmp_path / "backlog"
+    for n in range(6):
+        send(lam, name, {"marker": str(marker), "sleep": 0.4, "n": n})
+    time.sleep(0.2)                                           # the backlog is running
+    for _ in range(3):
+        out = lam.invoke(FunctionName=name, Payload=json.dumps({"marker": str(tmp_path / "sync"), "n": -1}))
+        assert out["StatusCode"] == 200 and "FunctionError" not in out    # never throttled by the backlog
+    assert len(lines(marker, 6)) == 6

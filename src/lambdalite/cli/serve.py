@@ -60,13 +60,20 @@ def _default(variable: str, value: object) -> str:
 @click.option("--max-unzipped-mb", type=click.IntRange(min=1), metavar="MB",
               help="A function's code and layers unzipped may be this large (AWS: 250). "
                    + _default("LAMBDALITE_MAX_UNZIPPED_MB", DEFAULT_MAX_UNZIPPED_MB))
+@click.option("--async-concurrency", type=click.IntRange(min=1), metavar="N",
+              help="Async (Event) invocations running at once, over all functions. [default: "
+                   "LAMBDALITE_ASYNC_CONCURRENCY, else the cores]")
+@click.option("--async-share", type=click.FloatRange(0, 1, min_open=True), metavar="SHARE",
+              help="Of a function's reserved concurrency, the share its async invocations may use, so that a "
+                   "backlog leaves room for synchronous calls. [default: LAMBDALITE_ASYNC_SHARE, else 0.5]")
 @click.option("--test-clock", is_flag=True,
               help="Timers (idle timeouts, ...) wait on a clock that stands still until "
                    "POST /_lambdalite/clock {\"advance_s\": N} moves it. For tests.")
 def serve(host: str | None, port: int | None, home: Path | None, region: str | None, account: str | None,
           max_concurrency: int | None, idle_timeout: float | None, max_instances: int | None, zygotes: bool | None,
           zygote_idle_timeout: float | None, build_timeout: float | None,
-          max_zip_mb: int | None, max_unzipped_mb: int | None, test_clock: bool) -> None:
+          max_zip_mb: int | None, max_unzipped_mb: int | None, async_concurrency: int | None,
+          async_share: float | None, test_clock: bool) -> None:
     """Run the Lambdalite server in the foreground until Ctrl-C.
 
     One port answers the Lambda API (boto3 and the AWS CLI with --endpoint-url), API Gateway
@@ -80,7 +87,8 @@ def serve(host: str | None, port: int | None, home: Path | None, region: str | N
                                      zygotes=zygotes, zygote_idle_timeout_s=zygote_idle_timeout,
                                      max_instances=max_instances,
                                      build_timeout_s=build_timeout, max_zip_mb=max_zip_mb,
-                                     max_unzipped_mb=max_unzipped_mb, test_clock=test_clock)
+                                     max_unzipped_mb=max_unzipped_mb, test_clock=test_clock,
+                                     async_concurrency=async_concurrency, async_share=async_share)
     except ValueError as e:
         raise click.UsageError(str(e)) from None
     try:

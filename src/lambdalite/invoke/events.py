@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import functools
 import heapq
 import itertools
 import json
@@ -61,12 +62,14 @@ class Event:
 
 class EventQueue:
     def __init__(self, db: Database, functions: FunctionService, invoker: Invoker, clock: Clock,
-                 concurrency: int) -> None:
+                 concurrency: int, share: float = 0.5) -> None:
         self._db = db
         self._functions = functions
         self._invoker = invoker
         self._clock = clock
         self.concurrency = max(1, concurrency)
+        self.share = share   # of a function's reserved concurrency, what its async events may take
+        self._per_function: collections.Counter[str] = collections.Counter()   # running now
         self._ready: dict[str, collections.deque[Event]] = {}   # per function, arrival order
         self._turns: collections.deque[str] = collections.deque()   # functions with ready events, in turn
         self._later: list[tuple[float, int, Event]] = []        # (not before, order, event): retries
@@ -115,15 +118,7 @@ class EventQueue:
             now = self._clock.now()
             while self._later and self._later[0][0] <= now:
                 self._queue(heapq.heappop(self._later)[2])
-            while self._turns and len(self._running) < self.concurrency:
-                function = self._turns.popleft()
-                queue = self._ready[function]
-                event = queue.popleft()
-                if queue:
-                    self._turns.append(function)   # its next event after the other functions' turn
-                task = asyncio.get_running_loop().create_task(self._run(event))
-                self._running.add(task)
-                task.add_done_callback(self._finished)
+            self._start_due()
             self._wake.clear()
             if self._later and len(self._running) < self.concurrency:
                 sleep = asyncio.ensure_future(self._clock.sleep(self._later[0][0] - now))
@@ -134,7 +129,34 @@ class EventQueue:
             else:
                 await self._wake.wait()
 
-    def _finished(self, task: asyncio.Task[None]) -> None:
+    def _start_due(self) -> None:
+        """Start ready events, functions in turn, within the overall cap and each function's share."""
+        waiting: list[str] = []
+        while self._turns and len(self._running) < self.concurrency:
+            function = self._turns.popleft()
+            if self._per_function[function] >= self._cap(function):
+                waiting.append(function)   # its share is busy: the others go first
+                continue
+            queue = self._ready[function]
+            event = queue.popleft()
+            if queue:
+                self._turns.append(function)   # its next event after the other functions' turn
+            self._per_function[function] += 1
+            task = asyncio.get_running_loop().create_task(self._run(event))
+            self._running.add(task)
+            task.add_done_callback(functools.partial(self._finished, function=function))
+        self._turns.extend(waiting)
+
+    def _cap(self, function: str) -> int:
+        reserved = self._functions.concurrency.get(function)
+        if not reserved:   # none, or 0 (then its events go straight to on-failure)
+            return self.concurrency
+        return max(1, int(reserved * self.share))
+
+    def _finished(self, task: asyncio.Task[None], function: str) -> None:
+        self._per_function[function] -= 1
+        if self._per_function[function] <= 0:
+            del self._per_function[function]
         self._running.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("an async event's run failed", exc_info=task.exception())
