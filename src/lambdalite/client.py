@@ -37,7 +37,8 @@ DEFAULT_TIMEOUT_S = 910.0
 DEFAULT_CONNECT_TIMEOUT_S = 10.0
 LAMBDA_PREFIX = "/2015-03-31/functions"
 BUILD_POLL_S = 1.0   # how often `deploy` asks what is being built while the server deploys
-MAP_BATCH_PER_WORKER = 32   # items per Client.map request, per concurrent invocation
+MAP_BATCH_PER_WORKER = 32   # items per Client.map request, per concurrent invocation, at most
+MAP_QUICK_S = 0.25          # a batch answered this fast lets the next one be twice as large
 MAP_BACKOFF_S = 0.05        # the first wait after a throttled item, doubled each time
 MAP_BACKOFF_MAX_S = 5.0
 _RETRYABLE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
@@ -214,17 +215,22 @@ class Client:
         tries = dict.fromkeys(range(len(items)), 0)
         todo = list(range(len(items)))
         backoff = MAP_BACKOFF_S
+        batch = concurrency   # grows while batches come back quickly: slow items report early
         while todo:
             again: list[int] = []
             throttled = False
-            batch = max(concurrency * MAP_BATCH_PER_WORKER, 1)
-            for start in range(0, len(todo), batch):
+            start = 0
+            while start < len(todo):
                 chunk = todo[start:start + batch]
+                start += len(chunk)
+                sent = time.monotonic()
                 body: dict[str, Any] = {"function": function, "payloads": [items[i] for i in chunk],
                                         "concurrency": concurrency}
                 if qualifier:
                     body["qualifier"] = qualifier
                 answer = self._call("POST", "/_lambdalite/map", None, json.dumps(body).encode()).json()
+                if time.monotonic() - sent < MAP_QUICK_S:
+                    batch = min(batch * 2, concurrency * MAP_BATCH_PER_WORKER)
                 for index, item in zip(chunk, answer["items"], strict=True):
                     outcome = _map_outcome(index, item, tries, retries)
                     if outcome is _AGAIN:

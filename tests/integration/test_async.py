@@ -5,6 +5,7 @@ invoke configs; and the fan-out of Client.map / `lambdalite map`."""
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -400,3 +401,60 @@ def test_an_async_backlog_leaves_room_for_synchronous_calls(server: Server, tmp_
         out = lam.invoke(FunctionName=name, Payload=json.dumps({"marker": str(tmp_path / "sync"), "n": -1}))
         assert out["StatusCode"] == 200 and "FunctionError" not in out    # never throttled by the backlog
     assert len(lines(marker, 6)) == 6
+
+
+def test_a_map_item_that_crashes_its_instance_fails_alone(server: Server) -> None:
+    lam = boto_client(server.base)
+    name = unique("crashy")
+    create_function(lam, name, "import os\ndef handler(event, context):\n    if event['i'] == 2:\n"
+                               "        os._exit(3)\n    return event['i']\n")
+    with Client(server.base) as client:
+        results = client.map(name, [{"i": i} for i in range(5)], concurrency=2)
+    assert [r for i, r in enumerate(results) if i != 2] == [0, 1, 3, 4]
+    assert isinstance(results[2], InvocationError) and results[2].error_type == "Runtime.ExitError"
+
+
+def test_ctrl_c_writes_what_finished(server: Server, tmp_path: Path) -> None:
+    import signal
+    import subprocess
+
+    from tests.conftest import LAMBDALITE
+    lam = boto_client(server.base)
+    name = unique("slowmap")
+    create_function(lam, name, "import time\ndef handler(event, context):\n"
+                               "    time.sleep(0.2)\n    return event['i']\n")
+    src, dst = tmp_path / "items.jsonl", tmp_path / "out.jsonl"
+    src.write_text("".join(json.dumps({"i": i}) + "\n" for i in range(40)))
+    proc = subprocess.Popen([LAMBDALITE, "map", name, "--items", str(src), "--out", str(dst), "--concurrency", "1"],
+                            env={**os.environ, "LAMBDALITE_ENDPOINT": server.base},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(2.5)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    out = [json.loads(x) for x in dst.read_text().splitlines()]
+    assert 0 < len(out) < 40 and "stopped:" in stderr, stderr
+    assert [x["index"] for x in out] == list(range(len(out))) and all(x["result"] == x["index"] for x in out)
+
+
+def test_a_throttled_event_backs_off_until_it_is_too_old(clocked: Server, tmp_path: Path) -> None:
+    import threading
+
+    lam = boto_client(clocked.base)
+    create_function(lam, "busy", "import time, json\n" + MARK.replace(
+        "def handler(event, context):\n", "def handler(event, context):\n    time.sleep(event.get('sleep', 0))\n"),
+        Timeout=30)
+    create_function(lam, "sink", SINK)
+    lam.put_function_concurrency(FunctionName="busy", ReservedConcurrentExecutions=1)
+    lam.put_function_event_invoke_config(FunctionName="busy", MaximumEventAgeInSeconds=60,
+                                         DestinationConfig={"OnFailure": {"Destination": f"{ARN}sink"}})
+    holder = threading.Thread(target=lambda: lam.invoke(FunctionName="busy", Payload=json.dumps(
+        {"marker": str(tmp_path / "holder"), "sleep": 4})))
+    holder.start()                                        # the only slot is taken for 4 s
+    time.sleep(0.5)
+    marker = tmp_path / "late"
+    send(lam, "busy", {"marker": str(marker)})
+    time.sleep(0.3)                                       # its first try was throttled
+    advance(clocked, 120)                                 # back-offs of 1, 2, 4, ... s: throttled, then too old
+    [record] = lines(Path(str(marker) + ".dest"), 1)
+    holder.join()
+    assert record["requestContext"]["condition"] == "EventAgeExceeded" and not marker.exists()
