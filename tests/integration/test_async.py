@@ -458,3 +458,19 @@ def test_a_throttled_event_backs_off_until_it_is_too_old(clocked: Server, tmp_pa
     [record] = lines(Path(str(marker) + ".dest"), 1)
     holder.join()
     assert record["requestContext"]["condition"] == "EventAgeExceeded" and not marker.exists()
+
+
+def test_a_versions_event_invoke_config_goes_with_the_version(server: Server) -> None:
+    lam = boto_client(server.base)
+    name = unique("cfgver")
+    create_function(lam, name, MARK)
+    lam.publish_version(FunctionName=name)
+    lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
+    lam.put_function_event_invoke_config(FunctionName=name, Qualifier="1", MaximumRetryAttempts=0)
+    lam.put_function_event_invoke_config(FunctionName=name, Qualifier="live", MaximumRetryAttempts=1)
+    arns = {c["FunctionArn"] for c in lam.list_function_event_invoke_configs(FunctionName=name)
+            ["FunctionEventInvokeConfigs"]}
+    assert arns == {f"{ARN}{name}:1", f"{ARN}{name}:live"}
+    lam.delete_alias(FunctionName=name, Name="live")
+    lam.delete_function(FunctionName=name, Qualifier="1")
+    assert lam.list_function_event_invoke_configs(FunctionName=name)["FunctionEventInvokeConfigs"] == []

@@ -128,6 +128,10 @@ class EventConfigBook:
         self._db.delete_event_config(name, qualifier)
         return True
 
+    def delete_kept(self, name: str, qualifier: str) -> None:
+        """A version or alias went: its config goes from memory (the store dropped it with it)."""
+        self._configs.pop((name, qualifier), None)
+
     def forget(self, name: str) -> None:
         for key in [k for k in self._configs if k[0] == name]:
             del self._configs[key]

@@ -281,6 +281,7 @@ class FunctionService:
         self.db.delete_function_version(fn.name, fn.version)
         self.policies.drop(_policy_key(fn.name, fn.version))
         self.provisioned.forget_one(fn.name, fn.version)
+        self.event_configs.delete_kept(fn.name, fn.version)
         self._configured.pop((fn.name, fn.version), None)
         self._serving.pop((fn.name, fn.version), None)
         self._changed(fn.name)
@@ -375,6 +376,7 @@ class FunctionService:
         alias = self.aliases.get(fn.name, name)
         self.aliases.delete(fn.name, name)
         self.policies.drop(_policy_key(fn.name, name))
+        self.event_configs.delete_kept(fn.name, name)
         if self.provisioned.forget_one(fn.name, name) is not None and alias is not None:
             self._schedule_provision(fn.name, {alias.function_version})
         self._changed(fn.name)

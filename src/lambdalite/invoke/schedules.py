@@ -95,7 +95,8 @@ class Scheduler:
             for entry in list(self._entries.values()):
                 if entry.next_at is not None and entry.next_at <= now:
                     self._fire(entry, entry.next_at)
-                    entry.next_at = self._next(entry, entry.next_at)
+                    # from now on: runs missed while the loop was held up are not made up, as on AWS
+                    entry.next_at = self._next(entry, max(entry.next_at, now))
             self._wake.clear()
             due = [e.next_at for e in self._entries.values() if e.next_at is not None]
             if not due:

@@ -119,6 +119,7 @@ class Database:
             ("DELETE FROM init_modules WHERE name = ? AND version = ?", (name, version)),
             ("DELETE FROM policies WHERE name = ?", (f"{name}:{version}",)),
             ("DELETE FROM provisioned_concurrency WHERE name = ? AND qualifier = ?", (name, version)),
+            ("DELETE FROM event_invoke_configs WHERE name = ? AND qualifier = ?", (name, version)),
         ])
 
     # asynchronous invocations ----------------------------------------------------------------
@@ -201,6 +202,7 @@ class Database:
             ("DELETE FROM aliases WHERE name = ? AND alias = ?", (name, alias)),
             ("DELETE FROM policies WHERE name = ?", (f"{name}:{alias}",)),
             ("DELETE FROM provisioned_concurrency WHERE name = ? AND qualifier = ?", (name, alias)),
+            ("DELETE FROM event_invoke_configs WHERE name = ? AND qualifier = ?", (name, alias)),
         ])
 
     def load_init_modules(self) -> dict[tuple[str, str], list[str]]:
