@@ -20,6 +20,7 @@ import sys
 from typing import Any
 
 from ._version import __version__
+from .apis import logs as logs_api
 from .apis import stacks as stacks_api
 from .apis.cloudformation import is_query_call
 from .asgi import HEADER_NAMES, Receive, Scope, Send, read_body, replay, send_response
@@ -72,6 +73,8 @@ class App:
             await platform.stacks_api.handle(scope, receive, send)
         elif path.startswith("/_lambdalite/"):
             await platform.own_api.handle(scope, receive, send)   # its own, or a 404 in AWS's shape
+        elif path == "/" and scope["method"] == "POST" and logs_api.handles(scope):
+            await platform.logs_api.handle(scope, receive, send)
         elif path == "/" and scope["method"] == "POST" and _form_encoded(scope):
             await self.root_post(scope, receive, send, platform)
         else:

@@ -18,6 +18,7 @@ from ._version import __version__
 from .apis.apigateway import ApiGatewayApi
 from .apis.cloudformation import CloudFormationApi
 from .apis.lambda_api import LambdaApi
+from .apis.logs import LogsApi
 from .apis.own import OwnApi
 from .apis.stacks import StacksApi
 from .build.environments import Environments
@@ -76,6 +77,7 @@ class Services:
         self.events = EventQueue(self.db, self.functions, self.invoker, self.clock,
                                  settings.async_concurrency or os.cpu_count() or 1, settings.async_share)
         self.scheduler = Scheduler(self.events, self.clock, settings.region, settings.account)
+        self.logs_api = LogsApi(History(self.db), settings.region, settings.account)
         self.lambda_api = LambdaApi(self.functions, self.invoker, settings.base_url, self.events)
         self.gateway = GatewayService(self.db, settings.region, settings.account)
         self.apigateway_api = ApiGatewayApi(self.gateway)

@@ -29,6 +29,7 @@ from .specs import SpecFactory
 from .traffic import Traffic
 
 LOG_TAIL_BYTES = 4096
+STREAM_VARIABLE = "AWS_LAMBDA_LOG_STREAM_NAME"
 JSON_HEADERS = [(b"content-type", b"application/json")]
 
 
@@ -123,7 +124,7 @@ class Invoker:
     def _finish(self, fn: FunctionVersion, spec: InstanceSpec, request_id: str, started: float,
                 outcome: Outcome) -> Finished:
         finished = Finished(fn.name, fn.version, fn.runtime, self.functions.region, request_id, started,
-                            spec.memory_mb, spec.timeout_s, outcome)
+                            spec.memory_mb, spec.timeout_s, outcome, spec.env.get(STREAM_VARIABLE, ""))
         self.recorder.add(finished)
         return finished
 

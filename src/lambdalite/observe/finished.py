@@ -23,6 +23,7 @@ class Finished(NamedTuple):
     memory_mb: int
     timeout_s: float
     outcome: Outcome
+    stream: str = ""          # the log stream its lines go to
 
 
 def log_text(f: Finished) -> str:
@@ -45,4 +46,4 @@ def record_of(f: Finished) -> InvocationRecord:
 
 
 def log_event_of(f: Finished) -> LogEvent:
-    return LogEvent(f.function, int(f.started * 1000), f.request_id, log_text(f))
+    return LogEvent(f.function, int(f.started * 1000), f.request_id, log_text(f), f.stream)

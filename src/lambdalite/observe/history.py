@@ -26,3 +26,20 @@ class History:
     def dead_letters(self, function: str, limit: int) -> list[dict[str, Any]]:
         """Async outcomes kept for destinations that have no service here, the newest first."""
         return self._db.dead_letters(function, limit)
+
+    # the CloudWatch Logs API's reads (apis/logs.py) ---------------------------------------------
+    def log_groups(self) -> list[tuple[str, int, int]]:
+        """(function, first event ms, stored bytes) of each function with log lines."""
+        return self._db.log_groups()
+
+    def log_streams(self, function: str) -> list[tuple[str, int, int, int]]:
+        """(stream, first ms, last ms, stored bytes) of a function's streams."""
+        return self._db.log_streams(function)
+
+    def log_rows(self, function: str, streams: list[str] | None, start_ms: int | None,
+                 end_ms: int | None) -> list[tuple[int, int, str, str]]:
+        """(row id, ms, stream, invocation's text) in a window, oldest first."""
+        return self._db.log_rows(function, streams, start_ms, end_ms)
+
+    def delete_logs(self, function: str) -> int:
+        return self._db.delete_logs(function)

@@ -48,6 +48,7 @@ class LogEvent(NamedTuple):
     ts_ms: int
     request_id: str
     text: str
+    stream: str = ""
 
 
 @dataclass(frozen=True)
@@ -308,8 +309,47 @@ class Database:
         with self._lock:
             self._conn.execute("BEGIN")
             self._conn.executemany("INSERT OR REPLACE INTO invocations VALUES (?,?,?,?,?,?,?,?,?,?,?)", records)
-            self._conn.executemany("INSERT INTO logs (function, ts_ms, request_id, text) VALUES (?,?,?,?)", events)
+            self._conn.executemany("INSERT INTO logs (function, ts_ms, request_id, text, stream) VALUES (?,?,?,?,?)",
+                                   events)
             self._conn.execute("COMMIT")
+
+    # the CloudWatch Logs API's reads ------------------------------------------------------------
+    def log_groups(self) -> list[tuple[str, int, int]]:
+        """(function, first event ms, stored bytes) of each function with log rows."""
+        with self._lock:
+            rows = self._conn.execute("SELECT function, MIN(ts_ms), SUM(LENGTH(text)) FROM logs GROUP BY function "
+                                      "ORDER BY function").fetchall()
+        return [(f, int(t), int(b or 0)) for f, t, b in rows]
+
+    def log_streams(self, function: str) -> list[tuple[str, int, int, int]]:
+        """(stream, first event ms, last event ms, stored bytes) of a function's streams."""
+        with self._lock:
+            rows = self._conn.execute("SELECT stream, MIN(ts_ms), MAX(ts_ms), SUM(LENGTH(text)) FROM logs "
+                                      "WHERE function = ? GROUP BY stream", (function,)).fetchall()
+        return [(s, int(a), int(b), int(c or 0)) for s, a, b, c in rows]
+
+    def log_rows(self, function: str, streams: list[str] | None, start_ms: int | None,
+                 end_ms: int | None) -> list[tuple[int, int, str, str]]:
+        """(row id, ms, stream, text) of a function's invocations in a window, oldest first."""
+        sql = "SELECT id, ts_ms, stream, text FROM logs WHERE function = ?"
+        params: list[Any] = [function]
+        if streams is not None:
+            sql += f" AND stream IN ({','.join('?' * len(streams))})"
+            params += streams
+        if start_ms is not None:
+            sql += " AND ts_ms >= ?"
+            params.append(start_ms)
+        if end_ms is not None:
+            sql += " AND ts_ms < ?"
+            params.append(end_ms)
+        with self._lock:
+            rows = self._conn.execute(sql + " ORDER BY id", params).fetchall()
+        return [(int(i), int(t), str(st), str(x)) for i, t, st, x in rows]
+
+    def delete_logs(self, function: str) -> int:
+        with self._lock:
+            cursor = self._conn.execute("DELETE FROM logs WHERE function = ?", (function,))
+        return int(cursor.rowcount)
 
     def query_logs(self, function: str, since_ms: int | None, after_id: int | None,
                    limit: int) -> list[StoredLogEvent]:

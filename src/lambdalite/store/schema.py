@@ -162,8 +162,14 @@ def _to_7(conn: sqlite3.Connection) -> None:
     )""")
 
 
+def _to_8(conn: sqlite3.Connection) -> None:
+    """Log streams: each invocation's lines name the stream they went to (CloudWatch Logs API)."""
+    conn.execute("ALTER TABLE logs ADD COLUMN stream TEXT NOT NULL DEFAULT ''")
+    conn.execute("CREATE INDEX logs_by_stream ON logs (function, stream, id)")
+
+
 # MIGRATIONS[i] makes version i + 2
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_to_2, _to_3, _to_4, _to_5, _to_6, _to_7]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_to_2, _to_3, _to_4, _to_5, _to_6, _to_7, _to_8]
 LATEST = len(MIGRATIONS) + 1
 
 
