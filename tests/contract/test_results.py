@@ -180,10 +180,13 @@ async def test_context_fields(make_spec, invoke) -> None:
             }
     """, timeout_s=2.0)
     arn = "arn:aws:lambda:us-east-1:000000000000:function:fn:live"
-    result = body(await invoke(spec, request_id="r-1", invoked_arn=arn))
+    outcome = await invoke(spec, request_id="r-1", invoked_arn=arn)
+    result = body(outcome)
     assert result["request_id"] == "r-1" and result["arn"] == arn
     assert result["name"] == "fn" and result["version"] == "$LATEST" and result["memory"] == "128"
-    assert result["group"] == "/aws/lambda/fn" and result["stream"].startswith("2026/01/01/[$LATEST]")
+    assert result["group"] == "/aws/lambda/fn"
+    assert re.fullmatch(r"\d{4}/\d\d/\d\d/\[\$LATEST\][0-9a-f]{32}", result["stream"])   # the instance's own
+    assert outcome.log_stream == result["stream"]
     assert result["identity"] == [None, None] and result["client_context"] is None
     assert result["tenant_id"] is None
     first, later = result["remaining"]

@@ -282,3 +282,13 @@ def test_alias_errors_from_the_server_exit_3(server, lam) -> None:  # type: igno
         in done.stderr
     done = cli(server, "publish", f"nope-{name}")
     assert done.returncode == 3 and "Function not found" in done.stderr
+
+
+def test_logs_filter_keeps_lines_with_every_term(server: Server, chatty: str) -> None:
+    assert cli(server, "invoke", chatty, "--event", '{"n": 8}').returncode == 0
+    wait_for_log_line(server, chatty, "{'n': 8}")
+    done = cli(server, "logs", chatty, "--filter", 'hello "{\'n\': 8}"')
+    assert done.returncode == 0 and done.stdout.strip() == f"hello from {chatty} with {{'n': 8}}"
+    assert cli(server, "logs", chatty, "--filter", "REPORT nothing-like-this").stdout == ""
+    bad = cli(server, "logs", chatty, "--filter", '"unclosed')
+    assert bad.returncode == 2 and "--filter" in bad.stderr

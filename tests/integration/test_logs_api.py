@@ -140,3 +140,25 @@ def test_delete_log_group(server: Server) -> None:
     assert logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"] == []
     with pytest.raises(ClientError):
         logs.delete_log_group(logGroupName=group)
+
+
+def test_each_instance_writes_a_stream_of_its_own(server: Server) -> None:
+    import concurrent.futures
+
+    lam = boto_client(server.base)
+    logs = boto_client(server.base, "logs")
+    name = unique("streams")
+    create_function(lam, name, "import time\ndef handler(event, context):\n    time.sleep(0.5)\n"
+                               "    print('from', context.log_stream_name)\n    return context.log_stream_name\n")
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda _: json.loads(lam.invoke(FunctionName=name)["Payload"].read()), range(2)))
+    assert len(set(answers)) == 2 and all(STREAM.match(a) for a in answers)   # two instances, two streams
+    deadline = time.monotonic() + 10
+    while len(streams := logs.describe_log_streams(logGroupName=f"/aws/lambda/{name}")["logStreams"]
+              if logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{name}")["logGroups"] else []) < 2:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert {s["logStreamName"] for s in streams} == set(answers)
+    for stream in answers:                                   # each stream has its instance's own lines
+        lines = logs.get_log_events(logGroupName=f"/aws/lambda/{name}", logStreamName=stream)["events"]
+        assert f"from {stream}" in [e["message"] for e in lines]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import time
 from collections.abc import Iterator
 
@@ -32,11 +33,24 @@ def read_logs(client: Client, name: str, since_ms: int | None, follow: bool) -> 
 @click.option("-f", "--follow", is_flag=True,
               help=f"Keep printing new lines (polls every {POLL_INTERVAL_S} s) until Ctrl-C.")
 @since_option
+@click.option("--filter", "terms", metavar="TEXT",
+              help='Only the lines that contain every word of TEXT ("quoted phrases" count as one), as '
+                   "CloudWatch's plain filter patterns do.")
 @with_client
-def logs(client: Client, name: str, follow: bool, since: int | None) -> None:
+def logs(client: Client, name: str, follow: bool, since: int | None, terms: str | None) -> None:
     """Print the log lines of function NAME (all of them unless --since), oldest first."""
+    wanted = filter_terms(terms) if terms else []
     try:
         for event in read_logs(client, name, since, follow):
-            click.echo(event.message, nl=not event.message.endswith("\n"))
+            if all(term in event.message for term in wanted):
+                click.echo(event.message, nl=not event.message.endswith("\n"))
     except KeyboardInterrupt:  # the way to stop --follow: not an error
         pass
+
+
+def filter_terms(text: str) -> list[str]:
+    """Words and "quoted phrases", each of which a line must contain."""
+    try:
+        return [t for t in shlex.split(text) if t]
+    except ValueError as exc:
+        raise click.BadParameter(f"{text!r}: {exc}", param_hint="--filter") from None

@@ -124,7 +124,8 @@ class Invoker:
     def _finish(self, fn: FunctionVersion, spec: InstanceSpec, request_id: str, started: float,
                 outcome: Outcome) -> Finished:
         finished = Finished(fn.name, fn.version, fn.runtime, self.functions.region, request_id, started,
-                            spec.memory_mb, spec.timeout_s, outcome, spec.env.get(STREAM_VARIABLE, ""))
+                            spec.memory_mb, spec.timeout_s, outcome,
+                            outcome.log_stream or spec.env.get(STREAM_VARIABLE, ""))
         self.recorder.add(finished)
         return finished
 

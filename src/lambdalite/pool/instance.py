@@ -86,6 +86,7 @@ class Instance:
         self.retiring = False                      # stop it once its invocation ends
         self.provisioned = False                   # kept while provisioned concurrency asks for it
         self.ready = False                         # init has finished
+        self.log_stream: str | None = None         # AWS_LAMBDA_LOG_STREAM_NAME of this instance
         self._out_of_memory = False                # ended for passing MemorySize (no cgroup)
 
     @classmethod
@@ -252,7 +253,7 @@ class Instance:
                        error_type=head.get("error_type") if is_error else None,
                        output=self.output.take(), duration_ms=float(head.get("duration_ms", elapsed_ms)),
                        max_memory_mb=memory_mb(self._max_rss_kb), init_duration_ms=init_ms,
-                       raw=bool(head.get("raw")), restore_duration_ms=restore_ms)
+                       raw=bool(head.get("raw")), restore_duration_ms=restore_ms, log_stream=self.log_stream)
 
     # -- FrameSink: called by FrameProtocol ------------------------------------------------------
 

@@ -18,6 +18,7 @@ import contextlib
 import json
 import logging
 import os
+import secrets
 import socket
 import time
 from collections.abc import Callable
@@ -332,7 +333,9 @@ class LocalProcessBackend:
         try:
             launch = self._launch(spec)
             tmp = self._tmp.make()
-            process, sock, pipe_fd, group = await self._new_worker(launch, spec, {**extra_env, "TMPDIR": str(tmp)})
+            stream = instance_stream(spec.version)   # each instance writes a log stream of its own
+            process, sock, pipe_fd, group = await self._new_worker(
+                launch, spec, {**extra_env, "TMPDIR": str(tmp), "AWS_LAMBDA_LOG_STREAM_NAME": stream})
             try:
                 instance = await Instance.start(spec, process, sock, pipe_fd)
             except BaseException:
@@ -342,6 +345,7 @@ class LocalProcessBackend:
             instance.zygote_pid = getattr(process, "zygote_pid", None)
             instance.group = group
             instance.tmp = tmp
+            instance.log_stream = stream
             if spec.nice:
                 _lower_priority(instance.pid, spec.nice)
             return instance
@@ -689,6 +693,11 @@ class LocalProcessBackend:
             instance.kill()
         if instances:
             await asyncio.wait([asyncio.shield(i.dead) for i in instances], timeout=STOP_TIMEOUT_S)
+
+
+def instance_stream(version: str) -> str:
+    """A log stream name as Lambda gives each execution environment: YYYY/MM/DD/[version]<32 hex>."""
+    return time.strftime("%Y/%m/%d/", time.gmtime()) + f"[{version}]{secrets.token_hex(16)}"
 
 
 def _lower_priority(pid: int, nice: int) -> None:

@@ -57,6 +57,7 @@ class Outcome(NamedTuple):
     init_duration_ms: float | None = None   # set when this invocation started the instance
     raw: bool = False             # body is bytes the handler returned (not JSON)
     restore_duration_ms: float | None = None   # set when this invocation's instance was restored from a snapshot
+    log_stream: str | None = None # the instance's log stream (None: the spec's)
 
 
 class InstanceInfo(NamedTuple):
