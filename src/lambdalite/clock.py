@@ -92,3 +92,19 @@ class TestClock:
         give_up = loop.time() + self.TURN_S
         while not task.done() and task not in self._asleep and loop.time() < give_up:
             await asyncio.sleep(0.001)   # it waits on something else (a thread, a process): real time passes
+
+
+async def sleep_or_wake(clock: Clock, seconds: float | None, wake: asyncio.Event) -> None:
+    """Wait until `seconds` have passed on `clock`, or until `wake` is set, whichever comes first
+    (None: only `wake`). The background loops (async events, schedules) wait this way for their
+    next deadline while new work may arrive."""
+    if seconds is None:
+        await wake.wait()
+        return
+    sleep = asyncio.ensure_future(clock.sleep(max(0.0, seconds)))
+    woken = asyncio.ensure_future(wake.wait())
+    try:
+        await asyncio.wait({sleep, woken}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        sleep.cancel()
+        woken.cancel()

@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl
 
 from .. import errors
 from ..functions import layers as layers_api
+from ..functions.names import qualifier_of
 from ..functions.policies import policy_document
 from ..functions.service import FunctionService
 from ..ids import request_id as new_request_id
@@ -61,7 +62,7 @@ class LambdaApi:
             fn, invoked_arn = self.invoker.resolve(ref, qualifier or None)
             check_payload(body)
             if kind != "RequestResponse":
-                await self._not_run(send, kind, fn, qualifier or _qualifier_of(invoked_arn), body)
+                await self._not_run(send, kind, fn, qualifier or qualifier_of(invoked_arn), body)
                 return
             result = await self.invoker.invoke(fn, invoked_arn, body, client_context(context_header))
         except errors.ServiceError as e:
@@ -342,11 +343,6 @@ class LambdaApi:
 
     def render(self, fn: Any, qualifier: str | None) -> dict[str, Any]:
         return shapes.configuration(fn, self.functions.arn(fn.name, qualifier), self.functions.region)
-
-
-def _qualifier_of(invoked_arn: str) -> str | None:
-    """The qualifier an invoked ARN carries (`name:live` was invoked as ...:function:name:live)."""
-    return invoked_arn.rsplit(":", 1)[1] if invoked_arn.count(":") == 7 else None
 
 
 def layer_version_number(raw: str) -> int:

@@ -57,6 +57,16 @@ class OwnApi:
                  schedules: Callable[[], list[dict[str, Any]]] | None = None,
                  replay: Callable[[str, list[dict[str, Any]]], int] | None = None) -> None:
         self.replay = replay
+        self._reads: dict[str, Callable[[dict[str, str]], Any]] = {   # GET path -> its answer
+            "/_lambdalite/health": lambda query: self.health(),
+            "/_lambdalite/logs": self.logs,
+            "/_lambdalite/invocations": self.invocations,
+            "/_lambdalite/builds": lambda query: {"builds": self.builds()},
+            "/_lambdalite/instances": self.instances,
+            "/_lambdalite/traffic": self.traffic_view,
+            "/_lambdalite/failed": self.failed,
+            "/_lambdalite/schedules": lambda query: {"schedules": self.schedules() if self.schedules else []},
+        }
         self.builds = builds
         self.schedules = schedules
         self.invoker = invoker
@@ -74,18 +84,8 @@ class OwnApi:
 
     async def route(self, request: Request) -> Answer:
         path, method = request.path, request.method
-        reads: dict[str, Callable[[dict[str, str]], Any]] = {
-            "/_lambdalite/health": lambda query: self.health(),
-            "/_lambdalite/logs": self.logs,
-            "/_lambdalite/invocations": self.invocations,
-            "/_lambdalite/builds": lambda query: {"builds": self.builds()},
-            "/_lambdalite/instances": self.instances,
-            "/_lambdalite/traffic": self.traffic_view,
-            "/_lambdalite/failed": self.failed,
-            "/_lambdalite/schedules": lambda query: {"schedules": self.schedules() if self.schedules else []},
-        }
-        if method == "GET" and path in reads:
-            return 200, reads[path](request.query)
+        if method == "GET" and path in self._reads:
+            return 200, self._reads[path](request.query)
         if path == "/_lambdalite/clock":
             return 200, await self.time(request)
         if path == "/_lambdalite/failed/replay" and method == "POST" and self.replay is not None:

@@ -61,6 +61,11 @@ def function_arn(region: str, account: str, name: str, qualifier: str | None = N
     return f"{arn}:{qualifier}" if qualifier else arn
 
 
+def qualifier_of(invoked_arn: str) -> str | None:
+    """The qualifier a full function ARN carries (...:function:name:live -> live), None when unqualified."""
+    return invoked_arn.rsplit(":", 1)[1] if invoked_arn.count(":") == 7 else None
+
+
 def constraint_violation(member: str, value: object, constraint: str, *, sensitive: bool = False) -> str:
     """One violation in AWS's front-end wording; a sensitive member's value is not printed."""
     shown = "Value" if sensitive else f"Value {_show(value)}"

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import errors
-from ..clock import Clock
+from ..clock import Clock, sleep_or_wake
 from ..functions.eventconfig import EventConfig
 from ..functions.service import FunctionService
 from ..ids import request_id as new_request_id
@@ -120,14 +120,8 @@ class EventQueue:
                 self._queue(heapq.heappop(self._later)[2])
             self._start_due()
             self._wake.clear()
-            if self._later and len(self._running) < self.concurrency:
-                sleep = asyncio.ensure_future(self._clock.sleep(self._later[0][0] - now))
-                woken = asyncio.ensure_future(self._wake.wait())
-                await asyncio.wait({sleep, woken}, return_when=asyncio.FIRST_COMPLETED)
-                sleep.cancel()
-                woken.cancel()
-            else:
-                await self._wake.wait()
+            due = self._later[0][0] - now if self._later and len(self._running) < self.concurrency else None
+            await sleep_or_wake(self._clock, due, self._wake)
 
     def _start_due(self) -> None:
         """Start ready events, functions in turn, within the overall cap and each function's share."""

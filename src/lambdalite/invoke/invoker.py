@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 from .. import errors
 from ..functions.model import FunctionVersion
+from ..functions.names import qualifier_of
 from ..functions.service import FunctionService
 from ..ids import request_id as new_request_id
 from ..observe.finished import Finished, log_text
@@ -90,13 +91,13 @@ class Invoker:
         finally:
             self.limiter.exit(fn.name, reserved)
         finished = self._finish(fn, spec, request_id, started, outcome)
-        if self.functions.aliases.count and invoked_arn.count(":") == 7:
-            self._aliased(fn, invoked_arn, payload, outcome)
+        if self.functions.aliases.count and (qualifier := qualifier_of(invoked_arn)) is not None:
+            self._aliased(fn, qualifier, invoked_arn, payload, outcome)
         return InvokeResult(request_id, outcome.body, fn.version, outcome.function_error, finished, outcome.raw)
 
-    def _aliased(self, fn: FunctionVersion, invoked_arn: str, payload: bytes, outcome: Outcome) -> None:
+    def _aliased(self, fn: FunctionVersion, qualifier: str, invoked_arn: str, payload: bytes,
+                 outcome: Outcome) -> None:
         """An invocation through an alias: counted for its version, and run on the alias's shadow."""
-        qualifier = invoked_arn.rsplit(":", 1)[1]
         alias = self.functions.aliases.get(fn.name, qualifier)
         if alias is None:
             return   # a version number or $LATEST

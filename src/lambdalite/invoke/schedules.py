@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from ..clock import Clock
+from ..clock import Clock, sleep_or_wake
 from . import cron
 from .events import EventQueue
 
@@ -99,14 +99,7 @@ class Scheduler:
                     entry.next_at = self._next(entry, max(entry.next_at, now))
             self._wake.clear()
             due = [e.next_at for e in self._entries.values() if e.next_at is not None]
-            if not due:
-                await self._wake.wait()
-                continue
-            sleep = asyncio.ensure_future(self._clock.sleep(max(0.0, min(due) - now)))
-            woken = asyncio.ensure_future(self._wake.wait())
-            await asyncio.wait({sleep, woken}, return_when=asyncio.FIRST_COMPLETED)
-            sleep.cancel()
-            woken.cancel()
+            await sleep_or_wake(self._clock, min(due) - now if due else None, self._wake)
 
     def _fire(self, entry: _Entry, at: float) -> None:
         schedule = entry.schedule
