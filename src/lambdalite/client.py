@@ -335,6 +335,41 @@ class Client:
         result: dict[str, Any] = self._call("GET", "/_lambdalite/traffic", {"function": name, "alias": alias}).json()
         return result
 
+    # -- metrics, cost and budgets ---------------------------------------------------------------
+
+    def metrics(self) -> str:
+        """The server's Prometheus text (`lambdalite_*`)."""
+        return self._call("GET", "/_lambdalite/metrics").body.decode()
+
+    def cost(self, by: str = "function", month: str | None = None) -> dict[str, Any]:
+        """What the month's invocations would cost on AWS Lambda, per function, version or day:
+        {"month", "lines": [{..., "requests", "gbSeconds", "dollars"}], "total", "prices", "freeTier"}."""
+        result: dict[str, Any] = self._call("GET", "/_lambdalite/cost", {"by": by, "month": month}).json()
+        return result
+
+    def budgets(self) -> dict[str, Any]:
+        """The month's budgets with what each has spent: {"month", "budgets": [...]}."""
+        result: dict[str, Any] = self._call("GET", "/_lambdalite/budgets").json()
+        return result
+
+    def set_budget(self, amount: float | str, function: str | None = None) -> dict[str, Any]:
+        """A monthly budget in dollars for the server, or for `function`: at 100% new invocations are
+        refused (429, Reason BudgetExceeded) until it is raised or the month (UTC) turns."""
+        body = {"amount": amount, **({"function": function} if function else {})}
+        result: dict[str, Any] = self._call("PUT", "/_lambdalite/budgets", None, json.dumps(body).encode(),
+                                            {"Content-Type": "application/json"}).json()
+        return result
+
+    def clear_budget(self, function: str | None = None) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("DELETE", "/_lambdalite/budgets", {"function": function}).json()
+        return result
+
+    def stats(self, name: str, since_s: float = 3600) -> dict[str, Any]:
+        """A function's invocations over the last `since_s` seconds: count, errors, throttles,
+        p50/p90/p99 ms, cold-start share."""
+        result: dict[str, Any] = self._call("GET", "/_lambdalite/stats", {"function": name, "since": since_s}).json()
+        return result
+
     def _pages(self, path: str, key: str) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
         marker: str | None = None

@@ -18,6 +18,9 @@ DEFAULT_ZYGOTE_IDLE_TIMEOUT_S = 600.0  # a zygote without instances for this lon
 DEFAULT_BUILD_TIMEOUT_S = 900.0  # resolving or installing one dependency environment may take this long
 DEFAULT_MAX_ZIP_MB = 1024        # a function's or layer's zip (AWS: 50 MB uploaded directly)
 DEFAULT_MAX_UNZIPPED_MB = 4096   # code and layers unzipped (AWS: 250 MB)
+DEFAULT_RETENTION_DAYS = 7.0     # invocation records and log lines are kept this long
+DEFAULT_MAX_RECORDS = 1_000_000  # and at most this many (the oldest go first)
+DEFAULT_MAX_METRIC_SERIES = 1000  # (function, version) label sets per metric; later ones count as "_other"
 
 T = TypeVar("T")
 
@@ -45,6 +48,12 @@ class Settings:
     flush_interval_s: float = 0.2          # invocation records and logs are written in batches this often
     async_concurrency: int | None = None   # async events running at once, over all functions (None: the cores)
     async_share: float = 0.5               # of a function's reserved concurrency, what its async events may use
+    records: bool = True                   # False: no invocation records, log lines or metrics (cost stays)
+    retention_days: float = DEFAULT_RETENTION_DAYS
+    max_records: int = DEFAULT_MAX_RECORDS
+    max_metric_series: int = DEFAULT_MAX_METRIC_SERIES
+    price_table: Path | None = None        # a JSON price table replacing AWS's us-east-1 prices
+    free_tier: bool = False                # count AWS's monthly free tier in the cost
 
     @property
     def base_url(self) -> str:
@@ -79,6 +88,15 @@ class Settings:
                                   DEFAULT_MAX_UNZIPPED_MB, int),
             async_concurrency=_pick(given.get("async_concurrency"), "LAMBDALITE_ASYNC_CONCURRENCY", None, _positive),
             async_share=_pick(given.get("async_share"), "LAMBDALITE_ASYNC_SHARE", 0.5, _share),
+            records=_pick(given.get("records"), "LAMBDALITE_RECORDS", True, _boolean),
+            retention_days=_pick(given.get("retention_days"), "LAMBDALITE_RETENTION_DAYS", DEFAULT_RETENTION_DAYS,
+                                 _positive_float),
+            max_records=_pick(given.get("max_records"), "LAMBDALITE_MAX_RECORDS", DEFAULT_MAX_RECORDS, _positive),
+            max_metric_series=_pick(given.get("max_metric_series"), "LAMBDALITE_MAX_METRIC_SERIES",
+                                    DEFAULT_MAX_METRIC_SERIES, _positive),
+            price_table=_pick(given.get("price_table"), "LAMBDALITE_PRICE_TABLE", None,
+                              lambda v: Path(v).expanduser().resolve()),
+            free_tier=_pick(given.get("free_tier"), "LAMBDALITE_FREE_TIER", False, _boolean),
         )
 
 
@@ -86,6 +104,13 @@ def _positive(value: Any) -> int:
     number = int(value)
     if number < 1:
         raise ValueError(f"{value!r} is not a whole number of 1 or more")
+    return number
+
+
+def _positive_float(value: Any) -> float:
+    number = float(value)
+    if not number > 0:
+        raise ValueError(f"{value!r} is not a number above 0")
     return number
 
 

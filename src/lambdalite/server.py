@@ -2,9 +2,11 @@
 
 The dated Lambda prefixes go to the Lambda API, `/restapis...` to the API Gateway management API
 (except `/restapis/{id}/{stage}/_user_request_/...`, the data plane), `/_lambdalite/` to
-Lambdalite's own endpoints (`apis/own.py`, `apis/stacks.py`). A form-encoded `POST /` with
-`Action=` (unsigned, or signed for `cloudformation`) is a CloudFormation query call; everything
-else is API traffic for the data plane. The services behind them are assembled in `services.py`.
+Lambdalite's own endpoints (`apis/own.py`, `apis/stacks.py`, `apis/observe.py`). `POST /` with an
+`X-Amz-Target` of CloudWatch Logs or CloudWatch goes to those APIs; a form-encoded `POST /` with
+`Action=` is a CloudWatch query call when signed for `monitoring` (or unsigned and naming one of its
+actions), else a CloudFormation one (unsigned, or signed for `cloudformation`); everything else is
+API traffic for the data plane. The services behind them are assembled in `services.py`.
 
 `serve` checks the port and takes the home's lock before anything else, so a second server on a
 busy port or a busy home says so at once and touches nothing.
@@ -20,7 +22,9 @@ import sys
 from typing import Any
 
 from ._version import __version__
+from .apis import cloudwatch as cloudwatch_api
 from .apis import logs as logs_api
+from .apis import observe as observe_api
 from .apis import stacks as stacks_api
 from .apis.cloudformation import is_query_call
 from .asgi import HEADER_NAMES, Receive, Scope, Send, read_body, replay, send_response
@@ -71,21 +75,33 @@ class App:
                 await platform.apigateway_api.handle(scope, receive, send)
         elif stacks_api.handles(path):
             await platform.stacks_api.handle(scope, receive, send)
+        elif observe_api.handles(path):
+            await platform.observe_api.handle(scope, receive, send)
         elif path.startswith("/_lambdalite/"):
             await platform.own_api.handle(scope, receive, send)   # its own, or a 404 in AWS's shape
-        elif path == "/" and scope["method"] == "POST" and logs_api.handles(scope):
-            await platform.logs_api.handle(scope, receive, send)
-        elif path == "/" and scope["method"] == "POST" and _form_encoded(scope):
+        elif path == "/" and scope["method"] == "POST":
             await self.root_post(scope, receive, send, platform)
         else:
             await platform.data_plane.handle(scope, receive, send)
 
     async def root_post(self, scope: Scope, receive: Receive, send: Send, platform: Services) -> None:
-        """A form-encoded `POST /`: a CloudFormation query call, or API traffic (replayed to the data plane)."""
+        """`POST /`: CloudWatch Logs or CloudWatch (JSON, by X-Amz-Target), a CloudWatch or CloudFormation
+        query call (form-encoded), or API traffic (replayed to the data plane)."""
+        if logs_api.handles(scope):
+            await platform.logs_api.handle(scope, receive, send)
+            return
+        if cloudwatch_api.handles(scope):
+            await platform.cloudwatch_api.handle_json(scope, receive, send)
+            return
+        if not _form_encoded(scope):
+            await platform.data_plane.handle(scope, receive, send)
+            return
         body, too_large = await read_body(receive, QUERY_BODY_LIMIT)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         if too_large:
             await send_response(send, 413, b'{"message":"Request Too Long"}', [(b"content-type", b"application/json")])
+        elif cloudwatch_api.is_query_call(headers, body):
+            await platform.cloudwatch_api.handle_query(body, send)
         elif is_query_call("POST", headers, body):
             await platform.cloudformation_api.handle(body, send)
         else:

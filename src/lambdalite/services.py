@@ -12,13 +12,16 @@ import contextlib
 import json
 import logging
 import os
+import time
 from typing import Any
 
 from ._version import __version__
 from .apis.apigateway import ApiGatewayApi
 from .apis.cloudformation import CloudFormationApi
+from .apis.cloudwatch import CloudWatchApi
 from .apis.lambda_api import LambdaApi
 from .apis.logs import LogsApi
+from .apis.observe import ObserveApi
 from .apis.own import OwnApi
 from .apis.stacks import StacksApi
 from .build.environments import Environments
@@ -36,16 +39,21 @@ from .invoke.limiter import ConcurrencyLimiter
 from .invoke.schedules import Scheduler
 from .invoke.specs import SpecFactory
 from .observe.history import History
+from .observe.metrics import Live, Metrics
+from .observe.pricing import PriceTable
 from .observe.recorder import Recorder
+from .observe.spending import SERVER, Budgets, Spending
 from .pool.interpreters import build_runtime_bundle, find_interpreter, python_version
 from .pool.local import LocalProcessBackend
 from .pool.types import Backend
 from .stacks.service import StackService
-from .store import DATABASE_NAME, BlobStore, Database
+from .store import DATABASE_NAME, BlobStore, Database, LogEvent
 
 log = logging.getLogger(__name__)
 
 REAP_EVERY_S = 30.0   # how often idle instances are looked for (on the server clock)
+EXPIRE_EVERY_S = 3600.0   # how often records and log lines past their retention are deleted (server clock)
+BUDGET_GROUP = "/lambdalite/budgets"   # the log group of budget warnings (a function's go to its own too)
 
 
 class Services:
@@ -56,7 +64,10 @@ class Services:
         self.clock: Clock = TestClock() if settings.test_clock else RealClock()
         self.db = Database(home / DATABASE_NAME)
         self.blobs = BlobStore(home)
-        self.recorder = Recorder(home / DATABASE_NAME, settings.flush_interval_s)
+        self.metrics = Metrics(settings.max_metric_series)
+        self.recorder = Recorder(home / DATABASE_NAME, settings.flush_interval_s, self.metrics, settings.records)
+        self.spending = Spending(PriceTable.load(settings.price_table), settings.free_tier, self.clock.now)
+        self.budgets = Budgets(self.db, self.spending, self._budget_warning)
         self.environments = Environments(home / "envs", self.db, settings.build_timeout_s, clock=self.clock.now)
         self.backend: Backend = LocalProcessBackend(
             home / "runtime", self.blobs.code, build_runtime_bundle(home), idle_timeout_s=settings.idle_timeout_s,
@@ -72,12 +83,16 @@ class Services:
         self.specs = SpecFactory(settings.base_url, settings.region, retire=self.backend.retire,
                                  preload=self.functions.init_modules.get)
         self.functions.on_change(lambda name: self.specs.forget(name, self.functions.serving(name)))
+        self.functions.on_change(self._maybe_deleted)
         self.invoker = Invoker(self.functions, self.backend, self.recorder, self.specs,
-                               ConcurrencyLimiter(self.functions.concurrency))
+                               ConcurrencyLimiter(self.functions.concurrency), self.budgets)
         self.events = EventQueue(self.db, self.functions, self.invoker, self.clock,
                                  settings.async_concurrency or os.cpu_count() or 1, settings.async_share)
         self.scheduler = Scheduler(self.events, self.clock, settings.region, settings.account)
-        self.logs_api = LogsApi(History(self.db), settings.region, settings.account)
+        caught_up = History(self.db, self.recorder.sync)
+        self.logs_api = LogsApi(caught_up, settings.region, settings.account)
+        self.cloudwatch_api = CloudWatchApi(caught_up)
+        self.observe_api = ObserveApi(self.functions, caught_up, self.metrics, self.live, self.budgets)
         self.lambda_api = LambdaApi(self.functions, self.invoker, settings.base_url, self.events)
         self.gateway = GatewayService(self.db, settings.region, settings.account)
         self.apigateway_api = ApiGatewayApi(self.gateway)
@@ -87,10 +102,11 @@ class Services:
                                    settings.base_url, self.clock, invoker=self.invoker, scheduler=self.scheduler)
         self.stacks_api = StacksApi(self.stacks, self.functions)
         self.cloudformation_api = CloudFormationApi(self.stacks)
-        self.own_api = OwnApi(self.functions, History(self.db), self.clock, self.health, self.environments.builds,
+        self.own_api = OwnApi(self.functions, caught_up, self.clock, self.health, self.environments.builds,
                               self.backend, self.invoker.traffic, self.invoker, self.scheduler.listing,
                               self.events.replay)
         self._reaper: asyncio.Task[None] | None = None
+        self._expirer: asyncio.Task[None] | None = None
 
     def prepare(self, fn: FunctionVersion) -> Prepared:
         """The functions' prepare hook (in a worker thread): the interpreter, and the dependency
@@ -153,14 +169,18 @@ class Services:
         self.gateway.load()
         self.stacks.load()
         self.data_plane.publish(self.gateway.deployed_stages())
+        self.spending.load(self.db)
+        self.budgets.load()
         self.recorder.start()
         self._reaper = asyncio.get_running_loop().create_task(self._reap())
+        self._expirer = asyncio.get_running_loop().create_task(self._expire())
 
     async def stop(self) -> None:
-        if self._reaper:
-            self._reaper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reaper
+        for task in (self._reaper, self._expirer):
+            if task:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.scheduler.close()
         await self.events.close()
         await self.functions.drain()
@@ -179,6 +199,51 @@ class Services:
             in_use = {e for fn in snapshots for e in (fn.environment, *fn.layer_environments) if e}
             in_use |= self.functions.layers.environments()
             await asyncio.to_thread(self.environments.remove_unused, in_use)
+
+    async def _expire(self) -> None:
+        """Records and log lines past their retention (or the row cap) deleted, every hour on the server
+        clock; the first pass at startup."""
+        settings = self.settings
+        while True:
+            before_ms = int((time.time() - settings.retention_days * 86400) * 1000)
+            try:
+                records, lines = await asyncio.to_thread(self.db.expire, before_ms, settings.max_records,
+                                                         settings.max_records)
+                if records or lines:
+                    log.info("retention: %d invocation records and %d invocations' log lines deleted", records, lines)
+            except Exception:  # a busy or full disk: try again next time
+                log.exception("retention: could not delete old records")
+            await self.clock.sleep(EXPIRE_EVERY_S)
+
+    def _budget_warning(self, scope: str, text: str) -> None:
+        now_ms = int(time.time() * 1000)
+        self.metrics.budget_warnings += 1
+        self.recorder.note(LogEvent(BUDGET_GROUP, now_ms, "", text, "warnings"))
+        if scope != SERVER:
+            self.recorder.note(LogEvent(scope, now_ms, "", text, "lambdalite/budget"))
+
+    def _maybe_deleted(self, name: str) -> None:
+        if self.functions.get(name) is None:
+            self.metrics.forget(name)
+            self.budgets.forget(name)
+
+    def live(self) -> Live:
+        """The gauges of /_lambdalite/metrics, read now."""
+        concurrent: dict[str, int] = {}
+        instances: dict[tuple[str, str], int] = {}
+        for i in self.backend.instances():
+            instances[(i.function_name, i.version)] = instances.get((i.function_name, i.version), 0) + 1
+            if i.busy:
+                concurrent[i.function_name] = concurrent.get(i.function_name, 0) + 1
+        builds: dict[str, int] = {}
+        for build in self.environments.builds():
+            phase = str(build.get("phase"))
+            builds[phase] = builds.get(phase, 0) + 1
+        budgets = {b["function"] or SERVER: b["usedRatio"] for b in self.budgets.listing()
+                   if b["usedRatio"] is not None}
+        return Live(concurrent, instances, len(self.backend.zygote_pids()), self.events.pending,
+                    self.events.oldest_age(), builds, budgets, self.metrics.budget_warnings, self.recorder.dropped,
+                    self.recorder.failures)
 
     def health(self) -> dict[str, Any]:
         settings = self.settings

@@ -162,3 +162,51 @@ def test_each_instance_writes_a_stream_of_its_own(server: Server) -> None:
     for stream in answers:                                   # each stream has its instance's own lines
         lines = logs.get_log_events(logGroupName=f"/aws/lambda/{name}", logStreamName=stream)["events"]
         assert f"from {stream}" in [e["message"] for e in lines]
+
+
+JSON_LOGGING = """import logging
+logger = logging.getLogger("orders")
+
+def handler(event, context):
+    print("a plain print")
+    logger.info("processing %s", event["order"], extra={"customer": "c-1"})
+    logger.debug("not at INFO")
+    if event.get("fail"):
+        raise ValueError("bad order")
+    return 1
+"""
+
+
+def test_log_format_json_gives_json_records(server: Server) -> None:
+    lam = boto_client(server.base)
+    name = unique("jsonlogs")
+    create_function(lam, name, JSON_LOGGING, LoggingConfig={"LogFormat": "JSON"})
+    out = lam.invoke(FunctionName=name, Payload=b'{"order": "o-1"}', LogType="Tail")
+    request_id = out["ResponseMetadata"]["RequestId"]
+    import base64
+    lines = base64.b64decode(out["LogResult"]).decode().splitlines()
+    records = [json.loads(x) for x in lines if x.startswith("{")]
+    kinds = [r.get("type") for r in records]
+    assert kinds == ["platform.initStart", "platform.start", None, "platform.report"], lines
+    init, start, app, report = records
+    assert init["record"]["initializationType"] == "on-demand" and init["record"]["phase"] == "init"
+    assert start["record"] == {"requestId": request_id, "version": "$LATEST"}
+    assert (app["level"], app["message"], app["logger"], app["requestId"], app["customer"]) == \
+        ("INFO", "processing o-1", "orders", request_id, "c-1")
+    assert app["timestamp"].endswith("Z") and "not at INFO" not in "\n".join(lines)
+    assert "a plain print" in lines   # print stays text, as on AWS
+    metrics = report["record"]["metrics"]
+    assert report["record"]["status"] == "success" and metrics["billedDurationMs"] >= 1
+    assert metrics["memorySizeMB"] == 128 and metrics["initDurationMs"] > 0
+
+    failed = lam.invoke(FunctionName=name, Payload=b'{"order": "o-2", "fail": true}', LogType="Tail")
+    lines = base64.b64decode(failed["LogResult"]).decode().splitlines()
+    error = next(json.loads(x) for x in lines if x.startswith("{") and '"errorType"' in x and '"type"' not in x)
+    assert (error["level"], error["errorType"], error["errorMessage"]) == ("ERROR", "ValueError", "bad order")
+    assert error["requestId"] == failed["ResponseMetadata"]["RequestId"] and error["stackTrace"]
+    report = json.loads(lines[-1])
+    assert report["type"] == "platform.report" and report["record"]["status"] == "error"
+    assert "initDurationMs" not in report["record"]["metrics"]
+    logs = boto_client(server.base, "logs")
+    found = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}", filterPattern='"platform.report"')["events"]
+    assert len(found) == 2

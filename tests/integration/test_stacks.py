@@ -754,3 +754,35 @@ def test_the_montecarlo_example_estimates_pi_the_same_at_any_concurrency(stack_s
     assert estimates[0] == estimates[1] and 2.9 < float(estimates[0]) < 3.4
     assert "API + requests: pi = " + estimates[0] in runs[0].stdout   # the guide's way agrees
     assert cli(stack_server, "rm", "--stack", "montecarlo").returncode == 0
+
+
+def test_a_monthly_budget_named_in_the_template_caps_the_function(stack_server: Server, tmp_path: Path) -> None:
+    project = tmp_path / "budgeted"
+    project.mkdir()
+    (project / "app.py").write_text("def handler(event, context):\n    return 1\n")
+
+    def deploy(budget: str) -> subprocess.CompletedProcess[str]:
+        (project / "template.yaml").write_text(
+            "Transform: AWS::Serverless-2016-10-31\nResources:\n  Capped:\n    Type: AWS::Serverless::Function\n"
+            f"    Metadata:\n      Lambdalite: {{MonthlyBudget: {budget}}}\n"
+            "    Properties: {FunctionName: budgeted-fn, CodeUri: ., Handler: app.handler, Runtime: python3.11}\n")
+        return cli(stack_server, "deploy", str(project))
+
+    done = deploy("0.50")
+    assert done.returncode == 0, done.stderr + done.stdout
+
+    def budget() -> float | None:
+        listing = requests.get(f"{stack_server.base}/_lambdalite/budgets", timeout=10).json()["budgets"]
+        return next((b["monthlyBudget"] for b in listing if b["function"] == "budgeted-fn"), None)
+    assert budget() == 0.5
+    bad = deploy("-1")
+    assert bad.returncode == 1 and "MonthlyBudget" in bad.stderr and "0 or more dollars" in bad.stderr
+    assert budget() == 0.5
+    assert deploy("0").returncode == 0
+    lam = boto_client(stack_server.base)
+    refused = requests.post(f"{stack_server.base}/2015-03-31/functions/budgeted-fn/invocations", data=b"{}",
+                            timeout=30)
+    assert refused.status_code == 429 and refused.json()["Reason"] == "BudgetExceeded"
+    assert lam.get_function(FunctionName="budgeted-fn")["Configuration"]["FunctionName"] == "budgeted-fn"
+    assert cli(stack_server, "rm", "--stack", "budgeted").returncode == 0
+    assert budget() is None   # gone with the function

@@ -67,6 +67,7 @@ class LogsApi:
                 raise LogsError("UnknownOperationException",
                                 f"Lambdalite's Logs API does not support {operation} yet (DescribeLogGroups, "
                                 "DescribeLogStreams, GetLogEvents, FilterLogEvents, DeleteLogGroup).")
+            await self.db.caught_up()
             answer = handler(request)
         except LogsError as e:
             await send_response(send, 400, json.dumps({"__type": e.code, "message": e.message}).encode(),
@@ -79,7 +80,7 @@ class LogsApi:
     def describe_log_groups(self, request: dict[str, Any]) -> dict[str, Any]:
         prefix = _text(request, "logGroupNamePrefix") or ""
         limit = _limit(request, 50, 50)
-        groups = [(GROUP_PREFIX + fn, first, size) for fn, first, size in self.db.log_groups()]
+        groups = sorted((group_name(key), first, size) for key, first, size in self.db.log_groups())
         groups = [g for g in groups if g[0].startswith(prefix)]
         start = _name_token(request.get("nextToken"), [g[0] for g in groups])
         page = groups[start:start + limit]
@@ -176,10 +177,10 @@ class LogsApi:
         name = _text(request, "logGroupName")
         if not name:
             raise LogsError("InvalidParameterException", "logGroupName is required")
-        function = name.removeprefix(GROUP_PREFIX)
-        if not name.startswith(GROUP_PREFIX) or function not in {f for f, _, _ in self.db.log_groups()}:
+        key = group_key(name)
+        if not self.db.has_logs(key):
             raise LogsError("ResourceNotFoundException", "The specified log group does not exist.")
-        return name, function
+        return name, key
 
     def _events(self, function: str, streams: list[str], request: dict[str, Any]) -> list[tuple[Position, int, str,
                                                                                                   str]]:
@@ -194,6 +195,17 @@ class LogsApi:
 
     def _group_arn(self, name: str) -> str:
         return f"arn:aws:logs:{self.region}:{self.account}:log-group:{name}"
+
+
+def group_name(key: str) -> str:
+    """A stored group key's log group name: a function's name (no slash in it) is under /aws/lambda/;
+    other groups (API Gateway's execution logs, Lambdalite's budget warnings) are stored by name."""
+    return key if "/" in key else GROUP_PREFIX + key
+
+
+def group_key(name: str) -> str:
+    rest = name.removeprefix(GROUP_PREFIX)
+    return rest if name.startswith(GROUP_PREFIX) and "/" not in rest else name
 
 
 def parse_filter(pattern: str) -> list[str]:

@@ -2,7 +2,10 @@
 
     GET  /_lambdalite/health                          {"status": "ok", "pid", "version", ...}
     GET  /_lambdalite/logs?function=F[&since&after&limit]   a function's log lines, oldest first
-    GET  /_lambdalite/invocations?function=F[&limit]  a function's invocation records, newest first
+    GET  /_lambdalite/invocations?function=F[&limit]  a function's invocation records, newest first: request
+                                                       id, version, qualifier, invocation type, start, duration,
+                                                       billed, memory, init/restore, cold, outcome (ok, error,
+                                                       timeout, out_of_memory, throttled), error type, cost
     GET  /_lambdalite/code/{sha256 hex}.zip           a code archive (GetFunction's Code.Location)
     GET  /_lambdalite/builds                          {"builds": [...]}: dependency builds under way
     GET  /_lambdalite/instances[?function=F]          {"instances": [{pid, function, version, busy, zygote}],
@@ -47,6 +50,7 @@ from .http import Raw, Receive, Request, Scope, Send, answer, read_request
 CODE_ARCHIVE = re.compile(r"/_lambdalite/code/([0-9a-f]{64})\.zip")
 SHADOW = re.compile(r"/_lambdalite/functions/([^/]+)/aliases/([^/]+)/shadow")
 BODY_LIMIT = 64 * 1024
+CAUGHT_UP = ("/_lambdalite/logs", "/_lambdalite/invocations")   # reads that see the caller's own invocations
 Answer = tuple[int, Any]
 
 
@@ -85,6 +89,8 @@ class OwnApi:
     async def route(self, request: Request) -> Answer:
         path, method = request.path, request.method
         if method == "GET" and path in self._reads:
+            if path in CAUGHT_UP:
+                await self.history.caught_up()
             return 200, self._reads[path](request.query)
         if path == "/_lambdalite/clock":
             return 200, await self.time(request)
@@ -113,7 +119,9 @@ class OwnApi:
         return {"invocations": [{
             "requestId": r.request_id, "version": r.version, "startedMs": r.started_ms, "durationMs": r.duration_ms,
             "billedMs": r.billed_ms, "memoryMb": r.memory_mb, "maxMemoryUsedMb": r.max_memory_mb,
-            "initDurationMs": r.init_ms, "outcome": r.outcome, "errorType": r.error_type} for r in records]}
+            "initDurationMs": r.init_ms, "restoreDurationMs": r.restore_ms, "cold": bool(r.cold),
+            "outcome": r.outcome, "errorType": r.error_type, "qualifier": r.qualifier,
+            "invocationType": r.invocation_type, "architecture": r.arch, "cost": r.cost} for r in records]}
 
     def instances(self, query: dict[str, str]) -> dict[str, Any]:
         name = query.get("function")

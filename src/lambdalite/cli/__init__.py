@@ -23,6 +23,7 @@ from lambdalite.cli.functions import (
     traffic_command,
 )
 from lambdalite.cli.logs import logs
+from lambdalite.cli.observe import budget, cost, stats
 from lambdalite.cli.serve import serve
 from lambdalite.cli.stacks import deploy, export_app, run_test
 
@@ -39,7 +40,7 @@ def main() -> None:
 
 for command in (serve, deploy, export_app, invoke, run_test, list_functions, logs, remove_function, list_apis,
                 publish, alias_command, traffic_command, map_command, schedules_command,
-                failed_command):
+                failed_command, cost, budget, stats):
     main.add_command(command)
 
 __all__ = ["main"]

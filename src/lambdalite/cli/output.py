@@ -140,3 +140,43 @@ def traffic_table(view: dict[str, Any]) -> str:
             lines.append(f"  {sample['verdict']}: {_brief(sample['request'])} -> {_brief(sample['primary'])} vs "
                          f"{_brief(sample['shadow'])}")
     return "\n".join(lines)
+
+
+def dollars(value: float) -> str:
+    """Small amounts keep their digits: $0.0000010104, $1.25."""
+    return f"${value:.2f}" if value >= 1 else f"${value:.10f}".rstrip("0").rstrip(".") if value else "$0"
+
+
+def cost_table(report: dict[str, Any]) -> str:
+    by = report["by"]
+    names = {"function": ("function",), "version": ("function", "version"), "day": ("day",)}[by]
+    rows = [[*(str(line[n]) for n in names), str(line["requests"]), f"{line['gbSeconds']:.6f}",
+             dollars(line["dollars"])] for line in report["lines"]]
+    total = report["total"]
+    rows.append(["TOTAL", *([""] * (len(names) - 1)), str(total["requests"]), f"{total['gbSeconds']:.6f}",
+                 dollars(total["dollars"])])
+    table = format_table([*(n.upper() for n in names), "REQUESTS", "GB-SECONDS", "COST (USD)"], rows)
+    free = "the free tier counted" if report.get("freeTier") else \
+        "free tier not counted (`lambdalite serve --free-tier` counts it)"
+    source = (report.get("prices") or {}).get("source") or "a price table"
+    return f"{table}\n\n{report['month']}, as AWS would bill it: {source}; {free}."
+
+
+def budget_table(listing: dict[str, Any]) -> str:
+    if not listing["budgets"]:
+        return f"No budgets ({listing['month']}). Set one with `lambdalite budget set 5.00 [--function NAME]`."
+    rows = [["server" if b["scope"] == "server" else b["function"], dollars(b["monthlyBudget"]), dollars(b["spent"]),
+             "-" if b["usedRatio"] is None else f"{b['usedRatio'] * 100:.1f}%",
+             "refusing new invocations" if b["refusing"] else "ok"] for b in listing["budgets"]]
+    return format_table(["BUDGET FOR", "MONTHLY", f"SPENT ({listing['month']})", "USED", "STATE"], rows)
+
+
+def stats_text(stats: dict[str, Any], since: str) -> str:
+    def ms(value: float | None) -> str:
+        return "-" if value is None else f"{value:.2f} ms"
+    rows = [["invocations", str(stats["invocations"])],
+            ["errors", f"{stats['errors']} ({stats['errorRate'] * 100:.1f}%)"],
+            ["throttles", str(stats["throttles"])],
+            ["p50 / p90 / p99", f"{ms(stats['p50Ms'])} / {ms(stats['p90Ms'])} / {ms(stats['p99Ms'])}"],
+            ["cold starts", f"{stats['coldStarts']} ({stats['coldStartShare'] * 100:.1f}%)"]]
+    return f"{stats['function']}, the last {since}:\n" + format_table(["", ""], rows).split("\n", 1)[1]

@@ -13,10 +13,13 @@ from lambdalite.config import (
     DEFAULT_HOST,
     DEFAULT_IDLE_TIMEOUT_S,
     DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MAX_METRIC_SERIES,
+    DEFAULT_MAX_RECORDS,
     DEFAULT_MAX_UNZIPPED_MB,
     DEFAULT_MAX_ZIP_MB,
     DEFAULT_PORT,
     DEFAULT_REGION,
+    DEFAULT_RETENTION_DAYS,
     DEFAULT_ZYGOTE_IDLE_TIMEOUT_S,
     Settings,
 )
@@ -66,6 +69,25 @@ def _default(variable: str, value: object) -> str:
 @click.option("--async-share", type=click.FloatRange(0, 1, min_open=True), metavar="SHARE",
               help="Of a function's reserved concurrency, the share its async invocations may use, so that a "
                    "backlog leaves room for synchronous calls. [default: LAMBDALITE_ASYNC_SHARE, else 0.5]")
+@click.option("--records/--no-records", default=None,
+              help="Keep invocation records, log lines and metrics (cost and budgets are kept either way). "
+                   + _default("LAMBDALITE_RECORDS", "on"))
+@click.option("--retention-days", type=click.FloatRange(min=0, min_open=True), metavar="DAYS",
+              help="Invocation records and log lines older than this are deleted (in the background). "
+                   + _default("LAMBDALITE_RETENTION_DAYS", f"{DEFAULT_RETENTION_DAYS:g}"))
+@click.option("--max-records", type=click.IntRange(min=1), metavar="N",
+              help="At most N invocation records (and N invocations' log lines); the oldest go first. "
+                   + _default("LAMBDALITE_MAX_RECORDS", DEFAULT_MAX_RECORDS))
+@click.option("--max-metric-series", type=click.IntRange(min=1), metavar="N",
+              help="At most N (function, version) series per metric in /_lambdalite/metrics; later ones are "
+                   "counted under function=\"_other\". " + _default("LAMBDALITE_MAX_METRIC_SERIES",
+                                                                      DEFAULT_MAX_METRIC_SERIES))
+@click.option("--price-table", type=click.Path(dir_okay=False, exists=True, path_type=Path), metavar="FILE",
+              help="A JSON price table replacing AWS's us-east-1 Lambda prices (docs/cost.md has its shape). "
+                   + _default("LAMBDALITE_PRICE_TABLE", "AWS's"))
+@click.option("--free-tier/--no-free-tier", default=None,
+              help="Count AWS's monthly free tier (1M requests, 400,000 GB-s) in the cost. "
+                   + _default("LAMBDALITE_FREE_TIER", "off: the cost shown is what the work costs"))
 @click.option("--test-clock", is_flag=True,
               help="Timers (idle timeouts, ...) wait on a clock that stands still until "
                    "POST /_lambdalite/clock {\"advance_s\": N} moves it. For tests.")
@@ -73,12 +95,13 @@ def serve(host: str | None, port: int | None, home: Path | None, region: str | N
           max_concurrency: int | None, idle_timeout: float | None, max_instances: int | None, zygotes: bool | None,
           zygote_idle_timeout: float | None, build_timeout: float | None,
           max_zip_mb: int | None, max_unzipped_mb: int | None, async_concurrency: int | None,
-          async_share: float | None, test_clock: bool) -> None:
+          async_share: float | None, test_clock: bool, **observing: object) -> None:
     """Run the Lambdalite server in the foreground until Ctrl-C.
 
     One port answers the Lambda API (boto3 and the AWS CLI with --endpoint-url), API Gateway
     stages and Lambdalite's own /_lambdalite/ endpoints. Flags win over LAMBDALITE_* variables.
     """
+    from lambdalite.observe.pricing import PriceTable, PriceTableError
     from lambdalite.server import serve as run_server  # heavy; only this command needs the server
 
     try:
@@ -88,9 +111,14 @@ def serve(host: str | None, port: int | None, home: Path | None, region: str | N
                                      max_instances=max_instances,
                                      build_timeout_s=build_timeout, max_zip_mb=max_zip_mb,
                                      max_unzipped_mb=max_unzipped_mb, test_clock=test_clock,
-                                     async_concurrency=async_concurrency, async_share=async_share)
+                                     async_concurrency=async_concurrency, async_share=async_share,
+                                     **observing)
     except ValueError as e:
         raise click.UsageError(str(e)) from None
+    try:
+        PriceTable.load(settings.price_table)
+    except PriceTableError as e:
+        raise click.UsageError(f"--price-table: {e}") from None
     try:
         run_server(settings)
     except ServerCannotStart as e:

@@ -88,6 +88,14 @@ class FunctionVersion:
         return int(self.config["MemorySize"])
 
     @property
+    def architecture(self) -> str:
+        return str((self.config.get("Architectures") or ["x86_64"])[0])
+
+    @property
+    def log_format(self) -> str:
+        return str((self.config.get("LoggingConfig") or {}).get("LogFormat") or "Text")
+
+    @property
     def variables(self) -> dict[str, str]:
         env = self.config.get("Environment") or {}
         return dict(env.get("Variables") or {})

@@ -43,6 +43,8 @@ log = logging.getLogger("lambdalite.events")
 
 MAX_EVENT_BYTES = 1_048_576
 RETRY_DELAYS_S = (60.0, 120.0)   # before the 2nd and the 3rd attempt
+BUDGET_EXCEEDED = "BudgetExceeded"   # a budget refused the event (the condition in its failure record)
+BUDGET_LIST = "lambdalite:budget"    # where such an event is kept when it has no destination or queue
 BACKOFF_MAX_S = 300.0
 
 
@@ -81,6 +83,11 @@ class EventQueue:
     @property
     def pending(self) -> int:
         return sum(len(q) for q in self._ready.values()) + len(self._later) + len(self._running)
+
+    def oldest_age(self) -> float:
+        """Seconds the oldest waiting event has waited (server clock); 0 with none waiting."""
+        enqueued = [q[0].enqueued for q in self._ready.values() if q] + [e.enqueued for _, _, e in self._later]
+        return max(0.0, self._clock.now() - min(enqueued)) if enqueued else 0.0
 
     def start(self) -> None:
         """Take up the events a previous server left (each runs again, from its first retry count)."""
@@ -174,7 +181,15 @@ class EventQueue:
             return
         try:
             fn, invoked_arn = self._invoker.resolve(event.function, event.qualifier)
-            result = await self._invoker.invoke(fn, invoked_arn, event.payload, request_id=event.request_id)
+            result = await self._invoker.invoke(fn, invoked_arn, event.payload, request_id=event.request_id,
+                                                invocation_type="Event")
+        except errors.TooManyRequests as e:
+            if e.extra.get("Reason") == BUDGET_EXCEEDED:   # no retry: it stays refused until the budget is raised
+                self._done(event, config, BUDGET_EXCEEDED, None)
+                return
+            event.throttles += 1
+            self._retry_at(event, min(BACKOFF_MAX_S, 2.0 ** (event.throttles - 1)))
+            return
         except errors.ResourceNotFound as e:   # the function (or alias) went away meanwhile
             log.warning("async event %s of %s dropped: %s", event.request_id, event.function, e.message)
             self._db.delete_event(event.id)
@@ -209,6 +224,8 @@ class EventQueue:
         AWS sends it there (the event as the body, RequestID / ErrorCode / ErrorMessage attributes)."""
         fn = self._functions.get(event.function)
         target = ((fn.config.get("DeadLetterConfig") or {}).get("TargetArn") if fn is not None else None)
+        if not target and condition == BUDGET_EXCEEDED:
+            target = BUDGET_LIST   # never lost: kept to replay (`lambdalite failed NAME --replay`) once raised
         if not target:
             log.warning("async event %s of %s failed for good (%s) with no on-failure destination or dead-letter "
                         "queue", event.request_id, event.function, condition)

@@ -3,8 +3,9 @@
 It reads the functions' in-memory snapshot (never SQLite), keeps one immutable InstanceSpec per
 function revision, runs the invocation on the pool backend, turns instance failures into Lambda's
 error shapes (Sandbox.Timedout, Runtime.ExitError), writes the CloudWatch-style lines around the
-function's output, and hands the record and the log lines to the recorder (written in batches, off
-the request path).
+function's output, prices the invocation (refusing it once a budget is spent), and hands the
+record and the log lines to the recorder (written in batches, off the request path). A throttled
+invocation is recorded too (no log lines, no charge).
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from ..functions.names import qualifier_of
 from ..functions.service import FunctionService
 from ..ids import request_id as new_request_id
 from ..observe.finished import Finished, log_text
+from ..observe.loglines import billed_ms
 from ..observe.recorder import Recorder
+from ..observe.spending import Budgets
 from ..pool.types import Backend, InstanceSpec, Invocation, Outcome
 from .limiter import ConcurrencyLimiter
 from .specs import SpecFactory
@@ -58,10 +61,12 @@ class InvokeResult(NamedTuple):
 
 class Invoker:
     def __init__(self, functions: FunctionService, backend: Backend, recorder: Recorder,
-                 specs: SpecFactory, limiter: ConcurrencyLimiter, cores: int | None = None) -> None:
+                 specs: SpecFactory, limiter: ConcurrencyLimiter, budgets: Budgets, cores: int | None = None) -> None:
         self.functions = functions
         self.backend = backend
         self.recorder = recorder
+        self.budgets = budgets
+        self.spending = budgets.spending
         self.specs = specs
         self.limiter = limiter
         busy_at = cores or os.cpu_count() or 1
@@ -73,11 +78,18 @@ class Invoker:
         return self.functions.runnable(ref, qualifier)
 
     async def invoke(self, fn: FunctionVersion, invoked_arn: str, payload: bytes,
-                     client_context: str | None = None, request_id: str | None = None) -> InvokeResult:
+                     client_context: str | None = None, request_id: str | None = None,
+                     invocation_type: str = "RequestResponse") -> InvokeResult:
         spec = self.specs.spec_for(fn)
-        reserved = self.limiter.enter(fn.name)   # TooManyRequests when over a limit
         request_id = request_id or new_request_id()
         started = time.time()
+        try:
+            if self.budgets.limits:
+                self.budgets.check(fn.name)
+            reserved = self.limiter.enter(fn.name)   # TooManyRequests when over a limit
+        except errors.TooManyRequests as throttled:
+            self._record_throttle(fn, spec, request_id, started, invoked_arn, invocation_type, throttled)
+            raise
         invocation = Invocation(request_id, payload, invoked_arn, client_context)
         try:
             outcome = await self.backend.invoke(spec, invocation)
@@ -86,11 +98,11 @@ class Invoker:
         except asyncio.CancelledError:
             # The caller stopped waiting (an API Gateway integration timeout): the invocation runs on
             # in its instance, but its answer and output go nowhere. Keep the record of it.
-            self._record_abandoned(fn, spec, request_id, started)
+            self._record_abandoned(fn, spec, request_id, started, invoked_arn, invocation_type)
             raise
         finally:
             self.limiter.exit(fn.name, reserved)
-        finished = self._finish(fn, spec, request_id, started, outcome)
+        finished = self._finish(fn, spec, request_id, started, outcome, invoked_arn, invocation_type)
         if self.functions.aliases.count and (qualifier := qualifier_of(invoked_arn)) is not None:
             self._aliased(fn, qualifier, invoked_arn, payload, outcome)
         return InvokeResult(request_id, outcome.body, fn.version, outcome.function_error, finished, outcome.raw)
@@ -118,23 +130,39 @@ class Invoker:
             outcome = await self.backend.invoke(spec, Invocation(request_id, payload, invoked_arn))
         except errors.InstanceFailure as failure:
             outcome = failed_outcome(failure, request_id, spec)
-        if outcome.function_error:   # its log says why; a good answer is only counted (bench/shadow.py:
-            self._finish(fn, spec, request_id, started, outcome)   # recording each costs callers ~4% of p50)
+        # Its log says why it failed; a good answer is only counted and charged (bench/shadow.py:
+        # recording each costs callers ~4% of p50).
+        self._finish(fn, spec, request_id, started, outcome, invoked_arn, quiet=not outcome.function_error)
         return outcome.body, outcome.function_error, outcome.error_type, outcome.duration_ms
 
-    def _finish(self, fn: FunctionVersion, spec: InstanceSpec, request_id: str, started: float,
-                outcome: Outcome) -> Finished:
+    def _finish(self, fn: FunctionVersion, spec: InstanceSpec, request_id: str, started: float, outcome: Outcome,
+                invoked_arn: str, invocation_type: str = "RequestResponse", quiet: bool = False) -> Finished:
+        arch = fn.architecture
+        billed = billed_ms(outcome.duration_ms, outcome.init_duration_ms)
+        cost, gb_s, day = self.spending.charge(fn.name, arch, spec.memory_mb, billed)
         finished = Finished(fn.name, fn.version, fn.runtime, self.functions.region, request_id, started,
                             spec.memory_mb, spec.timeout_s, outcome,
-                            outcome.log_stream or spec.env.get(STREAM_VARIABLE, ""))
+                            outcome.log_stream or spec.env.get(STREAM_VARIABLE, ""), qualifier_of(invoked_arn),
+                            invocation_type, arch, cost, gb_s, day, quiet=quiet, log_format=fn.log_format)
         self.recorder.add(finished)
+        if self.budgets.limits:
+            self.budgets.charged(fn.name)
         return finished
 
-    def _record_abandoned(self, fn: FunctionVersion, spec: InstanceSpec, request_id: str, started: float) -> None:
+    def _record_throttle(self, fn: FunctionVersion, spec: InstanceSpec, request_id: str, started: float,
+                         invoked_arn: str, invocation_type: str, throttled: errors.TooManyRequests) -> None:
+        outcome = Outcome(body=b"", function_error=False, error_type=str(throttled.extra.get("Reason") or ""),
+                          output="", duration_ms=0.0, max_memory_mb=0)
+        self.recorder.add(Finished(fn.name, fn.version, fn.runtime, self.functions.region, request_id, started,
+                                   spec.memory_mb, spec.timeout_s, outcome, "", qualifier_of(invoked_arn),
+                                   invocation_type, fn.architecture, throttled=True))
+
+    def _record_abandoned(self, fn: FunctionVersion, spec: InstanceSpec, request_id: str, started: float,
+                          invoked_arn: str, invocation_type: str) -> None:
         note = "[lambdalite] the caller stopped waiting; the invocation ran on and its output was not kept"
         outcome = Outcome(body=b"", function_error=True, error_type="Caller.Abandoned", output=note,
                           duration_ms=(time.time() - started) * 1000, max_memory_mb=0)
-        self._finish(fn, spec, request_id, started, outcome)
+        self._finish(fn, spec, request_id, started, outcome, invoked_arn, invocation_type)
 
 
 def failed_outcome(failure: errors.InstanceFailure, request_id: str, spec: InstanceSpec) -> Outcome:

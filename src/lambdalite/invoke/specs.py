@@ -125,6 +125,10 @@ class SpecFactory:
             "TZ": ":UTC",
             "PATH": os.environ.get("LAMBDALITE_FUNCTION_PATH", PATH),
         }
+        if fn.log_format == "JSON":
+            logging = fn.config.get("LoggingConfig") or {}
+            platform["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
+            platform["AWS_LAMBDA_LOG_LEVEL"] = str(logging.get("ApplicationLogLevel") or "INFO")
         return {**fn.variables, **platform}
 
 

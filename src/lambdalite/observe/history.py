@@ -6,14 +6,23 @@ records) and later the CloudWatch Logs API; it asks the store, never the request
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from typing import Any
 
-from ..store import Database, InvocationRecord, StoredLogEvent
+from ..store import CostRow, Database, InvocationRecord, StoredLogEvent
 
 
 class History:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, sync: Callable[[], None] | None = None) -> None:
         self._db = db
+        self._sync = sync
+
+    async def caught_up(self) -> None:
+        """Wait until the recorder has written what finished before now (read-your-writes for APIs
+        such as CloudWatch's, whose callers read right after they invoked)."""
+        if self._sync is not None:
+            await asyncio.to_thread(self._sync)
 
     def logs(self, function: str, since_ms: int | None, after_id: int | None, limit: int) -> list[StoredLogEvent]:
         """Log lines in order; the lines of one invocation share its id (the `after` cursor)."""
@@ -32,6 +41,9 @@ class History:
         """(function, first event ms, stored bytes) of each function with log lines."""
         return self._db.log_groups()
 
+    def has_logs(self, key: str) -> bool:
+        return self._db.has_logs(key)
+
     def log_streams(self, function: str) -> list[tuple[str, int, int, int]]:
         """(stream, first ms, last ms, stored bytes) of a function's streams."""
         return self._db.log_streams(function)
@@ -43,3 +55,18 @@ class History:
 
     def delete_logs(self, function: str) -> int:
         return self._db.delete_logs(function)
+
+    # cost, stats and CloudWatch metrics -------------------------------------------------------
+    def costs(self, first_day: str, last_day: str) -> list[CostRow]:
+        return self._db.costs(first_day, last_day)
+
+    def samples(self, start_ms: int, end_ms: int, function: str | None = None, qualifier: str | None = None,
+                version: str | None = None) -> list[tuple[int, float, str]]:
+        """(start ms, duration ms, outcome) of the records in a window."""
+        return [(int(t), float(d), str(o)) for t, d, o in self._db.records_between(
+            start_ms, end_ms, "started_ms, duration_ms, outcome", function, qualifier, version)]
+
+    def stat_rows(self, function: str, since_ms: int) -> list[tuple[float, str, int]]:
+        """(duration ms, outcome, cold) of a function's records since a time."""
+        return [(float(d), str(o), int(c)) for d, o, c in self._db.records_between(
+            since_ms, 2**62, "duration_ms, outcome, cold", function)]

@@ -3,7 +3,9 @@ builds it, and the text form it writes to the function's log."""
 
 from __future__ import annotations
 
+import json
 import os
+import time
 import traceback
 from types import TracebackType
 from typing import Any
@@ -64,7 +66,13 @@ def format_trace(tb: TracebackType | None) -> list[str]:
 
 
 def log_text(error: dict[str, Any]) -> str:
-    """awslambdaric's text log of an error: "[ERROR] Type: message", the traceback, joined by \\r."""
+    """awslambdaric's text log of an error: "[ERROR] Type: message", the traceback, joined by \\r; with
+    LogFormat JSON, one JSON record (timestamp, level ERROR, the error's fields, requestId)."""
+    from .logs import current_request_id, json_format
+    if json_format():
+        record = {"timestamp": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()), "level": "ERROR", **error}
+        record.setdefault("requestId", current_request_id())
+        return json.dumps(record, ensure_ascii=False, default=str) + "\n"
     description = "[ERROR]"
     if error.get("errorType"):
         description += " " + error["errorType"]

@@ -8,11 +8,13 @@ travels in the same write as the result. An invocation that prints nothing sends
 from __future__ import annotations
 
 import io
+import json
 import logging
 import os
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +22,19 @@ from .protocol import FRAME, LOG
 
 LOG_FORMAT = "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n"
 DATE_FORMAT = "%Y-%m-%dT%H:%M:%S"
+# A LogRecord's own attributes: everything else on it (`extra=`) goes into a JSON record.
+_RESERVED = {"name", "msg", "args", "levelname", "levelno", "pathname", "filename", "module", "exc_info", "exc_text",
+             "stack_info", "lineno", "funcName", "created", "msecs", "relativeCreated", "thread", "threadName",
+             "processName", "process", "aws_request_id", "tenant_id", "taskName"}
+
+
+def json_format() -> bool:
+    """LoggingConfig LogFormat JSON (AWS_LAMBDA_LOG_FORMAT): log records and errors as JSON lines."""
+    return os.environ.get("AWS_LAMBDA_LOG_FORMAT", "").upper() == "JSON"
+
+
+def current_request_id() -> str:
+    return _RequestFilter.request_id
 
 
 class Sender:
@@ -118,12 +133,33 @@ class _LambdaHandler(logging.Handler):
             self.handleError(record)
 
 
+class JsonFormatter(logging.Formatter):
+    """awslambdaric's JSON records: timestamp, level, message, logger, requestId; errorType,
+    errorMessage, stackTrace and location with an exception; the record's extra fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        level = min(50, max(0, record.levelno)) // 10 * 10
+        exc = record.exc_info
+        stamp = time.strftime(DATE_FORMAT, time.gmtime(record.created)) + f".{int(record.msecs):03d}Z"
+        result: dict[str, Any] = {
+            "timestamp": stamp, "level": logging.getLevelName(level), "message": record.getMessage(),
+            "logger": record.name,
+            "stackTrace": traceback.format_tb(exc[2]) if exc else None,
+            "errorType": exc[0].__name__ if exc and exc[0] else None,
+            "errorMessage": str(exc[1]) if exc else None,
+            "requestId": getattr(record, "aws_request_id", None),
+            "location": f"{record.pathname}:{record.funcName}:{record.lineno}" if exc else None,
+        }
+        result.update((k, v) for k, v in record.__dict__.items() if k not in _RESERVED and k not in result)
+        return json.dumps({k: v for k, v in result.items() if v is not None}, ensure_ascii=False, default=str) + "\n"
+
+
 def setup_logging(output: Output) -> None:
-    """The root logger as awslambdaric leaves it: its handler, level WARNING unless
-    AWS_LAMBDA_LOG_LEVEL says otherwise, timestamps in UTC."""
+    """The root logger as awslambdaric leaves it: its handler (JSON records with LogFormat JSON), level
+    WARNING unless AWS_LAMBDA_LOG_LEVEL says otherwise, timestamps in UTC."""
     logging.Formatter.converter = time.gmtime
     handler = _LambdaHandler(output)
-    handler.setFormatter(logging.Formatter(LOG_FORMAT, DATE_FORMAT))
+    handler.setFormatter(JsonFormatter() if json_format() else logging.Formatter(LOG_FORMAT, DATE_FORMAT))
     handler.addFilter(_RequestFilter())
     root = logging.getLogger()
     for old in [h for h in root.handlers if isinstance(h, _LambdaHandler)]:   # a restored instance's

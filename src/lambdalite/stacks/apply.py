@@ -30,6 +30,7 @@ from ..functions.service import FunctionService, as_config
 from ..gateway.control import rules
 from ..gateway.control.importer import parse
 from ..gateway.control.service import GatewayService
+from ..observe.spending import Budgets
 from .model import (
     PlannedAlias,
     PlannedApi,
@@ -77,8 +78,10 @@ class Managed:
 
 class Applier:
     def __init__(self, functions: FunctionService, gateway: GatewayService, stack: str, previous: Managed,
-                 foreign_functions: set[str], foreign_apis: set[str], shifting: Shifting | None = None) -> None:
+                 foreign_functions: set[str], foreign_apis: set[str], shifting: Shifting | None = None,
+                 budgets: Budgets | None = None) -> None:
         self.functions = functions
+        self.budgets = budgets
         self.gateway = gateway
         self.stack = stack
         self.previous = previous
@@ -144,6 +147,7 @@ class Applier:
             where = f"{fn.logical_id} (AWS::Lambda::Function {fn.name})"
             await self._step(where, self._function(fn))
             await self._step(where, self._concurrency(fn))
+            await self._step(where, self._budget(fn))
         for version in plan.versions:
             await self._step(f"{version.logical_id} (AWS::Lambda::Version of {version.function_name})",
                              self._version(version))
@@ -365,6 +369,21 @@ class Applier:
             return
         self._set_concurrency(fn.name, fn.reserved_concurrency)
         self.undo.append((f"restore reserved concurrency of {fn.name}", self._restore_concurrency(fn.name, before)))
+
+    async def _budget(self, fn: PlannedFunction) -> None:
+        """The function's monthly budget as its Metadata has it (none there: left as it is)."""
+        budgets = self.budgets
+        if budgets is None or fn.monthly_budget is None or budgets.limits.get(fn.name) == fn.monthly_budget:
+            return
+        before = budgets.limits.get(fn.name)
+        budgets.set(fn.name, fn.monthly_budget)
+
+        async def restore() -> None:
+            if before is None:
+                budgets.clear(fn.name)
+            else:
+                budgets.set(fn.name, before)
+        self.undo.append((f"restore the budget of {fn.name}", restore))
 
     def _set_concurrency(self, name: str, value: int | None) -> None:
         book = self.functions.concurrency

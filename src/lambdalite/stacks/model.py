@@ -20,6 +20,7 @@ class PlannedFunction:
     inline_code: str | None = None     # InlineCode: becomes index.py
     test_events: dict[str, str] = field(default_factory=dict)   # name -> event JSON text (events/*.json)
     reserved_concurrency: int | None = None   # ReservedConcurrentExecutions (None: no reservation)
+    monthly_budget: float | None = None       # Metadata Lambdalite MonthlyBudget (None: left as it is)
 
 
 @dataclass(frozen=True)

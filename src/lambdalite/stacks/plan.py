@@ -26,10 +26,12 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from .. import errors
 from ..errors import Problems
 from ..functions.names import function_arn
 from ..gateway.control.openapi import OpenApiImportError, parse_openapi
 from ..invoke import cron
+from ..observe.spending import parse_amount
 from . import cfn_api
 from .intrinsics import Context, Resolver, find_cycles, pseudo_parameters, resolve_parameters
 from .model import (
@@ -568,7 +570,19 @@ class _Planner:
         extra = sorted(set(props) - _FUNCTION_FIELDS - {"Code", "KmsKeyArn", "Tags", "ReservedConcurrentExecutions"})
         self.ignored += [f"{lid}.{key}" for key in extra]
         return PlannedFunction(lid, self.refs[lid], create, code_sha256=sha, inline_code=inline,
-                               test_events=dict(events), reserved_concurrency=reserved)
+                               test_events=dict(events), reserved_concurrency=reserved,
+                               monthly_budget=self._budget(lid))
+
+    def _budget(self, lid: str) -> float | None:
+        """Metadata: {Lambdalite: {MonthlyBudget: 0.50}} on the function: its monthly budget in dollars."""
+        own = _dict(_dict(_dict(self.resources.get(lid)).get("Metadata")).get("Lambdalite"))
+        if "MonthlyBudget" not in own:
+            return None
+        try:
+            return parse_amount(own["MonthlyBudget"])
+        except errors.ServiceError as e:
+            self.problems.append(f"Resource {lid}: Metadata Lambdalite MonthlyBudget: {e.message}")
+            return None
 
     def _permission(self, lid: str, props: dict[str, Any]) -> PlannedPermission | None:
         target, action, principal = props.get("FunctionName"), props.get("Action"), props.get("Principal")

@@ -273,7 +273,8 @@ class StackService:
     async def _apply(self, name: str, template_text: str, fingerprint: str, code: dict[str, str],
                      plan: StackPlan, previous: StackRecord | None) -> DeployResult:
         applier = Applier(self.functions, self.gateway, name, previous.managed_view() if previous else Managed(),
-                          self._foreign_functions(name), self._foreign_apis(name), self._shifting(name))
+                          self._foreign_functions(name), self._foreign_apis(name), self._shifting(name),
+                          self._invoker.budgets if self._invoker else None)
         self._deploying = applier.held_code = set(code.values())
         try:
             applier.preflight(plan)

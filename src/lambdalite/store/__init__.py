@@ -8,7 +8,7 @@ the bottom layer: it imports nothing of the package but `errors`.
 from pathlib import Path
 
 from .blobs import BlobStore
-from .db import DATABASE_NAME, Database, InvocationRecord, LogEvent, StoredLogEvent
+from .db import DATABASE_NAME, CostRow, Database, InvocationRecord, LogEvent, StoredLogEvent
 from .home import HomeLock, lock_home
 from .schema import check_version, stored_version
 
@@ -19,5 +19,5 @@ def check_home(home: Path) -> None:
     check_version(path, stored_version(path))
 
 
-__all__ = ["DATABASE_NAME", "BlobStore", "Database", "HomeLock", "InvocationRecord", "LogEvent", "StoredLogEvent",
-           "check_home", "lock_home"]
+__all__ = ["DATABASE_NAME", "BlobStore", "CostRow", "Database", "HomeLock", "InvocationRecord", "LogEvent",
+           "StoredLogEvent", "check_home", "lock_home"]

@@ -37,8 +37,29 @@ class InvocationRecord(NamedTuple):
     memory_mb: int
     max_memory_mb: int
     init_ms: float | None
-    outcome: str          # "ok" | "error"
-    error_type: str | None
+    outcome: str          # "ok" | "error" (a function error) | "timeout" | "out_of_memory" | "throttled"
+    error_type: str | None    # the function error's type, or the throttle's reason
+    qualifier: str | None = None            # an alias or a version, as invoked (None: unqualified)
+    invocation_type: str = "RequestResponse"   # or "Event"
+    cold: bool = False                      # it ran on a new instance (init or restore)
+    restore_ms: float | None = None
+    cost: float = 0.0                       # dollars, as AWS would bill it
+    arch: str = "x86_64"
+
+
+RECORD_COLUMNS = ", ".join(InvocationRecord._fields)
+
+
+class CostRow(NamedTuple):
+    """One invocation's share of a day's cost (the recorder sums them per day and version)."""
+
+    day: str
+    function: str
+    version: str
+    arch: str
+    requests: int
+    gb_seconds: float
+    dollars: float
 
 
 class LogEvent(NamedTuple):
@@ -103,13 +124,15 @@ class Database:
 
     def delete_function(self, name: str) -> None:
         """The function, every version and alias of it, its policies (its own, its versions' and
-        aliases'), saved test events, reserved and provisioned concurrency: one transaction."""
+        aliases'), saved test events, reserved and provisioned concurrency, its budget: one transaction.
+        Its records, logs and cost history stay (as CloudWatch keeps a deleted function's logs)."""
         self._transaction([
             *((f"DELETE FROM {table} WHERE name = ?", (name,)) for table in (
                 "function_versions", "policies", "reserved_concurrency", "init_modules", "aliases",
                 "provisioned_concurrency")),
             ("DELETE FROM test_events WHERE function = ?", (name,)),
             ("DELETE FROM event_invoke_configs WHERE name = ?", (name,)),
+            ("DELETE FROM budgets WHERE scope = ?", (name,)),
             ("DELETE FROM policies WHERE name LIKE ? ESCAPE '\\'", (_like_prefix(name + ":"),)),
         ])
 
@@ -305,13 +328,67 @@ class Database:
         return dict(rows)
 
     # records and logs (written in batches by the recorder) ---------------------------------
-    def append(self, records: Iterable[InvocationRecord], events: Iterable[LogEvent]) -> None:
+    def append(self, records: Iterable[InvocationRecord], events: Iterable[LogEvent],
+               costs: Iterable[CostRow] = ()) -> None:
+        marks = ",".join("?" * len(InvocationRecord._fields))
         with self._lock:
             self._conn.execute("BEGIN")
-            self._conn.executemany("INSERT OR REPLACE INTO invocations VALUES (?,?,?,?,?,?,?,?,?,?,?)", records)
+            self._conn.executemany(f"INSERT OR REPLACE INTO invocations ({RECORD_COLUMNS}) VALUES ({marks})",
+                                   records)
             self._conn.executemany("INSERT INTO logs (function, ts_ms, request_id, text, stream) VALUES (?,?,?,?,?)",
                                    events)
+            self._conn.executemany(
+                "INSERT INTO costs VALUES (?,?,?,?,?,?,?) ON CONFLICT (day, function, version, arch) DO UPDATE SET "
+                "requests = requests + excluded.requests, gb_seconds = gb_seconds + excluded.gb_seconds, "
+                "dollars = dollars + excluded.dollars", costs)
             self._conn.execute("COMMIT")
+
+    def expire(self, before_ms: int, max_records: int, max_log_rows: int) -> tuple[int, int]:
+        """Records and log rows older than `before_ms` deleted, then the oldest past the caps;
+        returns how many of each went. Cost per day stays."""
+        with self._lock:
+            gone = self._conn.execute("DELETE FROM invocations WHERE started_ms < ?", (before_ms,)).rowcount
+            gone += self._conn.execute(
+                "DELETE FROM invocations WHERE started_ms <= (SELECT started_ms FROM invocations "
+                "ORDER BY started_ms DESC LIMIT 1 OFFSET ?)", (max_records,)).rowcount
+            lines = self._conn.execute("DELETE FROM logs WHERE ts_ms < ?", (before_ms,)).rowcount
+            lines += self._conn.execute(
+                "DELETE FROM logs WHERE id <= (SELECT id FROM logs ORDER BY id DESC LIMIT 1 OFFSET ?)",
+                (max_log_rows,)).rowcount
+        return int(gone), int(lines)
+
+    # cost and budgets -----------------------------------------------------------------------------
+    def costs(self, first_day: str, last_day: str) -> list[CostRow]:
+        """The days' cost rows, from `first_day` to `last_day` (YYYY-MM-DD, both included)."""
+        with self._lock:
+            rows = self._conn.execute("SELECT * FROM costs WHERE day >= ? AND day <= ? ORDER BY day, function, "
+                                      "version", (first_day, last_day)).fetchall()
+        return [CostRow(*row) for row in rows]
+
+    def load_budgets(self) -> dict[str, float]:
+        with self._lock:
+            return dict(self._conn.execute("SELECT scope, dollars FROM budgets").fetchall())
+
+    def put_budget(self, scope: str, dollars: float | None) -> None:
+        """A month's budget for the server ("") or a function; None removes it."""
+        if dollars is None:
+            self._write("DELETE FROM budgets WHERE scope = ?", (scope,))
+        else:
+            self._write("INSERT OR REPLACE INTO budgets VALUES (?, ?)", (scope, dollars))
+
+    # CloudWatch metrics: the records in a window ----------------------------------------------
+    def records_between(self, start_ms: int, end_ms: int, columns: str, function: str | None = None,
+                        qualifier: str | None = None, version: str | None = None) -> list[tuple[Any, ...]]:
+        """`columns` of the records started in [start_ms, end_ms), of a function (as invoked through
+        `qualifier`, or run as `version`) or of all."""
+        sql = f"SELECT {columns} FROM invocations WHERE started_ms >= ? AND started_ms < ?"
+        params: list[Any] = [start_ms, end_ms]
+        for column, value in (("function", function), ("qualifier", qualifier), ("version", version)):
+            if value is not None:
+                sql += f" AND {column} = ?"
+                params.append(value)
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
 
     # the CloudWatch Logs API's reads ------------------------------------------------------------
     def log_groups(self) -> list[tuple[str, int, int]]:
@@ -320,6 +397,11 @@ class Database:
             rows = self._conn.execute("SELECT function, MIN(ts_ms), SUM(LENGTH(text)) FROM logs GROUP BY function "
                                       "ORDER BY function").fetchall()
         return [(f, int(t), int(b or 0)) for f, t, b in rows]
+
+    def has_logs(self, function: str) -> bool:
+        with self._lock:
+            row = self._conn.execute("SELECT 1 FROM logs WHERE function = ? LIMIT 1", (function,)).fetchone()
+        return row is not None
 
     def log_streams(self, function: str) -> list[tuple[str, int, int, int]]:
         """(stream, first event ms, last event ms, stored bytes) of a function's streams."""
@@ -373,7 +455,7 @@ class Database:
         """The newest first."""
         with self._lock:
             rows = self._conn.execute(
-                "SELECT * FROM invocations WHERE function = ? ORDER BY started_ms DESC LIMIT ?",
+                f"SELECT {RECORD_COLUMNS} FROM invocations WHERE function = ? ORDER BY started_ms DESC LIMIT ?",
                 (function, limit)).fetchall()
         return [InvocationRecord(*row) for row in rows]
 

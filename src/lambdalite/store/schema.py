@@ -168,8 +168,37 @@ def _to_8(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX logs_by_stream ON logs (function, stream, id)")
 
 
+def _to_9(conn: sqlite3.Connection) -> None:
+    """Observability: complete invocation records (as invoked, cold or warm, what it cost), indexes for
+    time windows (retention, CloudWatch metrics, FilterLogEvents over a recent window), each day's
+    cost per function version (kept after the records expire), and monthly budgets."""
+    for column in ("qualifier TEXT",                                  # an alias or a version, as invoked
+                   "invocation_type TEXT NOT NULL DEFAULT 'RequestResponse'",   # or Event
+                   "cold INTEGER NOT NULL DEFAULT 0",                  # 1: it ran on a new instance
+                   "restore_ms REAL",                                  # restored from a snapshot
+                   "cost REAL NOT NULL DEFAULT 0",                     # dollars, as AWS would bill it
+                   "arch TEXT NOT NULL DEFAULT 'x86_64'"):
+        conn.execute(f"ALTER TABLE invocations ADD COLUMN {column}")
+    conn.execute("CREATE INDEX invocations_by_time ON invocations (started_ms)")
+    conn.execute("CREATE INDEX logs_by_time ON logs (function, ts_ms)")
+    conn.execute("""CREATE TABLE costs (
+        day TEXT NOT NULL,          -- YYYY-MM-DD (UTC, on the server clock)
+        function TEXT NOT NULL,
+        version TEXT NOT NULL,
+        arch TEXT NOT NULL,
+        requests INTEGER NOT NULL,
+        gb_seconds REAL NOT NULL,
+        dollars REAL NOT NULL,
+        PRIMARY KEY (day, function, version, arch)
+    )""")
+    conn.execute("""CREATE TABLE budgets (
+        scope TEXT PRIMARY KEY,     -- "" for the whole server, else a function name
+        dollars REAL NOT NULL       -- a month's budget (UTC months)
+    )""")
+
+
 # MIGRATIONS[i] makes version i + 2
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_to_2, _to_3, _to_4, _to_5, _to_6, _to_7, _to_8]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_to_2, _to_3, _to_4, _to_5, _to_6, _to_7, _to_8, _to_9]
 LATEST = len(MIGRATIONS) + 1
 
 
