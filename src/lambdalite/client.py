@@ -409,9 +409,11 @@ class Client:
     # -- Lambdalite's own endpoints ------------------------------------------------------------
 
     def logs(self, name: str, since_ms: int | None = None, after: int | None = None,
-             limit: int = 1000) -> LogPage:
-        """The function's log events with id > `after` and timestamp >= `since_ms`, oldest first."""
-        query: dict[str, Any] = {"function": name, "since": since_ms, "after": after, "limit": limit}
+             limit: int = 1000, group: str | None = None) -> LogPage:
+        """The function's log events with id > `after` and timestamp >= `since_ms`, oldest first; or,
+        with `group` (`API-Gateway-Execution-Logs_{api id}/{stage}`), a stage's execution log."""
+        query: dict[str, Any] = {"since": since_ms, "after": after, "limit": limit,
+                                 **({"group": group} if group else {"function": name})}
         body = self._call("GET", "/_lambdalite/logs", query).json()
         events = [
             LogEvent(id=int(e["id"]), timestamp=int(e["timestamp"]), request_id=str(e.get("requestId") or ""),

@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import os
+import secrets
 import time
 from typing import Any
 
@@ -53,6 +54,7 @@ log = logging.getLogger(__name__)
 
 REAP_EVERY_S = 30.0   # how often idle instances are looked for (on the server clock)
 EXPIRE_EVERY_S = 3600.0   # how often records and log lines past their retention are deleted (server clock)
+EXECUTION_LOG_GROUP = "API-Gateway-Execution-Logs_"   # + "{api id}/{stage}"
 BUDGET_GROUP = "/lambdalite/budgets"   # the log group of budget warnings (a function's go to its own too)
 
 
@@ -96,7 +98,7 @@ class Services:
         self.lambda_api = LambdaApi(self.functions, self.invoker, settings.base_url, self.events)
         self.gateway = GatewayService(self.db, settings.region, settings.account)
         self.apigateway_api = ApiGatewayApi(self.gateway)
-        self.data_plane = DataPlane(self.invoker, settings.account, settings.base_url)
+        self.data_plane = DataPlane(self.invoker, settings.account, settings.base_url, self._execution_log)
         self.gateway.on_change(lambda: self.data_plane.publish(self.gateway.deployed_stages()))
         self.stacks = StackService(self.db, self.functions, self.gateway, settings.region, settings.account,
                                    settings.base_url, self.clock, invoker=self.invoker, scheduler=self.scheduler)
@@ -107,6 +109,7 @@ class Services:
                               self.events.replay)
         self._reaper: asyncio.Task[None] | None = None
         self._expirer: asyncio.Task[None] | None = None
+        self._execution_stream = secrets.token_hex(16)   # the execution logs' stream, one per server run
 
     def prepare(self, fn: FunctionVersion) -> Prepared:
         """The functions' prepare hook (in a worker thread): the interpreter, and the dependency
@@ -214,6 +217,11 @@ class Services:
             except Exception:  # a busy or full disk: try again next time
                 log.exception("retention: could not delete old records")
             await self.clock.sleep(EXPIRE_EVERY_S)
+
+    def _execution_log(self, api_id: str, stage: str, request_id: str, lines: list[str]) -> None:
+        """API Gateway's execution log of one request, in its group of the Logs API."""
+        self.recorder.note(LogEvent(f"{EXECUTION_LOG_GROUP}{api_id}/{stage}", int(time.time() * 1000), request_id,
+                                    "\n".join(lines) + "\n", self._execution_stream))
 
     def _budget_warning(self, scope: str, text: str) -> None:
         now_ms = int(time.time() * 1000)

@@ -783,3 +783,74 @@ def test_a_throttled_lambda_answers_500_as_api_gateway_does(server: Server, gw: 
     lam.delete_function_concurrency(FunctionName=name)
     assert requests.get(api.url("/proxied"), timeout=10).status_code != 500
     lam.delete_function(FunctionName=name)
+
+
+# ---- execution logs (issue 20) -----------------------------------------------------------------
+
+def execution_log(server: Server, api: Api, wanted: str) -> list[str]:
+    """The stage's execution log lines (boto3's logs client), once `wanted` is among them."""
+    logs = boto_client(server.base, "logs")
+    group = f"API-Gateway-Execution-Logs_{api.id}/{api.stage}"
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            lines = [e["message"] for e in logs.filter_log_events(logGroupName=group)["events"]]
+        except Exception:  # noqa: BLE001 - the group appears with its first line
+            lines = []
+        if any(wanted in line for line in lines) or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.1)
+
+
+def test_the_execution_log_says_why_a_proxy_answer_was_502(server: Server, gw: Any, functions: Functions) -> None:
+    api = Api.create(gw, server)
+    api.proxy("/answer", "POST", functions.tool)
+    api.deploy()
+    r = requests.post(api.url("/answer"), json={"return": {"statusCode": 200, "wrongValue": 1}}, timeout=10)
+    assert r.status_code == 502 and "wrongValue" not in r.text     # the caller learns nothing more, as on AWS
+    request_id = r.headers["x-amzn-RequestId"]
+    lines = execution_log(server, api, "Method completed with status: 502")
+    assert f"({request_id}) Execution failed due to configuration error: Malformed Lambda proxy response: " \
+           "unexpected keys in the function's answer: wrongValue" in lines
+    assert f"({request_id}) Method completed with status: 502" in lines
+    r = requests.post(api.url("/answer"), json={"raise": "boom"}, timeout=10)
+    lines = execution_log(server, api, "boom")
+    assert any("Lambda execution failed with status 200 due to customer function error: LookupError: boom" in line
+               for line in lines)
+    assert requests.post(api.url("/answer"), json={"return": {"body": "ok"}}, timeout=10).status_code == 200
+    assert len([line for line in execution_log(server, api, "x") if "Method completed" in line]) == 2  # ERROR level
+
+    from tests.integration.test_cli import cli
+    done = cli(server, "logs", "--api", api.id, "--stage", api.stage)
+    assert done.returncode == 0 and "Malformed Lambda proxy response" in done.stdout
+    assert cli(server, "logs", "--api", api.id, "--stage", "nope").returncode == 2
+    assert cli(server, "logs", "--api", api.id).returncode == 2
+
+
+def test_at_info_level_every_request_is_traced_with_data_trace_bodies(server: Server, gw: Any,
+                                                                      functions: Functions) -> None:
+    api = Api.create(gw, server)
+    api.method("/addfive", "GET", {"type": "AWS", "integrationHttpMethod": "POST", "uri": lambda_uri(functions.addfive),
+                                   "requestTemplates": {"application/json": GUIDE_TEMPLATE}},
+               {"200": {}})
+    api.deploy()
+    gw.update_stage(restApiId=api.id, stageName=api.stage, patchOperations=[
+        {"op": "replace", "path": "/*/*/logging/loglevel", "value": "INFO"},
+        {"op": "replace", "path": "/*/*/logging/dataTrace", "value": "true"}])
+    r = requests.get(api.url("/addfive"), params={"num": "5"}, timeout=10)
+    assert r.text == "10"
+    request_id = r.headers["x-amzn-RequestId"]
+    lines = [line.removeprefix(f"({request_id}) ") for line in execution_log(server, api, "status: 200")
+             if line.startswith(f"({request_id})")]
+    assert lines[0] == f"Starting execution for request: {request_id}"
+    assert "HTTP Method: GET, Resource Path: /addfive" in lines
+    assert "Method request query string: {num=5}" in lines
+    assert 'Endpoint request body after transformations: {"num": "5"}' in lines
+    assert "Endpoint response body before transformations: 10" in lines
+    assert any(line.startswith("Received response. Status: 200, Integration latency: ") for line in lines)
+    assert lines[-2:] == ["Successfully completed execution", "Method completed with status: 200"]
+    gw.update_stage(restApiId=api.id, stageName=api.stage, patchOperations=[
+        {"op": "replace", "path": "/*/*/logging/loglevel", "value": "OFF"}])
+    r = requests.get(api.url("/nothing-here"), timeout=10)
+    assert r.status_code == 403
+    assert not [line for line in execution_log(server, api, "never") if r.headers["x-amzn-RequestId"] in line]

@@ -2,6 +2,7 @@
 
     GET  /_lambdalite/health                          {"status": "ok", "pid", "version", ...}
     GET  /_lambdalite/logs?function=F[&since&after&limit]   a function's log lines, oldest first
+    GET  /_lambdalite/logs?group=API-Gateway-Execution-Logs_{api}/{stage}[&...]   a stage's execution log
     GET  /_lambdalite/invocations?function=F[&limit]  a function's invocation records, newest first: request
                                                        id, version, qualifier, invocation type, start, duration,
                                                        billed, memory, init/restore, cold, outcome (ok, error,
@@ -50,6 +51,7 @@ from .http import Raw, Receive, Request, Scope, Send, answer, read_request
 CODE_ARCHIVE = re.compile(r"/_lambdalite/code/([0-9a-f]{64})\.zip")
 SHADOW = re.compile(r"/_lambdalite/functions/([^/]+)/aliases/([^/]+)/shadow")
 BODY_LIMIT = 64 * 1024
+EXECUTION_LOGS = "API-Gateway-Execution-Logs_"
 CAUGHT_UP = ("/_lambdalite/logs", "/_lambdalite/invocations")   # reads that see the caller's own invocations
 Answer = tuple[int, Any]
 
@@ -106,7 +108,11 @@ class OwnApi:
         raise errors.ResourceNotFound(f"No Lambdalite endpoint answers {method} {path}.")
 
     def logs(self, query: dict[str, str]) -> dict[str, Any]:
-        name = self._function(query)
+        group = query.get("group")
+        if group and not group.startswith(EXECUTION_LOGS):
+            raise errors.ValidationError(f"group must be an API Gateway execution log group ({EXECUTION_LOGS}"
+                                         "{api id}/{stage}); a function's lines are asked for with function=NAME")
+        name = group or self._function(query)
         after = int_param(query, "after")
         limit = min(int_param(query, "limit") or 1000, 10000)
         events = self.history.logs(name, int_param(query, "since"), after, limit)

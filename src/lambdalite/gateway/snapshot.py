@@ -43,6 +43,8 @@ class DeployedStage:
     models: dict[str, dict[str, Any]]
     binary_media_types: list[str]
     templates: Mapping[str, CompiledTemplate] = field(default_factory=dict)
+    logging_level: str = "ERROR"   # execution logs: OFF, ERROR (failed requests) or INFO (every request)
+    data_trace: bool = False       # INFO with bodies and headers
 
 
 def freeze(document: dict[str, Any]) -> dict[str, Any]:
@@ -91,9 +93,19 @@ def compile_templates(frozen: dict[str, Any]) -> tuple[dict[str, CompiledTemplat
 def deployed_stage(document: dict[str, Any], stage: dict[str, Any],
                    templates: Mapping[str, CompiledTemplate]) -> DeployedStage:
     frozen = document["deployments"][stage["deploymentId"]]["snapshot"]
+    level, data_trace = logging_settings(stage)
     return DeployedStage(
         api_id=document["api"]["id"], api_name=document["api"]["name"], stage_name=stage["stageName"],
         deployment_id=stage["deploymentId"], variables=dict(stage.get("variables") or {}),
         resources=frozen["resources"], validators=frozen["validators"], models=frozen["models"],
         binary_media_types=frozen["binaryMediaTypes"], templates=MappingProxyType(dict(templates)),
+        logging_level=level, data_trace=data_trace,
     )
+
+
+def logging_settings(stage: dict[str, Any]) -> tuple[str, bool]:
+    """The stage's execution logging (method settings `*/*`): its level and whether bodies are traced.
+    Unlike AWS (off until a CloudWatch role is set), a stage logs its failed requests by default."""
+    settings = (stage.get("methodSettings") or {}).get("*/*") or {}
+    level = str(settings.get("loggingLevel") or "ERROR").upper()
+    return (level if level in ("OFF", "ERROR", "INFO") else "ERROR"), bool(settings.get("dataTraceEnabled"))

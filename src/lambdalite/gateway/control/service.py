@@ -22,7 +22,7 @@ from typing import Any
 from ...errors import BadRequestException, ConflictException, NotFoundException
 from ...store import Database
 from ..data.vtl import CompiledTemplate
-from ..snapshot import DeployedStage, compile_templates, deployed_stage, freeze
+from ..snapshot import DeployedStage, compile_templates, deployed_stage, freeze, logging_settings
 from ..urls import full_stage_path
 from . import patch, rules, shapes
 from .ids import API_ID_LENGTH, new_id, now
@@ -73,7 +73,8 @@ class GatewayService:
             for name, stage in doc["stages"].items():
                 old = previous.get((api_id, name))
                 if (old is not None and old.deployment_id == stage["deploymentId"]
-                        and old.api_name == doc["api"]["name"] and old.variables == (stage.get("variables") or {})):
+                        and old.api_name == doc["api"]["name"] and old.variables == (stage.get("variables") or {})
+                        and (old.logging_level, old.data_trace) == logging_settings(stage)):
                     stages[(api_id, name)] = old
                     continue
                 templates = self._compiled(api_id, doc, stage["deploymentId"])

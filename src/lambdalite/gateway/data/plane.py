@@ -6,6 +6,11 @@ stage) by `compiled.compile_stage`: the route table, the models, each method's v
 ARN (stage variables resolved), timeout and template choices. The request path asks SQLite
 nothing, parses no template and no integration URI, and parses the query string once.
 
+Execution logs, as API Gateway's execution logging writes them (log group
+`API-Gateway-Execution-Logs_{apiId}/{stage}`, each line `(request id) ...`): at the stage's level
+ERROR (the default here) a failed request's lines say why it failed; at INFO every request is
+traced step by step (bodies too with data trace). A request that succeeds at ERROR costs nothing.
+
 URLs (DESIGN.md, "One server, one port"; `gateway/urls.py`): `/restapis/{api}/{stage}/_user_request_/
 {path}` always; `/{stage}/{path}` when exactly one API has that stage (403 listing the full URLs when
 several do).
@@ -17,7 +22,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +48,8 @@ Answer = tuple[int, list[tuple[bytes, bytes]], bytes]   # status, headers, body
 # AWS writes these answers without a space after the colon, `{"message":"Forbidden"}`, and the
 # others with one, `{"message": "Internal server error"}` (the bodies as recorded, reference 1.4).
 COMPACT_MESSAGES = frozenset({"Missing Authentication Token", "Forbidden", "Unsupported Media Type"})
+TRACE_LIMIT = 1024   # a body or header map in an execution log line is cut after this many characters
+ExecutionLog = Callable[[str, str, str, list[str]], None]   # (api id, stage, request id, lines)
 
 
 @dataclass
@@ -56,6 +63,12 @@ class Call:
     info: InvocationInfo
     headers: dict[str, str]    # lower-case names, last value wins
     context: dict[str, Any] | None = None   # $context, built on first use
+    trace: list[str] | None = None          # execution log lines, at logging level INFO
+
+    def log(self, line: str, data: bool = False) -> None:
+        """An INFO line of the execution log (`data`: only with data trace, cut to TRACE_LIMIT)."""
+        if self.trace is not None and (not data or self.stage.stage.data_trace):
+            self.trace.append(line if len(line) <= TRACE_LIMIT else line[:TRACE_LIMIT] + " [TRUNCATED]")
 
     def request_context(self) -> dict[str, Any]:
         if self.context is None:
@@ -64,10 +77,12 @@ class Call:
 
 
 class DataPlane:
-    def __init__(self, invoker: Invoker, account: str, base_url: str) -> None:
+    def __init__(self, invoker: Invoker, account: str, base_url: str,
+                 execution_log: ExecutionLog | None = None) -> None:
         self.invoker = invoker
         self.account = account
         self.base_url = base_url
+        self.execution_log = execution_log
         self._stages: dict[tuple[str, str], CompiledStage] = {}
         self._short: dict[str, list[CompiledStage]] = {}
 
@@ -117,28 +132,49 @@ class DataPlane:
     async def serve(self, compiled: CompiledStage, scope: Scope, receive: Receive, send: Send, path: str) -> None:
         request_id = new_request_id()
         body, too_large = await read_body(receive, PAYLOAD_LIMIT)
+        level = compiled.stage.logging_level if self.execution_log else "OFF"
+        trace: list[str] | None = [] if level == "INFO" else None
         try:
             if too_large:
                 raise errors.RequestTooLong()
-            call = self._call(compiled, scope, path, body, request_id)
+            call = self._call(compiled, scope, path, body, request_id, trace)
             status, headers, out = await self._integrate(call)
         except errors.GatewayError as failure:
             if failure.status >= 500 and failure.reason:   # the API's configuration or its function: one line
                 log.warning("gateway: %s %s on stage %s of API %s answered %d: %s", scope["method"], path,
                             compiled.stage.stage_name, compiled.stage.api_id, failure.status, failure.reason)
+            if level != "OFF":
+                self._log(compiled, request_id, [*(trace or []), *failure_lines(failure)])
             await send_failure(send, failure, request_id)
         except Exception:
             log.exception("gateway: unexpected error on %s %s", scope["method"], scope["path"])
+            if level != "OFF":
+                self._log(compiled, request_id, [*(trace or []), "Execution failed due to an internal error",
+                                                 "Method completed with status: 500"])
             await send_failure(send, errors.GatewayError(), request_id)
         else:
             headers.append((b"x-amzn-requestid", request_id.encode()))
+            if trace is not None:
+                call.log("Method response body after transformations: " + out.decode("utf-8", "replace"), data=True)
+                call.log("Method response headers: " + _pairs((k.decode("latin-1"), v.decode("latin-1"))
+                                                             for k, v in headers), data=True)
+                trace += ["Successfully completed execution", f"Method completed with status: {status}"]
+                self._log(compiled, request_id, trace)
             await send_response(send, status, out, headers)
 
+    def _log(self, compiled: CompiledStage, request_id: str, lines: list[str]) -> None:
+        assert self.execution_log is not None
+        stage = compiled.stage
+        self.execution_log(stage.api_id, stage.stage_name, request_id, [f"({request_id}) {line}" for line in lines])
+
     # the request ------------------------------------------------------------------------------
-    def _call(self, compiled: CompiledStage, scope: Scope, path: str, body: bytes, request_id: str) -> Call:
+    def _call(self, compiled: CompiledStage, scope: Scope, path: str, body: bytes, request_id: str,
+              trace: list[str] | None = None) -> Call:
         method = scope["method"]
         match = compiled.routes.match(method, path)
         if match is None:
+            if trace is not None:
+                trace.append(f"No method matches {method} {path}")
             raise errors.MissingAuthenticationToken()
         raw_headers = request_headers(scope)
         client = scope.get("client")
@@ -150,7 +186,15 @@ class DataPlane:
         info = InvocationInfo(stage.api_id, stage.stage_name, request_id, request_id[:16],
                               int(time.time() * 1000), match.resource_id, match.resource_path, self.account,
                               stage.deployment_id, stage.variables or None, compiled_method.operation_name)
-        call = Call(compiled, match, compiled_method, request, info, {k.lower(): v for k, v in raw_headers})
+        call = Call(compiled, match, compiled_method, request, info, {k.lower(): v for k, v in raw_headers},
+                    trace=trace)
+        if trace is not None:
+            call.log(f"Starting execution for request: {request_id}")
+            call.log(f"HTTP Method: {method}, Resource Path: {match.resource_path}")
+            call.log(f"Method request path: {_pairs(match.path_parameters.items())}")
+            call.log(f"Method request query string: {_pairs(request.query.items())}")
+            call.log(f"Method request headers: {_pairs(raw_headers)}", data=True)
+            call.log("Method request body before transformations: " + body.decode("utf-8", "replace"), data=True)
         if compiled_method.validator:
             validate_request(compiled_method.method, compiled_method.validator, compiled.models,
                              MethodRequest(match.path_parameters, request.query, call.headers, body))
@@ -170,9 +214,11 @@ class DataPlane:
     async def _lambda_proxy(self, call: Call, integration: CompiledIntegration) -> Answer:
         stage = call.stage.stage
         event = proxy_event_v1(call.request, call.info, call.match.path_parameters, stage.binary_media_types)
-        result = await self._invoke(integration, json.dumps(event).encode())
-        if result.function_error:
-            raise errors.IntegrationFailed()   # the function's own log says why; not the gateway's to repeat
+        result = await self._invoke(integration, json.dumps(event).encode(), call)
+        if result.function_error:   # the function's own log has the traceback; the execution log says which
+            raise errors.IntegrationFailed(f"Lambda execution failed with status 200 due to customer function "
+                                           f"error: {_error_text(result.body)}. Lambda request id: "
+                                           f"{result.request_id}")
         answer = parse_proxy_response(result.body, stage.binary_media_types, call.headers.get("accept"))
         headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers]
         if not any(k.lower() == b"content-type" for k, _ in headers):
@@ -181,7 +227,7 @@ class DataPlane:
 
     async def _lambda_custom(self, call: Call, integration: CompiledIntegration) -> Answer:
         payload = self._request_payload(call, integration)
-        result = await self._invoke(integration, payload)
+        result = await self._invoke(integration, payload, call)
         selection = rules.lambda_error_message(result.body, result.function_error)
         return self._respond(call, integration, selection, result.body)
 
@@ -219,15 +265,25 @@ class DataPlane:
         headers.append((b"content-type", content_type.encode("latin-1")))
         return status, headers, body
 
-    async def _invoke(self, integration: CompiledIntegration, payload: bytes) -> InvokeResult:
+    async def _invoke(self, integration: CompiledIntegration, payload: bytes, call: Call) -> InvokeResult:
         try:
             fn, invoked_arn = self.invoker.resolve(integration.function, None)
         except errors.ServiceError as e:
             raise errors.IntegrationConfigurationError(
                 f"integration {integration.function} cannot be invoked: {e}") from None
+        if call.trace is not None:
+            call.log(f"Endpoint request URI: {invoked_arn}")
+            call.log("Endpoint request body after transformations: " + payload.decode("utf-8", "replace"), data=True)
+            started = time.perf_counter()
         try:
             async with asyncio.timeout(integration.timeout_s):   # no extra task, unlike wait_for
-                return await self.invoker.invoke(fn, invoked_arn, payload)
+                result = await self.invoker.invoke(fn, invoked_arn, payload)
+            if call.trace is not None:
+                call.log(f"Received response. Status: 200, Integration latency: "
+                         f"{(time.perf_counter() - started) * 1000:.0f} ms")
+                call.log("Endpoint response body before transformations: "
+                         + result.body.decode("utf-8", "replace"), data=True)
+            return result
         except TimeoutError:
             raise errors.IntegrationTimeout() from None
         except errors.TooManyRequests as e:
@@ -261,3 +317,34 @@ async def send_failure(send: Send, failure: errors.GatewayError, request_id: str
     await send_response(send, failure.status, body, [
         (b"content-type", JSON), (b"x-amzn-requestid", request_id.encode()),
         (b"x-amzn-errortype", failure.error_type.encode())])
+
+
+def failure_lines(failure: errors.GatewayError) -> list[str]:
+    """What API Gateway's execution log says about a request that failed, and its status."""
+    reason = failure.reason or failure.message
+    if isinstance(failure, errors.IntegrationTimeout):
+        lines = ["Execution failed due to a timeout error"]
+    elif isinstance(failure, errors.IntegrationFailed):
+        lines = [reason]
+    elif isinstance(failure, errors.ProxyResponseError):
+        lines = [f"Execution failed due to configuration error: Malformed Lambda proxy response: {reason}"]
+    elif failure.status >= 500:
+        lines = [f"Execution failed due to configuration error: {reason}"]
+    else:
+        lines = [f"{failure.message}: {failure.reason}" if failure.reason and failure.reason != failure.message
+                 else failure.message]
+    return [*lines, f"Method completed with status: {failure.status}"]
+
+
+def _error_text(body: bytes) -> str:
+    try:
+        error = json.loads(body)
+        return f"{error.get('errorType')}: {error.get('errorMessage')}"
+    except (ValueError, AttributeError):
+        return body.decode("utf-8", "replace")[:TRACE_LIMIT]
+
+
+def _pairs(items: Any) -> str:
+    """{a=1, b=2}, as API Gateway's execution log prints maps."""
+    pairs = items.items() if isinstance(items, Mapping) else items
+    return "{" + ", ".join(f"{k}={v}" for k, v in pairs) + "}"
