@@ -121,7 +121,7 @@ class LogsApi:
         stream = _text(request, "logStreamName")
         if not stream:
             raise LogsError("InvalidParameterException", "logStreamName is required")
-        if stream not in {s[0] for s in self.db.log_streams(function)}:
+        if not self.db.has_logs(function, stream):
             raise LogsError("ResourceNotFoundException", "The specified log stream does not exist.")
         events = self._events(function, [stream], request)
         limit = _limit(request, MAX_EVENTS, MAX_EVENTS)
@@ -142,7 +142,6 @@ class LogsApi:
 
     def filter_log_events(self, request: dict[str, Any]) -> dict[str, Any]:
         _, function = self._group(request)
-        known = [s[0] for s in self.db.log_streams(function)]
         streams = request.get("logStreamNames")
         if streams is not None and (not isinstance(streams, list) or not all(isinstance(s, str) for s in streams)):
             raise LogsError("InvalidParameterException", "logStreamNames must be a list of stream names")
@@ -150,9 +149,9 @@ class LogsApi:
         if streams is not None and prefix is not None:
             raise LogsError("InvalidParameterException",
                             "logStreamNames and logStreamNamePrefix cannot both be given.")
-        chosen = streams if streams is not None else [s for s in known if s.startswith(prefix or "")]
         terms = parse_filter(_text(request, "filterPattern") or "")
-        events = [e for e in self._events(function, chosen, request) if all(t in e[3] for t in terms)]
+        # The store keeps only the invocations whose text has every term; their lines are then matched.
+        events = [e for e in self._events(function, streams, request, prefix, terms) if all(t in e[3] for t in terms)]
         limit = _limit(request, MAX_EVENTS, MAX_EVENTS)
         token = request.get("nextToken")
         start = _index_after(events, _position_token(token)[1]) if token is not None else 0
@@ -161,7 +160,8 @@ class LogsApi:
             "events": [{"logStreamName": stream, "timestamp": ms, "message": line, "ingestionTime": ms,
                         "eventId": f"{position[0]:020d}{position[1]:06d}"}
                        for position, ms, stream, line in page],
-            "searchedLogStreams": [{"logStreamName": s, "searchedCompletely": True} for s in chosen if s in known]}
+            "searchedLogStreams": [{"logStreamName": s, "searchedCompletely": True}
+                                   for s in sorted({e[2] for e in page} | set(streams or ()))]}
         if start + limit < len(events):
             out["nextToken"] = _token("f", page[-1][0])
         return out
@@ -182,13 +182,13 @@ class LogsApi:
             raise LogsError("ResourceNotFoundException", "The specified log group does not exist.")
         return name, key
 
-    def _events(self, function: str, streams: list[str], request: dict[str, Any]) -> list[tuple[Position, int, str,
-                                                                                                  str]]:
+    def _events(self, function: str, streams: list[str] | None, request: dict[str, Any], prefix: str | None = None,
+                containing: list[str] | None = None) -> list[tuple[Position, int, str, str]]:
         start, end = _time(request, "startTime"), _time(request, "endTime")
         if start is not None and end is not None and end < start:
             raise LogsError("InvalidParameterException", "endTime must be after startTime")
         out = []
-        for row, ms, stream, text in self.db.log_rows(function, streams, start, end):
+        for row, ms, stream, text in self.db.log_rows(function, streams, start, end, prefix, containing):
             for line_number, line in enumerate(text.splitlines()):
                 out.append(((row, line_number), ms, stream, line))
         return out

@@ -41,17 +41,19 @@ class History:
         """(function, first event ms, stored bytes) of each function with log lines."""
         return self._db.log_groups()
 
-    def has_logs(self, key: str) -> bool:
-        return self._db.has_logs(key)
+    def has_logs(self, key: str, stream: str | None = None) -> bool:
+        return self._db.has_logs(key, stream)
 
     def log_streams(self, function: str) -> list[tuple[str, int, int, int]]:
         """(stream, first ms, last ms, stored bytes) of a function's streams."""
         return self._db.log_streams(function)
 
     def log_rows(self, function: str, streams: list[str] | None, start_ms: int | None,
-                 end_ms: int | None) -> list[tuple[int, int, str, str]]:
-        """(row id, ms, stream, invocation's text) in a window, oldest first."""
-        return self._db.log_rows(function, streams, start_ms, end_ms)
+                 end_ms: int | None, stream_prefix: str | None = None,
+                 containing: list[str] | None = None) -> list[tuple[int, int, str, str]]:
+        """(row id, ms, stream, invocation's text) in a window, oldest first (of some streams, or those
+        with a prefix; whose text contains each of `containing`)."""
+        return self._db.log_rows(function, streams, start_ms, end_ms, stream_prefix, containing or ())
 
     def delete_logs(self, function: str) -> int:
         return self._db.delete_logs(function)

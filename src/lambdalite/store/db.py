@@ -398,9 +398,11 @@ class Database:
                                       "ORDER BY function").fetchall()
         return [(f, int(t), int(b or 0)) for f, t, b in rows]
 
-    def has_logs(self, function: str) -> bool:
+    def has_logs(self, function: str, stream: str | None = None) -> bool:
+        """Whether a function (or one stream of it) has log rows."""
+        sql = "SELECT 1 FROM logs WHERE function = ?" + (" AND stream = ?" if stream is not None else "") + " LIMIT 1"
         with self._lock:
-            row = self._conn.execute("SELECT 1 FROM logs WHERE function = ? LIMIT 1", (function,)).fetchone()
+            row = self._conn.execute(sql, (function,) if stream is None else (function, stream)).fetchone()
         return row is not None
 
     def log_streams(self, function: str) -> list[tuple[str, int, int, int]]:
@@ -411,13 +413,24 @@ class Database:
         return [(s, int(a), int(b), int(c or 0)) for s, a, b, c in rows]
 
     def log_rows(self, function: str, streams: list[str] | None, start_ms: int | None,
-                 end_ms: int | None) -> list[tuple[int, int, str, str]]:
-        """(row id, ms, stream, text) of a function's invocations in a window, oldest first."""
-        sql = "SELECT id, ts_ms, stream, text FROM logs WHERE function = ?"
+                 end_ms: int | None, stream_prefix: str | None = None,
+                 containing: Sequence[str] = ()) -> list[tuple[int, int, str, str]]:
+        """(row id, ms, stream, text) of a function's invocations in a window, oldest first: of some
+        streams (or those named with a prefix), with text containing every one of `containing`. A
+        window with a start is read through the time index (a recent window of millions of lines)."""
+        time_index = start_ms is not None or end_ms is not None
+        sql = ("SELECT id, ts_ms, stream, text FROM logs INDEXED BY logs_by_time WHERE function = ?" if time_index
+               else "SELECT id, ts_ms, stream, text FROM logs WHERE function = ?")
         params: list[Any] = [function]
         if streams is not None:
             sql += f" AND stream IN ({','.join('?' * len(streams))})"
             params += streams
+        if stream_prefix:
+            sql += " AND substr(stream, 1, ?) = ?"
+            params += [len(stream_prefix), stream_prefix]
+        for term in containing:
+            sql += " AND instr(text, ?) > 0"
+            params.append(term)
         if start_ms is not None:
             sql += " AND ts_ms >= ?"
             params.append(start_ms)
