@@ -82,7 +82,8 @@ def fill(home: Path, lines: int) -> tuple[int, int]:
         text = (f"START RequestId: {rid} Version: $LATEST\nprocessing order {i}\nEND RequestId: {rid}\n"
                 f"REPORT RequestId: {rid}\tDuration: 1.00 ms\tBilled Duration: 1 ms\tMemory Size: 128 MB\t"
                 f"Max Memory Used: 40 MB\t\n{'ERROR order failed' if i % 100 == 0 else 'ok'}\n")
-        batch.append(LogEvent("busy", now_ms - 86_400_000 + int(i * step), rid, text, f"2026/12/07/[$LATEST]{i % 50:032x}"))
+        stream = f"2026/12/07/[$LATEST]{i % 50:032x}"
+        batch.append(LogEvent("busy", now_ms - 86_400_000 + int(i * step), rid, text, stream))
         if len(batch) == 10_000:
             db.append([], batch)
             batch = []
@@ -143,8 +144,8 @@ def scrape(args: argparse.Namespace) -> None:
             size = len(text)
             series = sum(1 for line in text.splitlines() if line.startswith(b"lambdalite_invocations_total{"))
     print(f"\n3. GET /_lambdalite/metrics with {args.functions:,} functions, each invoked once (made in {made:.0f} s)")
-    print(f"invocation series {series} (bound 1,000 + _other) | {size / 1e6:.2f} MB | median {statistics.median(times):.1f} ms"
-          f" | max {max(times):.1f} ms")
+    print(f"invocation series {series} (bound 1,000 + _other) | {size / 1e6:.2f} MB | "
+          f"median {statistics.median(times):.1f} ms | max {max(times):.1f} ms")
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ import asyncio
 import heapq
 import itertools
 import time
+from collections.abc import Callable
 from typing import Protocol
 
 YIELDS_AFTER_WAKING = 20   # event-loop turns a woken timer gets before time moves on
@@ -92,6 +93,13 @@ class TestClock:
         give_up = loop.time() + self.TURN_S
         while not task.done() and task not in self._asleep and loop.time() < give_up:
             await asyncio.sleep(0.001)   # it waits on something else (a thread, a process): real time passes
+
+
+def wall_time(clock: Clock) -> Callable[[], float]:
+    """Epoch seconds that move with the server clock: wall time at the start, then the clock's
+    steps (a test clock moves it; budgets' months turn on it)."""
+    wall0, clock0 = time.time(), clock.now()
+    return lambda: wall0 + (clock.now() - clock0)
 
 
 async def sleep_or_wake(clock: Clock, seconds: float | None, wake: asyncio.Event) -> None:

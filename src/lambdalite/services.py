@@ -26,7 +26,7 @@ from .apis.observe import ObserveApi
 from .apis.own import OwnApi
 from .apis.stacks import StacksApi
 from .build.environments import Environments
-from .clock import Clock, RealClock, TestClock
+from .clock import Clock, RealClock, TestClock, wall_time
 from .config import Settings
 from .errors import BuildFailed
 from .functions.archive import MB, CodeLimits
@@ -68,7 +68,7 @@ class Services:
         self.blobs = BlobStore(home)
         self.metrics = Metrics(settings.max_metric_series)
         self.recorder = Recorder(home / DATABASE_NAME, settings.flush_interval_s, self.metrics, settings.records)
-        self.spending = Spending(PriceTable.load(settings.price_table), settings.free_tier, self.clock.now)
+        self.spending = Spending(PriceTable.load(settings.price_table), settings.free_tier, wall_time(self.clock))
         self.budgets = Budgets(self.db, self.spending, self._budget_warning)
         self.environments = Environments(home / "envs", self.db, settings.build_timeout_s, clock=self.clock.now)
         self.backend: Backend = LocalProcessBackend(

@@ -178,6 +178,7 @@ def test_cost_per_function_version_and_day_through_the_api_cli_and_sdk(server: S
     assert line["version"] == "$LATEST" and line["requests"] == 3
     assert line["dollars"] == pytest.approx(3 * 0.0000002 + line["gbSeconds"] * 0.0000166667, rel=1e-6)
     assert report["freeTier"] is False and report["prices"]["requestsPerMillion"] == 0.2
+    assert report["month"] == time.strftime("%Y-%m", time.gmtime())   # the real month on a real clock
     by_day = call(server.base, "cost", "day")
     assert by_day["lines"][-1]["day"].startswith(report["month"])
     done = cli(server, "cost")
