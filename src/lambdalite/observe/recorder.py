@@ -22,7 +22,7 @@ from ..store import CostRow, Database, LogEvent
 from .finished import Finished, cost_of, log_event_of, record_of
 from .metrics import Metrics
 
-CHUNK = 32              # invocations formatted between two GIL hand-offs
+CHUNK = 16              # invocations handled between two GIL hand-offs (a request waits at most this long)
 MAX_PENDING = 200_000   # bounded: past this, the oldest unwritten events are dropped (`dropped` counts them)
 
 
@@ -96,23 +96,25 @@ class Recorder:
         if not batch and not notes:
             return
         records, events = [], notes
-        if self.records:
-            self.metrics.observe(batch)
-            for start in range(0, len(batch), CHUNK):
-                # Formatting holds the GIL: in small chunks, letting the event loop's thread in between.
-                chunk = [f for f in batch[start:start + CHUNK] if not f.quiet]
-                records += [record_of(f) for f in chunk]
-                events += [log_event_of(f) for f in chunk if not f.throttled]
-                time.sleep(0)
+        costs: dict[tuple[str, str, str, str], list[float]] = {}
+        for start in range(0, len(batch), CHUNK):
+            # This holds the GIL: in small chunks, letting the event loop's thread in between.
+            chunk = batch[start:start + CHUNK]
+            if self.records:
+                self.metrics.observe(chunk)
+                kept = [f for f in chunk if not f.quiet]
+                records += [record_of(f) for f in kept]
+                events += [log_event_of(f) for f in kept if not f.throttled]
+            _add_costs(costs, chunk)
+            time.sleep(0)
         try:
-            db.append(records, events, _costs(batch))
+            db.append(records, events, [CostRow(*key, int(r), g, d) for key, (r, g, d) in costs.items()])
         except Exception:  # a full disk must not stop the server; the count is in /_lambdalite/health
             self.failures += 1
 
 
-def _costs(batch: list[Finished]) -> list[CostRow]:
-    """The batch's cost, summed per day and function version."""
-    sums: dict[tuple[str, str, str, str], list[float]] = {}
+def _add_costs(sums: dict[tuple[str, str, str, str], list[float]], batch: list[Finished]) -> None:
+    """The invocations' cost added to the sums per (day, function, version, architecture)."""
     for f in batch:
         if not f.day:
             continue
@@ -125,7 +127,6 @@ def _costs(batch: list[Finished]) -> list[CostRow]:
             total[0] += row.requests
             total[1] += row.gb_seconds
             total[2] += row.dollars
-    return [CostRow(*key, int(r), g, d) for key, (r, g, d) in sums.items()]
 
 
 def _drain(queue: collections.deque) -> list:  # type: ignore[type-arg]
