@@ -414,3 +414,19 @@ def test_records_and_log_lines_past_their_retention_are_deleted(tmp_path) -> Non
         assert call(srv.base, "cost")["total"]["requests"] == 2   # the cost stays
     finally:
         srv.stop()
+
+
+@pytest.mark.parametrize(("target", "body", "code"), [
+    ("GetMetricStatistics", b"{not json", "SerializationException"),
+    ("GetMetricStatistics", b"[1, 2]", "SerializationException"),
+    ("PutMetricData", b"{}", "InvalidAction"),
+    ("GetMetricStatistics", b'{"Namespace": "AWS/Lambda"}', "MissingParameter"),
+    ("GetMetricData", b'{"StartTime": 1, "EndTime": 2, "MetricDataQueries": [{"Id": "e", "Expression": "SUM(x)"}]}',
+     "InvalidParameterValue"),
+])
+def test_malformed_cloudwatch_requests_are_refused_in_its_shape(server: Server, target: str, body: bytes,
+                                                                 code: str) -> None:
+    r = requests.post(server.base + "/", data=body, timeout=30, headers={
+        "X-Amz-Target": f"GraniteServiceVersion20100801.{target}", "Content-Type": "application/x-amz-json-1.0"})
+    assert r.status_code == 400 and r.headers["x-amzn-query-error"] == f"{code};Sender"
+    assert r.json()["message"]

@@ -27,7 +27,7 @@ from xml.sax.saxutils import escape
 from ..ids import request_id as new_request_id
 from ..observe import reports
 from ..observe.history import History
-from .http import Receive, Scope, Send, read_body, send_response
+from .http import Receive, Scope, Send, json_object, read_body, send_response
 
 TARGET_PREFIX = "GraniteServiceVersion20100801."
 NAMESPACE = "AWS/Lambda"
@@ -76,11 +76,9 @@ class CloudWatchApi:
             if too_large:
                 raise CloudWatchError("InvalidParameterValue", "The request is too large.")
             try:
-                request = json.loads(body or b"{}")
-            except ValueError:
-                raise CloudWatchError("SerializationException", "The request is not JSON.") from None
-            if not isinstance(request, dict):
-                raise CloudWatchError("SerializationException", "The request must be a JSON object.")
+                request = json_object(body)
+            except ValueError as e:
+                raise CloudWatchError("SerializationException", str(e)) from None
             await self.history.caught_up()
             result = self.run(target.removeprefix(TARGET_PREFIX), request)
         except CloudWatchError as e:

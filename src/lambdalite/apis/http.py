@@ -17,8 +17,8 @@ from .. import errors
 from ..asgi import Receive, Scope, Send, read_body, send_response
 from ..ids import request_id as new_request_id
 
-__all__ = ["Raw", "Receive", "Request", "Scope", "Send", "answer", "read_body", "read_request", "send_error",
-           "send_json", "send_response"]
+__all__ = ["Raw", "Receive", "Request", "Scope", "Send", "answer", "json_object", "read_body", "read_request",
+           "send_error", "send_json", "send_response"]
 
 JSON = b"application/json"
 log = logging.getLogger("lambdalite.api")
@@ -50,6 +50,17 @@ class Request:
             raise errors.InvalidRequestContent(
                 "Could not parse request body into json: the body must be a JSON object")
         return value
+
+
+def json_object(body: bytes) -> dict[str, Any]:
+    """An AWS JSON 1.0/1.1 request body ({} when empty); ValueError saying what is wrong otherwise."""
+    try:
+        value = json.loads(body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise ValueError("The request is not JSON.") from None
+    if not isinstance(value, dict):
+        raise ValueError("The request must be a JSON object.")
+    return value
 
 
 class Raw(NamedTuple):

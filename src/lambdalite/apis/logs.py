@@ -18,7 +18,7 @@ from typing import Any
 
 from ..ids import request_id as new_request_id
 from ..observe.history import History
-from .http import Receive, Scope, Send, read_body, send_response
+from .http import Receive, Scope, Send, json_object, read_body, send_response
 
 TARGET_PREFIX = "Logs_20140328."
 GROUP_PREFIX = "/aws/lambda/"
@@ -55,11 +55,9 @@ class LogsApi:
             if too_large:
                 raise LogsError("InvalidParameterException", "The request is too large.")
             try:
-                request = json.loads(body or b"{}")
-            except ValueError:
-                raise LogsError("SerializationException", "The request is not JSON.") from None
-            if not isinstance(request, dict):
-                raise LogsError("SerializationException", "The request must be a JSON object.")
+                request = json_object(body)
+            except ValueError as e:
+                raise LogsError("SerializationException", str(e)) from None
             handler = {"DescribeLogGroups": self.describe_log_groups, "DescribeLogStreams": self.describe_log_streams,
                        "GetLogEvents": self.get_log_events, "FilterLogEvents": self.filter_log_events,
                        "DeleteLogGroup": self.delete_log_group}.get(operation)
