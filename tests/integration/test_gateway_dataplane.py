@@ -299,17 +299,20 @@ def test_full_and_short_urls_and_a_stage_name_in_two_apis(server: Server, gw: An
     second.deploy(first.stage)
     assert requests.get(second.full_url("/who"), timeout=10).json() == {"api": "second"}
     assert requests.get(first.full_url("/who"), timeout=10).json() == {"api": "first"}
-    r = requests.get(first.url("/who"), timeout=10)
-    assert r.status_code == 403 and r.headers["x-amzn-ErrorType"] == "ForbiddenException"
-    message = r.json()["message"]
-    assert first.full_url("/who") in message and second.full_url("/who") in message
-    gw.delete_stage(restApiId=second.id, stageName=second.stage)  # unambiguous again
+    # The short URL that worked keeps working: it stays the first API's (issue 22, item 5).
+    assert requests.get(first.url("/who"), timeout=10).json() == {"api": "first"}
+    first.deploy()   # a new deployment to the same stage keeps it too
+    assert requests.get(first.url("/who"), timeout=10).json() == {"api": "first"}
+    gw.delete_stage(restApiId=second.id, stageName=second.stage)
     assert requests.get(first.url("/who"), timeout=10).json() == {"api": "first"}
     assert requests.get(second.full_url("/who"), timeout=10).status_code == 403
-    gw.delete_rest_api(restApiId=first.id)
-    assert_gateway_error(requests.get(first.url("/who"), timeout=10), 403, MISSING_TOKEN,
-                         "MissingAuthenticationTokenException")
+    second.deploy(first.stage)
+    gw.delete_rest_api(restApiId=first.id)   # the owner goes: the short form passes to the other
+    assert requests.get(first.url("/who"), timeout=10).json() == {"api": "second"}
     assert requests.get(first.full_url("/who"), timeout=10).status_code == 403
+    gw.delete_rest_api(restApiId=second.id)
+    assert_gateway_error(requests.get(second.url("/who"), timeout=10), 403, MISSING_TOKEN,
+                         "MissingAuthenticationTokenException")
 
 
 # ---- AWS_PROXY ----------------------------------------------------------------------------------

@@ -786,3 +786,26 @@ def test_a_monthly_budget_named_in_the_template_caps_the_function(stack_server: 
     assert lam.get_function(FunctionName="budgeted-fn")["Configuration"]["FunctionName"] == "budgeted-fn"
     assert cli(stack_server, "rm", "--stack", "budgeted").returncode == 0
     assert budget() is None   # gone with the function
+
+
+def test_a_second_sam_app_with_the_same_stage_leaves_the_first_apps_url_working(own_server: Server,
+                                                                                  tmp_path: Path) -> None:
+    own_server.start()
+    urls = {}
+    for name in ("first-app", "second-app"):
+        project = tmp_path / name
+        shutil.copytree(SAM_HELLO, project)
+        done = cli(own_server, "deploy", str(project))
+        assert done.returncode == 0, done.stderr + done.stdout
+        stack = cloudformation(own_server).describe_stacks(StackName=name)["Stacks"][0]
+        urls[name] = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}["HelloWorldApi"]
+        if name == "second-app":
+            assert "keeps the short URL /Prod/" in done.stderr + done.stdout
+    assert urls["first-app"] == f"{own_server.base}/Prod/hello/"              # both have SAM's stage Prod:
+    assert "/restapis/" in urls["second-app"] and urls["second-app"].endswith("/Prod/_user_request_/hello/")
+    for url in urls.values():                                                 # the first keeps the short form
+        assert requests.get(url, timeout=30).json() == {"message": "hello world"}
+    assert cli(own_server, "rm", "--stack", "first-app").returncode == 0
+    stack = cloudformation(own_server).describe_stacks(StackName="second-app")["Stacks"][0]
+    assert {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}["HelloWorldApi"] == \
+        f"{own_server.base}/Prod/hello/"                                       # its owner gone, it passes on

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from lambdalite.gateway.urls import full_stage_url, short_stage_url
+from lambdalite.gateway.urls import full_stage_url, short_owners, short_stage_url
 
 FUNCTION_COLUMNS = ("NAME", "RUNTIME", "MEMORY", "TIMEOUT", "LAST MODIFIED")
 API_COLUMNS = ("API ID", "NAME", "STAGE", "DEPLOYMENT", "URL")
@@ -62,11 +62,9 @@ def describe_function_error(name: str, kind: str, payload: bytes, request_id: st
 
 def stage_urls(endpoint: str, apis: Sequence[dict[str, Any]]) -> list[list[str]]:
     """One row per URL a stage answers at: `/restapis/{id}/{stage}/_user_request_/` always, and the
-    short `/{stage}/` when no other API has a stage of that name (DESIGN.md "One server, one port")."""
-    uses: dict[str, int] = {}
-    for api in apis:
-        for stage in api.get("stages") or []:
-            uses[stage["stageName"]] = uses.get(stage["stageName"], 0) + 1
+    short `/{stage}/` when this API's stage of that name is the oldest (DESIGN.md "One server, one port")."""
+    owners = short_owners((str(api["id"]), str(stage["stageName"]), _epoch(stage.get("createdDate")))
+                          for api in apis for stage in api.get("stages") or [])
     rows: list[list[str]] = []
     for api in apis:
         stages = sorted(api.get("stages") or [], key=lambda s: str(s["stageName"]))
@@ -76,7 +74,7 @@ def stage_urls(endpoint: str, apis: Sequence[dict[str, Any]]) -> list[list[str]]
             name = str(stage["stageName"])
             row = [str(api["id"]), str(api.get("name", "")), name, str(stage.get("deploymentId", "-"))]
             rows.append([*row, full_stage_url(endpoint, str(api["id"]), name)])
-            if uses[name] == 1:
+            if owners.get(name) == str(api["id"]):
                 rows.append([*row, short_stage_url(endpoint, name)])
     return rows
 
@@ -180,3 +178,11 @@ def stats_text(stats: dict[str, Any], since: str) -> str:
             ["p50 / p90 / p99", f"{ms(stats['p50Ms'])} / {ms(stats['p90Ms'])} / {ms(stats['p99Ms'])}"],
             ["cold starts", f"{stats['coldStarts']} ({stats['coldStartShare'] * 100:.1f}%)"]]
     return f"{stats['function']}, the last {since}:\n" + format_table(["", ""], rows).split("\n", 1)[1]
+
+
+def _epoch(value: Any) -> float:
+    """A createdDate as the management API sends it (epoch seconds), or 0."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return 0.0

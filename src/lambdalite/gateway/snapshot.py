@@ -43,6 +43,7 @@ class DeployedStage:
     models: dict[str, dict[str, Any]]
     binary_media_types: list[str]
     templates: Mapping[str, CompiledTemplate] = field(default_factory=dict)
+    created: float = 0.0           # the stage's createdDate: the oldest stage of a name owns its short URL
     logging_level: str = "ERROR"   # execution logs: OFF, ERROR (failed requests) or INFO (every request)
     data_trace: bool = False       # INFO with bodies and headers
 
@@ -99,7 +100,7 @@ def deployed_stage(document: dict[str, Any], stage: dict[str, Any],
         deployment_id=stage["deploymentId"], variables=dict(stage.get("variables") or {}),
         resources=frozen["resources"], validators=frozen["validators"], models=frozen["models"],
         binary_media_types=frozen["binaryMediaTypes"], templates=MappingProxyType(dict(templates)),
-        logging_level=level, data_trace=data_trace,
+        logging_level=level, data_trace=data_trace, created=float(stage.get("createdDate") or 0),
     )
 
 

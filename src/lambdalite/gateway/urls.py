@@ -2,12 +2,16 @@
 
 DESIGN.md, "One server, one port": every stage answers at its full form
 `{base}/restapis/{apiId}/{stage}/_user_request_/{path}`; the short form `{base}/{stage}/{path}`
-(the guide's `/PRD/addfive`) is for a stage name no other API uses. Every place that prints or
-reads one of these URLs (the data plane, the management API's warnings, stack Outputs, `lambdalite
-apis`) goes through here.
+(the guide's `/PRD/addfive`) belongs to the API whose stage of that name is the oldest: a URL that
+works keeps working when another API later gets a stage of the same name (SAM's default `Prod`, say);
+that one answers at its full form, and takes the short one over only when the owner's stage or the
+owner goes. Every place that prints or reads one of these URLs (the data plane, the management API's
+warnings, stack Outputs, `lambdalite apis`) goes through here.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 USER_REQUEST = "_user_request_"
 
@@ -24,8 +28,18 @@ def short_stage_url(base_url: str, stage: str, rest: str = "/") -> str:
     return f"{base_url.rstrip('/')}/{stage}{_rooted(rest)}"
 
 
+def short_owners(stages: Iterable[tuple[str, str, float]]) -> dict[str, str]:
+    """(api id, stage name, created) of every stage -> stage name -> the API its short URL belongs to:
+    the one whose stage of that name was created first (the lower id when two were made at once)."""
+    owners: dict[str, tuple[float, str]] = {}
+    for api_id, name, created in stages:
+        if name not in owners or (created, api_id) < owners[name]:
+            owners[name] = (created, api_id)
+    return {name: api_id for name, (_, api_id) in owners.items()}
+
+
 def stage_url(base_url: str, api_id: str, stage: str, short: bool, rest: str = "/") -> str:
-    """The short URL when `short` (the stage name is this API's alone), else the full one."""
+    """The short URL when `short` (this API owns the stage name's short form), else the full one."""
     return short_stage_url(base_url, stage, rest) if short else full_stage_url(base_url, api_id, stage, rest)
 
 

@@ -36,7 +36,7 @@ from ..store import Database
 from . import plan as planner
 from .apply import Applier, Managed, Shifting, permission_entry
 from .model import StackPlan
-from .urls import rewrite_urls, stage_name_counts, stage_url
+from .urls import rewrite_urls, stage_url
 
 log = logging.getLogger("lambdalite.stacks")
 
@@ -376,19 +376,15 @@ class StackService:
 
     def outputs(self, record: StackRecord) -> list[dict[str, str]]:
         """The stack's Outputs with execute-api URLs rewritten to where this server answers."""
-        stages = self._stages()
-        return [{"OutputKey": key, **{k: rewrite_urls(v, self.base_url, stages) if k == "OutputValue" else v
+        stages, owners = self.gateway.stages_by_api(), self.gateway.short_owners()
+        return [{"OutputKey": key, **{k: rewrite_urls(v, self.base_url, stages, owners) if k == "OutputValue" else v
                                       for k, v in output.items()}}
                 for key, output in record.outputs.items()]
 
     def stage_urls(self, record: StackRecord) -> list[str]:
-        stages = self._stages()
-        counts = stage_name_counts(stages)
-        return [stage_url(self.base_url, api_id, stage, counts)
+        stages, owners = self.gateway.stages_by_api(), self.gateway.short_owners()
+        return [stage_url(self.base_url, api_id, stage, owners)
                 for api_id in record.managed_view().apis.values() for stage in sorted(stages.get(api_id, ()))]
-
-    def _stages(self) -> dict[str, set[str]]:
-        return self.gateway.stages_by_api()
 
     def describe(self, record: StackRecord) -> dict[str, Any]:
         """Lambdalite's JSON view of a stack (GET /_lambdalite/stacks/{name})."""

@@ -3,9 +3,9 @@
 A stack's Outputs name API Gateway's public hosts, e.g.
 `https://{apiId}.execute-api.{region}.amazonaws.com/{stage}/{path}` (SAM's hello world writes
 `${ServerlessRestApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}`). On one machine the same stage
-answers at `{base}/{stage}/{path}` when no other API has a stage of that name, and always at
-`{base}/restapis/{apiId}/{stage}/_user_request_/{path}`. Only hosts of APIs this server has are
-rewritten; any other text is left as it is.
+answers at `{base}/{stage}/{path}` when its API owns that short form (the oldest stage of the name,
+`gateway.urls.short_owners`), and always at `{base}/restapis/{apiId}/{stage}/_user_request_/{path}`.
+Only hosts of APIs this server has are rewritten; any other text is left as it is.
 """
 
 from __future__ import annotations
@@ -22,23 +22,14 @@ EXECUTE_API = re.compile(
     r"(?P<suffix>[A-Za-z0-9.-]*[A-Za-z0-9])(?P<path>/[^\s\"'<>]*)?")
 
 
-def stage_name_counts(stages: Mapping[str, Set[str]]) -> dict[str, int]:
-    """stage name -> how many APIs have a stage of that name; `stages`: api id -> its stage names."""
-    counts: dict[str, int] = {}
-    for names in stages.values():
-        for name in names:
-            counts[name] = counts.get(name, 0) + 1
-    return counts
+def stage_url(base_url: str, api_id: str, stage: str, owners: Mapping[str, str], rest: str = "/") -> str:
+    """Where `stage` of `api_id` answers: the short form when this API owns it (`owners`: stage name ->
+    api id), else the full one."""
+    return urls.stage_url(base_url, api_id, stage, owners.get(stage) == api_id, rest)
 
 
-def stage_url(base_url: str, api_id: str, stage: str, counts: Mapping[str, int], rest: str = "/") -> str:
-    """Where `stage` of `api_id` answers: the short form when the stage name is unique, else the full one."""
-    return urls.stage_url(base_url, api_id, stage, counts.get(stage, 0) == 1, rest)
-
-
-def rewrite_urls(text: str, base_url: str, stages: Mapping[str, Set[str]]) -> str:
+def rewrite_urls(text: str, base_url: str, stages: Mapping[str, Set[str]], owners: Mapping[str, str]) -> str:
     """Every execute-api URL in `text` of an API in `stages` (api id -> stage names), rewritten."""
-    counts = stage_name_counts(stages)
 
     def replace(match: re.Match[str]) -> str:
         api_id = match.group("api")
@@ -49,7 +40,7 @@ def rewrite_urls(text: str, base_url: str, stages: Mapping[str, Set[str]]) -> st
             base = base_url.rstrip("/")
             return (base if match.group("scheme") else base.split("://", 1)[-1]) + path
         stage, _, rest = path[1:].partition("/")
-        url = stage_url(base_url, api_id, stage, counts, "/" + rest)
+        url = stage_url(base_url, api_id, stage, owners, "/" + rest)
         return url if match.group("scheme") else url.split("://", 1)[-1]
 
     return EXECUTE_API.sub(replace, text)

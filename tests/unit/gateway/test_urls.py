@@ -9,6 +9,7 @@ from lambdalite.gateway.urls import (
     full_stage_url,
     parse_full_path,
     parse_short_path,
+    short_owners,
     short_stage_url,
     stage_url,
 )
@@ -45,3 +46,11 @@ def test_short_paths_split_at_the_first_segment() -> None:
     assert parse_short_path("/PRD/addfive") == ("PRD", "/addfive")
     assert parse_short_path("/PRD") == ("PRD", "/")
     assert parse_short_path("/") == ("", "/")
+
+
+def test_the_oldest_stage_of_a_name_owns_its_short_url() -> None:
+    stages = [("second", "Prod", 20.0), ("first", "Prod", 10.0), ("solo", "PRD", 5.0), ("bbb", "dev", 1.0),
+              ("aaa", "dev", 1.0)]
+    assert short_owners(stages) == {"Prod": "first", "PRD": "solo", "dev": "aaa"}
+    assert short_owners([s for s in stages if s[0] != "first"])["Prod"] == "second"   # the owner went
+    assert short_owners([]) == {}

@@ -10,32 +10,35 @@ BASE = "http://127.0.0.1:9000"
 # -- URLs -----------------------------------------------------------------------------------------------
 
 STAGES = {"abcdefghij": {"Prod", "Stage"}, "klmnopqrst": {"Prod", "PRD"}, "uvwxyz0123": {"dev"}}
+OWNERS = {"Prod": "klmnopqrst", "Stage": "abcdefghij", "PRD": "klmnopqrst", "dev": "uvwxyz0123"}
 
 
-def test_unique_stage_gets_the_short_url() -> None:
+def test_the_owner_of_a_stage_name_gets_the_short_url() -> None:
     url = "https://uvwxyz0123.execute-api.us-east-1.amazonaws.com/dev/items/1"
-    assert rewrite_urls(url, BASE, STAGES) == f"{BASE}/dev/items/1"
+    assert rewrite_urls(url, BASE, STAGES, OWNERS) == f"{BASE}/dev/items/1"
 
 
-def test_shared_stage_gets_the_full_url() -> None:
+def test_a_later_api_with_the_same_stage_name_gets_the_full_url() -> None:
     url = "https://abcdefghij.execute-api.us-east-1.amazonaws.com/Prod/hello/"
-    assert rewrite_urls(url, BASE, STAGES) == f"{BASE}/restapis/abcdefghij/Prod/_user_request_/hello/"
+    assert rewrite_urls(url, BASE, STAGES, OWNERS) == f"{BASE}/restapis/abcdefghij/Prod/_user_request_/hello/"
 
 
 def test_url_inside_text_and_without_scheme() -> None:
     text = "see https://klmnopqrst.execute-api.eu-west-1.amazonaws.com.cn/PRD/addfive?num=5 now"
-    assert rewrite_urls(text, BASE, STAGES) == f"see {BASE}/PRD/addfive?num=5 now"
-    assert rewrite_urls("uvwxyz0123.execute-api.us-east-1.amazonaws.com", BASE, STAGES) == "127.0.0.1:9000"
-    assert rewrite_urls("uvwxyz0123.execute-api.us-east-1.amazonaws.com/dev/", BASE, STAGES) == \
+    assert rewrite_urls(text, BASE, STAGES, OWNERS) == f"see {BASE}/PRD/addfive?num=5 now"
+    assert rewrite_urls("uvwxyz0123.execute-api.us-east-1.amazonaws.com", BASE, STAGES, OWNERS) == "127.0.0.1:9000"
+    assert rewrite_urls("uvwxyz0123.execute-api.us-east-1.amazonaws.com/dev/", BASE, STAGES, OWNERS) == \
         "127.0.0.1:9000/dev/"
 
 
 def test_unknown_apis_and_other_text_stay() -> None:
     for text in ("https://zzzzzzzzzz.execute-api.us-east-1.amazonaws.com/Prod/",
                  "arn:aws:lambda:us-east-1:000000000000:function:addfive", ""):
-        assert rewrite_urls(text, BASE, STAGES) == text
+        assert rewrite_urls(text, BASE, STAGES, OWNERS) == text
 
 
 def test_stage_url() -> None:
-    assert stage_url(BASE + "/", "abcdefghij", "dev", {"dev": 1}) == f"{BASE}/dev/"
-    assert stage_url(BASE, "abcdefghij", "dev", {"dev": 2}, "x") == f"{BASE}/restapis/abcdefghij/dev/_user_request_/x"
+    assert stage_url(BASE + "/", "abcdefghij", "dev", {"dev": "abcdefghij"}) == f"{BASE}/dev/"
+    assert stage_url(BASE, "abcdefghij", "dev", {"dev": "klmnopqrst"}, "x") == \
+        f"{BASE}/restapis/abcdefghij/dev/_user_request_/x"
+    assert stage_url(BASE, "abcdefghij", "dev", {}, "x") == f"{BASE}/restapis/abcdefghij/dev/_user_request_/x"

@@ -23,7 +23,7 @@ from ...errors import BadRequestException, ConflictException, NotFoundException
 from ...store import Database
 from ..data.vtl import CompiledTemplate
 from ..snapshot import DeployedStage, compile_templates, deployed_stage, freeze, logging_settings
-from ..urls import full_stage_path
+from ..urls import full_stage_path, short_owners
 from . import patch, rules, shapes
 from .ids import API_ID_LENGTH, new_id, now
 from .importer import api_fields, apply_import, parse
@@ -64,6 +64,11 @@ class GatewayService:
         """api id -> the names of its stages."""
         return {api_id: set(doc["stages"]) for api_id, doc in self.documents.items()}
 
+    def short_owners(self) -> dict[str, str]:
+        """stage name -> the API whose short URL /{stage}/... it is (`urls.short_owners`)."""
+        return short_owners((api_id, name, float(stage.get("createdDate") or 0))
+                            for api_id, doc in self.documents.items() for name, stage in doc["stages"].items())
+
     def _republish(self) -> None:
         """A new mapping; a stage whose serving facts did not change keeps its DeployedStage object
         (the data plane can tell by identity that it has nothing to recompile)."""
@@ -74,7 +79,8 @@ class GatewayService:
                 old = previous.get((api_id, name))
                 if (old is not None and old.deployment_id == stage["deploymentId"]
                         and old.api_name == doc["api"]["name"] and old.variables == (stage.get("variables") or {})
-                        and (old.logging_level, old.data_trace) == logging_settings(stage)):
+                        and (old.logging_level, old.data_trace) == logging_settings(stage)
+                        and old.created == float(stage.get("createdDate") or 0)):
                     stages[(api_id, name)] = old
                     continue
                 templates = self._compiled(api_id, doc, stage["deploymentId"])
@@ -412,7 +418,7 @@ class GatewayService:
                           "cacheClusterSize": body.get("cacheClusterSize"),
                           "tracingEnabled": body.get("tracingEnabled")}
             patch.check_variables(stage_body.get("variables") or {})
-            doc["stages"][name] = shapes.new_stage(name, deployment_id, stage_body, now())
+            doc["stages"][name] = shapes.new_stage(name, deployment_id, stage_body, self._stage_created(name))
             return self._ambiguity(doc["api"]["id"], name)
         stage["deploymentId"] = deployment_id
         stage["lastUpdatedDate"] = now()
@@ -445,7 +451,7 @@ class GatewayService:
             if name in doc["stages"]:
                 raise ConflictException("Stage already exists")
             patch.check_variables(body.get("variables") or {})
-            stage = shapes.new_stage(name, deployment_id, body, now())
+            stage = shapes.new_stage(name, deployment_id, body, self._stage_created(name))
             doc["stages"][name] = stage
         warnings = self._ambiguity(api_id, name)
         for warning in warnings:
@@ -471,14 +477,21 @@ class GatewayService:
             rules.stage_of(doc, name)
             del doc["stages"][name]
 
+    def _stage_created(self, name: str) -> int:
+        """A new stage's createdDate: now, or a second after the newest other stage of that name when
+        that is later (dates are whole seconds), so the order of stages of one name is their age's."""
+        others = [int(d["stages"][name].get("createdDate") or 0) for d in self.documents.values()
+                  if name in d["stages"]]
+        return max([now(), *(t + 1 for t in others)])
+
     def _ambiguity(self, api_id: str, name: str) -> list[str]:
-        others = [d["api"] for d in self._ordered() if d["api"]["id"] != api_id and name in d["stages"]]
-        if not others:
+        owner = self.short_owners().get(name)
+        if owner is None or owner == api_id:
             return []
-        listed = ", ".join(f"{a['id']} ({a['name']})" for a in others)
-        return [f"Stage name '{name}' is also used by REST API {listed}: the short URL /{name}/... is ambiguous "
-                f"and answers 403 listing the full URLs; call {full_stage_path(api_id, name)}... "
-                "instead, or choose a stage name no other API uses."]
+        other = self.documents[owner]["api"]
+        return [f"Stage name '{name}' is also used by REST API {owner} ({other['name']}), which keeps the short "
+                f"URL /{name}/...; this stage answers at {full_stage_path(api_id, name)}... (or choose a stage "
+                "name no other API uses)."]
 
     # Import (OpenAPI) -----------------------------------------------------------------------------
     def import_rest_api(self, document: bytes, query: Mapping[str, str]) -> dict[str, Any]:

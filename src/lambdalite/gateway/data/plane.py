@@ -12,8 +12,7 @@ ERROR (the default here) a failed request's lines say why it failed; at INFO eve
 traced step by step (bodies too with data trace). A request that succeeds at ERROR costs nothing.
 
 URLs (DESIGN.md, "One server, one port"; `gateway/urls.py`): `/restapis/{api}/{stage}/_user_request_/
-{path}` always; `/{stage}/{path}` when exactly one API has that stage (403 listing the full URLs when
-several do).
+{path}` always; `/{stage}/{path}` for the API whose stage of that name is the oldest (`urls.short_owners`).
 """
 
 from __future__ import annotations
@@ -31,7 +30,7 @@ from ...asgi import HEADER_NAMES, Receive, Scope, Send, read_body, send_response
 from ...ids import request_id as new_request_id
 from ...invoke.invoker import Invoker, InvokeResult
 from ..snapshot import DeployedStage
-from ..urls import full_stage_url, parse_full_path, parse_short_path
+from ..urls import parse_full_path, parse_short_path, short_owners
 from . import integration as rules
 from .compiled import CompiledIntegration, CompiledMethod, CompiledStage, compile_stage
 from .events import GatewayRequest, InvocationInfo, parse_proxy_response, proxy_event_v1, request_context_v1
@@ -84,7 +83,7 @@ class DataPlane:
         self.base_url = base_url
         self.execution_log = execution_log
         self._stages: dict[tuple[str, str], CompiledStage] = {}
-        self._short: dict[str, list[CompiledStage]] = {}
+        self._short: dict[str, CompiledStage] = {}   # stage name -> the stage that owns its short URL
 
     # snapshots -------------------------------------------------------------------------------
     def publish(self, deployed: Mapping[tuple[str, str], DeployedStage]) -> None:
@@ -93,10 +92,9 @@ class DataPlane:
         for key, stage in deployed.items():
             old = self._stages.get(key)
             compiled[key] = old if old is not None and old.stage is stage else compile_stage(stage)
-        short: dict[str, list[CompiledStage]] = {}
-        for (_, name), one in sorted(compiled.items()):
-            short.setdefault(name, []).append(one)
-        self._stages, self._short = compiled, short
+        owners = short_owners((api_id, name, one.stage.created) for (api_id, name), one in compiled.items())
+        self._stages = compiled
+        self._short = {name: compiled[(api_id, name)] for name, api_id in owners.items()}
 
     # the entry point -------------------------------------------------------------------------
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -111,23 +109,12 @@ class DataPlane:
             compiled = self._stages.get((api_id, stage))
         else:
             name, rest = parse_short_path(path)
-            stages = self._short.get(name) or []
-            if len(stages) > 1:
-                await self._ambiguous(receive, send, stages, rest)
-                return
-            compiled = stages[0] if stages else None
+            compiled = self._short.get(name)
         if compiled is None:
             await _drain(receive)
             await send_failure(send, errors.MissingAuthenticationToken(), new_request_id())
             return
         await self.serve(compiled, scope, receive, send, rest)
-
-    async def _ambiguous(self, receive: Receive, send: Send, stages: list[CompiledStage], path: str) -> None:
-        await _drain(receive)
-        urls = ", ".join(full_stage_url(self.base_url, s.stage.api_id, s.stage.stage_name, path) for s in stages)
-        message = (f"Stage '{stages[0].stage.stage_name}' exists in {len(stages)} APIs, so the short URL is "
-                   f"ambiguous; use one of: {urls}")
-        await send_failure(send, errors.GatewayForbidden(message=message), new_request_id())
 
     async def serve(self, compiled: CompiledStage, scope: Scope, receive: Receive, send: Send, path: str) -> None:
         request_id = new_request_id()
