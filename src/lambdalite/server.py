@@ -5,8 +5,10 @@ The dated Lambda prefixes go to the Lambda API, `/restapis...` to the API Gatewa
 Lambdalite's own endpoints (`apis/own.py`, `apis/stacks.py`, `apis/observe.py`). `POST /` with an
 `X-Amz-Target` of CloudWatch Logs or CloudWatch goes to those APIs; a form-encoded `POST /` with
 `Action=` is a CloudWatch query call when signed for `monitoring` (or unsigned and naming one of its
-actions), else a CloudFormation one (unsigned, or signed for `cloudformation`); everything else is
-API traffic for the data plane. The services behind them are assembled in `services.py`.
+actions), else a CloudFormation one (unsigned, or signed for `cloudformation`). `/v2/...` is the API
+Gateway v2 management API and `/httpapis/{id}/{stage}/_user_request_/...` an HTTP API's long form;
+everything else is API traffic: a REST stage's when its path says so, else the HTTP API that holds
+the root. The services behind them are assembled in `services.py`.
 
 `serve` checks the port and takes the home's lock before anything else, so a second server on a
 busy port or a busy home says so at once and touches nothing.
@@ -22,6 +24,7 @@ import sys
 from typing import Any
 
 from ._version import __version__
+from .apis import apigatewayv2 as apigatewayv2_api
 from .apis import cloudwatch as cloudwatch_api
 from .apis import logs as logs_api
 from .apis import observe as observe_api
@@ -30,7 +33,7 @@ from .apis.cloudformation import is_query_call
 from .asgi import HEADER_NAMES, Receive, Scope, Send, read_body, replay, send_response
 from .config import Settings
 from .errors import AddressInUse
-from .gateway.urls import parse_full_path
+from .gateway.urls import parse_full_path, parse_http_api_path
 from .services import Services
 from .store import check_home, lock_home
 
@@ -75,14 +78,24 @@ class App:
                 await platform.apigateway_api.handle(scope, receive, send)
         elif stacks_api.handles(path):
             await platform.stacks_api.handle(scope, receive, send)
-        elif observe_api.handles(path):
-            await platform.observe_api.handle(scope, receive, send)
-        elif path.startswith("/_lambdalite/"):
-            await platform.own_api.handle(scope, receive, send)   # its own, or a 404 in AWS's shape
+        elif path.startswith(("/httpapis/", "/v2/")):
+            await self.http_apis(scope, receive, send, platform)
+        elif path.startswith("/_lambdalite/"):   # metrics, cost, budgets, stats; or the others (a 404 in AWS's shape)
+            own = platform.observe_api if observe_api.handles(path) else platform.own_api
+            await own.handle(scope, receive, send)
         elif path == "/" and scope["method"] == "POST":
             await self.root_post(scope, receive, send, platform)
         else:
-            await platform.data_plane.handle(scope, receive, send)
+            await api_traffic(platform, scope, receive, send)
+
+    async def http_apis(self, scope: Scope, receive: Receive, send: Send, platform: Services) -> None:
+        """An HTTP API's long form, or the API Gateway v2 management API."""
+        if parse_http_api_path(scope["path"]) is not None:
+            await platform.http_plane.handle_long(scope, receive, send)
+        elif apigatewayv2_api.handles(scope["path"]):
+            await platform.apigatewayv2_api.handle(scope, receive, send)
+        else:
+            await api_traffic(platform, scope, receive, send)
 
     async def root_post(self, scope: Scope, receive: Receive, send: Send, platform: Services) -> None:
         """`POST /`: CloudWatch Logs or CloudWatch (JSON, by X-Amz-Target), a CloudWatch or CloudFormation
@@ -94,7 +107,7 @@ class App:
             await platform.cloudwatch_api.handle_json(scope, receive, send)
             return
         if not _form_encoded(scope):
-            await platform.data_plane.handle(scope, receive, send)
+            await api_traffic(platform, scope, receive, send)
             return
         body, too_large = await read_body(receive, QUERY_BODY_LIMIT)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
@@ -105,7 +118,7 @@ class App:
         elif is_query_call("POST", headers, body):
             await platform.cloudformation_api.handle(body, send)
         else:
-            await platform.data_plane.handle(scope, replay(body), send)
+            await api_traffic(platform, scope, replay(body), send)
 
     async def lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -124,6 +137,17 @@ class App:
                     await self.platform.stop()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+async def api_traffic(platform: Services, scope: Scope, receive: Receive, send: Send) -> None:
+    """A request for an API: a REST API's stage when its path says so, else the HTTP API that holds the
+    server's root, else the REST data plane's 403 Missing Authentication Token."""
+    raw = scope.get("raw_path")
+    path = raw.decode("latin-1") if raw else scope["path"]
+    if platform.http_plane.root is not None and not platform.data_plane.claims(path):
+        await platform.http_plane.handle_root(scope, receive, send)
+    else:
+        await platform.data_plane.handle(scope, receive, send)
 
 
 def _form_encoded(scope: Scope) -> bool:

@@ -18,6 +18,7 @@ from typing import Any
 
 from ._version import __version__
 from .apis.apigateway import ApiGatewayApi
+from .apis.apigatewayv2 import ApiGatewayV2Api
 from .apis.cloudformation import CloudFormationApi
 from .apis.cloudwatch import CloudWatchApi
 from .apis.lambda_api import LambdaApi
@@ -32,7 +33,9 @@ from .errors import BuildFailed
 from .functions.archive import MB, CodeLimits
 from .functions.model import FunctionVersion, Prepared
 from .functions.service import FunctionService
+from .gateway.control.http_apis import HttpApiService, root_owner
 from .gateway.control.service import GatewayService
+from .gateway.data.http_plane import HttpPlane
 from .gateway.data.plane import DataPlane
 from .invoke.events import EventQueue
 from .invoke.invoker import Invoker
@@ -100,8 +103,14 @@ class Services:
         self.apigateway_api = ApiGatewayApi(self.gateway)
         self.data_plane = DataPlane(self.invoker, settings.account, settings.base_url, self._execution_log)
         self.gateway.on_change(lambda: self.data_plane.publish(self.gateway.deployed_stages()))
+        self.http_apis = HttpApiService(self.db, settings.region)
+        self.http_plane = HttpPlane(self.invoker, settings.account, settings.region)
+        self.http_apis.on_change(lambda: self.http_plane.publish(self.http_apis.served(),
+                                                                 root_owner(self.http_apis.served())))
+        self.apigatewayv2_api = ApiGatewayV2Api(self.http_apis)
         self.stacks = StackService(self.db, self.functions, self.gateway, settings.region, settings.account,
-                                   settings.base_url, self.clock, invoker=self.invoker, scheduler=self.scheduler)
+                                   settings.base_url, self.clock, invoker=self.invoker, scheduler=self.scheduler,
+                                   http_apis=self.http_apis)
         self.stacks_api = StacksApi(self.stacks, self.functions)
         self.cloudformation_api = CloudFormationApi(self.stacks)
         self.own_api = OwnApi(self.functions, caught_up, self.clock, self.health, self.environments.builds,
@@ -170,6 +179,7 @@ class Services:
         self.events.start()
         self.scheduler.start()
         self.gateway.load()
+        self.http_apis.load()
         self.stacks.load()
         self.data_plane.publish(self.gateway.deployed_stages())
         self.spending.load(self.db)

@@ -43,6 +43,19 @@ def stage_url(base_url: str, api_id: str, stage: str, short: bool, rest: str = "
     return short_stage_url(base_url, stage, rest) if short else full_stage_url(base_url, api_id, stage, rest)
 
 
+def http_api_path(api_id: str, stage: str, rest: str = "/") -> str:
+    """An HTTP API stage's long form (`$default` written as it is), like REST's full form."""
+    return f"/httpapis/{api_id}/{stage}/{USER_REQUEST}{_rooted(rest)}"
+
+
+def parse_http_api_path(path: str) -> tuple[str, str, str] | None:
+    """`/httpapis/{api}/{stage}/_user_request_/{rest}` -> (api, stage, "/" + rest); None for any other path."""
+    parts = path.split("/", 5)
+    if len(parts) < 5 or parts[1] != "httpapis" or parts[4] != USER_REQUEST:
+        return None
+    return parts[2], parts[3], "/" + (parts[5] if len(parts) == 6 else "")
+
+
 def parse_full_path(path: str) -> tuple[str, str, str] | None:
     """`/restapis/{api}/{stage}/_user_request_/{rest}` -> (api, stage, "/" + rest); None for any other path."""
     parts = path.split("/", 5)   # ['', 'restapis', api, stage, '_user_request_', rest?]

@@ -28,6 +28,7 @@ from ..functions import permissions, validate
 from ..functions.model import FunctionVersion
 from ..functions.service import FunctionService, as_config
 from ..gateway.control import rules
+from ..gateway.control.http_apis import HttpApiService
 from ..gateway.control.importer import parse
 from ..gateway.control.service import GatewayService
 from ..observe.spending import Budgets
@@ -36,6 +37,7 @@ from .model import (
     PlannedApi,
     PlannedEventConfig,
     PlannedFunction,
+    PlannedHttpApi,
     PlannedLayer,
     PlannedPermission,
     PlannedVersion,
@@ -74,14 +76,16 @@ class Managed:
     aliases: dict[str, dict[str, Any]] = field(default_factory=dict)      # logical id -> {function, name}
     schedules: dict[str, dict[str, Any]] = field(default_factory=dict)    # logical id -> PlannedSchedule document
     event_configs: dict[str, dict[str, Any]] = field(default_factory=dict)  # logical id -> {function, qualifier}
+    http_apis: dict[str, str] = field(default_factory=dict)               # logical id -> HTTP API id
 
 
 class Applier:
     def __init__(self, functions: FunctionService, gateway: GatewayService, stack: str, previous: Managed,
                  foreign_functions: set[str], foreign_apis: set[str], shifting: Shifting | None = None,
-                 budgets: Budgets | None = None) -> None:
+                 budgets: Budgets | None = None, http_apis: HttpApiService | None = None) -> None:
         self.functions = functions
         self.budgets = budgets
+        self.http_apis = http_apis
         self.gateway = gateway
         self.stack = stack
         self.previous = previous
@@ -100,6 +104,10 @@ class Applier:
             problems += self._check_function(fn)
         for api in plan.apis:
             problems += self._check_api(api)
+        for http_api in plan.http_apis:
+            if http_api.api_id in self.foreign_apis:
+                problems.append(f"{http_api.logical_id} (AWS::ApiGatewayV2::Api {http_api.api_id}): an API with id "
+                                f"{http_api.api_id} exists outside stack {self.stack}")
         for permission in plan.permissions:
             try:
                 permissions.check_statement(permission.statement)
@@ -159,6 +167,9 @@ class Applier:
                              self._event_config(config))
         for api in plan.apis:
             await self._step(f"{api.logical_id} (AWS::ApiGateway::RestApi {api.api_id})", self._api(api))
+        for http_api in plan.http_apis:
+            await self._step(f"{http_api.logical_id} (AWS::ApiGatewayV2::Api {http_api.api_id})",
+                             self._http_api(http_api))
         await self._permissions(plan.permissions)
 
     async def _step(self, where: str, work: Awaitable[None]) -> None:
@@ -452,6 +463,20 @@ class Applier:
             if stage not in api.stages:
                 self.gateway.delete_stage(api.api_id, stage)
 
+    async def _http_api(self, api: PlannedHttpApi) -> None:
+        service = self.http_apis
+        if service is None:
+            raise errors.UnsupportedOperation("this server has no HTTP API service")
+        saved = service.saved(api.api_id)
+
+        async def restore() -> None:
+            service.restore(api.api_id, saved)
+        self.undo.append((f"restore HTTP API {api.api_id}", restore))
+        try:
+            service.put_from_openapi(api.api_id, api.name, api.definition, api.stages, api.description)
+        except ValueError as e:
+            raise Problems([f"its OpenAPI definition cannot be served: {e}"]) from None
+
     def _exact_variables(self, api_id: str, stage: str, variables: dict[str, str]) -> None:
         """CreateDeployment merges stage variables; a variable the template dropped goes too."""
         stale = set(self.gateway.get_stage(api_id, stage).get("variables") or {}) - set(variables)
@@ -532,6 +557,9 @@ class Applier:
             await self._quietly(f"delete REST API {api_id}", self._delete_api(api_id))
         for api in plan.apis:
             await self._quietly(f"drop old deployments of {api.api_id}", self._drop_old_deployments(api.api_id))
+        kept_http = {api.api_id for api in plan.http_apis}
+        for api_id in sorted(set(self.previous.http_apis.values()) - kept_http):
+            await self._quietly(f"delete HTTP API {api_id}", self._delete_http_api(api_id))
         for fn in plan.functions:
             if fn.test_events:
                 await self._quietly(f"save the test events of {fn.name}", self._save_events(fn))
@@ -572,6 +600,10 @@ class Applier:
     async def _delete_api(self, api_id: str) -> None:
         if self.gateway.saved_document(api_id) is not None:
             self.gateway.delete_rest_api(api_id)
+
+    async def _delete_http_api(self, api_id: str) -> None:
+        if self.http_apis is not None and api_id in self.http_apis.api_ids():
+            self.http_apis.delete(api_id)
 
     async def _drop_old_deployments(self, api_id: str) -> None:
         serving = {s["deploymentId"] for s in self.gateway.get_stages(api_id, None)}

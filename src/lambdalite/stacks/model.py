@@ -121,6 +121,18 @@ class PlannedApi:
 
 
 @dataclass(frozen=True)
+class PlannedHttpApi:
+    """AWS::ApiGatewayV2::Api with its OpenAPI 3 Body (SAM's HttpApi), and its AWS::ApiGatewayV2::Stages."""
+
+    logical_id: str
+    api_id: str                        # physical id (pre-allocated, 10 chars [a-z0-9])
+    name: str
+    definition: dict[str, Any]         # OpenAPI 3, intrinsics resolved
+    stages: dict[str, dict[str, str]]  # stage name -> stage variables
+    description: str | None = None
+
+
+@dataclass(frozen=True)
 class PlannedPermission:
     logical_id: str
     function_name: str
@@ -155,3 +167,4 @@ class StackPlan:
     aliases: list[PlannedAlias] = field(default_factory=list)
     schedules: list[PlannedSchedule] = field(default_factory=list)
     event_configs: list[PlannedEventConfig] = field(default_factory=list)
+    http_apis: list[PlannedHttpApi] = field(default_factory=list)

@@ -30,6 +30,7 @@ from .. import errors
 from ..errors import Problems
 from ..functions.names import function_arn
 from ..gateway.control.openapi import OpenApiImportError, parse_openapi
+from ..gateway.httpapi import routes_from_openapi
 from ..invoke import cron
 from ..observe.spending import parse_amount
 from . import cfn_api
@@ -39,6 +40,7 @@ from .model import (
     PlannedApi,
     PlannedEventConfig,
     PlannedFunction,
+    PlannedHttpApi,
     PlannedLayer,
     PlannedPermission,
     PlannedResource,
@@ -66,6 +68,8 @@ ALIAS = "AWS::Lambda::Alias"
 RULE = "AWS::Events::Rule"
 SCHEDULE = "AWS::Scheduler::Schedule"
 EVENT_CONFIG = "AWS::Lambda::EventInvokeConfig"
+HTTP_API = "AWS::ApiGatewayV2::Api"
+HTTP_STAGE = "AWS::ApiGatewayV2::Stage"
 # A queue or a topic has no service here: one named as an async destination (or a dead-letter
 # queue) is a sink whose records Lambdalite keeps per function (GET /_lambdalite/failed).
 QUEUE, TOPIC = "AWS::SQS::Queue", "AWS::SNS::Topic"
@@ -73,7 +77,7 @@ QUEUE, TOPIC = "AWS::SQS::Queue", "AWS::SNS::Topic"
 # UpdatePolicy names the group, whose DeploymentConfigName says how the alias shifts (_shift).
 CODEDEPLOY = frozenset({"AWS::CodeDeploy::Application", "AWS::CodeDeploy::DeploymentGroup"})
 _SUPPORTED = frozenset({FUNCTION, LAYER, PERMISSION, ROLE, REST_API, DEPLOYMENT, STAGE, API_RESOURCE, METHOD,
-                        VERSION, ALIAS, RULE, SCHEDULE, EVENT_CONFIG, QUEUE, TOPIC}) | CODEDEPLOY
+                        VERSION, ALIAS, RULE, SCHEDULE, EVENT_CONFIG, QUEUE, TOPIC, HTTP_API, HTTP_STAGE}) | CODEDEPLOY
 # (layer name, content hex, the previous deployment's ARN or None) -> the layer version's ARN
 LayerVersions = Callable[[str, str, "str | None"], str]
 # (function name, the previous deployment's version ARN or None) -> (version number, whether it exists)
@@ -242,6 +246,7 @@ class _Planner:
         event_configs = [self._event_config(lid, props) for lid, props in resolved.items()
                          if active[lid]["Type"] == EVENT_CONFIG]
         apis = self._apis(active, resolved)
+        http_apis = self._http_apis(active, resolved)
         outputs = self._outputs(resolver)
         self.problems += [p for p in resolver.problems if p not in self.problems]
         if self.ignored:
@@ -261,6 +266,7 @@ class _Planner:
             aliases=[a for a in aliases if a is not None],
             schedules=[x for x in schedules if x is not None],
             event_configs=[c for c in event_configs if c is not None],
+            http_apis=http_apis,
         )
 
     def _check_types(self) -> None:
@@ -309,13 +315,8 @@ class _Planner:
                 name = given or f"{self.stack_name}-{lid}"[:64]
                 self.refs[lid] = name
                 self.attributes[lid] = {"Arn": f"arn:aws:iam::{self.account}:role/{name}", "RoleId": name}
-            elif kind == REST_API:
-                api_id = previous or self.new_api_id()
-                self.refs[lid] = api_id
-                root = self.physical_ids.get(f"{lid}.RootResourceId") or _stable_id(api_id, 10)
-                self.attributes[lid] = {"RootResourceId": root}
-            elif kind == STAGE:
-                self.refs[lid] = resolver.text(props.get("StageName"), f"Resource {lid}") or lid
+            elif kind in (REST_API, STAGE, HTTP_API, HTTP_STAGE):
+                self._name_api_resource(resolver, lid, str(kind), props, previous)
             elif kind == LAYER:
                 layer_name = resolver.text(props["LayerName"], f"Resource {lid}") if "LayerName" in props else None
                 content = _dict(props.get("Content"))
@@ -329,6 +330,21 @@ class _Planner:
                 self._name_event_resource(resolver, lid, str(kind), props)
             else:
                 self.refs[lid] = previous or f"{self.stack_name}-{lid}"
+
+    def _name_api_resource(self, resolver: Resolver, lid: str, kind: str, props: dict[str, Any],
+                           previous: str | None) -> None:
+        """A REST or HTTP API's id (kept from the previous deployment) and attributes; a stage's name."""
+        if kind in (STAGE, HTTP_STAGE):
+            self.refs[lid] = resolver.text(props.get("StageName"), f"Resource {lid}") or lid
+            return
+        api_id = previous or self.new_api_id()
+        self.refs[lid] = api_id
+        if kind == REST_API:
+            root = self.physical_ids.get(f"{lid}.RootResourceId") or _stable_id(api_id, 10)
+            self.attributes[lid] = {"RootResourceId": root}
+        else:
+            self.attributes[lid] = {"ApiId": api_id,
+                                    "ApiEndpoint": f"https://{api_id}.execute-api.{self.region}.amazonaws.com"}
 
     def _name_event_resource(self, resolver: Resolver, lid: str, kind: str, props: dict[str, Any]) -> None:
         """A queue's, topic's, rule's or schedule's Ref and attributes, as CloudFormation gives them."""
@@ -664,6 +680,41 @@ class _Planner:
         name = str(props.get("Name") or title or lid)
         binary = [str(t).replace("~1", "/") for t in props.get("BinaryMediaTypes") or []]
         return PlannedApi(lid, api_id, name, body, stages, binary)
+
+    def _http_apis(self, active: dict[str, dict[str, Any]],
+                   resolved: dict[str, dict[str, Any]]) -> list[PlannedHttpApi]:
+        by_id = {self.refs[lid]: lid for lid, r in active.items() if r.get("Type") == HTTP_API}
+        stages: dict[str, dict[str, dict[str, str]]] = {lid: {} for lid in by_id.values()}
+        for lid, props in resolved.items():
+            if active[lid]["Type"] != HTTP_STAGE:
+                continue
+            api, stage = by_id.get(str(props.get("ApiId"))), props.get("StageName")
+            if api is None:
+                self.problems.append(f"Resource {lid}: ApiId must name an HTTP API of this stack (Ref)")
+            elif isinstance(stage, str) and stage:
+                stages[api][stage] = {str(k): str(v) for k, v in _dict(props.get("StageVariables")).items()}
+        out = []
+        for api_id, lid in by_id.items():
+            props = resolved[lid]
+            body = props.get("Body")
+            unsupported = [key for key in ("BodyS3Location", "Target", "ProtocolType") if key in props
+                           and not (key == "ProtocolType" and props[key] == "HTTP")]
+            if unsupported or not isinstance(body, dict):
+                self.problems.append(f"Resource {lid}: an HTTP API is made here from an OpenAPI 3 Body (SAM's "
+                                     "DefinitionBody, or the routes of HttpApi events); "
+                                     + (f"{', '.join(unsupported)} is not supported yet" if unsupported
+                                        else "it has none"))
+                continue
+            try:
+                routes_from_openapi(body)
+            except ValueError as e:
+                self.problems.append(f"Resource {lid}: its OpenAPI definition cannot be served: {e}")
+                continue
+            name = str(props.get("Name") or _dict(body.get("info")).get("title") or lid)
+            description = props.get("Description")
+            out.append(PlannedHttpApi(lid, api_id, name, body, stages[lid],
+                                      description if isinstance(description, str) else None))
+        return out
 
     def _valid_definition(self, lid: str, body: dict[str, Any]) -> bool:
         try:

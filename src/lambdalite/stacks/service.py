@@ -28,6 +28,7 @@ from ..errors import Problems
 from ..functions import archive
 from ..functions.code import NO_LIMIT
 from ..functions.service import FunctionService
+from ..gateway.control.http_apis import HttpApiService, root_owner
 from ..gateway.control.ids import API_ID_LENGTH, new_id
 from ..gateway.control.service import GatewayService
 from ..invoke.invoker import Invoker
@@ -36,7 +37,7 @@ from ..store import Database
 from . import plan as planner
 from .apply import Applier, Managed, Shifting, permission_entry
 from .model import StackPlan
-from .urls import rewrite_urls, stage_url
+from .urls import http_api_url, rewrite_urls, stage_url
 
 log = logging.getLogger("lambdalite.stacks")
 
@@ -95,10 +96,12 @@ class DeployResult:
 class StackService:
     def __init__(self, db: Database, functions: FunctionService, gateway: GatewayService, region: str, account: str,
                  base_url: str = "http://127.0.0.1:9000", clock: Clock | None = None,
-                 invoker: Invoker | None = None, scheduler: Scheduler | None = None) -> None:
+                 invoker: Invoker | None = None, scheduler: Scheduler | None = None,
+                 http_apis: HttpApiService | None = None) -> None:
         self.db = db
         self.functions = functions
         self.gateway = gateway
+        self.http_apis = http_apis
         self.clock = clock or RealClock()
         self.region = region
         self.account = account
@@ -217,7 +220,7 @@ class StackService:
                     test_events: Mapping[str, Mapping[str, str]], previous: StackRecord | None) -> StackPlan:
         """The plan, made in a worker thread: SAM's expansion and OpenAPI parsing take a good part of a
         second on a large template, and the event loop keeps serving invocations meanwhile."""
-        taken = self.gateway.api_ids()   # read here, on the loop; the planner's thread sees a copy
+        taken = self.gateway.api_ids() | self._http_api_ids()   # read on the loop; the planner's thread sees a copy
         layer_version = self._layer_versions()
         function_version = self._function_versions()
 
@@ -274,7 +277,7 @@ class StackService:
                      plan: StackPlan, previous: StackRecord | None) -> DeployResult:
         applier = Applier(self.functions, self.gateway, name, previous.managed_view() if previous else Managed(),
                           self._foreign_functions(name), self._foreign_apis(name), self._shifting(name),
-                          self._invoker.budgets if self._invoker else None)
+                          self._invoker.budgets if self._invoker else None, self.http_apis)
         self._deploying = applier.held_code = set(code.values())
         try:
             applier.preflight(plan)
@@ -320,7 +323,8 @@ class StackService:
             aliases={a.logical_id: {"function": a.function_name, "name": a.name} for a in plan.aliases},
             schedules={x.logical_id: x.to_document() for x in plan.schedules},
             event_configs={c.logical_id: {"function": c.function, "qualifier": c.qualifier}
-                           for c in plan.event_configs})
+                           for c in plan.event_configs},
+            http_apis={a.logical_id: a.api_id for a in plan.http_apis})
         physical = {lid: self.functions.arn(v["function"], v["version"]) for lid, v in versions.items()}
         resources = [{"logicalId": r.logical_id, "type": r.type,
                       "physicalId": physical.get(r.logical_id, r.physical_id), "supported": r.supported}
@@ -348,7 +352,8 @@ class StackService:
         API, or changed a function's code or configuration, by hand since."""
         managed = record.managed_view()
         return (all(self._function_state(n) == record.applied.get(n) for n in managed.functions.values())
-                and set(managed.apis.values()) <= self.gateway.api_ids())
+                and set(managed.apis.values()) <= self.gateway.api_ids()
+                and set(managed.http_apis.values()) <= self._http_api_ids())
 
     def _function_state(self, name: str) -> str:
         fn = self.functions.get(name)
@@ -361,8 +366,13 @@ class StackService:
         return set(self.functions.names()) - own
 
     def _foreign_apis(self, stack: str) -> set[str]:
-        own = set(self.stacks[stack].managed_view().apis.values()) if stack in self.stacks else set()
-        return self.gateway.api_ids() - own
+        """The ids of REST and HTTP APIs made by other stacks or by hand."""
+        managed = self.stacks[stack].managed_view() if stack in self.stacks else None
+        own = set(managed.apis.values()) | set(managed.http_apis.values()) if managed else set()
+        return (self.gateway.api_ids() | self._http_api_ids()) - own
+
+    def _http_api_ids(self) -> set[str]:
+        return self.http_apis.api_ids() if self.http_apis is not None else set()
 
     # reading --------------------------------------------------------------------------------------
     def get(self, name: str) -> StackRecord:
@@ -377,14 +387,26 @@ class StackService:
     def outputs(self, record: StackRecord) -> list[dict[str, str]]:
         """The stack's Outputs with execute-api URLs rewritten to where this server answers."""
         stages, owners = self.gateway.stages_by_api(), self.gateway.short_owners()
-        return [{"OutputKey": key, **{k: rewrite_urls(v, self.base_url, stages, owners) if k == "OutputValue" else v
-                                      for k, v in output.items()}}
+        http, root = self._http_stages()
+        return [{"OutputKey": key, **{k: rewrite_urls(v, self.base_url, stages, owners, http, root)
+                                      if k == "OutputValue" else v for k, v in output.items()}}
                 for key, output in record.outputs.items()]
 
     def stage_urls(self, record: StackRecord) -> list[str]:
         stages, owners = self.gateway.stages_by_api(), self.gateway.short_owners()
-        return [stage_url(self.base_url, api_id, stage, owners)
-                for api_id in record.managed_view().apis.values() for stage in sorted(stages.get(api_id, ()))]
+        http, root = self._http_stages()
+        managed = record.managed_view()
+        return ([stage_url(self.base_url, api_id, stage, owners)
+                 for api_id in managed.apis.values() for stage in sorted(stages.get(api_id, ()))]
+                + [http_api_url(self.base_url, api_id, http[api_id], root, "/" if stage == "$default" else f"/{stage}/")
+                   for api_id in managed.http_apis.values() for stage in sorted(http.get(api_id, ()))])
+
+    def _http_stages(self) -> tuple[dict[str, set[str]], str | None]:
+        """HTTP API id -> its stage names, and the API that holds the server's root."""
+        if self.http_apis is None:
+            return {}, None
+        return ({doc["api"]["apiId"]: set(doc["stages"]) for doc in self.http_apis.documents.values()},
+                root_owner(self.http_apis.served()))
 
     def describe(self, record: StackRecord) -> dict[str, Any]:
         """Lambdalite's JSON view of a stack (GET /_lambdalite/stacks/{name})."""
@@ -417,6 +439,9 @@ class StackService:
             for api_id in managed.apis.values():
                 if api_id in self.gateway.api_ids():
                     self.gateway.delete_rest_api(api_id)
+            for api_id in managed.http_apis.values():
+                if self.http_apis is not None and api_id in self.http_apis.api_ids():
+                    self.http_apis.delete(api_id)
             self.db.delete_stack(name)
             self._schedule(name, None)
             del self.stacks[name]

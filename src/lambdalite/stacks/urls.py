@@ -28,11 +28,17 @@ def stage_url(base_url: str, api_id: str, stage: str, owners: Mapping[str, str],
     return urls.stage_url(base_url, api_id, stage, owners.get(stage) == api_id, rest)
 
 
-def rewrite_urls(text: str, base_url: str, stages: Mapping[str, Set[str]], owners: Mapping[str, str]) -> str:
-    """Every execute-api URL in `text` of an API in `stages` (api id -> stage names), rewritten."""
+def rewrite_urls(text: str, base_url: str, stages: Mapping[str, Set[str]], owners: Mapping[str, str],
+                 http: Mapping[str, Set[str]] | None = None, root: str | None = None) -> str:
+    """Every execute-api URL in `text` of an API in `stages` (REST: api id -> stage names) or `http`
+    (HTTP APIs: api id -> stage names; `root` the one serving the server's root), rewritten."""
+    http = http or {}
 
     def replace(match: re.Match[str]) -> str:
         api_id = match.group("api")
+        if api_id in http:
+            url = http_api_url(base_url, api_id, http[api_id], root, match.group("path") or "")
+            return url if match.group("scheme") else url.split("://", 1)[-1]
         if api_id not in stages:
             return match.group(0)
         path = match.group("path") or ""
@@ -44,3 +50,16 @@ def rewrite_urls(text: str, base_url: str, stages: Mapping[str, Set[str]], owner
         return url if match.group("scheme") else url.split("://", 1)[-1]
 
     return EXECUTE_API.sub(replace, text)
+
+
+def http_api_url(base_url: str, api_id: str, stages: Set[str], root: str | None, path: str) -> str:
+    """Where an HTTP API URL's stage answers: a named stage (its first segment) at its long form;
+    `$default` at the server's root when this API holds it, else at its long form."""
+    base = base_url.rstrip("/")
+    first, _, rest = path[1:].partition("/")
+    if first and first in stages and first != "$default":
+        return base + urls.http_api_path(api_id, first, "/" + rest)
+    if api_id == root:
+        return base + path
+    return base + urls.http_api_path(api_id, "$default", path or "/") if path else \
+        base + urls.http_api_path(api_id, "$default", "/").rstrip("/")

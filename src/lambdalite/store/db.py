@@ -304,6 +304,17 @@ class Database:
         self._write("DELETE FROM rest_apis WHERE id = ?", (api_id,))
 
     # stacks: one JSON document each ----------------------------------------------------------
+    def load_http_apis(self) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._conn.execute("SELECT data FROM http_apis ORDER BY id").fetchall()
+        return [json.loads(data) for (data,) in rows]
+
+    def put_http_api(self, api_id: str, document: dict[str, Any]) -> None:
+        self._write("INSERT OR REPLACE INTO http_apis (id, data) VALUES (?, ?)", (api_id, json.dumps(document)))
+
+    def delete_http_api(self, api_id: str) -> None:
+        self._write("DELETE FROM http_apis WHERE id = ?", (api_id,))
+
     def load_stacks(self) -> list[dict[str, Any]]:
         with self._lock:
             rows = self._conn.execute("SELECT data FROM stacks ORDER BY name").fetchall()

@@ -197,8 +197,17 @@ def _to_9(conn: sqlite3.Connection) -> None:
     )""")
 
 
+def _to_10(conn: sqlite3.Connection) -> None:
+    """HTTP APIs (API Gateway v2): one document each, as REST APIs have."""
+    conn.execute("""CREATE TABLE http_apis (
+        id TEXT PRIMARY KEY,
+        data TEXT NOT NULL          -- the API, its routes, integrations and stages (gateway.control.http_apis)
+    )""")
+
+
 # MIGRATIONS[i] makes version i + 2
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_to_2, _to_3, _to_4, _to_5, _to_6, _to_7, _to_8, _to_9]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_to_2, _to_3, _to_4, _to_5, _to_6, _to_7, _to_8, _to_9,
+                                                          _to_10]
 LATEST = len(MIGRATIONS) + 1
 
 

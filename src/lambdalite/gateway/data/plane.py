@@ -96,6 +96,11 @@ class DataPlane:
         self._stages = compiled
         self._short = {name: compiled[(api_id, name)] for name, api_id in owners.items()}
 
+    def claims(self, path: str) -> bool:
+        """Whether the path is a REST stage's: its full form, or a short form some API owns (the
+        server's root is otherwise an HTTP API's)."""
+        return parse_full_path(path) is not None or parse_short_path(path)[0] in self._short
+
     # the entry point -------------------------------------------------------------------------
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         """API traffic: `/restapis/{id}/{stage}/_user_request_/...` and the short `/{stage}/...`.

@@ -1,0 +1,164 @@
+"""The HTTP API (API Gateway v2) data plane: a request -> its API and stage -> route -> Lambda.
+
+Where an HTTP API answers on this server (docs/http-apis.md):
+- `{base}/httpapis/{apiId}/{stage}/_user_request_/{path}` always (`$default` is written as it is), in
+  the spirit of REST's `/restapis/{id}/{stage}/_user_request_/`;
+- `{base}/{path}`, the server's root, for the `$default` stage of the oldest HTTP API that has one,
+  where no REST API's short form `/{stage}/...` claims the path first.
+
+It reads only the snapshots the control service publishes (`HttpApiSnapshot`), each API's routes
+compiled once into a `RouteTable`. Answers as HTTP APIs give them: 404 `{"message":"Not Found"}`
+with no route, 500 `{"message":"Internal Server Error"}` for a failed function or an answer it cannot
+use, 503 `{"message":"Service Unavailable"}` past the integration's timeout, 429 when Lambda
+throttles; every answer carries an `apigw-requestid` header.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+import secrets
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from ... import errors
+from ...asgi import Receive, Scope, Send, read_body, send_response
+from ...invoke.invoker import Invoker
+from ..httpapi import DEFAULT_STAGE, HttpApiSnapshot, Integration, RouteTable
+from ..urls import parse_http_api_path
+from .events import GatewayRequest, InvocationInfo, parse_proxy_response, proxy_event_v1
+from .http_events import ResponseError, event_v2, response_v2
+
+log = logging.getLogger("lambdalite.gateway")
+
+PAYLOAD_LIMIT = 10 * 1024 * 1024
+
+
+class HttpPlane:
+    def __init__(self, invoker: Invoker, account: str, region: str) -> None:
+        self.invoker = invoker
+        self.account = account
+        self.region = region
+        self._apis: dict[str, tuple[HttpApiSnapshot, RouteTable]] = {}
+        self.root: str | None = None   # the API whose $default stage answers at the server's root
+
+    def publish(self, served: Mapping[str, HttpApiSnapshot], root: str | None) -> None:
+        apis = {}
+        for api_id, snapshot in served.items():
+            old = self._apis.get(api_id)
+            apis[api_id] = old if old is not None and old[0] is snapshot else (snapshot, RouteTable(snapshot.routes))
+        self._apis, self.root = apis, root
+
+    async def handle_long(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raw = scope.get("raw_path")
+        parsed = parse_http_api_path(raw.decode("latin-1") if raw else scope["path"])
+        assert parsed is not None
+        api_id, stage, rest = parsed
+        await self.serve(scope, receive, send, api_id, stage, rest)
+
+    async def handle_root(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raw = scope.get("raw_path")
+        assert self.root is not None
+        path = raw.decode("latin-1") if raw else scope["path"]
+        await self.serve(scope, receive, send, self.root, DEFAULT_STAGE, path)
+
+    async def serve(self, scope: Scope, receive: Receive, send: Send, api_id: str, stage: str, path: str) -> None:
+        request_id = _request_id()
+        body, too_large = await read_body(receive, PAYLOAD_LIMIT)
+        found = self._apis.get(api_id)
+        if too_large:
+            await _answer(send, 413, "Request Entity Too Large", request_id)
+            return
+        if found is None or stage not in found[0].stages:
+            await _answer(send, 404, "Not Found", request_id)
+            return
+        snapshot, table = found
+        method = scope["method"]
+        match = table.match(method, path)
+        if match is None:
+            await _answer(send, 404, "Not Found", request_id)
+            return
+        raw_path = path if stage == DEFAULT_STAGE else f"/{stage}{path}"
+        headers = _headers(scope)
+        client = scope.get("client")
+        epoch_ms = int(time.time() * 1000)
+        integration = match.integration
+        if integration.payload_format == "1.0":
+            request = GatewayRequest(method, raw_path, headers, scope["query_string"].decode("latin-1"), body,
+                                     source_ip=client[0] if client else "127.0.0.1")
+            info = InvocationInfo(api_id, stage, request_id, request_id, epoch_ms, match.key, match.key, self.account,
+                                  None, snapshot.stages[stage] or None)
+            event: dict[str, Any] = {"version": "1.0", **proxy_event_v1(request, info, match.path_parameters)}
+        else:
+            event = event_v2(method=method, raw_path=raw_path, raw_query=scope["query_string"].decode("latin-1"),
+                             headers=headers, body=body, route_key=match.key, path_parameters=match.path_parameters,
+                             stage=stage, stage_variables=snapshot.stages[stage], api_id=api_id,
+                             account=self.account, request_id=request_id, epoch_ms=epoch_ms,
+                             source_ip=client[0] if client else "127.0.0.1",
+                             protocol=f"HTTP/{scope.get('http_version', '1.1')}",
+                             domain=f"{api_id}.execute-api.{self.region}.amazonaws.com")
+        await self._integrate(send, integration, event, request_id, api_id, match.key)
+
+    async def _integrate(self, send: Send, integration: Integration, event: dict[str, Any], request_id: str,
+                         api_id: str, route: str) -> None:
+        try:
+            fn, invoked_arn = self.invoker.resolve(integration.function, None)
+        except errors.ServiceError as e:
+            log.warning("HTTP API %s route %s: its integration %s cannot be invoked: %s", api_id, route,
+                        integration.function, e.message)
+            await _answer(send, 500, "Internal Server Error", request_id)
+            return
+        try:
+            async with asyncio.timeout(integration.timeout_ms / 1000):
+                result = await self.invoker.invoke(fn, invoked_arn, json.dumps(event).encode())
+        except TimeoutError:
+            await _answer(send, 503, "Service Unavailable", request_id)
+            return
+        except errors.TooManyRequests:
+            await _answer(send, 429, "Too Many Requests", request_id)
+            return
+        if result.function_error:
+            await _answer(send, 500, "Internal Server Error", request_id)
+            return
+        try:
+            if integration.payload_format == "1.0":
+                answer = parse_proxy_response(_known_keys_only(result.body), (), None)
+                status, headers, body = answer.status, answer.headers, answer.body
+            else:
+                status, headers, body = response_v2(result.body)
+        except (ResponseError, errors.GatewayError) as e:
+            log.warning("HTTP API %s route %s: the function's answer cannot be used: %s", api_id, route, e)
+            await _answer(send, 500, "Internal Server Error", request_id)
+            return
+        out = [(k.encode("latin-1"), v.encode("latin-1", errors="replace")) for k, v in headers]
+        out.append((b"apigw-requestid", request_id.encode()))
+        await send_response(send, status, body, out)
+
+
+def _known_keys_only(body: bytes) -> bytes:
+    """A 1.0 answer to an HTTP API: keys REST would refuse are ignored (sam-cli does the same)."""
+    try:
+        value = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return body
+    if not isinstance(value, dict):
+        return body
+    known = ("statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded")
+    return json.dumps({k: v for k, v in value.items() if k in known}).encode()
+
+
+def _headers(scope: Scope) -> tuple[tuple[str, str], ...]:
+    return tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"])
+
+
+def _request_id() -> str:
+    """An opaque id in the style of HTTP APIs' `apigw-requestid` (`Vx3kQF1uoAMEbXw=`)."""
+    return base64.b64encode(secrets.token_bytes(10)).decode()
+
+
+async def _answer(send: Send, status: int, message: str, request_id: str) -> None:
+    await send_response(send, status, json.dumps({"message": message}, separators=(",", ":")).encode(),
+                        [(b"content-type", b"application/json"), (b"apigw-requestid", request_id.encode())])

@@ -1,0 +1,177 @@
+"""HTTP APIs (API Gateway v2), the pure parts shared by the control and data planes: route keys,
+routes and integrations read from an OpenAPI 3 definition, route matching, and the snapshot of an API
+that the data plane serves (reference/apigateway-sam.md section 6).
+
+A route key is `"{METHOD} {path}"` (`GET /items/{id}`, `ANY /{proxy+}`) or `$default`. Matching
+(6.1): a full match of path and method first (a literal segment beats a variable, a concrete method
+beats `ANY`), then a greedy `{proxy+}` match (the longest literal part first), then `$default`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+DEFAULT_ROUTE = "$default"
+DEFAULT_STAGE = "$default"
+METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "ANY")
+LAMBDA_PATH = re.compile(r"arn:[^:]+:apigateway:[^:]+:lambda:path/2015-03-31/functions/(?P<function>.+)/invocations")
+DEFAULT_TIMEOUT_MS = 30_000
+
+
+class RouteKeyError(ValueError):
+    """A route key that is not `$default` nor `METHOD /path`; the message is API Gateway's."""
+
+
+def parse_route_key(key: str) -> tuple[str, str]:
+    """(method, path) of a route key; ("", "") for `$default`."""
+    if key == DEFAULT_ROUTE:
+        return "", ""
+    method, _, path = key.partition(" ")
+    if method.upper() not in METHODS or not path.startswith("/") or " " in path:
+        raise RouteKeyError(f"Unable to create route '{key}': the route key must be $default or "
+                            "'{METHOD} /{path}' with a method of " + ", ".join(METHODS))
+    return method.upper(), path
+
+
+def function_of(uri: str) -> str:
+    """The Lambda function an integration URI names (an apigateway `lambda:path` ARN or the
+    function's own ARN); the URI as given otherwise."""
+    found = LAMBDA_PATH.fullmatch(uri)
+    return found.group("function") if found else uri
+
+
+@dataclass(frozen=True)
+class Integration:
+    integration_id: str
+    function: str                       # the function's ARN (or name)
+    payload_format: str = "2.0"
+    timeout_ms: int = DEFAULT_TIMEOUT_MS
+
+
+@dataclass(frozen=True)
+class HttpApiSnapshot:
+    """What one HTTP API serves: never mutated; a change publishes a new one."""
+
+    api_id: str
+    name: str
+    created: float
+    routes: tuple[tuple[str, Integration], ...]          # (route key, its integration)
+    stages: Mapping[str, Mapping[str, str]] = field(default_factory=dict)   # stage name -> stage variables
+
+
+def routes_from_openapi(definition: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(route key, integration) for each operation of an OpenAPI 3 definition with an
+    `x-amazon-apigateway-integration`; `x-amazon-apigateway-any-method` is ANY; the path `/$default`
+    is the `$default` route (as SAM writes it). Raises ValueError naming what is wrong."""
+    out: list[tuple[str, dict[str, Any]]] = []
+    paths = definition.get("paths", {})
+    if not isinstance(paths, Mapping):
+        raise ValueError("paths must be an object")
+    for path, operations in paths.items():
+        if not isinstance(operations, Mapping):
+            raise ValueError(f"paths.{path} must be an object")
+        for verb, operation in operations.items():
+            method = "ANY" if verb == "x-amazon-apigateway-any-method" else str(verb).upper()
+            if method not in METHODS or not isinstance(operation, Mapping):
+                continue   # parameters, summary, ...
+            integration = operation.get("x-amazon-apigateway-integration")
+            if not isinstance(integration, Mapping):
+                raise ValueError(f"{method} {path}: no x-amazon-apigateway-integration (only Lambda proxy "
+                                 "integrations are served here)")
+            key = DEFAULT_ROUTE if path == "/$default" else f"{method} {path}"
+            parse_route_key(key)
+            out.append((key, _integration(key, integration)))
+    keys = [k for k, _ in out]
+    duplicated = sorted({k for k in keys if keys.count(k) > 1})
+    if duplicated:
+        raise ValueError(f"Route key {duplicated[0]} is defined twice")
+    return out
+
+
+def _integration(key: str, integration: Mapping[str, Any]) -> dict[str, Any]:
+    kind = str(integration.get("type", "aws_proxy")).lower()
+    if kind != "aws_proxy":
+        raise ValueError(f"{key}: integration type {kind} is not supported yet (aws_proxy is)")
+    version = str(integration.get("payloadFormatVersion", "2.0"))
+    if version not in ("1.0", "2.0"):
+        raise ValueError(f"{key}: payloadFormatVersion must be 1.0 or 2.0, not {version!r}")
+    timeout = integration.get("timeoutInMillis", DEFAULT_TIMEOUT_MS)
+    if isinstance(timeout, bool) or not isinstance(timeout, int) or not 50 <= timeout <= 30_000:
+        raise ValueError(f"{key}: timeoutInMillis must be 50 to 30000, not {timeout!r}")
+    return {"integrationUri": str(integration.get("uri", "")), "payloadFormatVersion": version,
+            "timeoutInMillis": timeout}
+
+
+@dataclass(frozen=True)
+class _Route:
+    key: str
+    method: str                 # "" for $default
+    segments: tuple[str, ...]
+    greedy: bool
+    integration: Integration
+
+
+@dataclass(frozen=True)
+class RouteMatch:
+    key: str
+    integration: Integration
+    path_parameters: dict[str, str]
+
+
+class RouteTable:
+    """An API's routes, compiled once; `match` is 6.1's priority."""
+
+    def __init__(self, routes: Sequence[tuple[str, Integration]]) -> None:
+        self._routes: list[_Route] = []
+        self._default: Integration | None = None
+        for key, integration in routes:
+            method, path = parse_route_key(key)
+            if not method:
+                self._default = integration
+                continue
+            segments = tuple(s for s in path.split("/") if s)
+            greedy = bool(segments) and segments[-1].startswith("{") and segments[-1].endswith("+}")
+            self._routes.append(_Route(key, method, segments, greedy, integration))
+
+    def match(self, method: str, path: str) -> RouteMatch | None:
+        parts = [p for p in path.split("/") if p] if path != "/" else []
+        best: tuple[tuple[int, ...], _Route, dict[str, str]] | None = None
+        for route in self._routes:
+            if route.method not in (method, "ANY"):
+                continue
+            found = _bind(route, parts)
+            if found is None:
+                continue
+            rank = (1 if route.greedy else 0,
+                    *(0 if not s.startswith("{") else 1 for s in route.segments),
+                    -len(route.segments) if route.greedy else 0,
+                    1 if route.method == "ANY" else 0)
+            if best is None or rank < best[0]:
+                best = (rank, route, found)
+        if best is not None:
+            return RouteMatch(best[1].key, best[1].integration, best[2])
+        if self._default is not None:
+            return RouteMatch(DEFAULT_ROUTE, self._default, {})
+        return None
+
+
+def _bind(route: _Route, parts: list[str]) -> dict[str, str] | None:
+    segments = route.segments
+    if route.greedy:
+        if len(parts) < len(segments):
+            return None
+    elif len(parts) != len(segments):
+        return None
+    bound: dict[str, str] = {}
+    for i, segment in enumerate(segments):
+        if route.greedy and i == len(segments) - 1:
+            bound[segment[1:-2]] = "/".join(parts[i:])
+            return bound
+        if segment.startswith("{") and segment.endswith("}"):
+            bound[segment[1:-1]] = parts[i]
+        elif segment != parts[i]:
+            return None
+    return bound

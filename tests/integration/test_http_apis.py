@@ -1,0 +1,179 @@
+"""HTTP APIs (API Gateway v2) through the real server: a SAM app with HttpApi events deployed with the
+CLI, called at its Outputs URL with requests, read with boto3's apigatewayv2 client."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.conftest import Server, boto_client, error_of
+from tests.integration.test_cli import cli
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = """\
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Echo:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: %(name)s-echo
+      CodeUri: app/
+      Handler: app.handler
+      Runtime: python3.11
+      Events:
+        Item:
+          Type: HttpApi
+          Properties: {Path: "/items/{id}", Method: GET}
+        Anything:
+          Type: HttpApi
+          Properties: {Path: "/{proxy+}", Method: ANY}
+        Old:
+          Type: HttpApi
+          Properties: {Path: /old, Method: GET, PayloadFormatVersion: "1.0"}
+Outputs:
+  Url:
+    Value: !Sub "https://${ServerlessHttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/"
+"""
+APP = """
+import json
+def handler(event, context):
+    query = (event.get("queryStringParameters") or {})
+    if "say" in query:
+        return query["say"]                      # a bare string: a 200 JSON answer
+    if "fail" in query:
+        raise ValueError("asked to")
+    if "bad" in query:
+        return {"statusCode": "nope"}
+    return {"statusCode": 200, "headers": {"content-type": "application/json"}, "cookies": ["a=1", "b=2"],
+            "body": json.dumps(event)}
+"""
+
+
+def deploy(server: Server, tmp_path: Path, name: str) -> str:
+    project = tmp_path / name
+    (project / "app").mkdir(parents=True)
+    (project / "template.yaml").write_text(TEMPLATE % {"name": name})
+    (project / "app" / "app.py").write_text(APP)
+    done = cli(server, "deploy", str(project))
+    assert done.returncode == 0, done.stderr + done.stdout
+    stack = boto_client(server.base, "cloudformation").describe_stacks(StackName=name)["Stacks"][0]
+    return str({o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}["Url"])
+
+
+@pytest.fixture(scope="module")
+def http_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    srv = Server(tmp_path_factory.mktemp("http-home")).start()
+    yield srv
+    srv.stop()
+
+
+def test_the_outputs_url_serves_payload_2_0(http_server: Server, tmp_path: Path) -> None:
+    url = deploy(http_server, tmp_path, "shop")
+    assert url == http_server.base + "/"          # the first HTTP API with a $default stage holds the root
+    r = requests.get(url + "items/42", params=[("tag", "a"), ("tag", "b")], timeout=30,
+                     headers={"Cookie": "sid=abc; theme=dark", "X-Trace": "one"})
+    assert r.status_code == 200 and r.headers["apigw-requestid"]
+    assert r.raw.headers.getlist("Set-Cookie") == ["a=1", "b=2"]
+    event = r.json()
+    assert (event["version"], event["routeKey"], event["rawPath"]) == ("2.0", "GET /items/{id}", "/items/42")
+    assert event["pathParameters"] == {"id": "42"} and event["queryStringParameters"] == {"tag": "a,b"}
+    assert event["rawQueryString"] == "tag=a&tag=b" and event["cookies"] == ["sid=abc", "theme=dark"]
+    assert event["headers"]["x-trace"] == "one" and "cookie" not in event["headers"]
+    assert event["requestContext"]["stage"] == "$default" and event["requestContext"]["http"]["method"] == "GET"
+    assert "body" not in event and "stageVariables" not in event
+
+    posted = requests.post(url + "orders/7", json={"qty": 2}, timeout=30).json()
+    assert posted["routeKey"] == "ANY /{proxy+}" and posted["pathParameters"] == {"proxy": "orders/7"}
+    assert json.loads(posted["body"]) == {"qty": 2} and posted["isBase64Encoded"] is False
+
+    old = requests.get(url + "old", timeout=30)
+    assert old.status_code == 200 and old.json()["version"] == "1.0" and old.json()["resource"] == "GET /old"
+
+
+def test_what_http_apis_answer_themselves(http_server: Server, tmp_path: Path) -> None:
+    url = deploy(http_server, tmp_path, "answers")   # a second API: served at its long form
+    assert "/httpapis/" in url and url.endswith("/$default/_user_request_/")
+    assert requests.get(url + "x", params={"say": "hello"}, timeout=30).text == "hello"
+    r = requests.get(url + "x", params={"fail": "1"}, timeout=30)
+    assert (r.status_code, r.text) == (500, '{"message":"Internal Server Error"}')
+    r = requests.get(url + "x", params={"bad": "1"}, timeout=30)
+    assert (r.status_code, r.json()) == (500, {"message": "Internal Server Error"})
+    r = requests.get(url, timeout=30)   # no route for / ({proxy+} needs a segment) and no $default route
+    assert (r.status_code, r.text) == (404, '{"message":"Not Found"}')
+    r = requests.get(url.replace("/$default/", "/nostage/") + "x", timeout=30)
+    assert r.status_code == 404
+
+
+def test_rest_short_forms_and_the_http_root_live_side_by_side(http_server: Server, tmp_path: Path) -> None:
+    deploy(http_server, tmp_path, "shop")
+    done = cli(http_server, "deploy", str(ROOT / "examples" / "addfive"))
+    assert done.returncode == 0, done.stderr
+    assert requests.get(f"{http_server.base}/PRD/addfive", params={"num": "5"}, timeout=30).text == "10"
+    assert requests.get(f"{http_server.base}/items/1", timeout=30).json()["routeKey"] == "GET /items/{id}"
+    assert requests.get(f"{http_server.base}/_lambdalite/health", timeout=30).json()["status"] == "ok"
+
+
+def test_the_apigatewayv2_client_reads_them(http_server: Server, tmp_path: Path) -> None:
+    deploy(http_server, tmp_path, "shop")
+    v2 = boto_client(http_server.base, "apigatewayv2")
+    apis = {a["Name"]: a for a in v2.get_apis()["Items"]}
+    api = apis["shop"]
+    assert api["ProtocolType"] == "HTTP" and api["RouteSelectionExpression"] == "${request.method} ${request.path}"
+    assert v2.get_api(ApiId=api["ApiId"])["ApiId"] == api["ApiId"]
+    routes = {r["RouteKey"]: r for r in v2.get_routes(ApiId=api["ApiId"])["Items"]}
+    assert set(routes) == {"GET /items/{id}", "ANY /{proxy+}", "GET /old"}
+    integrations = {i["IntegrationId"]: i for i in v2.get_integrations(ApiId=api["ApiId"])["Items"]}
+    target = integrations[routes["GET /old"]["Target"].removeprefix("integrations/")]
+    assert (target["IntegrationType"], target["PayloadFormatVersion"]) == ("AWS_PROXY", "1.0")
+    (stage,) = v2.get_stages(ApiId=api["ApiId"])["Items"]
+    assert stage["StageName"] == "$default" and stage["AutoDeploy"] is True
+    code, status, _ = error_of(v2.get_api, ApiId="nosuchapi0")
+    assert (code, status) == ("NotFoundException", 404)
+    code, status, message = error_of(v2.create_api, Name="x", ProtocolType="HTTP")
+    assert (code, status) == ("BadRequestException", 400) and "not built yet" in message
+
+
+def test_a_stack_removed_takes_its_api_and_the_root_passes_on(own_server: Server, tmp_path: Path) -> None:
+    own_server.start()
+    first = deploy(own_server, tmp_path, "one")
+    second = deploy(own_server, tmp_path, "two")
+    assert first == own_server.base + "/" and "/httpapis/" in second
+    assert cli(own_server, "rm", "--stack", "one").returncode == 0
+    stack = boto_client(own_server.base, "cloudformation").describe_stacks(StackName="two")["Stacks"][0]
+    assert stack["Outputs"][0]["OutputValue"] == own_server.base + "/"
+    assert requests.get(own_server.base + "/items/3", timeout=30).json()["routeKey"] == "GET /items/{id}"
+    own_server.restart()   # kept in the store
+    assert requests.get(own_server.base + "/items/3", timeout=30).status_code == 200
+    v2 = boto_client(own_server.base, "apigatewayv2")
+    (api,) = v2.get_apis()["Items"]
+    v2.delete_api(ApiId=api["ApiId"])
+    assert v2.get_apis()["Items"] == []
+    r = requests.get(own_server.base + "/items/3", timeout=30)
+    assert r.status_code == 403   # the REST data plane's answer again: Missing Authentication Token
+
+
+def test_a_definition_that_cannot_be_served_fails_the_deploy(own_server: Server, tmp_path: Path) -> None:
+    own_server.start()
+    project = tmp_path / "bad"
+    project.mkdir()
+    (project / "template.yaml").write_text("""\
+Resources:
+  Api:
+    Type: AWS::ApiGatewayV2::Api
+    Properties:
+      Body:
+        openapi: 3.0.1
+        paths:
+          /x:
+            get:
+              x-amazon-apigateway-integration: {type: http_proxy, uri: "https://example.com"}
+""")
+    done = subprocess.run([str(Path(__file__).resolve().parents[2] / ".venv" / "bin" / "lambdalite"), "deploy",
+                           str(project)], capture_output=True, text=True,
+                          env={"LAMBDALITE_ENDPOINT": own_server.base, "PATH": "/usr/bin:/bin"}, timeout=120)
+    assert done.returncode == 1 and "http_proxy is not supported yet" in done.stderr
+    assert boto_client(own_server.base, "apigatewayv2").get_apis()["Items"] == []
