@@ -140,14 +140,33 @@ class App:
 
 
 async def api_traffic(platform: Services, scope: Scope, receive: Receive, send: Send) -> None:
-    """A request for an API: a REST API's stage when its path says so, else the HTTP API that holds the
-    server's root, else the REST data plane's 403 Missing Authentication Token."""
+    """A request for an API: the API a Host `{apiId}.execute-api.localhost[:port]` names; else a REST
+    API's stage when its path says so, else the HTTP API that holds the server's root, else the REST
+    data plane's 403 Missing Authentication Token."""
+    named = _named_api(scope)
+    if named is not None and platform.http_plane.has(named):
+        await platform.http_plane.handle_root(scope, receive, send, named)
+        return
+    if named is not None and platform.data_plane.has(named):
+        await platform.data_plane.handle_api(scope, receive, send, named)
+        return
     raw = scope.get("raw_path")
     path = raw.decode("latin-1") if raw else scope["path"]
     if platform.http_plane.root is not None and not platform.data_plane.claims(path):
         await platform.http_plane.handle_root(scope, receive, send)
     else:
         await platform.data_plane.handle(scope, receive, send)
+
+
+def _named_api(scope: Scope) -> str | None:
+    """The API id of a Host header `{apiId}.execute-api.localhost[:port]` (curl and browsers resolve
+    `*.localhost` to loopback), else None."""
+    for key, value in scope["headers"]:
+        if key == b"host":
+            host = value.decode("latin-1").split(":", 1)[0].lower()
+            api_id, dot, rest = host.partition(".")
+            return api_id if dot and rest == "execute-api.localhost" and api_id else None
+    return None
 
 
 def _form_encoded(scope: Scope) -> bool:

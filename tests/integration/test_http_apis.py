@@ -177,3 +177,56 @@ Resources:
                           env={"LAMBDALITE_ENDPOINT": own_server.base, "PATH": "/usr/bin:/bin"}, timeout=120)
     assert done.returncode == 1 and "http_proxy is not supported yet" in done.stderr
     assert boto_client(own_server.base, "apigatewayv2").get_apis()["Items"] == []
+
+
+STAGED = """\
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Api:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+      StageName: dev
+      StageVariables: {color: blue}
+  Echo:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: staged-echo
+      CodeUri: app/
+      Handler: app.handler
+      Runtime: python3.11
+      Events:
+        Item:
+          Type: HttpApi
+          Properties: {ApiId: !Ref Api, Path: "/items/{id}", Method: GET}
+Outputs:
+  Url:
+    Value: !Sub "https://${Api}.execute-api.${AWS::Region}.${AWS::URLSuffix}/dev/"
+"""
+
+
+def test_a_named_stage_and_the_host_header_that_names_an_api(own_server: Server, tmp_path: Path) -> None:
+    own_server.start()
+    project = tmp_path / "staged"
+    (project / "app").mkdir(parents=True)
+    (project / "template.yaml").write_text(STAGED)
+    (project / "app" / "app.py").write_text(APP)
+    done = cli(own_server, "deploy", str(project))
+    assert done.returncode == 0, done.stderr + done.stdout
+    stack = boto_client(own_server.base, "cloudformation").describe_stacks(StackName="staged")["Stacks"][0]
+    url = stack["Outputs"][0]["OutputValue"]
+    api_id = boto_client(own_server.base, "apigatewayv2").get_apis()["Items"][0]["ApiId"]
+    assert url == f"{own_server.base}/httpapis/{api_id}/dev/_user_request_/"   # a named stage: its long form
+    event = requests.get(url + "items/9", timeout=30).json()
+    assert event["rawPath"] == "/dev/items/9" and event["requestContext"]["stage"] == "dev"
+    assert event["stageVariables"] == {"color": "blue"}
+    host = {"Host": f"{api_id}.execute-api.localhost:{own_server.port}"}
+    event = requests.get(f"{own_server.base}/dev/items/9", headers=host, timeout=30).json()
+    assert event["rawPath"] == "/dev/items/9" and event["pathParameters"] == {"id": "9"}
+    r = requests.get(f"{own_server.base}/items/9", headers=host, timeout=30)   # no $default stage
+    assert (r.status_code, r.json()) == (404, {"message": "Not Found"})
+    done = cli(own_server, "deploy", str(ROOT / "examples" / "addfive"))
+    assert done.returncode == 0, done.stderr
+    rest_id = boto_client(own_server.base, "apigateway").get_rest_apis()["items"][0]["id"]
+    r = requests.get(f"{own_server.base}/PRD/addfive", params={"num": "1"}, timeout=30,
+                     headers={"Host": f"{rest_id}.execute-api.localhost"})
+    assert r.text == "6"

@@ -11,6 +11,7 @@ current routes, as `AutoDeploy: true` stages do.
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from types import MappingProxyType
@@ -53,7 +54,7 @@ class HttpApiService:
 
     def ordered(self) -> list[Document]:
         """The APIs, the oldest first (the first with a $default stage serves the server's root)."""
-        return sorted(self.documents.values(), key=lambda d: (d["api"]["createdDate"], d["api"]["apiId"]))
+        return sorted(self.documents.values(), key=lambda d: (d["created"], d["api"]["apiId"]))
 
     def get(self, api_id: str) -> Document:
         doc = self.documents.get(api_id)
@@ -114,7 +115,9 @@ class HttpApiService:
                 "createdDate": old["createdDate"] if old else iso_now(), "lastUpdatedDate": iso_now(),
                 "stageVariables": dict(variables), "defaultRouteSettings": {"detailedMetricsEnabled": False},
                 "routeSettings": {}, "tags": {}}
-        document = {"api": api, "routes": route_docs, "integrations": integrations, "stages": stage_docs}
+        document = {"api": api, "routes": route_docs, "integrations": integrations, "stages": stage_docs,
+                    # when it was made, finer than createdDate's seconds: the oldest holds the root
+                    "created": previous["created"] if previous else time.time()}
         self._store(api_id, document)
         return document
 
@@ -137,9 +140,8 @@ class HttpApiService:
                             for i in doc["integrations"].values()}
             routes = tuple((r["routeKey"], integrations[r["target"].removeprefix("integrations/")])
                            for r in doc["routes"].values() if r["target"].removeprefix("integrations/") in integrations)
-            created = datetime.strptime(doc["api"]["createdDate"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
             served[doc["api"]["apiId"]] = HttpApiSnapshot(
-                doc["api"]["apiId"], doc["api"]["name"], created.timestamp(), routes,
+                doc["api"]["apiId"], doc["api"]["name"], float(doc["created"]), routes,
                 MappingProxyType({name: dict(s.get("stageVariables") or {}) for name, s in doc["stages"].items()}))
         self._served = MappingProxyType(served)
         for listener in self._listeners:

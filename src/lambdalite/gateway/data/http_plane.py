@@ -59,11 +59,23 @@ class HttpPlane:
         api_id, stage, rest = parsed
         await self.serve(scope, receive, send, api_id, stage, rest)
 
-    async def handle_root(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def has(self, api_id: str) -> bool:
+        return api_id in self._apis
+
+    async def handle_root(self, scope: Scope, receive: Receive, send: Send, api_id: str | None = None) -> None:
+        """A request at the root of an API (the server's root: the root owner; or the API a Host
+        `{apiId}.execute-api.localhost` names): a first segment naming one of its stages selects that
+        stage, else `$default` (6.1)."""
+        api_id = api_id or self.root
+        assert api_id is not None
         raw = scope.get("raw_path")
-        assert self.root is not None
         path = raw.decode("latin-1") if raw else scope["path"]
-        await self.serve(scope, receive, send, self.root, DEFAULT_STAGE, path)
+        first, _, rest = path[1:].partition("/")
+        found = self._apis.get(api_id)
+        if found is not None and first and first != DEFAULT_STAGE and first in found[0].stages:
+            await self.serve(scope, receive, send, api_id, first, "/" + rest)
+        else:
+            await self.serve(scope, receive, send, api_id, DEFAULT_STAGE, path)
 
     async def serve(self, scope: Scope, receive: Receive, send: Send, api_id: str, stage: str, path: str) -> None:
         request_id = _request_id()

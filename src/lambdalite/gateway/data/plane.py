@@ -101,6 +101,20 @@ class DataPlane:
         server's root is otherwise an HTTP API's)."""
         return parse_full_path(path) is not None or parse_short_path(path)[0] in self._short
 
+    def has(self, api_id: str) -> bool:
+        return any(key[0] == api_id for key in self._stages)
+
+    async def handle_api(self, scope: Scope, receive: Receive, send: Send, api_id: str) -> None:
+        """`/{stage}/{path}` of one API (a Host `{apiId}.execute-api.localhost` named it)."""
+        raw = scope.get("raw_path")
+        stage, rest = parse_short_path(raw.decode("latin-1") if raw else scope["path"])
+        compiled = self._stages.get((api_id, stage))
+        if compiled is None:
+            await _drain(receive)
+            await send_failure(send, errors.MissingAuthenticationToken(), new_request_id())
+            return
+        await self.serve(compiled, scope, receive, send, rest)
+
     # the entry point -------------------------------------------------------------------------
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         """API traffic: `/restapis/{id}/{stage}/_user_request_/...` and the short `/{stage}/...`.
