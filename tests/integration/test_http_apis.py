@@ -230,3 +230,13 @@ def test_a_named_stage_and_the_host_header_that_names_an_api(own_server: Server,
     r = requests.get(f"{own_server.base}/PRD/addfive", params={"num": "1"}, timeout=30,
                      headers={"Host": f"{rest_id}.execute-api.localhost"})
     assert r.text == "6"
+
+
+def test_the_addfive_http_example(own_server: Server) -> None:
+    own_server.start()
+    done = cli(own_server, "deploy", str(ROOT / "examples" / "addfive-http"))
+    assert done.returncode == 0, done.stderr
+    assert requests.get(own_server.base + "/addfive", params={"num": "5"}, timeout=30).text == "10"
+    assert requests.get(own_server.base + "/addfive", params={"num": "test"}, timeout=30).text == "0"
+    stack = boto_client(own_server.base, "cloudformation").describe_stacks(StackName="addfive-http")["Stacks"][0]
+    assert stack["Outputs"][0]["OutputValue"] == own_server.base + "/addfive"
