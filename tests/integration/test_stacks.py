@@ -809,3 +809,37 @@ def test_a_second_sam_app_with_the_same_stage_leaves_the_first_apps_url_working(
     stack = cloudformation(own_server).describe_stacks(StackName="second-app")["Stacks"][0]
     assert {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}["HelloWorldApi"] == \
         f"{own_server.base}/Prod/hello/"                                       # its owner gone, it passes on
+
+
+COOKIE_ROUTE = '''
+
+from fastapi import Cookie, Response
+
+
+@app.get("/cookie")
+def cookie(response: Response, session: str | None = Cookie(default=None)):
+    response.set_cookie("seen", "yes")
+    return {"session": session}
+'''
+
+
+def test_a_fastapi_app_behind_mangum_on_an_http_api(stack_server: Server, tmp_path: Path) -> None:
+    project = tmp_path / "fastapi-http"
+    shutil.copytree(ROOT / "tests" / "fixtures" / "sam-fastapi", project)
+    template = (project / "template.yaml").read_text()
+    template = template.replace("Type: Api", "Type: HttpApi").replace("${ServerlessRestApi}", "${ServerlessHttpApi}")
+    (project / "template.yaml").write_text(template.replace('/Prod/"', '/"'))
+    main = project / "app" / "main.py"
+    main.write_text(main.read_text().replace('handler = Mangum(app, lifespan="off")', "")
+                    + COOKIE_ROUTE + '\nhandler = Mangum(app, lifespan="off")\n')
+    done = cli(stack_server, "deploy", str(project), "--stack-name", "fastapi-http")
+    assert done.returncode == 0, done.stdout + done.stderr
+    base = outputs_of(stack_server, "fastapi-http")["ApiUrl"].rstrip("/")
+    assert requests.get(base + "/", timeout=60).json() == {"message": "hello from fastapi"}
+    assert requests.get(base + "/items/7", params={"q": "tea"}, timeout=60).json() == {"item_id": 7, "q": "tea"}
+    created = requests.post(base + "/items", json={"name": "pot", "price": 10}, timeout=60)
+    assert created.json() == {"name": "pot", "price_with_tax": 12.0}
+    assert requests.get(base + "/items/not-a-number", timeout=60).status_code == 422
+    r = requests.get(base + "/cookie", cookies={"session": "abc"}, timeout=60)
+    assert r.json() == {"session": "abc"} and r.cookies.get("seen") == "yes"
+    assert cli(stack_server, "rm", "--stack", "fastapi-http").returncode == 0
