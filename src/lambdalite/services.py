@@ -104,7 +104,7 @@ class Services:
         self.data_plane = DataPlane(self.invoker, settings.account, settings.base_url, self._execution_log)
         self.gateway.on_change(lambda: self.data_plane.publish(self.gateway.deployed_stages()))
         self.http_apis = HttpApiService(self.db, settings.region)
-        self.http_plane = HttpPlane(self.invoker, settings.account, settings.region)
+        self.http_plane = HttpPlane(self.invoker, settings.account, settings.region, self.clock.now)
         self.http_apis.on_change(lambda: self.http_plane.publish(self.http_apis.served(),
                                                                  root_owner(self.http_apis.served())))
         self.apigatewayv2_api = ApiGatewayV2Api(self.http_apis)

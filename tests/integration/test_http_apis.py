@@ -240,3 +240,65 @@ def test_the_addfive_http_example(own_server: Server) -> None:
     assert requests.get(own_server.base + "/addfive", params={"num": "test"}, timeout=30).text == "0"
     stack = boto_client(own_server.base, "cloudformation").describe_stacks(StackName="addfive-http")["Stacks"][0]
     assert stack["Outputs"][0]["OutputValue"] == own_server.base + "/addfive"
+
+
+CORS_THROTTLED = """\
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Api:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+      CorsConfiguration:
+        AllowOrigins: ["https://shop.example"]
+        AllowMethods: [GET, POST]
+        AllowHeaders: [content-type]
+        ExposeHeaders: [x-total]
+        MaxAge: 600
+      DefaultRouteSettings: {ThrottlingBurstLimit: 2, ThrottlingRateLimit: 1}
+  Echo:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: cors-echo
+      CodeUri: app/
+      Handler: app.handler
+      Runtime: python3.11
+      Events:
+        Item:
+          Type: HttpApi
+          Properties: {ApiId: !Ref Api, Path: "/items/{id}", Method: GET}
+"""
+CORS_APP = """
+def handler(event, context):
+    return {"statusCode": 200, "headers": {"access-control-allow-origin": "*", "x-total": "3"}, "body": "ok"}
+"""
+
+
+def test_cors_preflights_and_headers_and_throttling_on_the_server_clock(clocked: Server, tmp_path: Path) -> None:
+    from tests.conftest import advance
+    project = tmp_path / "cors"
+    (project / "app").mkdir(parents=True)
+    (project / "template.yaml").write_text(CORS_THROTTLED)
+    (project / "app" / "app.py").write_text(CORS_APP)
+    done = cli(clocked, "deploy", str(project))
+    assert done.returncode == 0, done.stderr + done.stdout
+    url = clocked.base + "/items/1"
+    preflight = {"Origin": "https://shop.example", "Access-Control-Request-Method": "POST"}
+    r = requests.options(url, headers=preflight, timeout=30)
+    assert r.status_code == 204 and r.headers["access-control-allow-origin"] == "https://shop.example"
+    assert r.headers["access-control-allow-methods"] == "GET,POST" and r.headers["access-control-max-age"] == "600"
+    assert r.headers["access-control-allow-headers"] == "content-type"
+    for refused in ({**preflight, "Origin": "https://evil.example"}, {**preflight, "Access-Control-Request-Method":
+                                                                     "DELETE"}):
+        r = requests.options(url, headers=refused, timeout=30)   # not allowed: no CORS headers
+        assert r.status_code == 204 and "access-control-allow-origin" not in r.headers
+    advance(clocked, 10)   # the preflights took no tokens; start full anyway
+    r = requests.get(url, headers={"Origin": "https://shop.example"}, timeout=30)
+    assert r.text == "ok" and r.headers["access-control-allow-origin"] == "https://shop.example"   # not the "*"
+    assert r.headers["access-control-expose-headers"] == "x-total"
+    r = requests.get(url, headers={"Origin": "https://evil.example"}, timeout=30)
+    assert r.status_code == 200 and "access-control-allow-origin" not in r.headers
+    r = requests.get(url, timeout=30)   # burst 2 spent
+    assert (r.status_code, r.json()) == (429, {"message": "Too Many Requests"})
+    advance(clocked, 1)   # one token back per second
+    assert requests.get(url, timeout=30).status_code == 200
+    assert requests.get(url, timeout=30).status_code == 429

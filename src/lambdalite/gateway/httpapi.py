@@ -60,6 +60,78 @@ class HttpApiSnapshot:
     created: float
     routes: tuple[tuple[str, Integration], ...]          # (route key, its integration)
     stages: Mapping[str, Mapping[str, str]] = field(default_factory=dict)   # stage name -> stage variables
+    cors: Cors | None = None
+    throttles: Mapping[str, tuple[int, float]] = field(default_factory=dict)   # stage -> (burst, rate per s)
+
+
+@dataclass(frozen=True)
+class Cors:
+    """An API's CorsConfiguration (6.4): API Gateway answers preflights itself and sets the CORS
+    headers of every answer to an allowed origin, whatever the function sent."""
+
+    allow_origins: tuple[str, ...] = ()
+    allow_methods: tuple[str, ...] = ()
+    allow_headers: tuple[str, ...] = ()
+    expose_headers: tuple[str, ...] = ()
+    max_age: int | None = None
+    allow_credentials: bool = False
+
+    @classmethod
+    def of(cls, config: Mapping[str, Any]) -> Cors:
+        def names(key: str) -> tuple[str, ...]:
+            value = config.get(key) or ()
+            return tuple(str(v) for v in value) if isinstance(value, list | tuple) else (str(value),)
+        age = config.get("maxAge")
+        return cls(names("allowOrigins"), tuple(m.upper() for m in names("allowMethods")), names("allowHeaders"),
+                   names("exposeHeaders"), int(age) if isinstance(age, int) and not isinstance(age, bool) else None,
+                   config.get("allowCredentials") is True)
+
+    def origin(self, origin: str | None) -> str | None:
+        """The Access-Control-Allow-Origin for a request's Origin, or None when it is not allowed."""
+        if not origin:
+            return None
+        if origin in self.allow_origins:
+            return origin
+        return "*" if "*" in self.allow_origins else None
+
+    def preflight(self, origin: str | None, method: str | None) -> list[tuple[str, str]]:
+        """The headers of the answer to a preflight (none when its origin or method is not allowed)."""
+        allowed = self.origin(origin)
+        if allowed is None or not method or (self.allow_methods and "*" not in self.allow_methods
+                                             and method.upper() not in self.allow_methods):
+            return []
+        out = [("access-control-allow-origin", allowed)]
+        if self.allow_methods:
+            out.append(("access-control-allow-methods", ",".join(self.allow_methods)))
+        if self.allow_headers:
+            out.append(("access-control-allow-headers", ",".join(self.allow_headers)))
+        if self.max_age is not None:
+            out.append(("access-control-max-age", str(self.max_age)))
+        if self.allow_credentials:
+            out.append(("access-control-allow-credentials", "true"))
+        return out
+
+    def answer(self, origin: str | None) -> list[tuple[str, str]]:
+        """The CORS headers of an answer to an allowed origin (they replace the function's own)."""
+        allowed = self.origin(origin)
+        if allowed is None:
+            return []
+        out = [("access-control-allow-origin", allowed)]
+        if self.expose_headers:
+            out.append(("access-control-expose-headers", ",".join(self.expose_headers)))
+        if self.allow_credentials:
+            out.append(("access-control-allow-credentials", "true"))
+        return out
+
+
+def cors_config(given: Any) -> dict[str, Any] | None:
+    """A CorsConfiguration (CloudFormation's PascalCase or OpenAPI's camelCase) in apigatewayv2's wire
+    shape; None when there is none. ValueError for one that is not a mapping."""
+    if given is None:
+        return None
+    if not isinstance(given, Mapping):
+        raise ValueError("CorsConfiguration must be a mapping (AllowOrigins, AllowMethods, ...)")
+    return {key[0].lower() + key[1:]: value for key, value in given.items()}
 
 
 def routes_from_openapi(definition: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:

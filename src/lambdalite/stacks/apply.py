@@ -473,7 +473,8 @@ class Applier:
             service.restore(api.api_id, saved)
         self.undo.append((f"restore HTTP API {api.api_id}", restore))
         try:
-            service.put_from_openapi(api.api_id, api.name, api.definition, api.stages, api.description)
+            service.put_from_openapi(api.api_id, api.name, api.definition, api.stages, api.description, api.cors,
+                                     api.stage_settings)
         except ValueError as e:
             raise Problems([f"its OpenAPI definition cannot be served: {e}"]) from None
 

@@ -130,6 +130,8 @@ class PlannedHttpApi:
     definition: dict[str, Any]         # OpenAPI 3, intrinsics resolved
     stages: dict[str, dict[str, str]]  # stage name -> stage variables
     description: str | None = None
+    cors: dict[str, Any] | None = None                   # CorsConfiguration (CloudFormation's)
+    stage_settings: dict[str, dict[str, Any]] = field(default_factory=dict)   # stage -> DefaultRouteSettings
 
 
 @dataclass(frozen=True)

@@ -685,6 +685,7 @@ class _Planner:
                    resolved: dict[str, dict[str, Any]]) -> list[PlannedHttpApi]:
         by_id = {self.refs[lid]: lid for lid, r in active.items() if r.get("Type") == HTTP_API}
         stages: dict[str, dict[str, dict[str, str]]] = {lid: {} for lid in by_id.values()}
+        settings: dict[str, dict[str, dict[str, Any]]] = {lid: {} for lid in by_id.values()}
         for lid, props in resolved.items():
             if active[lid]["Type"] != HTTP_STAGE:
                 continue
@@ -693,6 +694,7 @@ class _Planner:
                 self.problems.append(f"Resource {lid}: ApiId must name an HTTP API of this stack (Ref)")
             elif isinstance(stage, str) and stage:
                 stages[api][stage] = {str(k): str(v) for k, v in _dict(props.get("StageVariables")).items()}
+                settings[api][stage] = _dict(props.get("DefaultRouteSettings"))
         out = []
         for api_id, lid in by_id.items():
             props = resolved[lid]
@@ -712,8 +714,12 @@ class _Planner:
                 continue
             name = str(props.get("Name") or _dict(body.get("info")).get("title") or lid)
             description = props.get("Description")
+            cors = props.get("CorsConfiguration")
+            if cors is not None and not isinstance(cors, dict):
+                self.problems.append(f"Resource {lid}: CorsConfiguration must be a mapping (AllowOrigins, ...)")
+                continue
             out.append(PlannedHttpApi(lid, api_id, name, body, stages[lid],
-                                      description if isinstance(description, str) else None))
+                                      description if isinstance(description, str) else None, cors, settings[lid]))
         return out
 
     def _valid_definition(self, lid: str, body: dict[str, Any]) -> bool:

@@ -19,7 +19,15 @@ from typing import Any
 
 from ...errors import NotFoundException
 from ...store import Database
-from ..httpapi import DEFAULT_STAGE, HttpApiSnapshot, Integration, function_of, routes_from_openapi
+from ..httpapi import (
+    DEFAULT_STAGE,
+    Cors,
+    HttpApiSnapshot,
+    Integration,
+    cors_config,
+    function_of,
+    routes_from_openapi,
+)
 from .ids import new_id
 
 Document = dict[str, Any]
@@ -75,10 +83,15 @@ class HttpApiService:
         self._store(api_id, saved)
 
     def put_from_openapi(self, api_id: str, name: str, definition: Mapping[str, Any],
-                         stages: Mapping[str, Mapping[str, str]], description: str | None = None) -> Document:
+                         stages: Mapping[str, Mapping[str, str]], description: str | None = None,
+                         cors: Mapping[str, Any] | None = None,
+                         stage_settings: Mapping[str, Mapping[str, Any]] | None = None) -> Document:
         """The API made (or remade) whole from an OpenAPI 3 definition and its stages (name ->
-        stage variables). ValueError (the definition's problem) leaves everything as it was."""
+        stage variables; `stage_settings`: name -> DefaultRouteSettings), with a CorsConfiguration
+        (or the definition's `x-amazon-apigateway-cors`). ValueError (the definition's problem)
+        leaves everything as it was."""
         routes = routes_from_openapi(definition)
+        cors_wire = cors_config(cors) or cors_config(definition.get("x-amazon-apigateway-cors"))
         previous = self.documents.get(api_id)
         created = previous["api"]["createdDate"] if previous else iso_now()
         api: dict[str, Any] = {
@@ -89,6 +102,8 @@ class HttpApiService:
             "tags": {}}
         if description:
             api["description"] = description
+        if cors_wire:
+            api["corsConfiguration"] = cors_wire
         integrations: dict[str, dict[str, Any]] = {}
         by_target: dict[tuple[str, str, int], str] = {}
         route_docs: dict[str, dict[str, Any]] = {}
@@ -113,7 +128,9 @@ class HttpApiService:
             stage_docs[stage_name] = {
                 "stageName": stage_name, "autoDeploy": True,
                 "createdDate": old["createdDate"] if old else iso_now(), "lastUpdatedDate": iso_now(),
-                "stageVariables": dict(variables), "defaultRouteSettings": {"detailedMetricsEnabled": False},
+                "stageVariables": dict(variables),
+                "defaultRouteSettings": {"detailedMetricsEnabled": False,
+                                         **(cors_config((stage_settings or {}).get(stage_name)) or {})},
                 "routeSettings": {}, "tags": {}}
         document = {"api": api, "routes": route_docs, "integrations": integrations, "stages": stage_docs,
                     # when it was made, finer than createdDate's seconds: the oldest holds the root
@@ -140,12 +157,23 @@ class HttpApiService:
                             for i in doc["integrations"].values()}
             routes = tuple((r["routeKey"], integrations[r["target"].removeprefix("integrations/")])
                            for r in doc["routes"].values() if r["target"].removeprefix("integrations/") in integrations)
+            cors = doc["api"].get("corsConfiguration")
             served[doc["api"]["apiId"]] = HttpApiSnapshot(
                 doc["api"]["apiId"], doc["api"]["name"], float(doc["created"]), routes,
-                MappingProxyType({name: dict(s.get("stageVariables") or {}) for name, s in doc["stages"].items()}))
+                MappingProxyType({name: dict(s.get("stageVariables") or {}) for name, s in doc["stages"].items()}),
+                Cors.of(cors) if cors else None,
+                MappingProxyType({name: throttle for name, s in doc["stages"].items()
+                                  if (throttle := _throttle(s.get("defaultRouteSettings") or {})) is not None}))
         self._served = MappingProxyType(served)
         for listener in self._listeners:
             listener()
+
+
+def _throttle(settings: Mapping[str, Any]) -> tuple[int, float] | None:
+    burst, rate = settings.get("throttlingBurstLimit"), settings.get("throttlingRateLimit")
+    if isinstance(burst, int | float) and isinstance(rate, int | float) and not isinstance(burst, bool):
+        return int(burst), float(rate)
+    return None
 
 
 def root_owner(served: Mapping[str, HttpApiSnapshot]) -> str | None:

@@ -21,7 +21,7 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ... import errors
@@ -38,10 +38,12 @@ PAYLOAD_LIMIT = 10 * 1024 * 1024
 
 
 class HttpPlane:
-    def __init__(self, invoker: Invoker, account: str, region: str) -> None:
+    def __init__(self, invoker: Invoker, account: str, region: str, now: Callable[[], float] = time.monotonic) -> None:
         self.invoker = invoker
         self.account = account
         self.region = region
+        self._now = now   # the server clock: throttling buckets refill on it
+        self._buckets: dict[tuple[str, str], list[float]] = {}   # (api, stage) -> [tokens, when]
         self._apis: dict[str, tuple[HttpApiSnapshot, RouteTable]] = {}
         self.root: str | None = None   # the API whose $default stage answers at the server's root
 
@@ -89,12 +91,22 @@ class HttpPlane:
             return
         snapshot, table = found
         method = scope["method"]
+        headers = _headers(scope)
+        origin = _header(headers, "origin")
+        asked = _header(headers, "access-control-request-method")
+        if snapshot.cors is not None and method == "OPTIONS" and asked:   # a preflight: API Gateway's own (6.4)
+            await send_response(send, 204, b"", [(k.encode(), v.encode("latin-1", "replace"))
+                                                 for k, v in snapshot.cors.preflight(origin, asked)]
+                                + [(b"apigw-requestid", request_id.encode())])
+            return
+        if not self._admit(api_id, stage, snapshot.throttles.get(stage)):
+            await _answer(send, 429, "Too Many Requests", request_id)
+            return
         match = table.match(method, path)
         if match is None:
             await _answer(send, 404, "Not Found", request_id)
             return
         raw_path = path if stage == DEFAULT_STAGE else f"/{stage}{path}"
-        headers = _headers(scope)
         client = scope.get("client")
         epoch_ms = int(time.time() * 1000)
         integration = match.integration
@@ -112,10 +124,26 @@ class HttpPlane:
                              source_ip=client[0] if client else "127.0.0.1",
                              protocol=f"HTTP/{scope.get('http_version', '1.1')}",
                              domain=f"{api_id}.execute-api.{self.region}.amazonaws.com")
-        await self._integrate(send, integration, event, request_id, api_id, match.key)
+        cors = snapshot.cors.answer(origin) if snapshot.cors is not None else None
+        await self._integrate(send, integration, event, request_id, api_id, match.key, cors)
+
+    def _admit(self, api_id: str, stage: str, throttle: tuple[int, float] | None) -> bool:
+        """The stage's DefaultRouteSettings throttling: a token bucket of `burst`, refilled at `rate`
+        per second of the server clock."""
+        if throttle is None:
+            return True
+        burst, rate = throttle
+        now = self._now()
+        bucket = self._buckets.setdefault((api_id, stage), [float(burst), now])
+        bucket[0] = min(float(burst), bucket[0] + (now - bucket[1]) * rate)
+        bucket[1] = now
+        if bucket[0] < 1:
+            return False
+        bucket[0] -= 1
+        return True
 
     async def _integrate(self, send: Send, integration: Integration, event: dict[str, Any], request_id: str,
-                         api_id: str, route: str) -> None:
+                         api_id: str, route: str, cors: list[tuple[str, str]] | None) -> None:
         try:
             fn, invoked_arn = self.invoker.resolve(integration.function, None)
         except errors.ServiceError as e:
@@ -145,6 +173,8 @@ class HttpPlane:
             log.warning("HTTP API %s route %s: the function's answer cannot be used: %s", api_id, route, e)
             await _answer(send, 500, "Internal Server Error", request_id)
             return
+        if cors is not None:   # with a CorsConfiguration, API Gateway's CORS headers replace the function's
+            headers = [(k, v) for k, v in headers if not k.lower().startswith("access-control-")] + cors
         out = [(k.encode("latin-1"), v.encode("latin-1", errors="replace")) for k, v in headers]
         out.append((b"apigw-requestid", request_id.encode()))
         await send_response(send, status, body, out)
@@ -160,6 +190,10 @@ def _known_keys_only(body: bytes) -> bytes:
         return body
     known = ("statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded")
     return json.dumps({k: v for k, v in value.items() if k in known}).encode()
+
+
+def _header(headers: tuple[tuple[str, str], ...], name: str) -> str | None:
+    return next((v for k, v in headers if k.lower() == name), None)
 
 
 def _headers(scope: Scope) -> tuple[tuple[str, str], ...]:
