@@ -133,7 +133,7 @@ def test_the_apigatewayv2_client_reads_them(http_server: Server, tmp_path: Path)
     assert stage["StageName"] == "$default" and stage["AutoDeploy"] is True
     code, status, _ = error_of(v2.get_api, ApiId="nosuchapi0")
     assert (code, status) == ("NotFoundException", 404)
-    code, status, message = error_of(v2.create_api, Name="x", ProtocolType="HTTP")
+    code, status, message = error_of(v2.create_api, Name="x", ProtocolType="WEBSOCKET", RouteSelectionExpression="x")
     assert (code, status) == ("BadRequestException", 400) and "not built yet" in message
 
 
@@ -302,3 +302,68 @@ def test_cors_preflights_and_headers_and_throttling_on_the_server_clock(clocked:
     advance(clocked, 1)   # one token back per second
     assert requests.get(url, timeout=30).status_code == 200
     assert requests.get(url, timeout=30).status_code == 429
+
+
+def test_the_management_api_builds_an_http_api_by_hand(own_server: Server) -> None:
+    own_server.start()
+    lam = boto_client(own_server.base)
+    from tests.conftest import create_function
+    create_function(lam, "by-hand", APP)
+    arn = lam.get_function(FunctionName="by-hand")["Configuration"]["FunctionArn"]
+    v2 = boto_client(own_server.base, "apigatewayv2")
+    quick = v2.create_api(Name="quick", ProtocolType="HTTP", Target=arn)   # quick create: $default route + stage
+    assert requests.get(own_server.base + "/anything", params={"say": "hi"}, timeout=30).text == "hi"
+    assert [s["StageName"] for s in v2.get_stages(ApiId=quick["ApiId"])["Items"]] == ["$default"]
+
+    api = v2.create_api(Name="manual", ProtocolType="HTTP")
+    api_id = api["ApiId"]
+    integration = v2.create_integration(ApiId=api_id, IntegrationType="AWS_PROXY", IntegrationUri=arn,
+                                        PayloadFormatVersion="2.0")
+    target = f"integrations/{integration['IntegrationId']}"
+    route = v2.create_route(ApiId=api_id, RouteKey="GET /things/{id}", Target=target)
+    v2.create_stage(ApiId=api_id, StageName="live", AutoDeploy=True, StageVariables={"v": "1"})
+    url = f"{own_server.base}/httpapis/{api_id}/live/_user_request_/things/5"
+    event = requests.get(url, timeout=30).json()
+    assert event["routeKey"] == "GET /things/{id}" and event["stageVariables"] == {"v": "1"}
+    v2.update_route(ApiId=api_id, RouteId=route["RouteId"], RouteKey="GET /stuff/{id}")
+    assert requests.get(url, timeout=30).status_code == 404
+    v2.update_stage(ApiId=api_id, StageName="live", StageVariables={"v": "2"})
+    event = requests.get(url.replace("/things/", "/stuff/"), timeout=30).json()
+    assert event["stageVariables"] == {"v": "2"}
+    deployment = v2.create_deployment(ApiId=api_id, StageName="live")
+    assert deployment["DeploymentStatus"] == "DEPLOYED"
+    assert [d["DeploymentId"] for d in v2.get_deployments(ApiId=api_id)["Items"]] == [deployment["DeploymentId"]]
+
+    # bad input, in API Gateway's codes; nothing changes
+    before = v2.get_routes(ApiId=api_id)["Items"]
+    for key in ("GET stuff", "FETCH /x", ""):
+        assert error_of(v2.create_route, ApiId=api_id, RouteKey=key, Target=target)[:2] == \
+            ("BadRequestException", 400)
+    code, status, message = error_of(v2.create_route, ApiId=api_id, RouteKey="GET /stuff/{id}", Target=target)
+    assert (code, status) == ("ConflictException", 409) and "already exists" in message
+    assert error_of(v2.create_route, ApiId=api_id, RouteKey="GET /z", Target="integrations/nope")[1] == 400
+    assert error_of(v2.create_stage, ApiId=api_id, StageName="live")[:2] == ("ConflictException", 409)
+    assert error_of(v2.create_stage, ApiId=api_id, StageName="bad name!")[:2] == ("BadRequestException", 400)
+    assert error_of(v2.create_integration, ApiId=api_id, IntegrationType="HTTP_PROXY",
+                    IntegrationUri="https://example.com", PayloadFormatVersion="1.0")[:2] == \
+        ("BadRequestException", 400)
+    assert error_of(v2.delete_integration, ApiId=api_id, IntegrationId=integration["IntegrationId"])[1] == 409
+    assert error_of(v2.get_route, ApiId=api_id, RouteId="nope")[:2] == ("NotFoundException", 404)
+    assert v2.get_routes(ApiId=api_id)["Items"] == before
+
+    # an integration to a function that is not there: accepted, and answered 500 when called
+    missing = v2.create_integration(ApiId=api_id, IntegrationType="AWS_PROXY", PayloadFormatVersion="2.0",
+                                    IntegrationUri=arn.replace("by-hand", "no-such-function"))
+    v2.create_route(ApiId=api_id, RouteKey="GET /gone", Target=f"integrations/{missing['IntegrationId']}")
+    r = requests.get(f"{own_server.base}/httpapis/{api_id}/live/_user_request_/gone", timeout=30)
+    assert (r.status_code, r.json()) == (500, {"message": "Internal Server Error"})
+
+    imported = v2.import_api(Body=json.dumps({"openapi": "3.0.1", "info": {"title": "imported"}, "paths": {
+        "/ping": {"get": {"x-amazon-apigateway-integration": {"type": "aws_proxy", "uri": arn,
+                                                               "payloadFormatVersion": "2.0"}}}}}))
+    assert imported["Name"] == "imported"
+    assert [r["RouteKey"] for r in v2.get_routes(ApiId=imported["ApiId"])["Items"]] == ["GET /ping"]
+    assert error_of(v2.import_api, Body="swagger: '2.0'")[:2] == ("BadRequestException", 400)
+    v2.delete_route(ApiId=api_id, RouteId=route["RouteId"])
+    v2.delete_stage(ApiId=api_id, StageName="live")
+    assert requests.get(url.replace("/things/", "/stuff/"), timeout=30).status_code == 404

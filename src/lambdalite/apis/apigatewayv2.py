@@ -1,9 +1,10 @@
 """The API Gateway v2 management API under `/v2/apis`, as boto3's `apigatewayv2` sends it (REST-JSON,
 member names in lower camel case, lists as `{"items": [...]}`, dates ISO 8601).
 
-This first slice reads: GetApis, GetApi, GetRoutes, GetRoute, GetIntegrations, GetIntegration,
-GetStages, GetStage; and DeleteApi. HTTP APIs are made by `lambdalite deploy` (SAM's HttpApi,
-`AWS::ApiGatewayV2::Api` with a Body); the other operations answer 400 saying they are not built yet.
+Apis (Create with quick create's `target`, Get, Update, Delete, Import and Reimport from OpenAPI 3),
+routes, integrations (AWS_PROXY to Lambda) and stages (Create, Get, Update, Delete), deployments
+(records: every stage serves the API's current routes); `lambdalite deploy` makes them from SAM's
+HttpApi too. Anything else answers 400 saying it is not built yet.
 Errors are `{"message": ...}` with `x-amzn-ErrorType`, as API Gateway sends them.
 """
 
@@ -17,7 +18,6 @@ from .http import Receive, Request, Scope, Send, answer, read_request
 
 BODY_LIMIT = 6 * 1024 * 1024
 Answer = tuple[int, Any]
-BUILT = "GetApis, GetApi, GetRoutes, GetRoute, GetIntegrations, GetIntegration, GetStages, GetStage and DeleteApi"
 
 
 def handles(path: str) -> bool:
@@ -35,27 +35,75 @@ class ApiGatewayV2Api:
         await answer(send, request, error, self._route)
 
     async def _route(self, request: Request) -> Answer:
-        parts = request.path.strip("/").split("/")   # ["v2", "apis", id?, what?, item?]
-        method = request.method
+        parts = request.path.strip("/").split("/")   # ["v2", "apis", id?, kind?, item?]
         if parts[:2] != ["v2", "apis"] or len(parts) > 5:
-            raise errors.NotFoundException(f"No apigatewayv2 operation answers {method} {request.path}")
-        if len(parts) == 2 and method == "GET":
+            raise errors.NotFoundException(f"No apigatewayv2 operation answers {request.method} {request.path}")
+        if len(parts) == 2:
+            return self.apis_call(request)
+        if len(parts) == 3:
+            return self.api_call(request, parts[2])
+        if parts[3] not in KINDS:
+            raise errors.NotFoundException(f"No apigatewayv2 operation answers {request.method} {request.path}")
+        if len(parts) == 4:
+            return self.kind_call(request, parts[2], parts[3])
+        return self.item_call(request, parts[2], parts[3], parts[4])
+
+    def apis_call(self, request: Request) -> Answer:
+        if request.method == "GET":   # GetApis
             return 200, {"items": [doc["api"] for doc in self.apis.ordered()]}
-        if len(parts) >= 3:
-            doc = self.apis.get(parts[2])
-            if len(parts) == 3 and method == "GET":
-                return 200, doc["api"]
-            if len(parts) == 3 and method == "DELETE":
-                self.apis.delete(parts[2])
-                return 204, None
-            if len(parts) >= 4 and method == "GET" and parts[3] in ("routes", "integrations", "stages"):
-                items = doc[parts[3]]
-                if len(parts) == 4:
-                    return 200, {"items": list(items.values())}
-                if parts[4] not in items:
-                    kind = {"routes": "Route", "integrations": "Integration", "stages": "Stage"}[parts[3]]
-                    raise errors.NotFoundException(f"Invalid {kind} identifier specified {parts[4]}")
-                return 200, items[parts[4]]
-        raise errors.BadRequestException(f"Lambdalite's apigatewayv2 API answers {BUILT}; {method} {request.path} "
-                                         "is not built yet (HTTP APIs are made with `lambdalite deploy` from SAM's "
-                                         "HttpApi).")
+        if request.method == "POST":   # CreateApi (quick create with target)
+            return 201, self.apis.create(request.json())["api"]
+        if request.method == "PUT":    # ImportApi
+            return 201, self.apis.import_api(_definition(request))["api"]
+        raise _not_built(request)
+
+    def api_call(self, request: Request, api_id: str) -> Answer:
+        if request.method == "GET":
+            return 200, self.apis.get(api_id)["api"]
+        if request.method == "PATCH":
+            return 200, self.apis.update_api(api_id, request.json())["api"]
+        if request.method == "PUT":    # ReimportApi
+            return 201, self.apis.import_api(_definition(request), api_id)["api"]
+        if request.method == "DELETE":
+            self.apis.delete(api_id)
+            return 204, None
+        raise _not_built(request)
+
+    def kind_call(self, request: Request, api_id: str, kind: str) -> Answer:
+        if request.method == "GET":
+            return 200, {"items": list((self.apis.get(api_id).get(kind) or {}).values())}
+        if request.method == "POST":
+            create = {"routes": self.apis.create_route, "integrations": self.apis.create_integration,
+                      "stages": self.apis.create_stage, "deployments": self.apis.create_deployment}[kind]
+            return 201, create(api_id, request.json())
+        raise _not_built(request)
+
+    def item_call(self, request: Request, api_id: str, kind: str, item_id: str) -> Answer:
+        if request.method == "GET":
+            items = self.apis.get(api_id).get(kind) or {}
+            if item_id not in items:
+                raise errors.NotFoundException(f"Invalid {KINDS[kind]} identifier specified {item_id}")
+            return 200, items[item_id]
+        if request.method == "DELETE":
+            self.apis.delete_item(api_id, kind, item_id)
+            return 204, None
+        if request.method == "PATCH" and kind != "deployments":
+            update = {"routes": self.apis.update_route, "integrations": self.apis.update_integration,
+                      "stages": self.apis.update_stage}[kind]
+            return 200, update(api_id, item_id, request.json())
+        raise _not_built(request)
+
+
+KINDS = {"routes": "Route", "integrations": "Integration", "stages": "Stage", "deployments": "Deployment"}
+
+
+def _definition(request: Request) -> str:
+    body = request.json().get("body")
+    if not isinstance(body, str) or not body.strip():
+        raise errors.BadRequestException("Invalid input: body (the OpenAPI 3 definition) is required")
+    return body
+
+
+def _not_built(request: Request) -> errors.ServiceError:
+    return errors.BadRequestException(f"Lambdalite's apigatewayv2 API does not answer {request.method} "
+                                      f"{request.path} yet (see docs/http-apis.md for what it answers)")

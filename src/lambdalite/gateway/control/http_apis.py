@@ -11,21 +11,29 @@ current routes, as `AutoDeploy: true` stages do.
 from __future__ import annotations
 
 import copy
+import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
-from ...errors import NotFoundException
+import yaml
+
+from ...errors import BadRequestException, ConflictException, NotFoundException
 from ...store import Database
 from ..httpapi import (
+    DEFAULT_ROUTE,
     DEFAULT_STAGE,
+    DEFAULT_TIMEOUT_MS,
     Cors,
     HttpApiSnapshot,
     Integration,
+    RouteKeyError,
     cors_config,
     function_of,
+    parse_route_key,
     routes_from_openapi,
 )
 from .ids import new_id
@@ -138,6 +146,182 @@ class HttpApiService:
         self._store(api_id, document)
         return document
 
+    # the management API's writes -----------------------------------------------------------------
+    def create(self, body: Mapping[str, Any], api_id: str | None = None) -> Document:
+        """CreateApi: an empty HTTP API; with `target` (a function ARN), quick create: its integration,
+        the route `routeKey` (default `$default`) and an auto-deploying `$default` stage."""
+        name = body.get("name")
+        if not isinstance(name, str) or not name:
+            raise BadRequestException("Invalid input: name is required")
+        if body.get("protocolType") != "HTTP":
+            raise BadRequestException("Invalid input: protocolType must be HTTP (WEBSOCKET APIs are not built yet)")
+        api_id = api_id or new_id(10, taken=self.documents)
+        definition: dict[str, Any] = {"paths": {}}
+        target = body.get("target")
+        if target is not None:
+            if not isinstance(target, str) or not target:
+                raise BadRequestException("Invalid input: target must be a Lambda function ARN")
+            key = str(body.get("routeKey") or DEFAULT_ROUTE)
+            check_route_key(key)
+            method, path = parse_route_key(key)
+            operation = {"x-amazon-apigateway-integration": {"type": "aws_proxy", "uri": target,
+                                                             "payloadFormatVersion": "2.0"}}
+            definition["paths"] = {"/$default" if not method else path: {
+                "x-amazon-apigateway-any-method" if method in ("", "ANY") else method.lower(): operation}}
+        try:
+            return self.put_from_openapi(api_id, name, definition, {DEFAULT_STAGE: {}} if target else {},
+                                         body.get("description"), body.get("corsConfiguration"))
+        except ValueError as e:
+            raise BadRequestException(str(e)) from None
+
+    def import_api(self, text: str, api_id: str | None = None) -> Document:
+        """ImportApi / ReimportApi: an OpenAPI 3 document (JSON or YAML); stages are kept on reimport."""
+        try:
+            definition = yaml.safe_load(text)
+        except yaml.YAMLError as e:
+            raise BadRequestException(f"Invalid OpenAPI definition: {e}") from None
+        if not isinstance(definition, dict) or not str(definition.get("openapi", "")).startswith("3."):
+            raise BadRequestException("Invalid OpenAPI definition: an OpenAPI 3 document is required")
+        current = self.documents.get(api_id) if api_id else None
+        if api_id and current is None:
+            self.get(api_id)
+        stages = {n: s.get("stageVariables") or {} for n, s in current["stages"].items()} if current else {}
+        name = str((definition.get("info") or {}).get("title") or (current or {}).get("api", {}).get("name") or "api")
+        try:
+            return self.put_from_openapi(api_id or new_id(10, taken=self.documents), name, definition, stages)
+        except ValueError as e:
+            raise BadRequestException(f"Invalid OpenAPI definition: {e}") from None
+
+    def update_api(self, api_id: str, body: Mapping[str, Any]) -> Document:
+        with self._editing(api_id) as doc:
+            api = doc["api"]
+            for key in ("name", "description", "disableExecuteApiEndpoint", "version"):
+                if key in body:
+                    api[key] = body[key]
+            if "corsConfiguration" in body:
+                try:
+                    cors = cors_config(body["corsConfiguration"])
+                except ValueError as e:
+                    raise BadRequestException(str(e)) from None
+                api.pop("corsConfiguration", None)
+                if cors:
+                    api["corsConfiguration"] = cors
+        return self.documents[api_id]
+
+    def create_route(self, api_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        key = body.get("routeKey")
+        if not isinstance(key, str):
+            raise BadRequestException("Invalid input: routeKey is required")
+        check_route_key(key)
+        with self._editing(api_id) as doc:
+            if any(r["routeKey"] == key for r in doc["routes"].values()):
+                raise ConflictException(f"Route with key {key} already exists for this API")
+            route_id = new_id(7, taken=doc["routes"])
+            route = {"routeId": route_id, "routeKey": key, "authorizationType": "NONE", "apiKeyRequired": False}
+            doc["routes"][route_id] = route
+            self._set_target(doc, route, body.get("target"))
+        return dict(route)
+
+    def update_route(self, api_id: str, route_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        with self._editing(api_id) as doc:
+            route = _item(doc, "routes", route_id, "Route")
+            if "routeKey" in body:
+                check_route_key(str(body["routeKey"]))
+                if any(r["routeKey"] == body["routeKey"] and r is not route for r in doc["routes"].values()):
+                    raise ConflictException(f"Route with key {body['routeKey']} already exists for this API")
+                route["routeKey"] = body["routeKey"]
+            if "target" in body:
+                self._set_target(doc, route, body["target"])
+        return dict(route)
+
+    def create_integration(self, api_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        with self._editing(api_id) as doc:
+            integration_id = new_id(7, taken=doc["integrations"])
+            integration = {"integrationId": integration_id, "connectionType": "INTERNET", "integrationMethod": "POST",
+                           "timeoutInMillis": DEFAULT_TIMEOUT_MS}
+            _integration_fields(integration, body, creating=True)
+            doc["integrations"][integration_id] = integration
+        return dict(integration)
+
+    def update_integration(self, api_id: str, integration_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        with self._editing(api_id) as doc:
+            integration = _item(doc, "integrations", integration_id, "Integration")
+            _integration_fields(integration, body, creating=False)
+        return dict(integration)
+
+    def create_stage(self, api_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        name = body.get("stageName")
+        if not isinstance(name, str) or not (name == DEFAULT_STAGE or STAGE_NAME.fullmatch(name)):
+            raise BadRequestException("Invalid stage name: it must be $default or 1 to 128 letters, digits, "
+                                      "hyphens and underscores")
+        with self._editing(api_id) as doc:
+            if name in doc["stages"]:
+                raise ConflictException(f"Stage {name} already exists")
+            stage = {"stageName": name, "autoDeploy": bool(body.get("autoDeploy")), "createdDate": iso_now(),
+                     "lastUpdatedDate": iso_now(), "stageVariables": _variables(body.get("stageVariables")),
+                     "defaultRouteSettings": {"detailedMetricsEnabled": False,
+                                              **(cors_config(body.get("defaultRouteSettings")) or {})},
+                     "routeSettings": {}, "tags": {}}
+            doc["stages"][name] = stage
+        return dict(stage)
+
+    def update_stage(self, api_id: str, name: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        with self._editing(api_id) as doc:
+            stage = _item(doc, "stages", name, "Stage")
+            if "autoDeploy" in body:
+                stage["autoDeploy"] = bool(body["autoDeploy"])
+            if "stageVariables" in body:
+                stage["stageVariables"] = _variables(body["stageVariables"])
+            if "defaultRouteSettings" in body:
+                stage["defaultRouteSettings"] = {**stage.get("defaultRouteSettings", {}),
+                                                 **(cors_config(body["defaultRouteSettings"]) or {})}
+            stage["lastUpdatedDate"] = iso_now()
+        return dict(stage)
+
+    def delete_item(self, api_id: str, kind: str, item_id: str) -> None:
+        """DeleteRoute / DeleteIntegration / DeleteStage / DeleteDeployment."""
+        names = {"routes": "Route", "integrations": "Integration", "stages": "Stage", "deployments": "Deployment"}
+        with self._editing(api_id) as doc:
+            _item(doc, kind, item_id, names[kind])
+            if kind == "integrations" and any(r.get("target") == f"integrations/{item_id}"
+                                              for r in doc["routes"].values()):
+                raise ConflictException(f"Integration {item_id} is used by a route: delete the route or change "
+                                        "its target first")
+            del doc[kind][item_id]
+
+    def create_deployment(self, api_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """A deployment record: every stage here serves the API's current routes already."""
+        with self._editing(api_id) as doc:
+            stage = body.get("stageName")
+            if stage is not None and stage not in doc["stages"]:
+                raise NotFoundException(f"Invalid stage identifier specified {stage}")
+            deployments = doc.setdefault("deployments", {})
+            deployment_id = new_id(6, taken=deployments)
+            deployment = {"deploymentId": deployment_id, "deploymentStatus": "DEPLOYED", "createdDate": iso_now(),
+                          "autoDeployed": False}
+            if isinstance(body.get("description"), str):
+                deployment["description"] = body["description"]
+            deployments[deployment_id] = deployment
+            if stage is not None:
+                doc["stages"][stage]["deploymentId"] = deployment_id
+        return dict(deployment)
+
+    def _set_target(self, doc: Document, route: dict[str, Any], target: Any) -> None:
+        if target is None:
+            route.pop("target", None)
+            return
+        if not isinstance(target, str) or target.removeprefix("integrations/") not in doc["integrations"]:
+            raise BadRequestException(f"Invalid target {target!r}: it must be integrations/{{integrationId}} of an "
+                                      "integration of this API")
+        route["target"] = target
+
+    @contextmanager
+    def _editing(self, api_id: str) -> Iterator[Document]:
+        """A working copy of the API, stored and swapped in only when the block finishes cleanly."""
+        work = copy.deepcopy(self.get(api_id))
+        yield work
+        self._store(api_id, work)
+
     def delete(self, api_id: str) -> None:
         self.get(api_id)
         self.db.delete_http_api(api_id)
@@ -167,6 +351,49 @@ class HttpApiService:
         self._served = MappingProxyType(served)
         for listener in self._listeners:
             listener()
+
+
+STAGE_NAME = re.compile(r"[A-Za-z0-9_-]{1,128}")
+
+
+def check_route_key(key: str) -> None:
+    try:
+        parse_route_key(key)
+    except RouteKeyError as e:
+        raise BadRequestException(str(e)) from None
+
+
+def _item(doc: Document, kind: str, item_id: str, name: str) -> dict[str, Any]:
+    item: dict[str, Any] | None = (doc.get(kind) or {}).get(item_id)
+    if item is None:
+        raise NotFoundException(f"Invalid {name} identifier specified {item_id}")
+    return item
+
+
+def _variables(given: Any) -> dict[str, str]:
+    if given is None:
+        return {}
+    if not isinstance(given, Mapping):
+        raise BadRequestException("Invalid input: stageVariables must be a map of strings")
+    return {str(k): str(v) for k, v in given.items()}
+
+
+def _integration_fields(integration: dict[str, Any], body: Mapping[str, Any], creating: bool) -> None:
+    kind = body.get("integrationType", integration.get("integrationType") if not creating else None)
+    if kind != "AWS_PROXY":
+        raise BadRequestException(f"Invalid integration type {kind!r}: Lambdalite serves AWS_PROXY (Lambda) "
+                                  "integrations; HTTP_PROXY, MOCK and private integrations are not built yet")
+    integration["integrationType"] = kind
+    for key in ("integrationUri", "payloadFormatVersion", "timeoutInMillis", "description"):
+        if key in body:
+            integration[key] = body[key]
+    if not isinstance(integration.get("integrationUri"), str) or not integration["integrationUri"]:
+        raise BadRequestException("Invalid input: integrationUri (the Lambda function's ARN) is required")
+    if integration.get("payloadFormatVersion") not in ("1.0", "2.0"):
+        raise BadRequestException("Invalid input: payloadFormatVersion must be 1.0 or 2.0 for a Lambda integration")
+    timeout = integration.get("timeoutInMillis")
+    if isinstance(timeout, bool) or not isinstance(timeout, int) or not 50 <= timeout <= 30_000:
+        raise BadRequestException("Invalid input: timeoutInMillis must be between 50 and 30000")
 
 
 def _throttle(settings: Mapping[str, Any]) -> tuple[int, float] | None:
