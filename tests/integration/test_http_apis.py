@@ -344,6 +344,9 @@ def test_the_management_api_builds_an_http_api_by_hand(own_server: Server) -> No
     assert error_of(v2.create_route, ApiId=api_id, RouteKey="GET /z", Target="integrations/nope")[1] == 400
     assert error_of(v2.create_stage, ApiId=api_id, StageName="live")[:2] == ("ConflictException", 409)
     assert error_of(v2.create_stage, ApiId=api_id, StageName="bad name!")[:2] == ("BadRequestException", 400)
+    for reserved in ("_lambdalite", "v2", "httpapis", "restapis"):   # paths the platform owns
+        code, status, message = error_of(v2.create_stage, ApiId=api_id, StageName=reserved)
+        assert (code, status) == ("BadRequestException", 400) and "reserved" in message
     assert error_of(v2.create_integration, ApiId=api_id, IntegrationType="HTTP_PROXY",
                     IntegrationUri="https://example.com", PayloadFormatVersion="1.0")[:2] == \
         ("BadRequestException", 400)

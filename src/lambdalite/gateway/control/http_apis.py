@@ -11,7 +11,6 @@ current routes, as `AutoDeploy: true` stages do.
 from __future__ import annotations
 
 import copy
-import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -36,6 +35,7 @@ from ..httpapi import (
     parse_route_key,
     routes_from_openapi,
 )
+from . import rules
 from .ids import new_id
 
 Document = dict[str, Any]
@@ -99,6 +99,8 @@ class HttpApiService:
         (or the definition's `x-amazon-apigateway-cors`). ValueError (the definition's problem)
         leaves everything as it was."""
         routes = routes_from_openapi(definition)
+        for stage_name in stages:
+            check_http_stage_name(stage_name)
         cors_wire = cors_config(cors) or cors_config(definition.get("x-amazon-apigateway-cors"))
         previous = self.documents.get(api_id)
         created = previous["api"]["createdDate"] if previous else iso_now()
@@ -251,9 +253,9 @@ class HttpApiService:
 
     def create_stage(self, api_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
         name = body.get("stageName")
-        if not isinstance(name, str) or not (name == DEFAULT_STAGE or STAGE_NAME.fullmatch(name)):
-            raise BadRequestException("Invalid stage name: it must be $default or 1 to 128 letters, digits, "
-                                      "hyphens and underscores")
+        if not isinstance(name, str):
+            raise BadRequestException("Invalid input: stageName is required")
+        check_http_stage_name(name)
         with self._editing(api_id) as doc:
             if name in doc["stages"]:
                 raise ConflictException(f"Stage {name} already exists")
@@ -353,7 +355,10 @@ class HttpApiService:
             listener()
 
 
-STAGE_NAME = re.compile(r"[A-Za-z0-9_-]{1,128}")
+def check_http_stage_name(name: str) -> None:
+    """`$default`, or a name REST's rules allow (and no path the platform owns)."""
+    if name != DEFAULT_STAGE:
+        rules.check_stage_name(name)
 
 
 def check_route_key(key: str) -> None:

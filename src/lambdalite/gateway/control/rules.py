@@ -17,7 +17,9 @@ Document = dict[str, Any]
 STAGE_NAME = re.compile(r"[A-Za-z0-9_\-]{1,128}")
 DATED_PREFIX = re.compile(r"\d{4}-\d{2}-\d{2}")
 RESERVED_STAGES = {"restapis": "the API Gateway management API",
-                   "_lambdalite": "Lambdalite's own endpoints (health, logs, console)"}
+                   "_lambdalite": "Lambdalite's own endpoints (health, logs, console)",
+                   "v2": "the API Gateway v2 management API",
+                   "httpapis": "HTTP APIs' long URLs"}
 NO_RESOURCE = "Invalid Resource identifier specified"
 NO_METHOD = "Invalid Method identifier specified"
 NO_INTEGRATION = "Invalid Integration identifier specified"
