@@ -238,6 +238,11 @@ def url_encode(text: str) -> str:
     return quote_plus(text, safe="*").replace("~", "%7E")
 
 
+def _json_default(value: Any) -> Any:
+    """What a template put into the live document that JSON has no form for: null, or its text."""
+    return None if isinstance(value, _VtlNull) else str(value)
+
+
 def _text(value: Any) -> str | None:
     if value is None or isinstance(value, _VtlNull):
         return None
@@ -277,22 +282,32 @@ class _Util:
 # $input
 
 
+_UNPARSED = object()
+
+
 class _Input:
-    """``$input`` over the request body (text) and the method request parameters."""
+    """``$input`` over the request body (text) and the method request parameters.
+
+    The body is parsed once per render into the live document that `$input.path(...)` hands out:
+    a `#set` on one of its keys shows in a later `$input.json(...)` of the same template, as on AWS
+    (real templates rely on it; issue 22)."""
 
     def __init__(self, body: str, params: VtlMap) -> None:
         self._body = body
         self._params = params
+        self._live: Any = _UNPARSED
 
     @property
     def body(self) -> str:
         return self._body or "{}"  # AWS-recorded: an empty body reads as {}
 
     def _document(self) -> Any:
-        try:
-            return json.loads(self._body or "{}")
-        except ValueError:
-            return MISSING
+        if self._live is _UNPARSED:
+            try:
+                self._live = _wrap(json.loads(self._body or "{}"))
+            except ValueError:
+                self._live = MISSING
+        return self._live
 
     def _find(self, path: Any) -> Any:
         document = self._document()
@@ -304,12 +319,14 @@ class _Input:
             raise TemplateRenderError(str(exc)) from None
 
     def path(self, path: Any) -> Any:
-        return to_vtl(self._find(path))
+        found = self._find(path)
+        return VTL_NULL if found is None or found is MISSING else found   # the live value itself
 
     def json(self, path: Any = "$") -> str:
         found = self._find(path)
         # A miss prints an empty JSON string, as LocalStack does (AWS: UNCONFIRMED).
-        return json.dumps("" if found is MISSING else found, separators=(",", ":"), ensure_ascii=False)
+        return json.dumps("" if found is MISSING else found, separators=(",", ":"), ensure_ascii=False,
+                          default=_json_default)
 
     def params(self, name: Any = None) -> Any:
         if name is None:

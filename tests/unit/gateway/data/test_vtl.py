@@ -450,3 +450,21 @@ def test_a_simple_template_renders_as_vtl_does(text: str, variables: dict[str, A
 ])
 def test_anything_else_goes_through_vtl(text: str) -> None:
     assert compile_template(text).simple is None
+
+
+def test_input_path_hands_out_the_live_document() -> None:
+    # A #set on a key of what $input.path returned shows in a later $input.json of the same template
+    # (AWS behaviour real templates rely on; issue 22).
+    text = ('#set($body = $input.path(\'$\'))#set($body.added = "yes")#set($order = $input.path(\'$.order\'))'
+            '#set($order.qty = 3)$input.json(\'$\')')
+    assert json.loads(render(text, body='{"order": {"id": 7}}')) == {"order": {"id": 7, "qty": 3}, "added": "yes"}
+
+
+def test_a_value_json_cannot_carry_prints_as_null_or_text() -> None:
+    text = "#set($body = $input.path('$'))#set($body.gone = $input.path('$.missing'))$input.json('$')"
+    assert json.loads(render(text, body='{"a": 1}')) == {"a": 1, "gone": None}
+
+
+def test_the_live_document_starts_afresh_for_each_render() -> None:
+    compiled = compile_template("#set($b = $input.path('$'))#set($b.n = $b.n + 1)$input.json('$.n')")
+    assert [compiled.render(VtlContext(body='{"n": 1}')) for _ in range(2)] == ["2", "2"]
