@@ -24,7 +24,6 @@
     │                                    a project folder, a plan being applied): nothing was changed
     ├── GatewayError                     an answer of API Gateway's own: status, x-amzn-ErrorType, {"message"}
     │   ├── MissingAuthenticationToken   403  no stage or route serves this URL
-    │   ├── GatewayForbidden             403  (an ambiguous short stage URL)
     │   ├── RequestTooLong               413
     │   ├── RequestValidationError       400  a method request validator refused the request
     │   ├── UnsupportedMediaType         415  no template for the Content-Type, and no passthrough
@@ -232,10 +231,6 @@ class GatewayError(LambdaliteError):
 
 class MissingAuthenticationToken(GatewayError):
     status, error_type, message = 403, "MissingAuthenticationTokenException", "Missing Authentication Token"
-
-
-class GatewayForbidden(GatewayError):
-    status, error_type, message = 403, "ForbiddenException", "Forbidden"
 
 
 class RequestTooLong(GatewayError):

@@ -857,3 +857,19 @@ def test_at_info_level_every_request_is_traced_with_data_trace_bodies(server: Se
     r = requests.get(api.url("/nothing-here"), timeout=10)
     assert r.status_code == 403
     assert not [line for line in execution_log(server, api, "never") if r.headers["x-amzn-RequestId"] in line]
+
+
+def test_a_body_over_lambdas_6_mb_is_502_and_the_function_is_not_called(server: Server, gw: Any,
+                                                                          functions: Functions) -> None:
+    api = Api.create(gw, server)
+    api.proxy("/answer", "POST", functions.tool)
+    api.deploy()
+    before = len(requests.get(f"{server.base}/_lambdalite/invocations", params={"function": functions.tool,
+                                                                              "limit": 1000}, timeout=10).json()
+                 ["invocations"])
+    r = requests.post(api.url("/answer"), data=b"x" * (7 * 1024 * 1024), timeout=60)   # under API Gateway's 10 MB
+    assert_gateway_error(r, 502, INTERNAL, "InternalServerErrorException")
+    after = requests.get(f"{server.base}/_lambdalite/invocations", params={"function": functions.tool, "limit": 1000},
+                         timeout=10).json()["invocations"]
+    assert len(after) == before
+    assert any("over Lambda's 6291456-byte limit" in line for line in execution_log(server, api, "6291456"))

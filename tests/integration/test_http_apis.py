@@ -370,3 +370,12 @@ def test_the_management_api_builds_an_http_api_by_hand(own_server: Server) -> No
     v2.delete_route(ApiId=api_id, RouteId=route["RouteId"])
     v2.delete_stage(ApiId=api_id, StageName="live")
     assert requests.get(url.replace("/things/", "/stuff/"), timeout=30).status_code == 404
+
+
+def test_an_http_api_body_over_lambdas_6_mb_is_refused_before_the_function(http_server: Server,
+                                                                            tmp_path: Path) -> None:
+    url = deploy(http_server, tmp_path, "shop")
+    r = requests.post(url + "orders/1", data=b"x" * (7 * 1024 * 1024), timeout=60,
+                      headers={"Content-Type": "text/plain"})
+    assert (r.status_code, r.json()) == (500, {"message": "Internal Server Error"})
+    assert requests.post(url + "orders/1", data=b"x" * 1024, timeout=60).status_code == 200

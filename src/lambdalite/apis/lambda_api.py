@@ -19,11 +19,11 @@ from ..functions.policies import policy_document
 from ..functions.service import FunctionService
 from ..ids import request_id as new_request_id
 from ..invoke.events import MAX_EVENT_BYTES, EventQueue
-from ..invoke.invoker import Invoker
+from ..invoke.invoker import SYNC_PAYLOAD_LIMIT, Invoker
 from . import lambda_shapes as shapes
 from .http import Receive, Request, Scope, Send, answer, read_body, read_request, send_error, send_response
 
-INVOKE_LIMIT = 6_291_456          # bytes, RequestResponse
+INVOKE_LIMIT = SYNC_PAYLOAD_LIMIT   # bytes, RequestResponse
 PAGE_LIMIT = 50                   # ListFunctions returns at most 50 per page
 INVOCATION_TYPES = ("Event", "RequestResponse", "DryRun")
 LOG_TYPES = ("None", "Tail")

@@ -33,6 +33,7 @@ from .specs import SpecFactory
 from .traffic import Traffic
 
 LOG_TAIL_BYTES = 4096
+SYNC_PAYLOAD_LIMIT = 6_291_456   # bytes: a synchronous invocation's event (Lambda's RequestResponse limit)
 STREAM_VARIABLE = "AWS_LAMBDA_LOG_STREAM_NAME"
 JSON_HEADERS = [(b"content-type", b"application/json")]
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from ... import errors
 from ...asgi import Receive, Scope, Send, read_body, send_response
-from ...invoke.invoker import Invoker
+from ...invoke.invoker import SYNC_PAYLOAD_LIMIT, Invoker
 from ..httpapi import DEFAULT_STAGE, HttpApiSnapshot, Integration, RouteTable
 from ..urls import parse_http_api_path
 from .events import GatewayRequest, InvocationInfo, parse_proxy_response, proxy_event_v1
@@ -151,9 +151,15 @@ class HttpPlane:
                         integration.function, e.message)
             await _answer(send, 500, "Internal Server Error", request_id)
             return
+        payload = json.dumps(event).encode()
+        if len(payload) > SYNC_PAYLOAD_LIMIT:   # Lambda refuses it: the function is not called
+            log.warning("HTTP API %s route %s: the event of %d bytes is over Lambda's %d-byte limit", api_id, route,
+                        len(payload), SYNC_PAYLOAD_LIMIT)
+            await _answer(send, 500, "Internal Server Error", request_id)
+            return
         try:
             async with asyncio.timeout(integration.timeout_ms / 1000):
-                result = await self.invoker.invoke(fn, invoked_arn, json.dumps(event).encode())
+                result = await self.invoker.invoke(fn, invoked_arn, payload)
         except TimeoutError:
             await _answer(send, 503, "Service Unavailable", request_id)
             return

@@ -28,7 +28,7 @@ from typing import Any
 from ... import errors
 from ...asgi import HEADER_NAMES, Receive, Scope, Send, read_body, send_response
 from ...ids import request_id as new_request_id
-from ...invoke.invoker import Invoker, InvokeResult
+from ...invoke.invoker import SYNC_PAYLOAD_LIMIT, Invoker, InvokeResult
 from ..snapshot import DeployedStage
 from ..urls import parse_full_path, parse_short_path, short_owners
 from . import integration as rules
@@ -277,6 +277,9 @@ class DataPlane:
         except errors.ServiceError as e:
             raise errors.IntegrationConfigurationError(
                 f"integration {integration.function} cannot be invoked: {e}") from None
+        if len(payload) > SYNC_PAYLOAD_LIMIT:   # Lambda refuses it; the caller gets a 502 (the function is not called)
+            raise errors.IntegrationFailed(f"Execution failed: the integration request of {len(payload)} bytes is over "
+                                           f"Lambda's {SYNC_PAYLOAD_LIMIT}-byte limit for a synchronous invocation")
         if call.trace is not None:
             call.log(f"Endpoint request URI: {invoked_arn}")
             call.log("Endpoint request body after transformations: " + payload.decode("utf-8", "replace"), data=True)
