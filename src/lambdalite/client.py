@@ -400,6 +400,11 @@ class Client:
             api["stages"] = self.list_stages(str(api["id"]))
         return apis
 
+    def list_http_apis(self) -> list[dict[str, Any]]:
+        """Every HTTP API with its stages and the URLs each answers at (Lambdalite's own listing)."""
+        apis: list[dict[str, Any]] = self._call("GET", "/_lambdalite/httpapis").json()["apis"]
+        return apis
+
     def list_stages(self, api_id: str) -> list[dict[str, Any]]:
         """GetStages of one REST API."""
         answer = self._call("GET", f"/restapis/{_quote(api_id)}/stages").json()

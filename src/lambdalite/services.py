@@ -115,7 +115,7 @@ class Services:
         self.cloudformation_api = CloudFormationApi(self.stacks)
         self.own_api = OwnApi(self.functions, caught_up, self.clock, self.health, self.environments.builds,
                               self.backend, self.invoker.traffic, self.invoker, self.scheduler.listing,
-                              self.events.replay)
+                              self.events.replay, lambda: self.http_apis.listing(settings.base_url))
         self._reaper: asyncio.Task[None] | None = None
         self._expirer: asyncio.Task[None] | None = None
         self._execution_stream = secrets.token_hex(16)   # the execution logs' stream, one per server run

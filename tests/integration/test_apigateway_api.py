@@ -528,7 +528,7 @@ def cli(endpoint: str, *args: str) -> subprocess.CompletedProcess[str]:
 def test_lambdalite_apis_lists_stages_and_urls(own_server) -> None:  # type: ignore[no-untyped-def]
     own_server.start()
     result = cli(own_server.base, "apis")
-    assert result.returncode == 0 and result.stdout == "" and "No REST APIs" in result.stderr
+    assert result.returncode == 0 and result.stdout == "" and "No APIs" in result.stderr
     gw = boto_client(own_server.base, "apigateway")
     ids = guide_api(gw, stage="PRD")
     undeployed = gw.create_rest_api(name="draft")["id"]

@@ -379,3 +379,14 @@ def test_an_http_api_body_over_lambdas_6_mb_is_refused_before_the_function(http_
                       headers={"Content-Type": "text/plain"})
     assert (r.status_code, r.json()) == (500, {"message": "Internal Server Error"})
     assert requests.post(url + "orders/1", data=b"x" * 1024, timeout=60).status_code == 200
+
+
+def test_lambdalite_apis_lists_http_apis_and_their_urls(http_server: Server, tmp_path: Path) -> None:
+    root = deploy(http_server, tmp_path, "shop")
+    done = cli(http_server, "apis")
+    assert done.returncode == 0, done.stderr
+    api_id = next(a["ApiId"] for a in boto_client(http_server.base, "apigatewayv2").get_apis()["Items"]
+                  if a["Name"] == "shop")
+    lines = [line for line in done.stdout.splitlines() if line.startswith(api_id)]
+    assert any(line.rstrip().endswith(root) for line in lines) and "shop (HTTP)" in lines[0]
+    assert any(f"/httpapis/{api_id}/$default/_user_request_/" in line for line in lines)

@@ -23,6 +23,8 @@
     GET  /_lambdalite/failed?function=F[&limit]       {"records": [...]}: async outcomes for destinations
                                                        with no service here (SQS, SNS, EventBridge, S3)
     POST /_lambdalite/failed/replay?function=F        {"replayed": n}: their events sent again (async)
+    GET  /_lambdalite/httpapis                        {"apis": [{id, name, stages: [{stageName, urls}]}]}:
+                                                       HTTP APIs and where each stage answers
     GET  /_lambdalite/schedules                       {"schedules": [{stack, name, expression, function, next, ...}]}
     GET  /_lambdalite/clock                           {"now": s, "test": bool}
     POST /_lambdalite/clock {"advance_s": N}          moves a --test-clock server's clock (403 otherwise)
@@ -61,7 +63,8 @@ class OwnApi:
                  health: Callable[[], dict[str, Any]], builds: Callable[[], list[dict[str, Any]]],
                  backend: Backend, traffic: Traffic, invoker: Invoker | None = None,
                  schedules: Callable[[], list[dict[str, Any]]] | None = None,
-                 replay: Callable[[str, list[dict[str, Any]]], int] | None = None) -> None:
+                 replay: Callable[[str, list[dict[str, Any]]], int] | None = None,
+                 http_apis: Callable[[], list[dict[str, Any]]] | None = None) -> None:
         self.replay = replay
         self._reads: dict[str, Callable[[dict[str, str]], Any]] = {   # GET path -> its answer
             "/_lambdalite/health": lambda query: self.health(),
@@ -72,6 +75,7 @@ class OwnApi:
             "/_lambdalite/traffic": self.traffic_view,
             "/_lambdalite/failed": self.failed,
             "/_lambdalite/schedules": lambda query: {"schedules": self.schedules() if self.schedules else []},
+            "/_lambdalite/httpapis": lambda query: {"apis": http_apis() if http_apis else []},
         }
         self.builds = builds
         self.schedules = schedules

@@ -1,4 +1,4 @@
-"""`lambdalite apis`: REST APIs, their stages and the URLs those answer at, through the SDK only."""
+"""`lambdalite apis`: REST and HTTP APIs, their stages and the URLs those answer at, through the SDK only."""
 
 from __future__ import annotations
 
@@ -12,14 +12,16 @@ from lambdalite.client import Client
 @click.command(name="apis")
 @with_client
 def list_apis(client: Client) -> None:
-    """List the REST APIs with each stage's URLs.
+    """List the REST and HTTP APIs with each stage's URLs.
 
-    Every stage answers at {endpoint}/restapis/{id}/{stage}/_user_request_/; the short
-    {endpoint}/{stage}/ is listed too when no other API has a stage of that name.
+    A REST stage answers at {endpoint}/restapis/{id}/{stage}/_user_request_/, and at the short
+    {endpoint}/{stage}/ when its API's stage of that name is the oldest. An HTTP API's stage answers
+    at {endpoint}/httpapis/{id}/{stage}/_user_request_/, and the oldest $default stage at the root.
     """
     apis = client.list_apis()
-    if not apis:
-        click.echo(f"No REST APIs at {client.endpoint}; create one with boto3's apigateway client, the AWS "
-                   "CLI or `lambdalite deploy`.", err=True)
+    http_apis = client.list_http_apis()
+    if not apis and not http_apis:
+        click.echo(f"No APIs at {client.endpoint}; create one with boto3's apigateway or apigatewayv2 client, "
+                   "the AWS CLI or `lambdalite deploy`.", err=True)
         return
-    click.echo(api_table(client.endpoint, apis))
+    click.echo(api_table(client.endpoint, apis, http_apis))

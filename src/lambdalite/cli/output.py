@@ -79,8 +79,13 @@ def stage_urls(endpoint: str, apis: Sequence[dict[str, Any]]) -> list[list[str]]
     return rows
 
 
-def api_table(endpoint: str, apis: Sequence[dict[str, Any]]) -> str:
-    return format_table(API_COLUMNS, stage_urls(endpoint, apis))
+def api_table(endpoint: str, apis: Sequence[dict[str, Any]], http_apis: Sequence[dict[str, Any]] = ()) -> str:
+    rows = stage_urls(endpoint, apis)
+    for api in http_apis:
+        for stage in api["stages"] or [{"stageName": "-", "urls": ["(no stage)"]}]:
+            rows += [[str(api["id"]), f"{api['name']} (HTTP)", str(stage["stageName"]), "-", url]
+                     for url in stage["urls"]]
+    return format_table(API_COLUMNS, rows)
 
 
 def stack_table(stacks: Sequence[dict[str, Any]]) -> str:

@@ -35,6 +35,7 @@ from ..httpapi import (
     parse_route_key,
     routes_from_openapi,
 )
+from ..urls import http_api_path
 from . import rules
 from .ids import new_id
 
@@ -147,6 +148,23 @@ class HttpApiService:
                     "created": previous["created"] if previous else time.time()}
         self._store(api_id, document)
         return document
+
+    def listing(self, base_url: str) -> list[dict[str, Any]]:
+        """Each HTTP API with its stages and the URLs they answer at (`lambdalite apis`): the server's
+        root for the root owner's `$default` stage, and every stage's long form."""
+        root = root_owner(self._served)
+        base = base_url.rstrip("/")
+        out = []
+        for doc in self.ordered():
+            api_id = doc["api"]["apiId"]
+            stages = []
+            for name in sorted(doc["stages"]):
+                urls = [base + http_api_path(api_id, name, "/")]
+                if api_id == root and name == DEFAULT_STAGE:
+                    urls.insert(0, base + "/")
+                stages.append({"stageName": name, "urls": urls})
+            out.append({"id": api_id, "name": doc["api"]["name"], "stages": stages})
+        return out
 
     # the management API's writes -----------------------------------------------------------------
     def create(self, body: Mapping[str, Any], api_id: str | None = None) -> Document:
