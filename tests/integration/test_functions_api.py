@@ -65,6 +65,56 @@ def test_unknown_function_everywhere_is_404_with_the_full_arn(lam) -> None:  # t
         assert (code, status, message) == ("ResourceNotFoundException", 404, f"Function not found: {arn}")
     code, status, message = error_of(lam.invoke, FunctionName="no-such-fn", Qualifier="live")
     assert (code, status, message) == ("ResourceNotFoundException", 404, f"Function not found: {arn}:live")
+    # Invoke names the version it looked for (AWS-recorded, LocalStack's test_lambda_api snapshots)
+    code, status, message = error_of(lam.invoke, FunctionName="no-such-fn")
+    assert (code, status, message) == ("ResourceNotFoundException", 404, f"Function not found: {arn}:$LATEST")
+
+
+NAME_PATTERN = ("(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:)?"
+                "(\\d{12}:)?(function:)?([a-zA-Z0-9-_\\.]+)(:(\\$LATEST(\\.PUBLISHED)?|[a-zA-Z0-9-_]+))?")
+QUALIFIER_PATTERN = "\\$(LATEST(\\.PUBLISHED)?)|[a-zA-Z0-9-_$]+"
+ARN = "arn:aws:lambda:us-east-1:000000000000:function:"
+
+
+def constraint(value: str, field: str, rule: str) -> str:
+    return f"Value '{value}' at '{field}' failed to satisfy constraint: Member must {rule}"
+
+
+@pytest.mark.parametrize(("call", "args", "code", "parts"), [   # AWS-recorded answers (LocalStack's snapshots)
+    ("invoke", {"FunctionName": "my-function!"}, "ValidationException",
+     [constraint("my-function!", "functionName", f"satisfy regular expression pattern: {NAME_PATTERN}")]),
+    ("delete_function", {"FunctionName": "my-function", "Qualifier": "invalid!"}, "ValidationException",
+     [constraint("invalid!", "qualifier", f"satisfy regular expression pattern: {QUALIFIER_PATTERN}")]),
+    ("get_function", {"FunctionName": "my-function", "Qualifier": "a" * 129}, "ValidationException",
+     [constraint("a" * 129, "qualifier", "have length less than or equal to 128")]),
+    ("invoke", {"FunctionName": f"arn:aws:lambda:invalid-region:000000000000:function:my-function-{'a' * 170}",
+                "Qualifier": "a" * 129}, "ValidationException",
+     [constraint("a" * 129, "qualifier", "have length less than or equal to 128"),
+      constraint(f"arn:aws:lambda:invalid-region:000000000000:function:my-function-{'a' * 170}", "functionName",
+                 f"satisfy regular expression pattern: {NAME_PATTERN}")]),
+    ("invoke", {"FunctionName": f"{ARN}my-function:$LATEST", "Qualifier": "1"}, "InvalidParameterValueException",
+     ["The derived qualifier from the function name does not match the specified qualifier."]),
+    ("delete_function", {"FunctionName": "my-function", "Qualifier": "a" * 65}, "InvalidParameterValueException",
+     ["Deletion of aliases is not currently supported."]),
+    ("delete_function", {"FunctionName": f"{ARN}my-function", "Qualifier": "$latest"}, "ResourceNotFoundException",
+     [f"Function not found: {ARN}my-function"]),
+    ("invoke", {"FunctionName": f"{ARN}my-function", "Qualifier": "$latest"}, "ResourceNotFoundException",
+     [f"Function not found: {ARN}my-function:$latest"]),
+    ("invoke", {"FunctionName": f"{ARN}my-function:$LATES"}, "ValidationException",
+     [constraint(f"{ARN}my-function:$LATES", "functionName", f"satisfy regular expression pattern: {NAME_PATTERN}")]),
+    ("delete_function", {"FunctionName": "a" * 65}, "ResourceNotFoundException",
+     [f"Function not found: {ARN}{'a' * 65}"]),
+])
+def test_names_and_qualifiers_are_refused_as_aws_refuses_them(lam, call: str, args: dict[str, str], code: str,  # type: ignore[no-untyped-def]
+                                                              parts: list[str]) -> None:
+    got_code, _, message = error_of(getattr(lam, call), **args)
+    assert got_code == code
+    if len(parts) == 1 and not parts[0].startswith("Value "):
+        assert message == parts[0]
+    else:
+        found = sorted(re.findall(r"(Value '.*?' at '.*?' failed to satisfy constraint: .+?(?=;|$))", message))
+        assert found == sorted(parts)
+        assert message.startswith(f"{len(parts)} validation error{'s' if len(parts) > 1 else ''} detected: ")
 
 
 def test_error_shape_on_the_wire(server) -> None:  # type: ignore[no-untyped-def]

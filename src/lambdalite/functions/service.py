@@ -185,8 +185,8 @@ class FunctionService:
         if serving is not None:
             return serving, invoked_arn
         configured = self._configured.get(key)
-        if configured is None:
-            raise errors.ResourceNotFound(f"Function not found: {self.arn(name, q)}")
+        if configured is None:   # Invoke names the version it looked for (AWS-recorded: ...:my-function:$LATEST)
+            raise errors.ResourceNotFound(f"Function not found: {self.arn(name, q or LATEST)}")
         raise errors.ResourceConflict("The operation cannot be performed at this time. The function is currently "
                                       f"in the following state: {configured.state}")
 
@@ -249,6 +249,8 @@ class FunctionService:
     def delete(self, ref: str, qualifier: str | None) -> None:
         name, given = names.parse_function_ref(ref, qualifier, self.region, self.account)
         if given is not None and given != LATEST and not given.isdigit():
+            if given.startswith("$"):   # not an alias name ("$latest"): the function is looked for first
+                self.resolve(name, None)
             # DeleteFunction takes a version; an alias goes with DeleteAlias (AWS's text, recorded).
             raise errors.InvalidParameterValue("Deletion of aliases is not currently supported.")
         if given is not None and given.isdigit() and (name, given) not in self._configured:
