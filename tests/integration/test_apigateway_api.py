@@ -620,3 +620,19 @@ def test_update_resource_renames_and_moves_a_subtree(gw) -> None:  # type: ignor
     assert error_of(gw.update_resource, restApiId=api_id, resourceId=rid, patchOperations=[
         {"op": "replace", "path": "/pathPart", "value": "taken"}])[:2] == ("ConflictException", 409)
     assert [r for r in state(gw, api_id)["resources"] if r.get("pathPart") != "taken"] == before["resources"]
+
+
+def test_a_bad_integration_type_is_refused_before_the_method_is_looked_up(server) -> None:  # type: ignore[no-untyped-def]
+    """AWS-recorded (LocalStack's test_put_integration_wrong_type): the request's shape first."""
+    import boto3
+    from botocore.config import Config
+    gw = boto3.client("apigateway", endpoint_url=server.base, region_name="us-east-1", aws_access_key_id="x",
+                      aws_secret_access_key="x", config=Config(parameter_validation=False, retries={"max_attempts": 0}))
+    api = gw.create_rest_api(name=unique("types"))
+    root = gw.get_resources(restApiId=api["id"])["items"][0]["id"]
+    code, status, message = aws_error_of(gw.put_integration, restApiId=api["id"], resourceId=root,
+                                         httpMethod="GET", type="HTTPS_PROXY")   # not a modeled error: no "message"
+    assert (code, status) == ("ValidationException", 400)
+    assert message == ("1 validation error detected: Value 'HTTPS_PROXY' at 'putIntegrationInput.type' failed to "
+                       "satisfy constraint: Member must satisfy enum value set: "
+                       "[HTTP, MOCK, AWS_PROXY, HTTP_PROXY, AWS]")

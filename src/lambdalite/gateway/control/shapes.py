@@ -151,14 +151,21 @@ def new_method_response(code: str, body: dict[str, Any]) -> dict[str, Any]:
 
 
 # Integrations -------------------------------------------------------------------------------------
-def check_integration(body: dict[str, Any]) -> None:
-    """PutIntegration's rules, with AWS's texts: the one set, also applied to every integration an
-    OpenAPI import brings (reference 13.4). Raises ValidationError / BadRequestException."""
+def check_integration_type(body: dict[str, Any]) -> None:
+    """The request's shape, checked before anything is looked up (AWS-recorded: a bad type on a
+    method that does not exist is this ValidationException, not a 404)."""
     kind = body.get("type")
     if kind not in INTEGRATION_TYPES:
         raise ValidationError(f"1 validation error detected: Value '{kind}' at 'putIntegrationInput.type' failed "
                               "to satisfy constraint: Member must satisfy enum value set: "
                               "[HTTP, MOCK, AWS_PROXY, HTTP_PROXY, AWS]")
+
+
+def check_integration(body: dict[str, Any]) -> None:
+    """PutIntegration's rules, with AWS's texts: the one set, also applied to every integration an
+    OpenAPI import brings (reference 13.4). Raises ValidationError / BadRequestException."""
+    check_integration_type(body)
+    kind = str(body.get("type"))
     if kind != "MOCK" and not (body.get("integrationHttpMethod") or body.get("httpMethod")):
         raise BadRequestException("Enumeration value for HttpMethod must be non-empty")
     check_uri(kind, body.get("uri"))
