@@ -19,6 +19,7 @@
     │   ├── NotFoundException            404 API Gateway                 (body {"message": ...} only)
     │   ├── BadRequestException          400 API Gateway
     │   ├── ConflictException            409 API Gateway
+    │   ├── SerializationException       400 API Gateway: a body value of the wrong JSON type
     │   ├── CloudFormationError          CloudFormation's query protocol: <Error><Type>Sender|Receiver</Type>
     │   └── Problems                     400 StackProblems: a list of problems, each naming where (a stack,
     │                                    a project folder, a plan being applied): nothing was changed
@@ -174,6 +175,12 @@ class NotFoundException(ServiceError):
 
 class BadRequestException(ServiceError):
     status, code, error_type = 400, "BadRequestException", None
+
+
+class SerializationException(ServiceError):
+    """API Gateway's 400 for a body its deserializer cannot read (a number where a string goes)."""
+
+    status, code, error_type = 400, "SerializationException", None
 
 
 class ConflictException(ServiceError):

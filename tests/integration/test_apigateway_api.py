@@ -636,3 +636,34 @@ def test_a_bad_integration_type_is_refused_before_the_method_is_looked_up(server
     assert message == ("1 validation error detected: Value 'HTTPS_PROXY' at 'putIntegrationInput.type' failed to "
                        "satisfy constraint: Member must satisfy enum value set: "
                        "[HTTP, MOCK, AWS_PROXY, HTTP_PROXY, AWS]")
+
+
+def test_integration_response_errors_as_aws_recorded_them(server) -> None:  # type: ignore[no-untyped-def]
+    """LocalStack's AWS-recorded TestApigatewayIntegrationResponse: what wins, and the texts."""
+    import boto3
+    from botocore.config import Config
+    gw = boto3.client("apigateway", endpoint_url=server.base, region_name="us-east-1", aws_access_key_id="x",
+                      aws_secret_access_key="x", config=Config(parameter_validation=False, retries={"max_attempts": 0}))
+    api = gw.create_rest_api(name=unique("responses"))["id"]
+    root = gw.get_resources(restApiId=api)["items"][0]["id"]
+    key = {"restApiId": api, "resourceId": root, "httpMethod": "GET"}
+    gw.put_method(**key, authorizationType="NONE")
+    gw.put_integration(**key, integrationHttpMethod="GET", type="MOCK",
+                       requestTemplates={"application/json": '{"statusCode": 200}'})
+    code, status, message = aws_error_of(gw.put_integration_response, **key, statusCode="200", selectionPattern="",
+                                         responseTemplates={"application/json": 123})
+    assert (code, status) == ("SerializationException", 400)
+    assert message == "class com.amazon.coral.value.json.numbers.TruncatingBigNumber can not be converted to an String"
+    assert gw.get_method(**key)["methodIntegration"].get("integrationResponses") in (None, {})   # nothing kept
+    gw.put_integration_response(**key, statusCode="200", selectionPattern="")
+    code, status, message = aws_error_of(gw.get_integration_response, **key, statusCode="wrong")
+    assert (code, status) == ("ValidationException", 400)
+    assert message == ("1 validation error detected: Value 'wrong' at 'statusCode' failed to satisfy constraint: "
+                       "Member must satisfy regular expression pattern: [1-5]\\d\\d")
+    code, status, message = aws_error_of(gw.delete_integration_response, restApiId=api, resourceId="bad-resource",
+                                         httpMethod="GET", statusCode="200")
+    assert (code, status, message) == ("NotFoundException", 404, "Invalid Resource identifier specified")
+    for method in ("POST", "WRONG"):   # no such method: named as a missing integration
+        code, status, message = aws_error_of(gw.delete_integration_response, restApiId=api, resourceId=root,
+                                             httpMethod=method, statusCode="200")
+        assert (code, message) == ("NotFoundException", "Invalid Integration identifier specified")

@@ -309,6 +309,7 @@ class GatewayService:
         return copy.deepcopy(response)
 
     def get_integration_response(self, api_id: str, resource_id: str, verb: str, code: str) -> dict[str, Any]:
+        shapes.check_status_code(code)   # AWS-recorded: the code's pattern before any lookup
         integration = rules.integration_of(self._document(api_id, NO_RESOURCE), resource_id, verb)
         return copy.deepcopy(rules.entry_of(integration.get("integrationResponses"), code, NO_STATUS))
 
@@ -322,6 +323,7 @@ class GatewayService:
 
     def delete_integration_response(self, api_id: str, resource_id: str, verb: str, code: str) -> None:
         with self._editing(api_id, NO_RESOURCE) as doc:
+            rules.resource_of(doc, resource_id)   # AWS-recorded: an unknown resource is named as such
             try:
                 integration = rules.integration_of(doc, resource_id, verb)
             except NotFoundException:  # AWS: even an unknown method answers this one

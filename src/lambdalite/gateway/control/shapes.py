@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any
 
-from ...errors import BadRequestException, ValidationError
+from ...errors import BadRequestException, SerializationException, ValidationError
 
 HTTP_METHODS = ("GET", "PUT", "POST", "DELETE", "PATCH", "OPTIONS", "HEAD", "ANY")
 INTEGRATION_TYPES = ("HTTP", "MOCK", "AWS_PROXY", "HTTP_PROXY", "AWS")
@@ -239,9 +239,21 @@ def check_aws_uri(kind: str, uri: Any) -> None:
                                   "and Firehose stream invocations.")
 
 
+def check_template_values(templates: Any) -> None:
+    """Mapping templates are strings: AWS's deserializer refuses anything else before any rule is
+    checked (AWS-recorded text for a number)."""
+    for value in templates.values() if isinstance(templates, dict) else ():
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            raise SerializationException("class com.amazon.coral.value.json.numbers.TruncatingBigNumber can not "
+                                         "be converted to an String")
+        if value is not None and not isinstance(value, str):
+            raise SerializationException(f"a mapping template must be a string, not {type(value).__name__}")
+
+
 def new_integration_response(code: str, body: dict[str, Any]) -> dict[str, Any]:
     response: dict[str, Any] = {"statusCode": code}
     templates = body.get("responseTemplates")
+    check_template_values(templates)
     if templates:
         for content_type in templates:
             if "/" not in content_type:
