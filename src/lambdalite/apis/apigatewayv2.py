@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import errors
-from ..gateway.control.http_apis import HttpApiService
+from ..gateway.control.http_apis import KINDS, HttpApiService
 from .http import Receive, Request, Scope, Send, answer, read_request
 
 BODY_LIMIT = 6 * 1024 * 1024
@@ -80,10 +80,7 @@ class ApiGatewayV2Api:
 
     def item_call(self, request: Request, api_id: str, kind: str, item_id: str) -> Answer:
         if request.method == "GET":
-            items = self.apis.get(api_id).get(kind) or {}
-            if item_id not in items:
-                raise errors.NotFoundException(f"Invalid {KINDS[kind]} identifier specified {item_id}")
-            return 200, items[item_id]
+            return 200, self.apis.get_item(api_id, kind, item_id)
         if request.method == "DELETE":
             self.apis.delete_item(api_id, kind, item_id)
             return 204, None
@@ -92,9 +89,6 @@ class ApiGatewayV2Api:
                       "stages": self.apis.update_stage}[kind]
             return 200, update(api_id, item_id, request.json())
         raise _not_built(request)
-
-
-KINDS = {"routes": "Route", "integrations": "Integration", "stages": "Stage", "deployments": "Deployment"}
 
 
 def _definition(request: Request) -> str:

@@ -48,6 +48,15 @@ def http_api_path(api_id: str, stage: str, rest: str = "/") -> str:
     return f"/httpapis/{api_id}/{stage}/{USER_REQUEST}{_rooted(rest)}"
 
 
+def http_stage_url(base_url: str, api_id: str, stage: str, root: str | None, rest: str = "/") -> str:
+    """Where an HTTP API's stage answers: the server's root for the `$default` stage of the API that
+    holds it (`root`), else the stage's long form."""
+    base = base_url.rstrip("/")
+    if api_id == root and stage == "$default":
+        return base + _rooted(rest)
+    return base + http_api_path(api_id, stage, rest)
+
+
 def parse_http_api_path(path: str) -> tuple[str, str, str] | None:
     """`/httpapis/{api}/{stage}/_user_request_/{rest}` -> (api, stage, "/" + rest); None for any other path."""
     parts = path.split("/", 5)

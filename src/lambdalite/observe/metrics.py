@@ -59,14 +59,13 @@ class Series:
     throttles: dict[str, int] = field(default_factory=dict)
     buckets: list[int] = field(default_factory=lambda: [0] * (len(DURATION_BUCKETS_S) + 1))
     duration_sum_s: float = 0.0
-    cold_starts: int = 0
-    init_count: int = 0
+    cold_starts: int = 0         # each also adds its init (or restore) time to init_sum_s
     init_sum_s: float = 0.0
     cost: float = 0.0
 
     def copy(self) -> Series:
         return Series(self.invocations, dict(self.errors), dict(self.throttles), list(self.buckets),
-                      self.duration_sum_s, self.cold_starts, self.init_count, self.init_sum_s, self.cost)
+                      self.duration_sum_s, self.cold_starts, self.init_sum_s, self.cost)
 
     def add(self, f: Finished) -> None:
         self.cost += f.cost
@@ -84,7 +83,6 @@ class Series:
         self.buckets[_bucket(seconds)] += 1
         if out.init_duration_ms is not None or out.restore_duration_ms is not None:
             self.cold_starts += 1
-            self.init_count += 1
             self.init_sum_s += ((out.init_duration_ms or 0.0) + (out.restore_duration_ms or 0.0)) / 1000
 
 

@@ -104,7 +104,9 @@ class Budgets:
         self.limits = self._db.load_budgets()
 
     def set(self, scope: str, dollars: Any) -> None:
-        self.limits[scope] = self._db_put(scope, parse_amount(dollars))
+        amount = parse_amount(dollars)
+        self._db.put_budget(scope, amount)
+        self.limits[scope] = amount
         self._warned.pop(scope, None)
 
     def clear(self, scope: str) -> bool:
@@ -119,10 +121,6 @@ class Budgets:
         """The function was deleted (the store dropped its budget with it)."""
         self.limits.pop(function, None)
         self._warned.pop(function, None)
-
-    def _db_put(self, scope: str, dollars: float) -> float:
-        self._db.put_budget(scope, dollars)
-        return dollars
 
     def check(self, function: str) -> None:
         """TooManyRequests (Reason BudgetExceeded) when the function's or the server's budget is spent."""

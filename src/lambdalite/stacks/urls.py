@@ -55,11 +55,8 @@ def rewrite_urls(text: str, base_url: str, stages: Mapping[str, Set[str]], owner
 def http_api_url(base_url: str, api_id: str, stages: Set[str], root: str | None, path: str) -> str:
     """Where an HTTP API URL's stage answers: a named stage (its first segment) at its long form;
     `$default` at the server's root when this API holds it, else at its long form."""
-    base = base_url.rstrip("/")
     first, _, rest = path[1:].partition("/")
     if first and first in stages and first != "$default":
-        return base + urls.http_api_path(api_id, first, "/" + rest)
-    if api_id == root:
-        return base + path
-    return base + urls.http_api_path(api_id, "$default", path or "/") if path else \
-        base + urls.http_api_path(api_id, "$default", "/").rstrip("/")
+        return urls.http_stage_url(base_url, api_id, first, root, "/" + rest)
+    url = urls.http_stage_url(base_url, api_id, "$default", root, path or "/")
+    return url if path else url.rstrip("/")   # no path given, none added

@@ -35,7 +35,7 @@ from ..httpapi import (
     parse_route_key,
     routes_from_openapi,
 )
-from ..urls import http_api_path
+from ..urls import http_stage_url
 from . import rules
 from .ids import new_id
 
@@ -153,16 +153,13 @@ class HttpApiService:
         """Each HTTP API with its stages and the URLs they answer at (`lambdalite apis`): the server's
         root for the root owner's `$default` stage, and every stage's long form."""
         root = root_owner(self._served)
-        base = base_url.rstrip("/")
         out = []
         for doc in self.ordered():
             api_id = doc["api"]["apiId"]
             stages = []
             for name in sorted(doc["stages"]):
-                urls = [base + http_api_path(api_id, name, "/")]
-                if api_id == root and name == DEFAULT_STAGE:
-                    urls.insert(0, base + "/")
-                stages.append({"stageName": name, "urls": urls})
+                urls = [http_stage_url(base_url, api_id, name, root), http_stage_url(base_url, api_id, name, None)]
+                stages.append({"stageName": name, "urls": urls if urls[0] != urls[1] else urls[1:]})
             out.append({"id": api_id, "name": doc["api"]["name"], "stages": stages})
         return out
 
@@ -244,7 +241,7 @@ class HttpApiService:
 
     def update_route(self, api_id: str, route_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
         with self._editing(api_id) as doc:
-            route = _item(doc, "routes", route_id, "Route")
+            route = _item(doc, "routes", route_id)
             if "routeKey" in body:
                 check_route_key(str(body["routeKey"]))
                 if any(r["routeKey"] == body["routeKey"] and r is not route for r in doc["routes"].values()):
@@ -265,7 +262,7 @@ class HttpApiService:
 
     def update_integration(self, api_id: str, integration_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
         with self._editing(api_id) as doc:
-            integration = _item(doc, "integrations", integration_id, "Integration")
+            integration = _item(doc, "integrations", integration_id)
             _integration_fields(integration, body, creating=False)
         return dict(integration)
 
@@ -287,7 +284,7 @@ class HttpApiService:
 
     def update_stage(self, api_id: str, name: str, body: Mapping[str, Any]) -> dict[str, Any]:
         with self._editing(api_id) as doc:
-            stage = _item(doc, "stages", name, "Stage")
+            stage = _item(doc, "stages", name)
             if "autoDeploy" in body:
                 stage["autoDeploy"] = bool(body["autoDeploy"])
             if "stageVariables" in body:
@@ -298,11 +295,14 @@ class HttpApiService:
             stage["lastUpdatedDate"] = iso_now()
         return dict(stage)
 
+    def get_item(self, api_id: str, kind: str, item_id: str) -> dict[str, Any]:
+        """GetRoute / GetIntegration / GetStage / GetDeployment."""
+        return _item(self.get(api_id), kind, item_id)
+
     def delete_item(self, api_id: str, kind: str, item_id: str) -> None:
         """DeleteRoute / DeleteIntegration / DeleteStage / DeleteDeployment."""
-        names = {"routes": "Route", "integrations": "Integration", "stages": "Stage", "deployments": "Deployment"}
         with self._editing(api_id) as doc:
-            _item(doc, kind, item_id, names[kind])
+            _item(doc, kind, item_id)
             if kind == "integrations" and any(r.get("target") == f"integrations/{item_id}"
                                               for r in doc["routes"].values()):
                 raise ConflictException(f"Integration {item_id} is used by a route: delete the route or change "
@@ -386,10 +386,13 @@ def check_route_key(key: str) -> None:
         raise BadRequestException(str(e)) from None
 
 
-def _item(doc: Document, kind: str, item_id: str, name: str) -> dict[str, Any]:
+KINDS = {"routes": "Route", "integrations": "Integration", "stages": "Stage", "deployments": "Deployment"}
+
+
+def _item(doc: Document, kind: str, item_id: str) -> dict[str, Any]:
     item: dict[str, Any] | None = (doc.get(kind) or {}).get(item_id)
     if item is None:
-        raise NotFoundException(f"Invalid {name} identifier specified {item_id}")
+        raise NotFoundException(f"Invalid {KINDS[kind]} identifier specified {item_id}")
     return item
 
 
