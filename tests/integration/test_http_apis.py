@@ -4,6 +4,7 @@ CLI, called at its Outputs URL with requests, read with boto3's apigatewayv2 cli
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -40,6 +41,7 @@ Outputs:
 """
 APP = """
 import json
+import shutil
 def handler(event, context):
     query = (event.get("queryStringParameters") or {})
     if "say" in query:
@@ -390,3 +392,35 @@ def test_lambdalite_apis_lists_http_apis_and_their_urls(http_server: Server, tmp
     lines = [line for line in done.stdout.splitlines() if line.startswith(api_id)]
     assert any(line.rstrip().endswith(root) for line in lines) and "shop (HTTP)" in lines[0]
     assert any(f"/httpapis/{api_id}/$default/_user_request_/" in line for line in lines)
+
+
+def test_sam_hello_world_on_an_http_api_passes_its_own_integration_test(own_server: Server, tmp_path: Path) -> None:
+    """`sam init`'s hello world with its event switched to `Type: HttpApi`. Its Outputs must then name
+    the implicit `ServerlessHttpApi` (there is no `ServerlessRestApi` any more) and its `$default`
+    stage, as a user switching it on AWS writes them; everything else is the template as written."""
+    own_server.start()
+    project = tmp_path / "sam-app"
+    shutil.copytree(ROOT / "tests" / "fixtures" / "sam-hello", project)
+    template = (project / "template.yaml").read_text()
+    assert "Type: Api " in template and "${ServerlessRestApi}" in template
+    template = template.replace("Type: Api ", "Type: HttpApi ").replace(
+        "${ServerlessRestApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/Prod/hello/",
+        "${ServerlessHttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/hello")
+    (project / "template.yaml").write_text(template)
+    done = cli(own_server, "deploy", str(project))
+    assert done.returncode == 0, done.stderr + done.stdout
+
+    # tests/integration/test_api_gateway.py of `sam init`'s hello world, with the endpoint given
+    stack_name = "sam-app"
+    client = boto_client(own_server.base, "cloudformation")
+    response = client.describe_stacks(StackName=stack_name)
+    stacks = response["Stacks"]
+    stack_outputs = stacks[0]["Outputs"]
+    api_outputs = [output for output in stack_outputs if output["OutputKey"] == "HelloWorldApi"]
+    assert api_outputs, f"Cannot find output HelloWorldApi in stack {stack_name}"
+    api_endpoint = api_outputs[0]["OutputValue"]
+    assert api_endpoint == own_server.base + "/hello"
+    response = requests.get(api_endpoint, timeout=30)
+    assert response.status_code == 200
+    assert response.json() == {"message": "hello world"}
+    assert requests.post(api_endpoint, timeout=30).status_code == 404   # the route is GET /hello only
