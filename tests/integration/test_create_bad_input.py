@@ -110,3 +110,15 @@ def test_code_over_the_servers_limits_is_refused_naming_the_setting(own_server) 
     assert (code, status) == ("RequestEntityTooLargeException", 413)
     assert "Zipped size must be smaller than 1048576 bytes" in message and "--max-zip-mb 1" in message
     assert lam.list_functions()["Functions"] == []                       # nothing was stored
+
+
+@pytest.mark.parametrize("runtime", ["java8", "go1.x", "provided", "ruby2.7", "nodejs14.x", "dotnetcore3.1",
+                                     "nodejs12.x"])
+def test_retired_runtime_of_another_language(lam, runtime: str) -> None:  # type: ignore[no-untyped-def]
+    # AWS-recorded: test_lambda_api.py::TestRuntimeValidation::
+    # test_create_deprecated_function_runtime_with_validation_enabled[<runtime>] "deprecation_error":
+    # AWS's retirement text, not Lambdalite's "Python runtimes only".
+    assert refused(lam, unique("retired"), Runtime=runtime) == (
+        "InvalidParameterValueException", 400,
+        f"The runtime parameter of {runtime} is no longer supported for creating or updating AWS Lambda "
+        "functions. We recommend you use a supported runtime while creating or updating functions.")

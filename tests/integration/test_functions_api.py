@@ -188,6 +188,14 @@ def test_stale_revision_id_is_412_and_changes_nothing(lam) -> None:  # type: ign
     assert ok["Timeout"] == 20
 
 
+def test_delete_latest_refused_before_the_function_is_looked_for(lam) -> None:  # type: ignore[no-untyped-def]
+    # AWS-recorded: test_lambda_api.py::TestLambdaFunction::test_ops_with_arn_qualifier_mismatch[delete_function]
+    # "match_exception": $LATEST in the ARN and as Qualifier, no such function: still the $LATEST text.
+    arn = f"arn:aws:lambda:us-east-1:000000000000:function:{unique('nofn')}:$LATEST"
+    assert error_of(lam.delete_function, FunctionName=arn, Qualifier="$LATEST") == (
+        "InvalidParameterValueException", 400, "$LATEST version cannot be deleted without deleting the function.")
+
+
 def test_delete_then_gone_and_latest_qualifier_refused(lam) -> None:  # type: ignore[no-untyped-def]
     name = unique("del")
     create_function(lam, name, HELLO)

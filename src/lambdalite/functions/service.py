@@ -248,7 +248,9 @@ class FunctionService:
 
     def delete(self, ref: str, qualifier: str | None) -> None:
         name, given = names.parse_function_ref(ref, qualifier, self.region, self.account)
-        if given is not None and given != LATEST and not given.isdigit():
+        if given == LATEST:   # refused before the function is looked for (AWS-recorded)
+            raise errors.InvalidParameterValue("$LATEST version cannot be deleted without deleting the function.")
+        if given is not None and not given.isdigit():
             if given.startswith("$"):   # not an alias name ("$latest"): the function is looked for first
                 self.resolve(name, None)
             # DeleteFunction takes a version; an alias goes with DeleteAlias (AWS's text, recorded).
@@ -257,8 +259,6 @@ class FunctionService:
             self.resolve(name, None)   # the function must exist; a version that does not is already deleted
             return
         fn, qualifier = self.resolve(ref, qualifier)
-        if qualifier == LATEST:
-            raise errors.InvalidParameterValue("$LATEST version cannot be deleted without deleting the function.")
         if qualifier is not None:
             self._delete_version(fn)
             return

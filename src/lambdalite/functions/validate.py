@@ -50,6 +50,14 @@ KNOWN_RUNTIMES = frozenset((
     "ruby3.4", "ruby4.0", "provided", "provided.al2", "provided.al2023", "java8.al2023",
     "java11.al2023", "java17.al2023", "custom",
 ))
+# Other languages' runtimes AWS has retired (blocked for create and update): AWS answers these with
+# the "no longer supported" text, not Lambdalite's Python-only one (AWS-recorded 2026-01-12 for the
+# first eight: test_create_deprecated_function_runtime_with_validation_enabled).
+RETIRED_RUNTIMES = frozenset((
+    "java8", "go1.x", "provided", "ruby2.7", "nodejs14.x", "dotnetcore3.1", "nodejs12.x",
+    "nodejs", "nodejs4.3", "nodejs4.3-edge", "nodejs6.10", "nodejs8.10", "nodejs10.x", "dotnetcore1.0",
+    "dotnetcore2.0", "dotnetcore2.1", "ruby2.5",
+))
 _LONG_AGO = date(2000, 1, 1)
 # Python runtimes: (block function create, block function update), AWS's "Lambda runtimes" table.
 PYTHON_RUNTIMES: dict[str, tuple[date, date] | None] = {
@@ -89,6 +97,9 @@ REVISION_MISMATCH = ("The Revision Id provided does not match the latest Revisio
 MANDATORY_RUNTIME_HANDLER = ("Runtime and Handler are mandatory parameters for functions created with "
                              "deployment packages.")
 NO_CODE_SOURCE = "Please provide a source for function code."
+RUNTIME_RETIRED = ("The runtime parameter of {runtime} is no longer supported for creating or updating AWS "
+                   "Lambda functions. We recommend you use a supported runtime while creating or updating "
+                   "functions.")
 LOG_LEVEL_WITH_TEXT = ('LogLevel is not supported when LogFormat is set to "Text". Remove LogLevel from '
                        'your request or change the LogFormat to "JSON" and try again.')
 
@@ -297,14 +308,14 @@ def check_runtime(runtime: str, *, creating: bool, today: date | None = None) ->
     if runtime not in KNOWN_RUNTIMES:
         raise InvalidParameterValue(f"Value {runtime} at 'runtime' failed to satisfy constraint: Member must "
                                     f"satisfy enum value set: {AWS_RUNTIME_ENUM_TEXT} or be a valid ARN")
+    if runtime in RETIRED_RUNTIMES:
+        raise InvalidParameterValue(RUNTIME_RETIRED.format(runtime=runtime))
     if runtime not in PYTHON_RUNTIMES:
         raise UnsupportedOperation(f"The runtime {runtime} is not supported: Lambdalite runs Python runtimes "
                                    f"only (python3.10 to python3.14).")
     blocked = PYTHON_RUNTIMES[runtime]
     if blocked is not None and (today or date.today()) >= blocked[0 if creating else 1]:
-        raise InvalidParameterValue(
-            f"The runtime parameter of {runtime} is no longer supported for creating or updating AWS Lambda "
-            "functions. We recommend you use a supported runtime while creating or updating functions.")
+        raise InvalidParameterValue(RUNTIME_RETIRED.format(runtime=runtime))
 
 
 def _check_environment(env: dict[str, Any]) -> None:
