@@ -152,6 +152,30 @@ def test_list_functions_pages_with_marker(lam) -> None:  # type: ignore[no-untyp
     assert paginated == seen
 
 
+def test_list_functions_every_version(lam) -> None:  # type: ignore[no-untyped-def]
+    # AWS-recorded: test_lambda_api.py::TestLambdaFunction::test_list_functions
+    # "list_functions_invalid_functionversion", "list_all" (FunctionVersion=ALL: $LATEST's ARN is qualified,
+    # published versions listed too) and "list_default" (unqualified ARNs, no versions).
+    assert error_of(lam.list_functions, FunctionVersion="invalid") == (
+        "ValidationException", 400, "1 validation error detected: Value 'invalid' at 'functionVersion' failed to "
+        "satisfy constraint: Member must satisfy enum value set: [ALL]")
+    prefix = unique("allv")
+    first, second = f"{prefix}-1", f"{prefix}-2"
+    create_function(lam, first, HELLO)
+    lam.publish_version(FunctionName=first)
+    create_function(lam, second, HELLO)
+    arn = "arn:aws:lambda:us-east-1:000000000000:function:"
+    pages = lam.get_paginator("list_functions").paginate(FunctionVersion="ALL", PaginationConfig={"PageSize": 1})
+    listed = [(f["FunctionArn"], f["Version"]) for p in pages for f in p["Functions"]
+              if f["FunctionName"].startswith(prefix)]
+    assert listed == [(f"{arn}{first}:$LATEST", "$LATEST"), (f"{arn}{first}:1", "1"),
+                      (f"{arn}{second}:$LATEST", "$LATEST")]
+    pages = lam.get_paginator("list_functions").paginate(PaginationConfig={"PageSize": 1})
+    listed = [(f["FunctionArn"], f["Version"]) for p in pages for f in p["Functions"]
+              if f["FunctionName"].startswith(prefix)]
+    assert listed == [(f"{arn}{first}", "$LATEST"), (f"{arn}{second}", "$LATEST")]
+
+
 def test_update_configuration_and_code_go_in_progress_then_successful(lam) -> None:  # type: ignore[no-untyped-def]
     name = unique("upd")
     create_function(lam, name, HELLO)

@@ -316,19 +316,26 @@ class LambdaApi:
         return out
 
     def list_functions(self, request: Request) -> dict[str, Any]:
+        """ListFunctions; FunctionVersion=ALL lists each function's published versions after its
+        $LATEST, whose ARN then carries the ":$LATEST" qualifier (AWS-recorded)."""
+        every_version = request.query.get("FunctionVersion")
+        if every_version is not None:
+            check_enum(every_version, ("ALL",), "functionVersion")
         size = page_size(request.query.get("MaxItems"))
-        functions = self.functions.list()
-        names = [fn.name for fn in functions]
-        start = 0
+        fns = self.functions
+        if every_version:
+            entries = [(v, v.version) for fn in fns.list() for v in fns.versions(fn.name)]
+        else:
+            entries = [(fn, None) for fn in fns.list()]
+        # sorts as listed: NUL sorts below every character of a name
+        keys = [f"{fn.name}\0{int(q):010d}" if q and q.isdigit() else f"{fn.name}\0" if q else fn.name
+                for fn, q in entries]
         marker = request.query.get("Marker")
-        if marker:
-            start = decode_marker(marker, names)
-        page = names[start:start + size]
-        region = self.functions.region
+        start = decode_marker(marker, keys) if marker else 0
         out: dict[str, Any] = {"Functions": [
-            shapes.list_entry(fn, self.functions.arn(fn.name), region) for fn in functions[start:start + size]]}
-        if start + size < len(names):
-            out["NextMarker"] = base64.urlsafe_b64encode(page[-1].encode()).decode()
+            shapes.list_entry(fn, fns.arn(fn.name, q), fns.region) for fn, q in entries[start:start + size]]}
+        if start + size < len(entries):
+            out["NextMarker"] = base64.urlsafe_b64encode(keys[start + size - 1].encode()).decode()
         return out
 
     def account_settings(self) -> dict[str, Any]:
