@@ -101,12 +101,37 @@ def test_publish_refuses_a_stale_code_sha_or_revision(lam) -> None:  # type: ign
 
 
 def test_publish_on_create_and_on_update_code(lam) -> None:  # type: ignore[no-untyped-def]
+    # AWS-recorded: test_lambda_api.py::TestLambdaVersions::test_publish_version_on_create "create_response"
+    # (version 1 under the unqualified ARN, being created) and test_publish_with_update
+    # "update_function_code_result" (the version's ARN, being created); neither has LastUpdateStatus.
     name = unique("autopub")
     out = create_function(lam, name, MODEL % "a", wait=False, Publish=True)
-    assert out["Version"] == "1" and out["FunctionArn"].endswith(":1")
+    assert out["ResponseMetadata"]["HTTPStatusCode"] == 201
+    assert (out["Version"], out["FunctionArn"]) == ("1", f"{ACCOUNT_ARN}{name}")
+    assert (out["State"], out["StateReason"], out["StateReasonCode"]) == (
+        "Pending", "The function is being created.", "Creating")
+    assert "LastUpdateStatus" not in out
+    assert lam.get_function(FunctionName=name, Qualifier="1")["Configuration"]["State"] == "Active"
     out = lam.update_function_code(FunctionName=name, ZipFile=zip_of(MODEL % "b"), Publish=True)
-    assert out["Version"] == "2"
+    assert (out["Version"], out["FunctionArn"]) == ("2", f"{ACCOUNT_ARN}{name}:2")
+    assert (out["State"], out["StateReasonCode"]) == ("Pending", "Creating") and "LastUpdateStatus" not in out
     assert answer(lam, name, Qualifier="2")[0]["model"] == "b"
+
+
+def test_a_new_description_on_latest_is_a_new_version(lam) -> None:  # type: ignore[no-untyped-def]
+    # AWS-recorded: test_lambda_api.py::TestLambdaVersions::test_version_lifecycle "second_publish_response"
+    # (only $LATEST's Description changed: version 2, with that Description) and "third_publish_response"
+    # (nothing changed, a Description given: version 2 again, as it was).
+    name = unique("desc")
+    create_function(lam, name, MODEL % "a", Description="No version :(")
+    assert lam.publish_version(FunctionName=name, Description="First version description :)")["Version"] == "1"
+    lam.update_function_configuration(FunctionName=name, Description="Second version :))")
+    settle(lam, name)
+    second = lam.publish_version(FunctionName=name)
+    assert (second["Version"], second["Description"]) == ("2", "Second version :))")
+    third = lam.publish_version(FunctionName=name, Description="Third version description :)))")
+    assert (third["Version"], third["Description"], third["RevisionId"]) == (
+        "2", "Second version :))", second["RevisionId"])
 
 
 def test_deleting_versions(lam, two_versions) -> None:  # type: ignore[no-untyped-def]

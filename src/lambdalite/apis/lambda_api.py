@@ -145,7 +145,8 @@ class LambdaApi:
             fn = await self.functions.update_code(ref, body)
             if body.get("Publish") is True:
                 version = await self.functions.publish_when_settled(fn)
-                return 200, self.render(version, version.version)
+                return 200, shapes.being_created(version, self.functions.arn(fn.name, version.version),
+                                                 self.functions.region)
             return 200, self.render(fn, None)
         if what == "policy":
             return self.policy_operation(request, ref, qualifier, rest[1:])
@@ -249,9 +250,9 @@ class LambdaApi:
     async def create_function(self, request: Request) -> dict[str, Any]:
         body = request.json()
         fn = await self.functions.create(body)
-        if body.get("Publish") is True:
+        if body.get("Publish") is True:   # the version, under the function's unqualified ARN (AWS-recorded)
             version = await self.functions.publish_when_settled(fn)
-            return shapes.configuration(version, self.functions.arn(fn.name, version.version), self.functions.region)
+            return shapes.being_created(version, self.functions.arn(fn.name), self.functions.region)
         return shapes.configuration(fn, self.functions.arn(fn.name), self.functions.region, creating=True)
 
     def list_versions(self, request: Request, ref: str) -> dict[str, Any]:

@@ -56,6 +56,16 @@ def configuration(fn: FunctionVersion, arn: str, region: str, *, creating: bool 
     return out
 
 
+def being_created(version: FunctionVersion, arn: str, region: str) -> dict[str, Any]:
+    """The version `Publish: true` made, as CreateFunction / UpdateFunctionCode answer it: AWS says the
+    version is still being created (State Pending, no LastUpdateStatus; AWS-recorded in
+    test_publish_version_on_create "create_response" and test_publish_with_update
+    "update_function_code_result"). Here it is already Active; GetFunction says so."""
+    out = configuration(version, arn, region, creating=True)
+    out.update(State="Pending", StateReason="The function is being created.", StateReasonCode="Creating")
+    return out
+
+
 def list_entry(fn: FunctionVersion, arn: str, region: str) -> dict[str, Any]:
     full = configuration(fn, arn, region)
     return {k: v for k, v in full.items() if k not in NOT_IN_LIST}

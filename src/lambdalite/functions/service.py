@@ -299,7 +299,8 @@ class FunctionService:
     # versions -------------------------------------------------------------------------------
     def publish(self, ref: str, body: dict[str, Any]) -> FunctionVersion:
         """PublishVersion: `$LATEST` as it is now, as the next version number (never reused); when
-        nothing changed since the newest published version, that version, and no new one."""
+        $LATEST was not updated since the newest published version, that version, and no new one (a
+        Description given to PublishVersion does not make a new one: AWS-recorded)."""
         validate.check_types(body, {"CodeSha256": str, "Description": str, "RevisionId": str})
         fn, _ = self.resolve(ref, None, mutating=True)
         if body.get("CodeSha256") is not None and body["CodeSha256"] != fn.code_sha256:
@@ -312,7 +313,9 @@ class FunctionService:
             raise errors.ResourceConflict("The operation cannot be performed at this time. The function is "
                                           f"currently in the following state: {fn.state}")
         newest = self.newest_version(fn.name)
-        if newest is not None and _published_content(newest) == _published_content(fn):
+        # $LATEST updated since (its Description too, AWS-recorded test_version_lifecycle) is a new version
+        if (newest is not None and _published_content(newest) == _published_content(fn)
+                and fn.last_modified <= newest.last_modified):
             return newest
         number = fn.last_published + 1
         config = dict(fn.config)
