@@ -324,6 +324,7 @@ class LambdaApi:
             check_enum(every_version, ("ALL",), "functionVersion")
         size = page_size(request.query.get("MaxItems"))
         fns = self.functions
+        entries: list[tuple[Any, str | None]]
         if every_version:
             entries = [(v, v.version) for fn in fns.list() for v in fns.versions(fn.name)]
         else:
