@@ -54,12 +54,14 @@ def split_path(path: str) -> list[str]:
     return [p.replace("~1", "/").replace("~0", "~") for p in path.split("/")[1:]]
 
 
-def check_ops(ops: Iterable[Op], input_name: str) -> list[Op]:
-    """Coral's enum check on every op first, all failures in one message (as AWS answers)."""
+def check_ops(ops: Iterable[Op], input_name: str, also: Iterable[str] = ()) -> list[Op]:
+    """Coral's enum check on every op first, all failures in one message (as AWS answers); `also`:
+    the request's other members' failures, listed after the ops' (AWS-recorded order)."""
     ops = list(ops)
     bad = [f"Value '{op.get('op')}' at '{input_name}.patchOperations.{i}.member.op' failed to satisfy "
            f"constraint: Member must satisfy enum value set: [add, remove, move, test, replace, copy]"
            for i, op in enumerate(ops, 1) if op.get("op") not in OPS]
+    bad += also
     if bad:
         count = "1 validation error" if len(bad) == 1 else f"{len(bad)} validation errors"
         raise ValidationError(f"{count} detected: " + "; ".join(bad))
@@ -86,11 +88,13 @@ def to_float(value: Any) -> float:
 
 def patch_map_entry(obj: dict[str, Any], field: str, name: str, op: str, value: Any,
                     convert: Converter = str, missing: str | None = None) -> None:
-    """add/replace/remove one entry of a map member; an emptied map disappears (AWS's rendering)."""
+    """add/replace/remove one entry of a map member; an emptied map disappears (AWS's rendering).
+    With `missing`, a remove or replace of an entry that is not there is that 404 (AWS-recorded for
+    method responses); add creates it."""
     entries = dict(obj.get(field) or {})
+    if op in ("remove", "replace") and name not in entries and missing:
+        raise NotFoundException(missing)
     if op == "remove":
-        if name not in entries and missing:
-            raise NotFoundException(missing)
         entries.pop(name, None)
     elif op in ("add", "replace"):
         entries[name] = convert(value)
@@ -306,6 +310,8 @@ def apply_stage(stage: dict[str, Any], ops: Iterable[Op], has_deployment: Callab
             stage["deploymentId"] = str(value)
         elif path in STAGE_SCALARS and path != "/documentationVersion":
             set_scalar(stage, path[1:], kind, value, STAGE_SCALARS[path])
+        elif parts[:1] == ["accessLogSettings"] and (kind != "remove" or len(parts) == 1):
+            _patch_access_log(stage, kind, parts[1:], value)
         elif not _patch_method_setting(stage, kind, path, value):
             raise BadRequestException(f"Invalid method setting path: {path}. Must be one of: {STAGE_PATHS}")
 
@@ -320,19 +326,39 @@ def _patch_variable(stage: dict[str, Any], kind: str, name: str, value: Any) -> 
     patch_map_entry(stage, "variables", name, kind, value)
 
 
+def _patch_access_log(stage: dict[str, Any], kind: str, rest: list[str], value: Any) -> None:
+    """AWS-recorded (TestApiGatewayStage::test_stage_access_log_settings[_validation]): add/replace of
+    /accessLogSettings/destinationArn or /format, remove of /accessLogSettings as a whole (a remove of
+    one of its members is read as a method setting's, and refused as such)."""
+    if kind == "remove":
+        stage.pop("accessLogSettings", None)
+        return
+    if kind not in ("add", "replace") or rest not in (["destinationArn"], ["format"]):
+        raise BadRequestException("Invalid accessLogSettings path. Must be one of : "
+                                  "[/accessLogSettings/destinationArn, /accessLogSettings/format]")
+    if not value:
+        raise BadRequestException("Access Log value must not be empty")
+    stage["accessLogSettings"] = {**(stage.get("accessLogSettings") or {}), rest[0]: str(value)}
+
+
 def _patch_method_setting(stage: dict[str, Any], kind: str, path: str, value: Any) -> bool:
-    """`/{resourcePath}/{httpMethod}/area/setting` (resource path `~1`-escaped) or `/*/*/...`."""
+    """`/{resourcePath}/{httpMethod}/area/setting` (resource path `~1`-escaped) or `/*/*/...`. A new
+    method's settings start from the stage's `*/*` ones (AWS-recorded: common TestStages)."""
     raw = path.split("/")[1:]
     settings = dict(stage.get("methodSettings") or {})
     if kind == "remove" and len(raw) == 2:
-        settings.pop(_setting_key(raw), None)
+        key = _setting_key(raw)
+        if key not in settings:   # AWS's text, trailing space included (TestStages::test_update_stage_remove_wildcard)
+            raise BadRequestException(f"Cannot remove method setting {key} because there is no method setting "
+                                      "for this method ")
+        del settings[key]
         stage["methodSettings"] = settings
         return True
     if len(raw) != 4 or "/".join(raw[2:]) not in METHOD_SETTINGS or kind != "replace":
         return False
     key = _setting_key(raw)
     field, convert = METHOD_SETTINGS["/".join(raw[2:])]
-    entry = {**SETTING_DEFAULTS, **settings.get(key, {})}
+    entry = {**SETTING_DEFAULTS, **settings.get("*/*", {}), **settings.get(key, {})}
     entry[field] = convert(value)
     settings[key] = entry
     stage["methodSettings"] = settings

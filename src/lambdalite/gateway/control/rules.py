@@ -24,6 +24,7 @@ NO_RESOURCE = "Invalid Resource identifier specified"
 NO_METHOD = "Invalid Method identifier specified"
 NO_INTEGRATION = "Invalid Integration identifier specified"
 NO_STATUS = "Invalid Response status code specified"
+NO_VALIDATOR = "Invalid Request Validator identifier specified"
 
 
 # lookups (each raises AWS's 404) --------------------------------------------------------------------
@@ -63,11 +64,15 @@ def drop_entry(owner: dict[str, Any], field: str, key: str) -> None:
 
 
 def validator_of(doc: Document, validator_id: str) -> dict[str, Any]:
-    return entry_of(doc["validators"], validator_id, "Invalid Request Validator identifier specified")
+    return entry_of(doc["validators"], validator_id, NO_VALIDATOR)
+
+
+def no_model(name: str) -> str:
+    return f"Invalid model name specified: {name}"
 
 
 def model_of(doc: Document, name: str) -> dict[str, Any]:
-    return entry_of(doc["models"], name, f"Invalid model name specified: {name}")
+    return entry_of(doc["models"], name, no_model(name))
 
 
 def deployment_of(doc: Document, deployment_id: str) -> dict[str, Any]:

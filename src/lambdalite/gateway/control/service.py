@@ -258,17 +258,21 @@ class GatewayService:
         return copy.deepcopy(response)
 
     def get_method_response(self, api_id: str, resource_id: str, verb: str, code: str) -> dict[str, Any]:
+        shapes.check_status_code(code)
         method = rules.method_of(self._document(api_id, NO_RESOURCE), resource_id, verb)
         return copy.deepcopy(rules.entry_of(method.get("methodResponses"), code, NO_STATUS))
 
     def update_method_response(self, api_id: str, resource_id: str, verb: str, code: str,
                                operations: list[dict[str, Any]]) -> dict[str, Any]:
+        # AWS-recorded: a bad op and a bad status code are one ValidationException, before any lookup
+        patch.check_ops(operations, "updateMethodResponseInput", shapes.status_code_problems(code))
         with self._editing(api_id, NO_RESOURCE) as doc:
             response = rules.entry_of(rules.method_of(doc, resource_id, verb).get("methodResponses"), code, NO_STATUS)
             patch.apply_method_response(response, operations)
         return copy.deepcopy(response)
 
     def delete_method_response(self, api_id: str, resource_id: str, verb: str, code: str) -> None:
+        shapes.check_status_code(code)
         with self._editing(api_id, NO_RESOURCE) as doc:
             method = rules.method_of(doc, resource_id, verb)
             rules.entry_of(method.get("methodResponses"), code, NO_STATUS)
@@ -315,6 +319,7 @@ class GatewayService:
 
     def update_integration_response(self, api_id: str, resource_id: str, verb: str, code: str,
                                     operations: list[dict[str, Any]]) -> dict[str, Any]:
+        patch.check_ops(operations, "updateIntegrationResponseInput", shapes.status_code_problems(code))
         with self._editing(api_id, NO_RESOURCE) as doc:
             integration = rules.integration_of(doc, resource_id, verb)
             response = rules.entry_of(integration.get("integrationResponses"), code, NO_STATUS)
@@ -344,17 +349,18 @@ class GatewayService:
         return [dict(v) for v in self._document(api_id)["validators"].values()]
 
     def get_request_validator(self, api_id: str, validator_id: str) -> dict[str, Any]:
-        return dict(rules.validator_of(self._document(api_id), validator_id))
+        # AWS-recorded: on an unknown API, Get/DeleteRequestValidator name the validator, not the API
+        return dict(rules.validator_of(self._document(api_id, rules.NO_VALIDATOR), validator_id))
 
     def update_request_validator(self, api_id: str, validator_id: str,
                                  operations: list[dict[str, Any]]) -> dict[str, Any]:
-        with self._editing(api_id) as doc:
+        with self._editing(api_id, rules.NO_VALIDATOR) as doc:
             validator = rules.validator_of(doc, validator_id)
             patch.apply_validator(validator, operations)
         return dict(validator)
 
     def delete_request_validator(self, api_id: str, validator_id: str) -> None:
-        with self._editing(api_id) as doc:
+        with self._editing(api_id, rules.NO_VALIDATOR) as doc:
             rules.validator_of(doc, validator_id)
             del doc["validators"][validator_id]
 
@@ -374,16 +380,17 @@ class GatewayService:
         return [dict(m) for m in self._document(api_id)["models"].values()]
 
     def get_model(self, api_id: str, name: str) -> dict[str, Any]:
-        return dict(rules.model_of(self._document(api_id), name))
+        return dict(rules.model_of(self._document(api_id, rules.no_model(name)), name))
 
     def update_model(self, api_id: str, name: str, operations: list[dict[str, Any]]) -> dict[str, Any]:
-        with self._editing(api_id) as doc:
+        # AWS-recorded: on an unknown API, Get/Update/DeleteModel name the model, not the API
+        with self._editing(api_id, rules.no_model(name)) as doc:
             model = rules.model_of(doc, name)
             patch.apply_model(model, operations, rules.check_model_schema)
         return dict(model)
 
     def delete_model(self, api_id: str, name: str) -> None:
-        with self._editing(api_id) as doc:
+        with self._editing(api_id, rules.no_model(name)) as doc:
             rules.model_of(doc, name)
             for resource in doc["resources"].values():
                 for verb, method in (resource.get("resourceMethods") or {}).items():

@@ -135,10 +135,18 @@ def render_method(method: dict[str, Any]) -> dict[str, Any]:
     return copy.deepcopy(method)
 
 
+def status_code_problems(code: str) -> list[str]:
+    """AWS's complaint about a status code outside [1-5]\\d\\d, as one of a ValidationException's list."""
+    if STATUS_CODE.fullmatch(code):
+        return []
+    return [f"Value '{code}' at 'statusCode' failed to satisfy constraint: Member must satisfy regular expression "
+            "pattern: [1-5]\\d\\d"]
+
+
 def check_status_code(code: str) -> str:
-    if not STATUS_CODE.fullmatch(code):
-        raise ValidationError(f"1 validation error detected: Value '{code}' at 'statusCode' failed to satisfy "
-                              "constraint: Member must satisfy regular expression pattern: [1-5]\\d\\d")
+    problems = status_code_problems(code)
+    if problems:
+        raise ValidationError(f"1 validation error detected: {problems[0]}")
     return code
 
 
