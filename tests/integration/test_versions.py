@@ -256,6 +256,15 @@ def test_a_duplicate_alias_is_a_conflict_and_a_missing_one_cannot_be_updated(lam
     assert "RoutingConfig" not in lam.get_alias(FunctionName=name, Name="live")
 
 
+def test_an_alias_of_a_missing_function_names_the_version(lam) -> None:  # type: ignore[no-untyped-def]
+    # AWS-recorded: test_lambda_api.py::TestLambdaAlias::test_notfound_and_invalid_routingconfigs
+    # "routing_config_exc_fn_doesnotexist": the function's ARN with the alias's target version.
+    name = unique("nofn")
+    assert error_of(lam.create_alias, FunctionName=name, Name="custom", FunctionVersion="1",
+                    RoutingConfig={"AdditionalVersionWeights": {"2": 0.5}}) == (
+        "ResourceNotFoundException", 404, f"Function not found: {ACCOUNT_ARN}{name}:1")
+
+
 def test_permissions_are_kept_per_qualifier(lam, two_versions) -> None:  # type: ignore[no-untyped-def]
     name = two_versions
     lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1")

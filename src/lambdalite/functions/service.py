@@ -28,7 +28,7 @@ from typing import Any
 from .. import errors
 from ..store import BlobStore, Database
 from . import names, permissions, provisioned, validate
-from .aliases import Alias, AliasBook
+from .aliases import Alias, AliasBook, check_alias_body
 from .archive import CodeLimits
 from .code import Code, CodeStore, decode_zip, to_hex, update_code_source
 from .concurrency import ConcurrencyBook
@@ -350,6 +350,12 @@ class FunctionService:
 
     # aliases ----------------------------------------------------------------------------------
     def create_alias(self, ref: str, body: dict[str, Any]) -> Alias:
+        name, given = names.parse_function_ref(ref, None, self.region, self.account)
+        if given is None and self.get(name) is None:
+            # AWS-recorded (test_notfound_and_invalid_routingconfigs "routing_config_exc_fn_doesnotexist"):
+            # a missing function is named with the version the alias was to point to
+            check_alias_body(body, creating=True)
+            raise errors.ResourceNotFound(f"Function not found: {self.arn(name, body.get('FunctionVersion'))}")
         fn, _ = self.resolve(ref, None, mutating=True)
         alias = self.aliases.create(fn.name, body)
         self._changed(fn.name)
