@@ -333,8 +333,11 @@ def test_the_management_api_builds_an_http_api_by_hand(own_server: Server) -> No
     event = requests.get(url.replace("/things/", "/stuff/"), timeout=30).json()
     assert event["stageVariables"] == {"v": "2"}
     deployment = v2.create_deployment(ApiId=api_id, StageName="live")
-    assert deployment["DeploymentStatus"] == "DEPLOYED"
-    assert [d["DeploymentId"] for d in v2.get_deployments(ApiId=api_id)["Items"]] == [deployment["DeploymentId"]]
+    assert deployment["DeploymentStatus"] == "DEPLOYED" and deployment["AutoDeployed"] is False
+    made = v2.get_deployments(ApiId=api_id)["Items"]   # the stage auto-deployed each change before
+    assert made[-1]["DeploymentId"] == deployment["DeploymentId"] and len(made) == 3
+    assert all(d["AutoDeployed"] and d["Description"] == "Automatic deployment triggered by changes to the Api "
+               "configuration" for d in made[:-1])
 
     # bad input, in API Gateway's codes; nothing changes
     before = v2.get_routes(ApiId=api_id)["Items"]
@@ -424,3 +427,168 @@ def test_sam_hello_world_on_an_http_api_passes_its_own_integration_test(own_serv
     assert response.status_code == 200
     assert response.json() == {"message": "hello world"}
     assert requests.post(api_endpoint, timeout=30).status_code == 404   # the route is GET /hello only
+
+
+def test_a_stage_serves_its_deployment_a_snapshot_of_the_routes(own_server: Server) -> None:
+    """Without AutoDeploy a stage serves nothing until it is deployed, and then only what its deployment
+    copied: later changes wait for the next CreateDeployment; pointing it at an older one rolls back."""
+    own_server.start()
+    lam = boto_client(own_server.base)
+    from tests.conftest import create_function
+    create_function(lam, "snap", APP)
+    arn = lam.get_function(FunctionName="snap")["Configuration"]["FunctionArn"]
+    v2 = boto_client(own_server.base, "apigatewayv2")
+    api_id = v2.create_api(Name="snapshots", ProtocolType="HTTP")["ApiId"]
+    target = "integrations/" + v2.create_integration(ApiId=api_id, IntegrationType="AWS_PROXY", IntegrationUri=arn,
+                                                     PayloadFormatVersion="2.0")["IntegrationId"]
+    v2.create_route(ApiId=api_id, RouteKey="GET /one", Target=target)
+    v2.create_stage(ApiId=api_id, StageName="manual")
+    base = f"{own_server.base}/httpapis/{api_id}/manual/_user_request_"
+    assert requests.get(base + "/one", timeout=30).status_code == 404     # nothing deployed yet
+    first = v2.create_deployment(ApiId=api_id, StageName="manual")["DeploymentId"]
+    assert v2.get_stage(ApiId=api_id, StageName="manual")["DeploymentId"] == first
+    assert requests.get(base + "/one", params={"say": "1"}, timeout=30).text == "1"
+
+    v2.create_route(ApiId=api_id, RouteKey="GET /two", Target=target)
+    assert requests.get(base + "/two", timeout=30).status_code == 404     # not deployed yet
+    second = v2.create_deployment(ApiId=api_id, StageName="manual")["DeploymentId"]
+    assert requests.get(base + "/two", params={"say": "2"}, timeout=30).text == "2"
+    stage = v2.get_stage(ApiId=api_id, StageName="manual")
+    assert stage["LastDeploymentStatusMessage"] == f"Successfully deployed stage with deployment ID '{second}'"
+
+    v2.update_stage(ApiId=api_id, StageName="manual", DeploymentId=first)   # roll back
+    assert requests.get(base + "/two", timeout=30).status_code == 404
+    assert requests.get(base + "/one", params={"say": "1"}, timeout=30).text == "1"
+
+    # a deployment in use stays; one that is not goes; unknown ones are named
+    code, status, message = error_of(v2.delete_deployment, ApiId=api_id, DeploymentId=first)
+    assert (code, status) == ("BadRequestException", 400) and "manual" in message
+    v2.delete_deployment(ApiId=api_id, DeploymentId=second)
+    assert [d["DeploymentId"] for d in v2.get_deployments(ApiId=api_id)["Items"]] == [first]
+    assert error_of(v2.update_stage, ApiId=api_id, StageName="manual", DeploymentId="nope") == \
+        ("NotFoundException", 404, "Invalid Deployment identifier specified nope")
+    assert error_of(v2.create_stage, ApiId=api_id, StageName="other", DeploymentId="nope")[:2] == \
+        ("NotFoundException", 404)
+    assert v2.get_stage(ApiId=api_id, StageName="manual")["DeploymentId"] == first
+
+    # deployments survive a restart, and so does what each stage serves
+    own_server.stop()
+    own_server.start()
+    assert requests.get(base + "/one", params={"say": "1"}, timeout=30).text == "1"
+    assert requests.get(base + "/two", timeout=30).status_code == 404
+
+
+ROUTE_THROTTLED = """\
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Api:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+      DefaultRouteSettings: {ThrottlingBurstLimit: 5, ThrottlingRateLimit: 1}
+      RouteSettings:
+        "GET /slow": {ThrottlingBurstLimit: 1, ThrottlingRateLimit: 1}
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: app/
+      Handler: app.handler
+      Runtime: python3.11
+      Events:
+        Slow: {Type: HttpApi, Properties: {ApiId: !Ref Api, Path: /slow, Method: GET}}
+        Fast: {Type: HttpApi, Properties: {ApiId: !Ref Api, Path: /fast, Method: GET}}
+"""
+
+
+def test_route_settings_throttle_one_route_on_its_own(clocked: Server, tmp_path: Path) -> None:
+    from tests.conftest import advance
+    project = tmp_path / "routes"
+    (project / "app").mkdir(parents=True)
+    (project / "template.yaml").write_text(ROUTE_THROTTLED)
+    (project / "app" / "app.py").write_text(CORS_APP)
+    done = cli(clocked, "deploy", str(project))
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert requests.get(clocked.base + "/slow", timeout=30).status_code == 200
+    assert requests.get(clocked.base + "/slow", timeout=30).status_code == 429    # its own burst of 1
+    assert [requests.get(clocked.base + "/fast", timeout=30).status_code for _ in range(6)] == [200] * 5 + [429]
+    advance(clocked, 1.0)
+    assert requests.get(clocked.base + "/slow", timeout=30).status_code == 200
+    v2 = boto_client(clocked.base, "apigatewayv2")
+    api_id = v2.get_apis()["Items"][0]["ApiId"]
+    stage = v2.get_stage(ApiId=api_id, StageName="$default")
+    assert stage["RouteSettings"]["GET /slow"]["ThrottlingBurstLimit"] == 1
+    # a route key the API does not have: API Gateway's text (quoted in public CDK issues); nothing changes
+    assert error_of(v2.update_stage, ApiId=api_id, StageName="$default",
+                    RouteSettings={"GET /nope": {"ThrottlingBurstLimit": 1}}) == \
+        ("BadRequestException", 400, "Unable to find Route by key GET /nope within the provided RouteSettings")
+    assert v2.get_stage(ApiId=api_id, StageName="$default")["RouteSettings"] == stage["RouteSettings"]
+
+
+BY_HAND = """\
+AWSTemplateFormatVersion: '2010-09-09'
+Resources:
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties:
+      FunctionName: %(name)s-fn
+      Runtime: python3.11
+      Handler: index.handler
+      Role: arn:aws:iam::000000000000:role/lambda-role
+      Code:
+        ZipFile: |
+          def handler(event, context):
+              return {"route": event["routeKey"], "id": (event.get("pathParameters") or {}).get("id")}
+  Api:
+    Type: AWS::ApiGatewayV2::Api
+    Properties: {Name: %(name)s, ProtocolType: HTTP}
+  Integration:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties:
+      ApiId: !Ref Api
+      IntegrationType: AWS_PROXY
+      IntegrationUri: !GetAtt Fn.Arn
+      PayloadFormatVersion: "2.0"
+  Route:
+    Type: AWS::ApiGatewayV2::Route
+    Properties:
+      ApiId: !Ref Api
+      RouteKey: "GET /items/{id}"
+      Target: !Join [/, [integrations, !Ref Integration]]
+  Deployment:
+    Type: AWS::ApiGatewayV2::Deployment
+    DependsOn: Route
+    Properties: {ApiId: !Ref Api}
+  Stage:
+    Type: AWS::ApiGatewayV2::Stage
+    Properties: {ApiId: !Ref Api, StageName: live, DeploymentId: !Ref Deployment}
+  Quick:
+    Type: AWS::ApiGatewayV2::Api
+    Properties: {Name: %(name)s-quick, ProtocolType: HTTP, Target: !GetAtt Fn.Arn}
+Outputs:
+  Url:
+    Value: !Sub "https://${Api}.execute-api.${AWS::Region}.amazonaws.com/live"
+  QuickUrl:
+    Value: !Sub "https://${Quick}.execute-api.${AWS::Region}.amazonaws.com/"
+"""
+
+
+def test_hand_written_routes_integrations_and_quick_create_in_a_template(own_server: Server, tmp_path: Path) -> None:
+    own_server.start()
+    project = tmp_path / "byhand"
+    project.mkdir()
+    (project / "template.yaml").write_text(BY_HAND % {"name": "byhand"})
+    done = cli(own_server, "deploy", str(project))
+    assert done.returncode == 0, done.stderr + done.stdout
+    stack = boto_client(own_server.base, "cloudformation").describe_stacks(StackName="byhand")["Stacks"][0]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    assert "/httpapis/" in outputs["Url"] and outputs["Url"].endswith("/live/_user_request_")   # no slash added
+    assert requests.get(outputs["Url"] + "/items/7", timeout=30).json() == {"route": "GET /items/{id}", "id": "7"}
+    assert requests.get(outputs["Url"] + "/other", timeout=30).status_code == 404
+    assert outputs["QuickUrl"] == own_server.base + "/"        # quick create's $default stage holds the root
+    assert requests.get(outputs["QuickUrl"] + "any/path", timeout=30).json() == {"route": "$default", "id": None}
+
+    # a Route whose Target is not an integration of its API fails the deploy, and nothing changes
+    broken = (BY_HAND % {"name": "byhand"}).replace("!Join [/, [integrations, !Ref Integration]]", "integrations/nope")
+    (project / "template.yaml").write_text(broken)
+    done = cli(own_server, "deploy", str(project))
+    assert done.returncode != 0 and "Target must be integrations/" in done.stderr + done.stdout
+    assert requests.get(outputs["Url"] + "/items/8", timeout=30).json()["id"] == "8"

@@ -52,16 +52,35 @@ class Integration:
 
 
 @dataclass(frozen=True)
+class Deployed:
+    """What one deployment serves: its routes and the API's CORS configuration when it was made.
+    Never mutated; the data plane compiles each once."""
+
+    deployment_id: str
+    routes: tuple[tuple[str, Integration], ...]          # (route key, its integration)
+    cors: Cors | None = None
+
+
+@dataclass(frozen=True)
+class HttpStage:
+    """A stage as the data plane serves it: its deployment (None before the first: nothing is
+    served) and its settings, which take effect at once as API Gateway's do."""
+
+    name: str
+    deployed: Deployed | None
+    variables: Mapping[str, str] = field(default_factory=dict)
+    throttle: tuple[int, float] | None = None             # DefaultRouteSettings: (burst, rate per s)
+    route_throttles: Mapping[str, tuple[int, float]] = field(default_factory=dict)   # RouteSettings by key
+
+
+@dataclass(frozen=True)
 class HttpApiSnapshot:
     """What one HTTP API serves: never mutated; a change publishes a new one."""
 
     api_id: str
     name: str
     created: float
-    routes: tuple[tuple[str, Integration], ...]          # (route key, its integration)
-    stages: Mapping[str, Mapping[str, str]] = field(default_factory=dict)   # stage name -> stage variables
-    cors: Cors | None = None
-    throttles: Mapping[str, tuple[int, float]] = field(default_factory=dict)   # stage -> (burst, rate per s)
+    stages: Mapping[str, HttpStage] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

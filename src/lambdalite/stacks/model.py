@@ -122,7 +122,8 @@ class PlannedApi:
 
 @dataclass(frozen=True)
 class PlannedHttpApi:
-    """AWS::ApiGatewayV2::Api with its OpenAPI 3 Body (SAM's HttpApi), and its AWS::ApiGatewayV2::Stages."""
+    """AWS::ApiGatewayV2::Api with its OpenAPI 3 Body (SAM's HttpApi; or one made from its hand-written
+    AWS::ApiGatewayV2::Routes and Integrations, or its quick-create Target), and its Stages."""
 
     logical_id: str
     api_id: str                        # physical id (pre-allocated, 10 chars [a-z0-9])
@@ -132,6 +133,7 @@ class PlannedHttpApi:
     description: str | None = None
     cors: dict[str, Any] | None = None                   # CorsConfiguration (CloudFormation's)
     stage_settings: dict[str, dict[str, Any]] = field(default_factory=dict)   # stage -> DefaultRouteSettings
+    route_settings: dict[str, dict[str, Any]] = field(default_factory=dict)   # stage -> RouteSettings by key
 
 
 @dataclass(frozen=True)

@@ -19,11 +19,13 @@ the deploy claimed success.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import re
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from .. import errors
@@ -70,6 +72,9 @@ SCHEDULE = "AWS::Scheduler::Schedule"
 EVENT_CONFIG = "AWS::Lambda::EventInvokeConfig"
 HTTP_API = "AWS::ApiGatewayV2::Api"
 HTTP_STAGE = "AWS::ApiGatewayV2::Stage"
+HTTP_ROUTE = "AWS::ApiGatewayV2::Route"
+HTTP_INTEGRATION = "AWS::ApiGatewayV2::Integration"
+HTTP_DEPLOYMENT = "AWS::ApiGatewayV2::Deployment"   # stages here deploy on every change; kept as a name only
 # A queue or a topic has no service here: one named as an async destination (or a dead-letter
 # queue) is a sink whose records Lambdalite keeps per function (GET /_lambdalite/failed).
 QUEUE, TOPIC = "AWS::SQS::Queue", "AWS::SNS::Topic"
@@ -77,7 +82,8 @@ QUEUE, TOPIC = "AWS::SQS::Queue", "AWS::SNS::Topic"
 # UpdatePolicy names the group, whose DeploymentConfigName says how the alias shifts (_shift).
 CODEDEPLOY = frozenset({"AWS::CodeDeploy::Application", "AWS::CodeDeploy::DeploymentGroup"})
 _SUPPORTED = frozenset({FUNCTION, LAYER, PERMISSION, ROLE, REST_API, DEPLOYMENT, STAGE, API_RESOURCE, METHOD,
-                        VERSION, ALIAS, RULE, SCHEDULE, EVENT_CONFIG, QUEUE, TOPIC, HTTP_API, HTTP_STAGE}) | CODEDEPLOY
+                        VERSION, ALIAS, RULE, SCHEDULE, EVENT_CONFIG, QUEUE, TOPIC, HTTP_API, HTTP_STAGE,
+                        HTTP_ROUTE, HTTP_INTEGRATION, HTTP_DEPLOYMENT}) | CODEDEPLOY
 # (layer name, content hex, the previous deployment's ARN or None) -> the layer version's ARN
 LayerVersions = Callable[[str, str, "str | None"], str]
 # (function name, the previous deployment's version ARN or None) -> (version number, whether it exists)
@@ -322,8 +328,8 @@ class _Planner:
                 content = _dict(props.get("Content"))
                 digest = str(content.get("S3Key")) if content.get("S3Bucket") == CODE_BUCKET else ""
                 self.refs[lid] = self.layer_version(layer_name or lid, digest, previous)
-            elif kind in (API_RESOURCE, DEPLOYMENT):
-                self.refs[lid] = previous or _stable_id(f"{self.stack_name}/{lid}", 6)
+            elif kind in (API_RESOURCE, DEPLOYMENT, HTTP_ROUTE, HTTP_INTEGRATION, HTTP_DEPLOYMENT):
+                self.refs[lid] = previous or _stable_id(f"{self.stack_name}/{lid}", 6 if kind != HTTP_ROUTE else 7)
             elif kind in (VERSION, ALIAS):
                 continue   # named once the functions are (_name_versions_and_aliases)
             elif kind in (QUEUE, TOPIC, RULE, SCHEDULE):
@@ -686,41 +692,101 @@ class _Planner:
         by_id = {self.refs[lid]: lid for lid, r in active.items() if r.get("Type") == HTTP_API}
         stages: dict[str, dict[str, dict[str, str]]] = {lid: {} for lid in by_id.values()}
         settings: dict[str, dict[str, dict[str, Any]]] = {lid: {} for lid in by_id.values()}
+        by_route: dict[str, dict[str, dict[str, Any]]] = {lid: {} for lid in by_id.values()}
+        parts: dict[str, list[tuple[str, str, dict[str, Any]]]] = {lid: [] for lid in by_id.values()}
         for lid, props in resolved.items():
-            if active[lid]["Type"] != HTTP_STAGE:
+            kind = active[lid]["Type"]
+            if kind not in (HTTP_STAGE, HTTP_ROUTE, HTTP_INTEGRATION, HTTP_DEPLOYMENT):
                 continue
             api, stage = by_id.get(str(props.get("ApiId"))), props.get("StageName")
             if api is None:
                 self.problems.append(f"Resource {lid}: ApiId must name an HTTP API of this stack (Ref)")
-            elif isinstance(stage, str) and stage:
+            elif kind in (HTTP_ROUTE, HTTP_INTEGRATION):
+                parts[api].append((lid, str(kind), props))
+            elif kind == HTTP_STAGE and isinstance(stage, str) and stage:
                 stages[api][stage] = {str(k): str(v) for k, v in _dict(props.get("StageVariables")).items()}
                 settings[api][stage] = _dict(props.get("DefaultRouteSettings"))
+                by_route[api][stage] = _dict(props.get("RouteSettings"))
         out = []
         for api_id, lid in by_id.items():
-            props = resolved[lid]
-            body = props.get("Body")
-            unsupported = [key for key in ("BodyS3Location", "Target", "ProtocolType") if key in props
-                           and not (key == "ProtocolType" and props[key] == "HTTP")]
-            if unsupported or not isinstance(body, dict):
-                self.problems.append(f"Resource {lid}: an HTTP API is made here from an OpenAPI 3 Body (SAM's "
-                                     "DefinitionBody, or the routes of HttpApi events); "
-                                     + (f"{', '.join(unsupported)} is not supported yet" if unsupported
-                                        else "it has none"))
-                continue
-            try:
-                routes_from_openapi(body)
-            except ValueError as e:
-                self.problems.append(f"Resource {lid}: its OpenAPI definition cannot be served: {e}")
-                continue
-            name = str(props.get("Name") or _dict(body.get("info")).get("title") or lid)
-            description = props.get("Description")
-            cors = props.get("CorsConfiguration")
-            if cors is not None and not isinstance(cors, dict):
-                self.problems.append(f"Resource {lid}: CorsConfiguration must be a mapping (AllowOrigins, ...)")
-                continue
-            out.append(PlannedHttpApi(lid, api_id, name, body, stages[lid],
-                                      description if isinstance(description, str) else None, cors, settings[lid]))
+            planned = self._http_api(lid, api_id, resolved[lid], parts[lid], stages[lid])
+            if planned is not None:
+                out.append(replace(planned, stage_settings=settings[lid], route_settings=by_route[lid]))
         return out
+
+    def _http_api(self, lid: str, api_id: str, props: dict[str, Any], parts: list[tuple[str, str, dict[str, Any]]],
+                  stages: dict[str, dict[str, str]]) -> PlannedHttpApi | None:
+        body = props.get("Body")
+        unsupported = [key for key in ("BodyS3Location", "ProtocolType") if key in props
+                       and not (key == "ProtocolType" and props[key] == "HTTP")]
+        if unsupported:
+            self.problems.append(f"Resource {lid}: an HTTP API is made here from an OpenAPI 3 Body (SAM's "
+                                 "DefinitionBody, or the routes of HttpApi events), its Routes and "
+                                 f"Integrations, or a Target; {', '.join(unsupported)} is not supported yet")
+            return None
+        if body is not None and not isinstance(body, dict):
+            self.problems.append(f"Resource {lid}: Body must be an OpenAPI 3 mapping")
+            return None
+        body = self._http_body(lid, props, body, parts)
+        if body is None:
+            return None
+        if "Target" in props:   # quick create: API Gateway makes the $default stage itself
+            stages.setdefault("$default", {})
+        try:
+            routes_from_openapi(body)
+        except ValueError as e:
+            self.problems.append(f"Resource {lid}: its OpenAPI definition cannot be served: {e}")
+            return None
+        name = str(props.get("Name") or _dict(body.get("info")).get("title") or lid)
+        description = props.get("Description")
+        cors = props.get("CorsConfiguration")
+        if cors is not None and not isinstance(cors, dict):
+            self.problems.append(f"Resource {lid}: CorsConfiguration must be a mapping (AllowOrigins, ...)")
+            return None
+        return PlannedHttpApi(lid, api_id, name, body, stages, description if isinstance(description, str) else None,
+                              cors)
+
+    def _http_body(self, lid: str, props: dict[str, Any], body: dict[str, Any] | None,
+                   parts: list[tuple[str, str, dict[str, Any]]]) -> dict[str, Any] | None:
+        """The API's OpenAPI 3 definition: its Body, with the routes of its hand-written
+        AWS::ApiGatewayV2::Route and Integration resources and of a quick-create Target added (each
+        route an operation with its `x-amazon-apigateway-integration`)."""
+        definition: dict[str, Any] = copy.deepcopy(body) if body is not None else {"openapi": "3.0.1", "paths": {}}
+        integrations = {self.refs[i]: p for i, kind, p in parts if kind == HTTP_INTEGRATION}
+        routes: list[tuple[str, str, dict[str, Any]]] = []   # (resource, route key, integration)
+        if "Target" in props:
+            routes.append((lid, str(props.get("RouteKey") or "$default"),
+                           {"IntegrationType": "AWS_PROXY", "IntegrationUri": props["Target"],
+                            "PayloadFormatVersion": "2.0"}))
+        for route_lid, kind, route in parts:
+            if kind != HTTP_ROUTE:
+                continue
+            target = str(route.get("Target") or "")
+            integration = integrations.get(target.removeprefix("integrations/"))
+            if not target.startswith("integrations/") or integration is None:
+                self.problems.append(f"Resource {route_lid}: Target must be integrations/{{IntegrationId}} of an "
+                                     "AWS::ApiGatewayV2::Integration of the same API (!Join ['/', [integrations, "
+                                     "!Ref TheIntegration]])")
+                return None
+            routes.append((route_lid, str(route.get("RouteKey") or ""), integration))
+        if not routes and body is None:
+            self.problems.append(f"Resource {lid}: an HTTP API needs a Body, Routes (AWS::ApiGatewayV2::Route with "
+                                 "its Integration) or a Target; it has none")
+            return None
+        paths = definition.setdefault("paths", {})
+        for route_lid, key, integration in routes:
+            if integration.get("IntegrationType") != "AWS_PROXY":
+                self.problems.append(f"Resource {route_lid}: IntegrationType {integration.get('IntegrationType')!r}"
+                                     " is not supported yet (AWS_PROXY, a Lambda function, is)")
+                return None
+            method, _, path = key.partition(" ")
+            operation = {"x-amazon-apigateway-integration": {
+                "type": "aws_proxy", "uri": integration.get("IntegrationUri"),
+                "payloadFormatVersion": str(integration.get("PayloadFormatVersion") or "2.0"),
+                **({"timeoutInMillis": integration["TimeoutInMillis"]} if "TimeoutInMillis" in integration else {})}}
+            verb = "x-amazon-apigateway-any-method" if method in ("ANY", "$default") else method.lower()
+            paths.setdefault("/$default" if key == "$default" else path or key, {})[verb] = operation
+        return definition
 
     def _valid_definition(self, lid: str, body: dict[str, Any]) -> bool:
         try:

@@ -45,8 +45,9 @@ def rewrite_urls(text: str, base_url: str, stages: Mapping[str, Set[str]], owner
         if not path.strip("/"):
             base = base_url.rstrip("/")
             return (base if match.group("scheme") else base.split("://", 1)[-1]) + path
-        stage, _, rest = path[1:].partition("/")
+        stage, slash, rest = path[1:].partition("/")
         url = stage_url(base_url, api_id, stage, owners, "/" + rest)
+        url = url if slash else url.rstrip("/")   # `/Prod` stays without the slash the template did not write
         return url if match.group("scheme") else url.split("://", 1)[-1]
 
     return EXECUTE_API.sub(replace, text)
@@ -55,8 +56,9 @@ def rewrite_urls(text: str, base_url: str, stages: Mapping[str, Set[str]], owner
 def http_api_url(base_url: str, api_id: str, stages: Set[str], root: str | None, path: str) -> str:
     """Where an HTTP API URL's stage answers: a named stage (its first segment) at its long form;
     `$default` at the server's root when this API holds it, else at its long form."""
-    first, _, rest = path[1:].partition("/")
+    first, slash, rest = path[1:].partition("/")
     if first and first in stages and first != "$default":
-        return urls.http_stage_url(base_url, api_id, first, root, "/" + rest)
+        url = urls.http_stage_url(base_url, api_id, first, root, "/" + rest)
+        return url if slash else url.rstrip("/")
     url = urls.http_stage_url(base_url, api_id, "$default", root, path or "/")
     return url if path else url.rstrip("/")   # no path given, none added

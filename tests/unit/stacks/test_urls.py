@@ -42,3 +42,17 @@ def test_stage_url() -> None:
     assert stage_url(BASE, "abcdefghij", "dev", {"dev": "klmnopqrst"}, "x") == \
         f"{BASE}/restapis/abcdefghij/dev/_user_request_/x"
     assert stage_url(BASE, "abcdefghij", "dev", {}, "x") == f"{BASE}/restapis/abcdefghij/dev/_user_request_/x"
+
+
+def test_the_trailing_slash_is_kept_exactly_as_the_template_has_it() -> None:
+    for given, want in (("/dev", f"{BASE}/dev"), ("/dev/", f"{BASE}/dev/"),
+                        ("/Prod", f"{BASE}/restapis/abcdefghij/Prod/_user_request_"),
+                        ("/Prod/", f"{BASE}/restapis/abcdefghij/Prod/_user_request_/")):
+        api = "uvwxyz0123" if given.startswith("/dev") else "abcdefghij"
+        assert rewrite_urls(f"https://{api}.execute-api.us-east-1.amazonaws.com{given}", BASE, STAGES, OWNERS) == want
+    http = {"httpapi001": {"$default", "live"}}
+    for given, want in (("", BASE), ("/", BASE + "/"), ("/live", f"{BASE}/httpapis/httpapi001/live/_user_request_"),
+                        ("/live/", f"{BASE}/httpapis/httpapi001/live/_user_request_/"),
+                        ("/items", BASE + "/items")):
+        assert rewrite_urls(f"https://httpapi001.execute-api.us-east-1.amazonaws.com{given}", BASE, {}, {},
+                            http, "httpapi001") == want

@@ -6,6 +6,11 @@ One JSON document per API in apigatewayv2's wire shape: `api`, `routes` (by rout
 before it is swapped in. This first slice makes an API whole from an OpenAPI 3 definition (what SAM's
 `AWS::Serverless::HttpApi` and `AWS::ApiGatewayV2::Api` `Body` give); every stage serves the API's
 current routes, as `AutoDeploy: true` stages do.
+
+Deployments are snapshots: CreateDeployment copies the API's routes, integrations and CORS
+configuration (kept beside the document under `deployed`), and a stage serves the deployment it
+points at. An auto-deploying stage gets a new deployment whenever what it would serve changes, as
+API Gateway makes one; a stage that does not auto-deploy serves nothing until it is given one.
 """
 
 from __future__ import annotations
@@ -27,7 +32,9 @@ from ..httpapi import (
     DEFAULT_STAGE,
     DEFAULT_TIMEOUT_MS,
     Cors,
+    Deployed,
     HttpApiSnapshot,
+    HttpStage,
     Integration,
     RouteKeyError,
     cors_config,
@@ -40,6 +47,10 @@ from . import rules
 from .ids import new_id
 
 Document = dict[str, Any]
+# API Gateway's own texts for what auto-deploying makes (seen in GetDeployments and GetStage answers)
+AUTO_DESCRIPTION = "Automatic deployment triggered by changes to the Api configuration"
+INTEGRATION_KEYS = ("integrationType", "integrationUri", "integrationMethod", "payloadFormatVersion",
+                    "timeoutInMillis")
 
 
 def iso_now() -> str:
@@ -54,9 +65,16 @@ class HttpApiService:
         self.documents: dict[str, Document] = {}
         self._listeners: list[Callable[[], None]] = []
         self._served: Mapping[str, HttpApiSnapshot] = MappingProxyType({})
+        self._deployed: dict[tuple[str, str], Deployed] = {}   # (api, deployment) -> compiled once
 
     def load(self) -> None:
         self.documents = {doc["api"]["apiId"]: doc for doc in self.db.load_http_apis()}
+        for api_id, doc in self.documents.items():
+            if "deployed" not in doc:   # stored before deployments were snapshots: every stage served the routes
+                for stage in doc["stages"].values():
+                    stage["autoDeploy"] = True
+                self._auto_deploy(doc)
+                self.db.put_http_api(api_id, doc)
         self._publish()
 
     def on_change(self, listener: Callable[[], None]) -> None:
@@ -94,11 +112,12 @@ class HttpApiService:
     def put_from_openapi(self, api_id: str, name: str, definition: Mapping[str, Any],
                          stages: Mapping[str, Mapping[str, str]], description: str | None = None,
                          cors: Mapping[str, Any] | None = None,
-                         stage_settings: Mapping[str, Mapping[str, Any]] | None = None) -> Document:
-        """The API made (or remade) whole from an OpenAPI 3 definition and its stages (name ->
-        stage variables; `stage_settings`: name -> DefaultRouteSettings), with a CorsConfiguration
-        (or the definition's `x-amazon-apigateway-cors`). ValueError (the definition's problem)
-        leaves everything as it was."""
+                         stage_settings: Mapping[str, Mapping[str, Any]] | None = None,
+                         route_settings: Mapping[str, Mapping[str, Any]] | None = None) -> Document:
+        """The API made (or remade) whole from an OpenAPI 3 definition and its auto-deploying stages
+        (name -> stage variables; `stage_settings`: name -> DefaultRouteSettings; `route_settings`:
+        name -> RouteSettings by route key), with a CorsConfiguration (or the definition's
+        `x-amazon-apigateway-cors`). ValueError (the definition's problem) leaves everything as it was."""
         routes = routes_from_openapi(definition)
         for stage_name in stages:
             check_http_stage_name(stage_name)
@@ -134,16 +153,22 @@ class HttpApiService:
                                     "authorizationType": "NONE", "apiKeyRequired": False}
         old_stages = previous["stages"] if previous else {}
         stage_docs = {}
+        keys = {key for key, _ in routes}
         for stage_name, variables in stages.items():
             old = old_stages.get(stage_name)
+            by_route = _route_settings((route_settings or {}).get(stage_name), keys)
             stage_docs[stage_name] = {
                 "stageName": stage_name, "autoDeploy": True,
                 "createdDate": old["createdDate"] if old else iso_now(), "lastUpdatedDate": iso_now(),
                 "stageVariables": dict(variables),
                 "defaultRouteSettings": {"detailedMetricsEnabled": False,
                                          **(cors_config((stage_settings or {}).get(stage_name)) or {})},
-                "routeSettings": {}, "tags": {}}
+                "routeSettings": by_route, "tags": {}}
+            if old and old.get("deploymentId"):
+                stage_docs[stage_name]["deploymentId"] = old["deploymentId"]
         document = {"api": api, "routes": route_docs, "integrations": integrations, "stages": stage_docs,
+                    "deployments": previous.get("deployments", {}) if previous else {},
+                    "deployed": previous.get("deployed", {}) if previous else {},
                     # when it was made, finer than createdDate's seconds: the oldest holds the root
                     "created": previous["created"] if previous else time.time()}
         self._store(api_id, document)
@@ -277,10 +302,12 @@ class HttpApiService:
             stage = {"stageName": name, "autoDeploy": bool(body.get("autoDeploy")), "createdDate": iso_now(),
                      "lastUpdatedDate": iso_now(), "stageVariables": _variables(body.get("stageVariables")),
                      "defaultRouteSettings": {"detailedMetricsEnabled": False,
-                                              **(cors_config(body.get("defaultRouteSettings")) or {})},
-                     "routeSettings": {}, "tags": {}}
+                                              **_settings(body.get("defaultRouteSettings"))},
+                     "routeSettings": _checked_route_settings(doc, body.get("routeSettings")), "tags": {}}
+            if body.get("deploymentId") is not None:
+                stage["deploymentId"] = _deployment_of(doc, body["deploymentId"])
             doc["stages"][name] = stage
-        return dict(stage)
+        return dict(doc["stages"][name])
 
     def update_stage(self, api_id: str, name: str, body: Mapping[str, Any]) -> dict[str, Any]:
         with self._editing(api_id) as doc:
@@ -291,9 +318,14 @@ class HttpApiService:
                 stage["stageVariables"] = _variables(body["stageVariables"])
             if "defaultRouteSettings" in body:
                 stage["defaultRouteSettings"] = {**stage.get("defaultRouteSettings", {}),
-                                                 **(cors_config(body["defaultRouteSettings"]) or {})}
+                                                 **_settings(body["defaultRouteSettings"])}
+            if "routeSettings" in body:
+                stage["routeSettings"] = {**stage.get("routeSettings", {}),
+                                          **_checked_route_settings(doc, body["routeSettings"])}
+            if body.get("deploymentId") is not None:
+                stage["deploymentId"] = _deployment_of(doc, body["deploymentId"])
             stage["lastUpdatedDate"] = iso_now()
-        return dict(stage)
+        return dict(doc["stages"][name])
 
     def get_item(self, api_id: str, kind: str, item_id: str) -> dict[str, Any]:
         """GetRoute / GetIntegration / GetStage / GetDeployment."""
@@ -307,24 +339,26 @@ class HttpApiService:
                                               for r in doc["routes"].values()):
                 raise ConflictException(f"Integration {item_id} is used by a route: delete the route or change "
                                         "its target first")
+            if kind == "deployments":
+                users = sorted(n for n, s in doc["stages"].items() if s.get("deploymentId") == item_id)
+                if users:
+                    raise BadRequestException(f"Deployment {item_id} is used by stage {users[0]}: point the stage "
+                                              "at another deployment (or delete it) first")
+                doc.get("deployed", {}).pop(item_id, None)
             del doc[kind][item_id]
 
     def create_deployment(self, api_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        """A deployment record: every stage here serves the API's current routes already."""
+        """A snapshot of the API's routes, integrations and CORS configuration as they are now; with
+        `stageName`, that stage serves it from now on."""
         with self._editing(api_id) as doc:
             stage = body.get("stageName")
             if stage is not None and stage not in doc["stages"]:
                 raise NotFoundException(f"Invalid stage identifier specified {stage}")
-            deployments = doc.setdefault("deployments", {})
-            deployment_id = new_id(6, taken=deployments)
-            deployment = {"deploymentId": deployment_id, "deploymentStatus": "DEPLOYED", "createdDate": iso_now(),
-                          "autoDeployed": False}
-            if isinstance(body.get("description"), str):
-                deployment["description"] = body["description"]
-            deployments[deployment_id] = deployment
+            description = body.get("description")
+            deployment_id = _new_deployment(doc, description if isinstance(description, str) else None, auto=False)
             if stage is not None:
-                doc["stages"][stage]["deploymentId"] = deployment_id
-        return dict(deployment)
+                _point(doc["stages"][stage], deployment_id)
+        return dict(doc["deployments"][deployment_id])
 
     def _set_target(self, doc: Document, route: dict[str, Any], target: Any) -> None:
         if target is None:
@@ -349,25 +383,45 @@ class HttpApiService:
         self._publish()
 
     def _store(self, api_id: str, document: Document) -> None:
+        self._auto_deploy(document)
         self.db.put_http_api(api_id, document)
         self.documents[api_id] = document
         self._publish()
 
+    @staticmethod
+    def _auto_deploy(doc: Document) -> None:
+        """Each auto-deploying stage whose deployment no longer matches the API gets a new one (one
+        for all of them per change), as API Gateway deploys such a stage on every change."""
+        content = _deployable(doc)
+        fresh: str | None = None
+        for stage in doc["stages"].values():
+            current = doc.get("deployed", {}).get(stage.get("deploymentId") or "")
+            if not stage.get("autoDeploy") or (current is not None and _same(current, content)):
+                continue
+            fresh = fresh or _new_deployment(doc, AUTO_DESCRIPTION, auto=True, content=content)
+            _point(stage, fresh)
+
     def _publish(self) -> None:
         served = {}
+        compiled: dict[tuple[str, str], Deployed] = {}
         for doc in self.documents.values():
-            integrations = {i["integrationId"]: Integration(i["integrationId"], function_of(i["integrationUri"]),
-                                                            i["payloadFormatVersion"], int(i["timeoutInMillis"]))
-                            for i in doc["integrations"].values()}
-            routes = tuple((r["routeKey"], integrations[r["target"].removeprefix("integrations/")])
-                           for r in doc["routes"].values() if r["target"].removeprefix("integrations/") in integrations)
-            cors = doc["api"].get("corsConfiguration")
-            served[doc["api"]["apiId"]] = HttpApiSnapshot(
-                doc["api"]["apiId"], doc["api"]["name"], float(doc["created"]), routes,
-                MappingProxyType({name: dict(s.get("stageVariables") or {}) for name, s in doc["stages"].items()}),
-                Cors.of(cors) if cors else None,
-                MappingProxyType({name: throttle for name, s in doc["stages"].items()
-                                  if (throttle := _throttle(s.get("defaultRouteSettings") or {})) is not None}))
+            api_id = doc["api"]["apiId"]
+            stages = {}
+            for name, stage in doc["stages"].items():
+                deployment_id = stage.get("deploymentId")
+                deployed = None
+                if deployment_id and deployment_id in doc.get("deployed", {}):
+                    deployed = self._deployed.get((api_id, deployment_id)) or _compile(
+                        deployment_id, doc["deployed"][deployment_id])
+                    compiled[(api_id, deployment_id)] = deployed
+                stages[name] = HttpStage(
+                    name, deployed, MappingProxyType(dict(stage.get("stageVariables") or {})),
+                    _throttle(stage.get("defaultRouteSettings") or {}),
+                    MappingProxyType({key: throttle for key, settings in (stage.get("routeSettings") or {}).items()
+                                      if (throttle := _throttle(settings)) is not None}))
+            served[api_id] = HttpApiSnapshot(api_id, doc["api"]["name"], float(doc["created"]),
+                                             MappingProxyType(stages))
+        self._deployed = compiled
         self._served = MappingProxyType(served)
         for listener in self._listeners:
             listener()
@@ -420,6 +474,92 @@ def _integration_fields(integration: dict[str, Any], body: Mapping[str, Any], cr
     timeout = integration.get("timeoutInMillis")
     if isinstance(timeout, bool) or not isinstance(timeout, int) or not 50 <= timeout <= 30_000:
         raise BadRequestException("Invalid input: timeoutInMillis must be between 50 and 30000")
+
+
+def _deployable(doc: Document) -> dict[str, Any]:
+    """What a deployment of the API made now would hold: routes (by key) with their integrations,
+    and the CORS configuration."""
+    routes = []
+    for route in doc["routes"].values():
+        integration = doc["integrations"].get((route.get("target") or "").removeprefix("integrations/"))
+        if integration is not None:
+            routes.append([route["routeKey"], {"integrationId": integration["integrationId"],
+                                               **{k: integration[k] for k in INTEGRATION_KEYS if k in integration}}])
+    content: dict[str, Any] = {"routes": sorted(routes, key=lambda r: r[0])}
+    if doc["api"].get("corsConfiguration"):
+        content["cors"] = doc["api"]["corsConfiguration"]
+    return content
+
+
+def _same(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Whether two deployments serve the same (ids aside: a SAM redeploy names its integrations anew)."""
+    def bare(content: Mapping[str, Any]) -> Any:
+        return ([[key, {k: v for k, v in i.items() if k != "integrationId"}] for key, i in content["routes"]],
+                content.get("cors"))
+    return bool(bare(a) == bare(b))
+
+
+def _new_deployment(doc: Document, description: str | None, auto: bool,
+                    content: dict[str, Any] | None = None) -> str:
+    deployments = doc.setdefault("deployments", {})
+    deployment_id = new_id(6, taken=deployments)
+    deployment = {"deploymentId": deployment_id, "deploymentStatus": "DEPLOYED", "createdDate": iso_now(),
+                  "autoDeployed": auto}
+    if description is not None:
+        deployment["description"] = description
+    deployments[deployment_id] = deployment
+    doc.setdefault("deployed", {})[deployment_id] = content if content is not None else _deployable(doc)
+    return deployment_id
+
+
+def _point(stage: dict[str, Any], deployment_id: str) -> None:
+    stage["deploymentId"] = deployment_id
+    stage["lastDeploymentStatusMessage"] = f"Successfully deployed stage with deployment ID '{deployment_id}'"
+    stage["lastUpdatedDate"] = iso_now()
+
+
+def _deployment_of(doc: Document, deployment_id: Any) -> str:
+    if not isinstance(deployment_id, str) or deployment_id not in (doc.get("deployments") or {}):
+        raise NotFoundException(f"Invalid Deployment identifier specified {deployment_id}")
+    return deployment_id
+
+
+def _compile(deployment_id: str, content: Mapping[str, Any]) -> Deployed:
+    routes = tuple((key, Integration(i["integrationId"], function_of(i["integrationUri"]),
+                                     i.get("payloadFormatVersion", "2.0"),
+                                     int(i.get("timeoutInMillis", DEFAULT_TIMEOUT_MS))))
+                   for key, i in content["routes"])
+    return Deployed(deployment_id, routes, Cors.of(content["cors"]) if content.get("cors") else None)
+
+
+def _settings(given: Any) -> dict[str, Any]:
+    """Route settings (DefaultRouteSettings or one of RouteSettings) in the wire's camelCase."""
+    try:
+        return cors_config(given) or {}
+    except ValueError:
+        raise BadRequestException("Invalid input: route settings must be an object (throttlingBurstLimit, "
+                                  "throttlingRateLimit, detailedMetricsEnabled, ...)") from None
+
+
+def _route_settings(given: Any, keys: set[str]) -> dict[str, dict[str, Any]]:
+    """RouteSettings by route key, each key a route of the API; ValueError with API Gateway's text."""
+    if given is None:
+        return {}
+    if not isinstance(given, Mapping):
+        raise ValueError("RouteSettings must be a map of route key to its settings")
+    out = {}
+    for key, settings in given.items():
+        if key not in keys:   # the text AWS gives (quoted in public CDK and CloudFormation issues)
+            raise ValueError(f"Unable to find Route by key {key} within the provided RouteSettings")
+        out[str(key)] = _settings(settings)
+    return out
+
+
+def _checked_route_settings(doc: Document, given: Any) -> dict[str, dict[str, Any]]:
+    try:
+        return _route_settings(given, {r["routeKey"] for r in doc["routes"].values()})
+    except ValueError as e:
+        raise BadRequestException(str(e)) from None
 
 
 def _throttle(settings: Mapping[str, Any]) -> tuple[int, float] | None:

@@ -27,7 +27,7 @@ from typing import Any
 from ... import errors
 from ...asgi import Receive, Scope, Send, read_body, send_response
 from ...invoke.invoker import SYNC_PAYLOAD_LIMIT, Invoker
-from ..httpapi import DEFAULT_STAGE, HttpApiSnapshot, Integration, RouteTable
+from ..httpapi import DEFAULT_STAGE, Deployed, HttpApiSnapshot, Integration, RouteTable
 from ..urls import parse_http_api_path
 from .events import GatewayRequest, InvocationInfo, parse_proxy_response, proxy_event_v1
 from .http_events import ResponseError, event_v2, response_v2
@@ -43,16 +43,21 @@ class HttpPlane:
         self.account = account
         self.region = region
         self._now = now   # the server clock: throttling buckets refill on it
-        self._buckets: dict[tuple[str, str], list[float]] = {}   # (api, stage) -> [tokens, when]
-        self._apis: dict[str, tuple[HttpApiSnapshot, RouteTable]] = {}
+        self._buckets: dict[tuple[str, str, str], list[float]] = {}   # (api, stage, route) -> [tokens, when]
+        self._apis: dict[str, HttpApiSnapshot] = {}
+        self._tables: dict[int, tuple[Deployed, RouteTable]] = {}   # id(deployment) -> its routes, compiled once
         self.root: str | None = None   # the API whose $default stage answers at the server's root
 
     def publish(self, served: Mapping[str, HttpApiSnapshot], root: str | None) -> None:
-        apis = {}
-        for api_id, snapshot in served.items():
-            old = self._apis.get(api_id)
-            apis[api_id] = old if old is not None and old[0] is snapshot else (snapshot, RouteTable(snapshot.routes))
-        self._apis, self.root = apis, root
+        tables = {}
+        for snapshot in served.values():
+            for stage in snapshot.stages.values():
+                deployed = stage.deployed
+                if deployed is not None and id(deployed) not in tables:
+                    old = self._tables.get(id(deployed))
+                    tables[id(deployed)] = old if old is not None and old[0] is deployed else (
+                        deployed, RouteTable(deployed.routes))
+        self._tables, self._apis, self.root = tables, dict(served), root
 
     async def handle_long(self, scope: Scope, receive: Receive, send: Send) -> None:
         raw = scope.get("raw_path")
@@ -74,7 +79,7 @@ class HttpPlane:
         path = raw.decode("latin-1") if raw else scope["path"]
         first, _, rest = path[1:].partition("/")
         found = self._apis.get(api_id)
-        if found is not None and first and first != DEFAULT_STAGE and first in found[0].stages:
+        if found is not None and first and first != DEFAULT_STAGE and first in found.stages:
             await self.serve(scope, receive, send, api_id, first, "/" + rest)
         else:
             await self.serve(scope, receive, send, api_id, DEFAULT_STAGE, path)
@@ -86,23 +91,26 @@ class HttpPlane:
         if too_large:
             await _answer(send, 413, "Request Entity Too Large", request_id)
             return
-        if found is None or stage not in found[0].stages:
+        served = found.stages.get(stage) if found is not None else None
+        if served is None or served.deployed is None:   # no such stage, or nothing deployed to it yet
             await _answer(send, 404, "Not Found", request_id)
             return
-        snapshot, table = found
+        deployed, table = self._tables[id(served.deployed)]
         method = scope["method"]
         headers = _headers(scope)
         origin = _header(headers, "origin")
         asked = _header(headers, "access-control-request-method")
-        if snapshot.cors is not None and method == "OPTIONS" and asked:   # a preflight: API Gateway's own (6.4)
+        if deployed.cors is not None and method == "OPTIONS" and asked:   # a preflight: API Gateway's own (6.4)
             await send_response(send, 204, b"", [(k.encode(), v.encode("latin-1", "replace"))
-                                                 for k, v in snapshot.cors.preflight(origin, asked)]
+                                                 for k, v in deployed.cors.preflight(origin, asked)]
                                 + [(b"apigw-requestid", request_id.encode())])
             return
-        if not self._admit(api_id, stage, snapshot.throttles.get(stage)):
+        match = table.match(method, path)
+        throttle = served.route_throttles.get(match.key) if match is not None else None
+        if not self._admit((api_id, stage, match.key if throttle is not None and match is not None else ""),
+                           throttle or served.throttle):
             await _answer(send, 429, "Too Many Requests", request_id)
             return
-        match = table.match(method, path)
         if match is None:
             await _answer(send, 404, "Not Found", request_id)
             return
@@ -114,27 +122,27 @@ class HttpPlane:
             request = GatewayRequest(method, raw_path, headers, scope["query_string"].decode("latin-1"), body,
                                      source_ip=client[0] if client else "127.0.0.1")
             info = InvocationInfo(api_id, stage, request_id, request_id, epoch_ms, match.key, match.key, self.account,
-                                  None, snapshot.stages[stage] or None)
+                                  None, dict(served.variables) or None)
             event: dict[str, Any] = {"version": "1.0", **proxy_event_v1(request, info, match.path_parameters)}
         else:
             event = event_v2(method=method, raw_path=raw_path, raw_query=scope["query_string"].decode("latin-1"),
                              headers=headers, body=body, route_key=match.key, path_parameters=match.path_parameters,
-                             stage=stage, stage_variables=snapshot.stages[stage], api_id=api_id,
+                             stage=stage, stage_variables=served.variables, api_id=api_id,
                              account=self.account, request_id=request_id, epoch_ms=epoch_ms,
                              source_ip=client[0] if client else "127.0.0.1",
                              protocol=f"HTTP/{scope.get('http_version', '1.1')}",
                              domain=f"{api_id}.execute-api.{self.region}.amazonaws.com")
-        cors = snapshot.cors.answer(origin) if snapshot.cors is not None else None
+        cors = deployed.cors.answer(origin) if deployed.cors is not None else None
         await self._integrate(send, integration, event, request_id, api_id, match.key, cors)
 
-    def _admit(self, api_id: str, stage: str, throttle: tuple[int, float] | None) -> bool:
-        """The stage's DefaultRouteSettings throttling: a token bucket of `burst`, refilled at `rate`
-        per second of the server clock."""
+    def _admit(self, key: tuple[str, str, str], throttle: tuple[int, float] | None) -> bool:
+        """Throttling: a token bucket of `burst`, refilled at `rate` per second of the server clock;
+        one per route with RouteSettings of its own, else one for the stage (DefaultRouteSettings)."""
         if throttle is None:
             return True
         burst, rate = throttle
         now = self._now()
-        bucket = self._buckets.setdefault((api_id, stage), [float(burst), now])
+        bucket = self._buckets.setdefault(key, [float(burst), now])
         bucket[0] = min(float(burst), bucket[0] + (now - bucket[1]) * rate)
         bucket[1] = now
         if bucket[0] < 1:
