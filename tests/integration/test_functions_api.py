@@ -262,6 +262,27 @@ def test_permissions_are_stored_and_returned(lam) -> None:  # type: ignore[no-un
     assert (code, status) == ("ValidationException", 400)
 
 
+def test_permission_statement_conditions_in_aws_order(lam) -> None:  # type: ignore[no-untyped-def]
+    # AWS-recorded: test_lambda_api.py::TestLambdaPermissions::test_add_lambda_permission_fields
+    # "add_permission_optional_fields" (StringEquals before ArnLike, in this order) and
+    # "add_permission_alexa_skill" (EventSourceToken is a condition).
+    name = unique("cond")
+    arn = create_function(lam, name, HELLO)["FunctionArn"]
+    out = lam.add_permission(FunctionName=name, StatementId="urlPermission", Action="lambda:InvokeFunctionUrl",
+                             Principal="*", SourceArn="arn:aws:s3:::test-bucket", SourceAccount="000000000000",
+                             PrincipalOrgID="o-1234567890", FunctionUrlAuthType="NONE")
+    assert out["Statement"] == json.dumps(
+        {"Sid": "urlPermission", "Effect": "Allow", "Principal": "*", "Action": "lambda:InvokeFunctionUrl",
+         "Resource": arn, "Condition": {
+             "StringEquals": {"AWS:SourceAccount": "000000000000", "lambda:FunctionUrlAuthType": "NONE",
+                              "aws:PrincipalOrgID": "o-1234567890"},
+             "ArnLike": {"AWS:SourceArn": "arn:aws:s3:::test-bucket"}}}, separators=(",", ":"))
+    token = "amzn1.ask.skill.xxxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"
+    out = lam.add_permission(FunctionName=name, StatementId="alexaSkill", Action="lambda:InvokeFunction",
+                             Principal="*", EventSourceToken=token)
+    assert json.loads(out["Statement"])["Condition"] == {"StringEquals": {"lambda:EventSourceToken": token}}
+
+
 def test_account_settings(lam) -> None:  # type: ignore[no-untyped-def]
     out = lam.get_account_settings()
     assert out["AccountLimit"]["CodeSizeUnzipped"] == 4096 * 1024 * 1024   # this server's limits (serve settings)

@@ -265,6 +265,32 @@ def test_an_alias_of_a_missing_function_names_the_version(lam) -> None:  # type:
         "ResourceNotFoundException", 404, f"Function not found: {ACCOUNT_ARN}{name}:1")
 
 
+def test_permissions_on_a_missing_alias_and_a_first_one_on_an_alias(lam, two_versions) -> None:  # type: ignore[no-untyped-def]
+    # AWS-recorded: test_lambda_api.py::TestLambdaPermissions::test_permission_exceptions
+    # "add_permission_fn_alias_doesnotexist", "remove_permission_fn_alias_doesnotexist" (an alias name is
+    # named as an alias), "add_permission_fn_qualifier_valid_doesnotexist" (not an alias name: a function);
+    # test_lambda_permission_fn_versioning "add_permission_alias_revision_exception" and the add that follows
+    # it (a first statement on an alias takes the alias's RevisionId).
+    name = two_versions
+    grant = {"Action": "lambda:InvokeFunction", "StatementId": "s3", "Principal": "s3.amazonaws.com"}
+    missing = ("ResourceNotFoundException", 404, f"Cannot find alias arn: {ACCOUNT_ARN}{name}:alias-doesnotexist")
+    assert error_of(lam.add_permission, FunctionName=f"{name}:alias-doesnotexist", **grant) == missing
+    assert error_of(lam.remove_permission, FunctionName=name, StatementId="s3",
+                    Qualifier="alias-doesnotexist") == missing
+    assert error_of(lam.add_permission, FunctionName=name, Qualifier="valid-with-$-but-doesnotexist", **grant) == (
+        "ResourceNotFoundException", 404, f"Function not found: {ACCOUNT_ARN}{name}:valid-with-$-but-doesnotexist")
+    alias = lam.create_alias(FunctionName=name, Name="permission-alias", FunctionVersion="1")
+    assert error_of(lam.add_permission, FunctionName=name, Qualifier="permission-alias", RevisionId="wrong",
+                    **grant) == (
+        "PreconditionFailedException", 412, "The Revision Id provided does not match the latest Revision Id. "
+        "Call the GetPolicy API to retrieve the latest Revision Id")
+    lam.add_permission(FunctionName=f"{name}:permission-alias", Qualifier="permission-alias",
+                       RevisionId=alias["RevisionId"], **grant)
+    policy = lam.get_policy(FunctionName=name, Qualifier="permission-alias")
+    assert policy["RevisionId"] != alias["RevisionId"]
+    assert json.loads(policy["Policy"])["Statement"][0]["Resource"] == f"{ACCOUNT_ARN}{name}:permission-alias"
+
+
 def test_permissions_are_kept_per_qualifier(lam, two_versions) -> None:  # type: ignore[no-untyped-def]
     name = two_versions
     lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1")

@@ -31,6 +31,11 @@ MAX_NAME = 128
 MAX_DESCRIPTION = 256
 
 
+def is_alias_name(text: str) -> bool:
+    """Whether `text` could name an alias (not a version number, no other characters)."""
+    return len(text) <= MAX_NAME and _ALIAS.fullmatch(text) is not None
+
+
 @dataclass(frozen=True)
 class Alias:
     function: str

@@ -44,15 +44,13 @@ def statement_of(body: dict[str, Any], resource_arn: str) -> dict[str, Any]:
         shown = {"AWS": f"arn:aws:iam::{account}:root"}
     statement: dict[str, Any] = {"Sid": body["StatementId"], "Effect": "Allow", "Principal": shown,
                                  "Action": body["Action"], "Resource": resource_arn}
-    condition: dict[str, Any] = {}
+    # AWS's order (recorded: test_add_lambda_permission_fields): StringEquals, then ArnLike
+    equals = {key: body[field] for field, key in (
+        ("SourceAccount", "AWS:SourceAccount"), ("FunctionUrlAuthType", "lambda:FunctionUrlAuthType"),
+        ("PrincipalOrgID", "aws:PrincipalOrgID"), ("EventSourceToken", "lambda:EventSourceToken")) if body.get(field)}
+    condition: dict[str, Any] = {"StringEquals": equals} if equals else {}
     if body.get("SourceArn"):
         condition["ArnLike"] = {"AWS:SourceArn": body["SourceArn"]}
-    if body.get("SourceAccount"):
-        condition["StringEquals"] = {"AWS:SourceAccount": body["SourceAccount"]}
-    if body.get("PrincipalOrgID"):
-        condition.setdefault("StringEquals", {})["aws:PrincipalOrgID"] = body["PrincipalOrgID"]
-    if body.get("FunctionUrlAuthType"):
-        condition.setdefault("StringEquals", {})["lambda:FunctionUrlAuthType"] = body["FunctionUrlAuthType"]
     if condition:
         statement["Condition"] = condition
     return statement

@@ -43,9 +43,11 @@ class PolicyBook:
         policy = self._policies.get(function)
         return {s["Sid"] for s in policy.statements} if policy else set()
 
-    def add(self, function: str, body: dict[str, Any], resource_arn: str) -> dict[str, Any]:
+    def add(self, function: str, body: dict[str, Any], resource_arn: str, owner_revision: str) -> dict[str, Any]:
+        """`owner_revision`: the RevisionId a first statement's RevisionId must match (the function's,
+        version's or alias's); later ones must match the policy's."""
         policy = self._policies.get(function) or Policy(function, new_revision())
-        validate.check_revision(body.get("RevisionId"), policy.revision_id if policy.statements else None,
+        validate.check_revision(body.get("RevisionId"), policy.revision_id if policy.statements else owner_revision,
                                 api="GetPolicy")
         sid = body["StatementId"]
         if any(s["Sid"] == sid for s in policy.statements):

@@ -28,7 +28,7 @@ from typing import Any
 from .. import errors
 from ..store import BlobStore, Database
 from . import names, permissions, provisioned, validate
-from .aliases import Alias, AliasBook, check_alias_body
+from .aliases import Alias, AliasBook, check_alias_body, is_alias_name
 from .archive import CodeLimits
 from .code import Code, CodeStore, decode_zip, to_hex, update_code_source
 from .concurrency import ConcurrencyBook
@@ -587,16 +587,34 @@ class FunctionService:
         if qualifier == LATEST or ref.endswith(":$LATEST"):
             names.parse_function_ref(ref, qualifier, self.region, self.account)
             raise errors.InvalidParameterValue("We currently do not support adding policies for $LATEST.")
-        fn, qualifier = self.resolve(ref, qualifier, mutating=True)
-        return self.policies.add(_policy_key(fn.name, qualifier), body, self.arn(fn.name, qualifier))
+        fn, qualifier = self._policy_owner(ref, qualifier)
+        # A first statement is checked against the function's (version's, alias's) RevisionId
+        # (AWS-recorded: test_lambda_permission_fn_versioning adds to an alias with the alias's)
+        alias = self.aliases.get(fn.name, qualifier) if qualifier is not None else None
+        owner_revision = alias.revision_id if alias is not None else fn.revision_id
+        return self.policies.add(_policy_key(fn.name, qualifier), body, self.arn(fn.name, qualifier),
+                                 owner_revision)
 
     def remove_permission(self, ref: str, qualifier: str | None, sid: str, revision: str | None) -> None:
         try:
-            fn, qualifier = self.resolve(ref, qualifier, mutating=True)
-        except errors.ResourceNotFound:
+            fn, qualifier = self._policy_owner(ref, qualifier)
+        except errors.ResourceNotFound as e:
+            if e.message.startswith("Cannot find alias arn"):
+                raise
             name, q = names.parse_function_ref(ref, qualifier, self.region, self.account)
             raise errors.ResourceNotFound(f"No policy found for: {self.arn(name, q)}") from None
         self.policies.remove(_policy_key(fn.name, qualifier), sid, revision)
+
+    def _policy_owner(self, ref: str, qualifier: str | None) -> tuple[FunctionVersion, str | None]:
+        """resolve(), but a missing alias of a function there is is named as an alias (AWS-recorded:
+        test_permission_exceptions add_/remove_permission_fn_alias_doesnotexist)."""
+        try:
+            return self.resolve(ref, qualifier, mutating=True)
+        except errors.ResourceNotFound:
+            name, q = names.parse_function_ref(ref, qualifier, self.region, self.account, mutating=True)
+            if q is not None and self.get(name) is not None and is_alias_name(q):
+                raise errors.ResourceNotFound(f"Cannot find alias arn: {self.arn(name, q)}") from None
+            raise
 
     def get_policy(self, ref: str, qualifier: str | None) -> Policy:
         try:
