@@ -220,3 +220,85 @@ def test_stage_access_log_settings_validation(gw) -> None:  # type: ignore[no-un
     assert error_of(update, patchOperations=[{"op": "remove", "path": "/accessLogSettings/destinationArn"}]) == \
         no_setting("accessLogSettings/destinationArn")
     assert update(patchOperations=[])["accessLogSettings"] == {"destinationArn": arn}   # refused calls kept it
+
+
+# REST APIs ------------------------------------------------------------------------------------------
+ENUM_TYPES = ("Value '[wrong]' at 'createRestApiInput.endpointConfiguration.types' failed to satisfy constraint: "
+              "Member must satisfy constraint: [Member must satisfy enum value set: [PRIVATE, EDGE, REGIONAL]]")
+ENUM_IP = ("Value 'wrong' at 'createRestApiInput.endpointConfiguration.ipAddressType' failed to satisfy "
+           "constraint: Member must satisfy enum value set: [ipv4, dualstack]")
+
+
+def test_create_rest_api_checks_the_endpoint_configuration(raw_gw) -> None:  # type: ignore[no-untyped-def]
+    # AWS recorded: test_apigateway_api.py::TestApiGatewayApiRestApi::test_create_rest_api_with_endpoint_configuration
+    gw, name = raw_gw, unique("endpoint")
+    code, status, message = aws_error_of(gw.create_rest_api, name=name,
+                                         endpointConfiguration={"ipAddressType": "wrong", "types": ["EDGE"]})
+    assert (code, status, message) == ("ValidationException", 400, f"1 validation error detected: {ENUM_IP}")
+    assert aws_error_of(gw.create_rest_api, name=name,
+                        endpointConfiguration={"ipAddressType": "ipv4", "types": ["wrong"]}) == (
+        "ValidationException", 400, f"1 validation error detected: {ENUM_TYPES}")
+    # both, whatever the order sent; and before the description's and the compression size's checks
+    for config in ({"ipAddressType": "wrong", "types": ["wrong"]}, {"types": ["wrong"], "ipAddressType": "wrong"}):
+        assert aws_error_of(gw.create_rest_api, name=name, description="", minimumCompressionSize=-1,
+                            endpointConfiguration=config) == (
+            "ValidationException", 400, f"2 validation errors detected: {ENUM_TYPES}; {ENUM_IP}")
+    assert error_of(gw.create_rest_api, name=name, endpointConfiguration={"types": []}) == (
+        "BadRequestException", 400, "REGIONAL Configuration and EDGE Configuration cannot be both DISABLED.")
+    assert error_of(gw.create_rest_api, name=name, description="", minimumCompressionSize=-1,
+                    endpointConfiguration={"ipAddressType": "ipv4", "types": ["EDGE"]}) == (
+        "BadRequestException", 400, "Description cannot be an empty string")
+    # AWS recorded: ...::TestApiGatewayApiRestApi::test_create_rest_api_private_type
+    assert error_of(gw.create_rest_api, name=name,
+                    endpointConfiguration={"ipAddressType": "ipv4", "types": ["PRIVATE"]}) == (
+        "BadRequestException", 400, "Only dualstack ipAddressType is supported for Private APIs.")
+    assert error_of(gw.create_rest_api, name=name, description="",
+                    endpointConfiguration={"ipAddressType": "ipv4", "types": ["PRIVATE"]}) == (
+        "BadRequestException", 400, "Description cannot be an empty string")
+    assert name not in [api["name"] for api in gw.get_rest_apis(limit=500)["items"]]   # nothing was created
+    # AWS recorded: ...::TestApiGatewayApiRestApi::test_create_rest_api_verify_defaults (a private API is dualstack)
+    assert gw.create_rest_api(name=name, endpointConfiguration={"types": ["PRIVATE"]})["endpointConfiguration"] == {
+        "types": ["PRIVATE"], "ipAddressType": "dualstack"}
+    assert gw.create_rest_api(name=name, endpointConfiguration={"types": ["REGIONAL"]})["endpointConfiguration"] == {
+        "types": ["REGIONAL"], "ipAddressType": "ipv4"}
+
+
+def test_update_rest_api_endpoint_configuration(gw) -> None:  # type: ignore[no-untyped-def]
+    # AWS recorded: test_apigateway_api.py::TestApiGatewayApiRestApi::test_update_rest_api_ip_address_type
+    api_id = gw.create_rest_api(name=unique("endpoint"))["id"]
+    update = functools.partial(gw.update_rest_api, restApiId=api_id)
+    out = update(patchOperations=[{"op": "replace", "path": "/endpointConfiguration/types/0", "value": value}
+                                  for value in ("EDGE", "REGIONAL", "PRIVATE")])
+    assert out["endpointConfiguration"] == {"types": ["PRIVATE"], "ipAddressType": "dualstack"}
+    cases = [({"op": "replace", "path": "/endpointConfiguration/ipAddressType", "value": "ipv4"},
+              "Only dualstack ipAddressType is supported for Private APIs."),
+             ({"op": "replace", "path": "/endpointConfiguration/ipAddressType", "value": "wrong"},
+              "ipAddressType must be either ipv4 or dualstack."),
+             ({"op": "replace", "path": "/endpointConfiguration/types/0", "value": "wrong"},
+              "Invalid EndpointTypes specified. Valid options are REGIONAL,EDGE,PRIVATE"),
+             ({"op": "remove", "path": "/endpointConfiguration/ipAddressType", "value": "dualstack"},
+              "Invalid patch operation specified. Must be one of: [replace]"),
+             ({"op": "remove", "path": "/endpointConfiguration/types/0", "value": "EDGE"},
+              "Invalid patch operation specified. Must be 'add'|'remove'|'replace'")]
+    for op, text in cases:
+        assert error_of(update, patchOperations=[op]) == ("BadRequestException", 400, text)
+    out = update(patchOperations=[{"op": "replace", "path": "/endpointConfiguration/ipAddressType",
+                                   "value": "dualstack"}])
+    assert out["endpointConfiguration"] == {"types": ["PRIVATE"], "ipAddressType": "dualstack"}
+    assert gw.get_rest_api(restApiId=api_id)["endpointConfiguration"] == out["endpointConfiguration"]
+
+
+def test_update_rest_api_binary_media_types_and_compression(gw) -> None:  # type: ignore[no-untyped-def]
+    # AWS recorded: test_apigateway_api.py::TestApiGatewayApiRestApi::test_update_rest_api_operation_add_remove:
+    # a replace removes the entry and appends the new one
+    api_id = gw.create_rest_api(name=unique("binary"), description="this is my api")["id"]
+    update = functools.partial(gw.update_rest_api, restApiId=api_id)
+    update(patchOperations=[{"op": "add", "path": "/binaryMediaTypes/image~1png"},
+                            {"op": "add", "path": "/binaryMediaTypes/image~1jpeg"}])
+    out = update(patchOperations=[{"op": "replace", "path": "/binaryMediaTypes/image~1png", "value": "image/gif"}])
+    assert out["binaryMediaTypes"] == ["image/jpeg", "image/gif"]
+    # AWS recorded: ...::TestApiGatewayApiRestApi::test_update_rest_api_compression (set-string-compression)
+    for value in ("test", "-1"):
+        assert error_of(update, patchOperations=[{"op": "replace", "path": "/minimumCompressionSize",
+                                                  "value": value}]) == (
+            "BadRequestException", 400, "Invalid minimum compression size, must be between 0 and 10485760")

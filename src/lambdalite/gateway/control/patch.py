@@ -127,6 +127,8 @@ def apply_rest_api(api: dict[str, Any], ops: Iterable[Op]) -> None:
             _patch_compression(api, kind, value)
         elif path in ("/name", "/description", "/version", "/apiKeySource"):
             set_scalar(api, path[1:], kind, value)
+        elif parts[:1] == ["endpointConfiguration"]:
+            _patch_endpoint(api, kind, path, value)
         elif path == "/disableExecuteApiEndpoint":
             api["disableExecuteApiEndpoint"] = to_bool(value)
         elif path == "/policy":
@@ -136,12 +138,14 @@ def apply_rest_api(api: dict[str, Any], ops: Iterable[Op]) -> None:
 
 
 def _patch_binary_media_types(api: dict[str, Any], kind: str, name: str, value: Any) -> None:
-    # a list patched like a map: add appends (`-` is the literal string "-"), replace swaps in place
+    # a list patched like a map: add appends (`-` is the literal string "-"); replace removes the old
+    # entry and appends the new one (AWS-recorded: test_update_rest_api_operation_add_remove)
     types = list(api.get("binaryMediaTypes") or [])
     if kind == "add" and name not in types:
         types.append(name)
     elif kind == "replace" and name in types:
-        types[types.index(name)] = str(value)
+        types.remove(name)
+        types.append(str(value))
     elif kind == "remove" and name in types:
         types.remove(name)
     if types:
@@ -156,10 +160,42 @@ def _patch_compression(api: dict[str, Any], kind: str, value: Any) -> None:
     if value in (None, ""):
         api.pop("minimumCompressionSize", None)
         return
-    size = to_int(value)
+    try:
+        size = int(str(value))
+    except ValueError:
+        size = -1   # AWS-recorded: a non-number gets the range's text
     if not 0 <= size <= 10485760:
         raise BadRequestException("Invalid minimum compression size, must be between 0 and 10485760")
     api["minimumCompressionSize"] = size
+
+
+def _patch_endpoint(api: dict[str, Any], kind: str, path: str, value: Any) -> None:
+    """replace of /endpointConfiguration/types/{i} or /ipAddressType; AWS-recorded texts
+    (TestApiGatewayApiRestApi::test_update_rest_api_ip_address_type). A private API is dualstack."""
+    endpoint = dict(api.get("endpointConfiguration") or {"types": ["EDGE"], "ipAddressType": "ipv4"})
+    parts = split_path(path)
+    if path == "/endpointConfiguration/ipAddressType":
+        if kind != "replace":
+            raise BadRequestException("Invalid patch operation specified. Must be one of: [replace]")
+        if value not in ("ipv4", "dualstack"):
+            raise BadRequestException("ipAddressType must be either ipv4 or dualstack.")
+        if value == "ipv4" and "PRIVATE" in endpoint.get("types", []):
+            raise BadRequestException("Only dualstack ipAddressType is supported for Private APIs.")
+        endpoint["ipAddressType"] = value
+    elif len(parts) == 3 and parts[1] == "types" and parts[2].isdigit():
+        if kind != "replace":
+            raise BadRequestException("Invalid patch operation specified. Must be 'add'|'remove'|'replace'")
+        if value not in ("REGIONAL", "EDGE", "PRIVATE"):
+            raise BadRequestException("Invalid EndpointTypes specified. Valid options are REGIONAL,EDGE,PRIVATE")
+        types = list(endpoint.get("types") or ["EDGE"])
+        index = min(int(parts[2]), len(types) - 1)
+        types[index] = str(value)
+        endpoint["types"] = types
+        if value == "PRIVATE":
+            endpoint["ipAddressType"] = "dualstack"
+    else:
+        raise BadRequestException(f"Invalid patch path {path}")
+    api["endpointConfiguration"] = endpoint
 
 
 # Method -------------------------------------------------------------------------------------------

@@ -32,7 +32,54 @@ DEFAULT_MODELS = (
 
 
 # RestApi ------------------------------------------------------------------------------------------
+ENDPOINT_TYPES = ("PRIVATE", "EDGE", "REGIONAL")
+IP_ADDRESS_TYPES = ("ipv4", "dualstack")
+ONLY_DUALSTACK = "Only dualstack ipAddressType is supported for Private APIs."
+
+
+def raise_problems(problems: list[str]) -> None:
+    """Coral's ValidationException: every failed member constraint in one message."""
+    if problems:
+        count = "1 validation error" if len(problems) == 1 else f"{len(problems)} validation errors"
+        raise ValidationError(f"{count} detected: " + "; ".join(problems))
+
+
+def endpoint_problems(endpoint: dict[str, Any]) -> list[str]:
+    """CreateRestApi's endpointConfiguration enums (AWS-recorded texts: types first, then ipAddressType)."""
+    problems = []
+    types = endpoint.get("types")
+    if isinstance(types, list) and any(t not in ENDPOINT_TYPES for t in types):
+        problems.append(f"Value '[{', '.join(map(str, types))}]' at 'createRestApiInput.endpointConfiguration.types' "
+                        "failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum "
+                        "value set: [PRIVATE, EDGE, REGIONAL]]")
+    ip = endpoint.get("ipAddressType")
+    if ip is not None and ip not in IP_ADDRESS_TYPES:
+        problems.append(f"Value '{ip}' at 'createRestApiInput.endpointConfiguration.ipAddressType' failed to "
+                        "satisfy constraint: Member must satisfy enum value set: [ipv4, dualstack]")
+    return problems
+
+
+def new_endpoint_configuration(endpoint: dict[str, Any]) -> dict[str, Any]:
+    """One endpoint type (EDGE when none is sent); a private API is dualstack, the others ipv4 by default."""
+    types = endpoint.get("types")
+    if types is None:
+        types = ["EDGE"]
+    if not types:
+        raise BadRequestException("REGIONAL Configuration and EDGE Configuration cannot be both DISABLED.")
+    if len(types) > 1:
+        raise BadRequestException("Cannot create an api with multiple Endpoint Types.")
+    private = types == ["PRIVATE"]
+    if private and endpoint.get("ipAddressType") == "ipv4":
+        raise BadRequestException(ONLY_DUALSTACK)
+    return {"types": list(types), "ipAddressType": endpoint.get("ipAddressType") or ("dualstack" if private
+                                                                                     else "ipv4")}
+
+
 def new_rest_api(body: dict[str, Any], api_id: str, root_id: str, created: int) -> dict[str, Any]:
+    """AWS-recorded order (TestApiGatewayApiRestApi::test_create_rest_api_*): the enums, the description,
+    the name, the compression size, then the endpoint types and the private API's ipAddressType."""
+    endpoint = dict(body.get("endpointConfiguration") or {})
+    raise_problems(endpoint_problems(endpoint))
     if body.get("description") == "":
         raise BadRequestException("Description cannot be an empty string")
     name = body.get("name")
@@ -41,10 +88,7 @@ def new_rest_api(body: dict[str, Any], api_id: str, root_id: str, created: int) 
     size = body.get("minimumCompressionSize")
     if size is not None and not 0 <= int(size) <= 10485760:
         raise BadRequestException("Invalid minimum compression size, must be between 0 and 10485760")
-    endpoint = dict(body.get("endpointConfiguration") or {})
-    types = endpoint.get("types") or ["EDGE"]
-    if len(types) > 1:
-        raise BadRequestException("Cannot create an api with multiple Endpoint Types.")
+    endpoint_configuration = new_endpoint_configuration(endpoint)
     api: dict[str, Any] = {"id": api_id, "name": str(name), "createdDate": created}
     for key in ("description", "version", "minimumCompressionSize", "policy"):
         if body.get(key) is not None:
@@ -52,7 +96,7 @@ def new_rest_api(body: dict[str, Any], api_id: str, root_id: str, created: int) 
     if body.get("binaryMediaTypes"):
         api["binaryMediaTypes"] = list(body["binaryMediaTypes"])
     api["apiKeySource"] = body.get("apiKeySource") or "HEADER"
-    api["endpointConfiguration"] = {"types": list(types), "ipAddressType": endpoint.get("ipAddressType", "ipv4")}
+    api["endpointConfiguration"] = endpoint_configuration
     api["disableExecuteApiEndpoint"] = bool(body.get("disableExecuteApiEndpoint", False))
     api["rootResourceId"] = root_id
     if body.get("tags"):
