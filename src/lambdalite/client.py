@@ -405,6 +405,12 @@ class Client:
         apis: list[dict[str, Any]] = self._call("GET", "/_lambdalite/httpapis").json()["apis"]
         return apis
 
+    def shadowed_short_forms(self) -> dict[str, str]:
+        """REST stage name -> the HTTP API that answers its short form `/{stage}/...` instead (it holds
+        the server's root and is older; docs/http-apis.md)."""
+        shadows: dict[str, str] = self._call("GET", "/_lambdalite/httpapis").json().get("shadows") or {}
+        return shadows
+
     def list_stages(self, api_id: str) -> list[dict[str, Any]]:
         """GetStages of one REST API."""
         answer = self._call("GET", f"/restapis/{_quote(api_id)}/stages").json()

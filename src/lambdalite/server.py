@@ -141,8 +141,9 @@ class App:
 
 async def api_traffic(platform: Services, scope: Scope, receive: Receive, send: Send) -> None:
     """A request for an API: the API a Host `{apiId}.execute-api.localhost[:port]` names; else a REST
-    API's stage when its path says so, else the HTTP API that holds the server's root, else the REST
-    data plane's 403 Missing Authentication Token."""
+    API's stage when its path says so (a short form `/{stage}/...` only when that stage is older than
+    the HTTP root's `$default` stage or the HTTP API has no route for the path), else the HTTP API
+    that holds the server's root, else the REST data plane's 403 Missing Authentication Token."""
     named = _named_api(scope)
     if named is not None and platform.http_plane.has(named):
         await platform.http_plane.handle_root(scope, receive, send, named)
@@ -154,6 +155,10 @@ async def api_traffic(platform: Services, scope: Scope, receive: Receive, send: 
     path = raw.decode("latin-1") if raw else scope["path"]
     if platform.http_plane.root is not None and not platform.data_plane.claims(path):
         await platform.http_plane.handle_root(scope, receive, send)
+        return
+    made = platform.data_plane.short_claim(path) if platform.http_plane.root is not None else None
+    if made is not None and platform.http_plane.root_answers(scope["method"], path, made):
+        await platform.http_plane.handle_root(scope, receive, send)   # the older owner of the path wins
     else:
         await platform.data_plane.handle(scope, receive, send)
 

@@ -107,6 +107,12 @@ class Services:
         self.http_plane = HttpPlane(self.invoker, settings.account, settings.region, self.clock.now)
         self.http_apis.on_change(lambda: self.http_plane.publish(self.http_apis.served(),
                                                                  root_owner(self.http_apis.served())))
+        # a REST short form /{stage}/... and the HTTP root: the older owner wins (docs/http-apis.md)
+        self.gateway.root_since = self.http_apis.root_since
+        self.gateway.shadowed_by = self.http_apis.shadowed_by
+        self.http_apis.rest_dates = lambda: (int(stage.get("createdDate") or 0)
+                                             for doc in self.gateway.documents.values()
+                                             for stage in doc["stages"].values())
         self.apigatewayv2_api = ApiGatewayV2Api(self.http_apis)
         self.stacks = StackService(self.db, self.functions, self.gateway, settings.region, settings.account,
                                    settings.base_url, self.clock, invoker=self.invoker, scheduler=self.scheduler,
@@ -115,7 +121,8 @@ class Services:
         self.cloudformation_api = CloudFormationApi(self.stacks)
         self.own_api = OwnApi(self.functions, caught_up, self.clock, self.health, self.environments.builds,
                               self.backend, self.invoker.traffic, self.invoker, self.scheduler.listing,
-                              self.events.replay, lambda: self.http_apis.listing(settings.base_url))
+                              self.events.replay, lambda: {"apis": self.http_apis.listing(settings.base_url),
+                                                           "shadows": self.gateway.shadowed()})
         self._reaper: asyncio.Task[None] | None = None
         self._expirer: asyncio.Task[None] | None = None
         self._execution_stream = secrets.token_hex(16)   # the execution logs' stream, one per server run

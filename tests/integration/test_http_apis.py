@@ -110,13 +110,35 @@ def test_what_http_apis_answer_themselves(http_server: Server, tmp_path: Path) -
     assert r.status_code == 404
 
 
-def test_rest_short_forms_and_the_http_root_live_side_by_side(http_server: Server, tmp_path: Path) -> None:
+def test_an_older_http_root_keeps_the_paths_it_answers_from_a_newer_rest_short_form(
+        http_server: Server, tmp_path: Path) -> None:
+    """The HTTP root (shop, with `ANY /{proxy+}`) is older than addfive's stage PRD: `/PRD/addfive` is
+    the HTTP API's, as it was before addfive came; addfive answers at its full form, and deploy says so."""
     deploy(http_server, tmp_path, "shop")
     done = cli(http_server, "deploy", str(ROOT / "examples" / "addfive"))
     assert done.returncode == 0, done.stderr
-    assert requests.get(f"{http_server.base}/PRD/addfive", params={"num": "5"}, timeout=30).text == "10"
-    assert requests.get(f"{http_server.base}/items/1", timeout=30).json()["routeKey"] == "GET /items/{id}"
+    assert "/restapis/" in done.stdout and "belongs to HTTP API" in done.stdout + done.stderr
+    r = requests.get(f"{http_server.base}/PRD/addfive", params={"num": "5"}, timeout=30)
+    assert r.json()["routeKey"] == "ANY /{proxy+}"
+    stack = boto_client(http_server.base, "cloudformation").describe_stacks(StackName="addfive")["Stacks"][0]
+    url = next(o["OutputValue"] for o in stack["Outputs"] if "/restapis/" in o["OutputValue"])
+    assert requests.get(url, params={"num": "5"}, timeout=30).text == "10"
     assert requests.get(f"{http_server.base}/_lambdalite/health", timeout=30).json()["status"] == "ok"
+    listed = cli(http_server, "apis")
+    assert listed.returncode == 0 and url.split("/addfive")[0] in listed.stdout
+    assert f"{http_server.base}/PRD/" not in listed.stdout
+    assert cli(http_server, "rm", "--stack", "addfive").returncode == 0
+
+
+def test_an_older_rest_short_form_keeps_its_paths_from_a_newer_http_root(own_server: Server, tmp_path: Path) -> None:
+    own_server.start()
+    done = cli(own_server, "deploy", str(ROOT / "examples" / "addfive"))
+    assert done.returncode == 0, done.stderr
+    url = deploy(own_server, tmp_path, "shop")
+    assert url == own_server.base + "/"       # the root is the HTTP API's all the same
+    assert requests.get(f"{own_server.base}/PRD/addfive", params={"num": "5"}, timeout=30).text == "10"
+    assert requests.get(f"{own_server.base}/items/1", timeout=30).json()["routeKey"] == "GET /items/{id}"
+    assert requests.get(f"{own_server.base}/other/1", timeout=30).json()["routeKey"] == "ANY /{proxy+}"
 
 
 def test_the_apigatewayv2_client_reads_them(http_server: Server, tmp_path: Path) -> None:

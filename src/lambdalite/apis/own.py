@@ -23,8 +23,10 @@
     GET  /_lambdalite/failed?function=F[&limit]       {"records": [...]}: async outcomes for destinations
                                                        with no service here (SQS, SNS, EventBridge, S3)
     POST /_lambdalite/failed/replay?function=F        {"replayed": n}: their events sent again (async)
-    GET  /_lambdalite/httpapis                        {"apis": [{id, name, stages: [{stageName, urls}]}]}:
-                                                       HTTP APIs and where each stage answers
+    GET  /_lambdalite/httpapis                        {"apis": [{id, name, stages: [{stageName, urls}]}],
+                                                       "shadows": {REST stage name: HTTP API id}}: HTTP
+                                                       APIs, where each stage answers, and the REST short
+                                                       forms the older HTTP root answers instead
     GET  /_lambdalite/schedules                       {"schedules": [{stack, name, expression, function, next, ...}]}
     GET  /_lambdalite/clock                           {"now": s, "test": bool}
     POST /_lambdalite/clock {"advance_s": N}          moves a --test-clock server's clock (403 otherwise)
@@ -64,7 +66,7 @@ class OwnApi:
                  backend: Backend, traffic: Traffic, invoker: Invoker | None = None,
                  schedules: Callable[[], list[dict[str, Any]]] | None = None,
                  replay: Callable[[str, list[dict[str, Any]]], int] | None = None,
-                 http_apis: Callable[[], list[dict[str, Any]]] | None = None) -> None:
+                 http_apis: Callable[[], dict[str, Any]] | None = None) -> None:
         self.replay = replay
         self._reads: dict[str, Callable[[dict[str, str]], Any]] = {   # GET path -> its answer
             "/_lambdalite/health": lambda query: self.health(),
@@ -75,7 +77,7 @@ class OwnApi:
             "/_lambdalite/traffic": self.traffic_view,
             "/_lambdalite/failed": self.failed,
             "/_lambdalite/schedules": lambda query: {"schedules": self.schedules() if self.schedules else []},
-            "/_lambdalite/httpapis": lambda query: {"apis": http_apis() if http_apis else []},
+            "/_lambdalite/httpapis": lambda query: http_apis() if http_apis else {"apis": [], "shadows": {}},
         }
         self.builds = builds
         self.schedules = schedules

@@ -15,8 +15,9 @@ def list_apis(client: Client) -> None:
     """List the REST and HTTP APIs with each stage's URLs.
 
     A REST stage answers at {endpoint}/restapis/{id}/{stage}/_user_request_/, and at the short
-    {endpoint}/{stage}/ when its API's stage of that name is the oldest. An HTTP API's stage answers
-    at {endpoint}/httpapis/{id}/{stage}/_user_request_/, and the oldest $default stage at the root.
+    {endpoint}/{stage}/ when its API's stage of that name is the oldest (and no older HTTP API at the
+    root answers those paths). An HTTP API's stage answers at
+    {endpoint}/httpapis/{id}/{stage}/_user_request_/, and the oldest $default stage at the root.
     """
     apis = client.list_apis()
     http_apis = client.list_http_apis()
@@ -24,4 +25,4 @@ def list_apis(client: Client) -> None:
         click.echo(f"No APIs at {client.endpoint}; create one with boto3's apigateway or apigatewayv2 client, "
                    "the AWS CLI or `lambdalite deploy`.", err=True)
         return
-    click.echo(api_table(client.endpoint, apis, http_apis))
+    click.echo(api_table(client.endpoint, apis, http_apis, client.shadowed_short_forms()))

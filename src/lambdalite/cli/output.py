@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -60,9 +60,11 @@ def describe_function_error(name: str, kind: str, payload: bytes, request_id: st
             f"The error object is on stdout; `lambdalite logs {name}` shows the function's log lines.")
 
 
-def stage_urls(endpoint: str, apis: Sequence[dict[str, Any]]) -> list[list[str]]:
+def stage_urls(endpoint: str, apis: Sequence[dict[str, Any]],
+               shadows: Mapping[str, str] | None = None) -> list[list[str]]:
     """One row per URL a stage answers at: `/restapis/{id}/{stage}/_user_request_/` always, and the
-    short `/{stage}/` when this API's stage of that name is the oldest (DESIGN.md "One server, one port")."""
+    short `/{stage}/` when this API's stage of that name is the oldest (DESIGN.md "One server, one port")
+    and no older HTTP API at the server's root answers it instead (`shadows`: stage name -> that API)."""
     owners = short_owners((str(api["id"]), str(stage["stageName"]), _epoch(stage.get("createdDate")))
                           for api in apis for stage in api.get("stages") or [])
     rows: list[list[str]] = []
@@ -74,13 +76,14 @@ def stage_urls(endpoint: str, apis: Sequence[dict[str, Any]]) -> list[list[str]]
             name = str(stage["stageName"])
             row = [str(api["id"]), str(api.get("name", "")), name, str(stage.get("deploymentId", "-"))]
             rows.append([*row, full_stage_url(endpoint, str(api["id"]), name)])
-            if owners.get(name) == str(api["id"]):
+            if owners.get(name) == str(api["id"]) and name not in (shadows or {}):
                 rows.append([*row, short_stage_url(endpoint, name)])
     return rows
 
 
-def api_table(endpoint: str, apis: Sequence[dict[str, Any]], http_apis: Sequence[dict[str, Any]] = ()) -> str:
-    rows = stage_urls(endpoint, apis)
+def api_table(endpoint: str, apis: Sequence[dict[str, Any]], http_apis: Sequence[dict[str, Any]] = (),
+              shadows: Mapping[str, str] | None = None) -> str:
+    rows = stage_urls(endpoint, apis, shadows)
     for api in http_apis:
         for stage in api["stages"] or [{"stageName": "-", "urls": ["(no stage)"]}]:
             rows += [[str(api["id"]), f"{api['name']} (HTTP)", str(stage["stageName"]), "-", url]

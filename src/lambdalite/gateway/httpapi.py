@@ -68,6 +68,7 @@ class HttpStage:
 
     name: str
     deployed: Deployed | None
+    created: float = 0.0                                  # createdDate (the oldest $default holds the root)
     variables: Mapping[str, str] = field(default_factory=dict)
     throttle: tuple[int, float] | None = None             # DefaultRouteSettings: (burst, rate per s)
     route_throttles: Mapping[str, tuple[int, float]] = field(default_factory=dict)   # RouteSettings by key
@@ -266,3 +267,16 @@ def _bind(route: _Route, parts: list[str]) -> dict[str, str] | None:
         elif segment != parts[i]:
             return None
     return bound
+
+
+def claims_first_segment(routes: Sequence[tuple[str, Integration]], segment: str) -> bool:
+    """Whether some route could answer a path whose first segment is `segment` (a REST short form
+    `/{segment}/...`): the `$default` route, or a route whose first segment is that literal, a
+    variable or greedy."""
+    for key, _ in routes:
+        if key == DEFAULT_ROUTE:
+            return True
+        first = next((s for s in parse_route_key(key)[1].split("/") if s), None)
+        if first is not None and (first == segment or first.startswith("{")):
+            return True
+    return False

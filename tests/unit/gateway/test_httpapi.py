@@ -13,6 +13,7 @@ from lambdalite.gateway.httpapi import (
     Integration,
     RouteKeyError,
     RouteTable,
+    claims_first_segment,
     function_of,
     parse_route_key,
     routes_from_openapi,
@@ -156,3 +157,18 @@ def test_other_json_is_a_200_json_answer() -> None:
 def test_answers_api_gateway_cannot_use_are_refused(payload: bytes) -> None:
     with pytest.raises(ResponseError):
         response_v2(payload)
+
+
+@pytest.mark.parametrize(("keys", "claims"), [
+    (("$default",), True),
+    (("ANY /{proxy+}",), True),
+    (("GET /{id}",), True),
+    (("GET /Prod/items",), True),
+    (("GET /items/{id}", "POST /orders"), False),
+    (("GET /",), False),
+    (("GET /Production",), False),
+    ((), False),
+])
+def test_which_routes_could_answer_a_rest_short_form(keys: tuple[str, ...], claims: bool) -> None:
+    routes = [(key, Integration(key, "fn")) for key in keys]
+    assert claims_first_segment(routes, "Prod") is claims

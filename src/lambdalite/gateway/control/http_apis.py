@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from types import MappingProxyType
@@ -37,6 +37,7 @@ from ..httpapi import (
     HttpStage,
     Integration,
     RouteKeyError,
+    claims_first_segment,
     cors_config,
     function_of,
     parse_route_key,
@@ -55,7 +56,18 @@ INTEGRATION_KEYS = ("integrationType", "integrationUri", "integrationMethod", "p
 
 def iso_now() -> str:
     """apigatewayv2's dates: ISO 8601 with a Z."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return iso(time.time())
+
+
+def iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def epoch_of(date: str | None) -> float:
+    try:
+        return datetime.strptime(date or "", "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
+    except ValueError:
+        return 0.0
 
 
 class HttpApiService:
@@ -66,6 +78,9 @@ class HttpApiService:
         self._listeners: list[Callable[[], None]] = []
         self._served: Mapping[str, HttpApiSnapshot] = MappingProxyType({})
         self._deployed: dict[tuple[str, str], Deployed] = {}   # (api, deployment) -> compiled once
+        # REST stages' createdDates (set by the server): a new $default stage is dated after them all,
+        # so which of a REST short form and the HTTP root came first is never a tie
+        self.rest_dates: Callable[[], Iterable[int]] = lambda: ()
 
     def load(self) -> None:
         self.documents = {doc["api"]["apiId"]: doc for doc in self.db.load_http_apis()}
@@ -159,7 +174,8 @@ class HttpApiService:
             by_route = _route_settings((route_settings or {}).get(stage_name), keys)
             stage_docs[stage_name] = {
                 "stageName": stage_name, "autoDeploy": True,
-                "createdDate": old["createdDate"] if old else iso_now(), "lastUpdatedDate": iso_now(),
+                "createdDate": old["createdDate"] if old else self._stage_date(stage_name),
+                "lastUpdatedDate": iso_now(),
                 "stageVariables": dict(variables),
                 "defaultRouteSettings": {"detailedMetricsEnabled": False,
                                          **(cors_config((stage_settings or {}).get(stage_name)) or {})},
@@ -173,6 +189,28 @@ class HttpApiService:
                     "created": previous["created"] if previous else time.time()}
         self._store(api_id, document)
         return document
+
+    def _stage_date(self, name: str) -> str:
+        """A new stage's createdDate: now; a `$default` stage's at least a second after every REST stage."""
+        if name != DEFAULT_STAGE:
+            return iso_now()
+        return iso(max([time.time(), *(t + 1 for t in self.rest_dates())]))
+
+    def root_since(self) -> int | None:
+        """When the `$default` stage of the API holding the server's root was made (whole seconds)."""
+        root = root_owner(self._served)
+        return int(self._served[root].stages[DEFAULT_STAGE].created) if root is not None else None
+
+    def shadowed_by(self, name: str, created: float) -> str | None:
+        """The HTTP API holding the server's root when it is older than a REST stage `name` made at
+        `created` and has routes that answer paths under `/{name}/` (older owner wins), else None."""
+        root = root_owner(self._served)
+        if root is None:
+            return None
+        stage = self._served[root].stages[DEFAULT_STAGE]
+        if stage.created >= created or stage.deployed is None:
+            return None
+        return root if claims_first_segment(stage.deployed.routes, name) else None
 
     def listing(self, base_url: str) -> list[dict[str, Any]]:
         """Each HTTP API with its stages and the URLs they answer at (`lambdalite apis`): the server's
@@ -299,8 +337,9 @@ class HttpApiService:
         with self._editing(api_id) as doc:
             if name in doc["stages"]:
                 raise ConflictException(f"Stage {name} already exists")
-            stage = {"stageName": name, "autoDeploy": bool(body.get("autoDeploy")), "createdDate": iso_now(),
-                     "lastUpdatedDate": iso_now(), "stageVariables": _variables(body.get("stageVariables")),
+            stage = {"stageName": name, "autoDeploy": bool(body.get("autoDeploy")),
+                     "createdDate": self._stage_date(name), "lastUpdatedDate": iso_now(),
+                     "stageVariables": _variables(body.get("stageVariables")),
                      "defaultRouteSettings": {"detailedMetricsEnabled": False,
                                               **_settings(body.get("defaultRouteSettings"))},
                      "routeSettings": _checked_route_settings(doc, body.get("routeSettings")), "tags": {}}
@@ -415,7 +454,8 @@ class HttpApiService:
                         deployment_id, doc["deployed"][deployment_id])
                     compiled[(api_id, deployment_id)] = deployed
                 stages[name] = HttpStage(
-                    name, deployed, MappingProxyType(dict(stage.get("stageVariables") or {})),
+                    name, deployed, epoch_of(stage.get("createdDate")),
+                    MappingProxyType(dict(stage.get("stageVariables") or {})),
                     _throttle(stage.get("defaultRouteSettings") or {}),
                     MappingProxyType({key: throttle for key, settings in (stage.get("routeSettings") or {}).items()
                                       if (throttle := _throttle(settings)) is not None}))
@@ -570,6 +610,7 @@ def _throttle(settings: Mapping[str, Any]) -> tuple[int, float] | None:
 
 
 def root_owner(served: Mapping[str, HttpApiSnapshot]) -> str | None:
-    """The HTTP API that serves the server's root `/`: the oldest with a `$default` stage."""
-    candidates = sorted((s.created, s.api_id) for s in served.values() if DEFAULT_STAGE in s.stages)
-    return candidates[0][1] if candidates else None
+    """The HTTP API that serves the server's root `/`: the one whose `$default` stage is the oldest."""
+    candidates = sorted((s.stages[DEFAULT_STAGE].created, s.created, s.api_id) for s in served.values()
+                        if DEFAULT_STAGE in s.stages)
+    return candidates[0][2] if candidates else None

@@ -43,6 +43,10 @@ class GatewayService:
         self._listeners: list[Callable[[], None]] = []
         self._deployed: Mapping[tuple[str, str], DeployedStage] = MappingProxyType({})
         self._templates: dict[tuple[str, str], dict[str, CompiledTemplate]] = {}  # (api, deployment) -> compiled
+        # The HTTP API that holds the server's root, seen from here (set by the server; none without HTTP
+        # APIs): when its $default stage was made, and whether it answers a short form made after it.
+        self.root_since: Callable[[], int | None] = lambda: None
+        self.shadowed_by: Callable[[str, float], str | None] = lambda name, created: None
 
     # loading, snapshots, listeners --------------------------------------------------------------
     def load(self) -> None:
@@ -65,7 +69,22 @@ class GatewayService:
         return {api_id: set(doc["stages"]) for api_id, doc in self.documents.items()}
 
     def short_owners(self) -> dict[str, str]:
-        """stage name -> the API whose short URL /{stage}/... it is (`urls.short_owners`)."""
+        """stage name -> the API whose short URL /{stage}/... it is (`urls.short_owners`), leaving out a
+        short form that an older HTTP API holding the server's root answers (`shadowed`)."""
+        shadowed = self.shadowed()
+        return {name: api_id for name, api_id in self._oldest().items() if name not in shadowed}
+
+    def shadowed(self) -> dict[str, str]:
+        """stage name -> the HTTP API that answers its short form instead (it holds the server's root,
+        is older than the REST stage and has routes under /{stage}/: the older owner wins)."""
+        out = {}
+        for name, api_id in self._oldest().items():
+            http = self.shadowed_by(name, float(self.documents[api_id]["stages"][name].get("createdDate") or 0))
+            if http is not None:
+                out[name] = http
+        return out
+
+    def _oldest(self) -> dict[str, str]:
         return short_owners((api_id, name, float(stage.get("createdDate") or 0))
                             for api_id, doc in self.documents.items() for name, stage in doc["stages"].items())
 
@@ -429,13 +448,13 @@ class GatewayService:
                           "tracingEnabled": body.get("tracingEnabled")}
             patch.check_variables(stage_body.get("variables") or {})
             doc["stages"][name] = shapes.new_stage(name, deployment_id, stage_body, self._stage_created(name))
-            return self._ambiguity(doc["api"]["id"], name)
+            return self._ambiguity(doc, name)
         stage["deploymentId"] = deployment_id
         stage["lastUpdatedDate"] = now()
         if body.get("variables"):
             patch.check_variables(body["variables"])
             stage["variables"] = {**(stage.get("variables") or {}), **body["variables"]}
-        return self._ambiguity(doc["api"]["id"], name)
+        return self._ambiguity(doc, name)
 
     def get_deployments(self, api_id: str) -> list[dict[str, Any]]:
         return [shapes.render_deployment(d) for d in self._document(api_id)["deployments"].values()]
@@ -463,7 +482,7 @@ class GatewayService:
             patch.check_variables(body.get("variables") or {})
             stage = shapes.new_stage(name, deployment_id, body, self._stage_created(name))
             doc["stages"][name] = stage
-        warnings = self._ambiguity(api_id, name)
+        warnings = self._ambiguity(self.documents[api_id], name)
         for warning in warnings:
             log.warning("REST API %s stage %s: %s", api_id, name, warning)
         return copy.deepcopy(stage), warnings
@@ -492,10 +511,18 @@ class GatewayService:
         that is later (dates are whole seconds), so the order of stages of one name is their age's."""
         others = [int(d["stages"][name].get("createdDate") or 0) for d in self.documents.values()
                   if name in d["stages"]]
-        return max([now(), *(t + 1 for t in others)])
+        root = self.root_since()   # and after the HTTP root's claim, so which came first is never a tie
+        return max([now(), *(t + 1 for t in others), *([root + 1] if root is not None else [])])
 
-    def _ambiguity(self, api_id: str, name: str) -> list[str]:
+    def _ambiguity(self, doc: Document, name: str) -> list[str]:
+        """Warnings when this stage (of the API being edited) does not get its short URL."""
+        api_id = doc["api"]["id"]
         owner = self.short_owners().get(name)
+        shadow = self.shadowed_by(name, float(doc["stages"][name].get("createdDate") or 0))
+        if owner is None and shadow is not None:
+            return [f"The server's root belongs to HTTP API {shadow}, older than this stage, whose routes answer "
+                    f"paths under /{name}/; this stage answers at {full_stage_path(api_id, name)}... (each path "
+                    f"the HTTP API has no route for still reaches this stage at /{name}/...)."]
         if owner is None or owner == api_id:
             return []
         other = self.documents[owner]["api"]

@@ -66,6 +66,15 @@ class HttpPlane:
         api_id, stage, rest = parsed
         await self.serve(scope, receive, send, api_id, stage, rest)
 
+    def root_answers(self, method: str, path: str, made: float) -> bool:
+        """Whether the root's `$default` stage, when older than a REST stage made at `made` whose short
+        form the path is, has a route for it (the older owner wins)."""
+        found = self._apis.get(self.root) if self.root is not None else None
+        stage = found.stages.get(DEFAULT_STAGE) if found is not None else None
+        if stage is None or stage.deployed is None or stage.created >= made:
+            return False
+        return self._tables[id(stage.deployed)][1].match(method, path) is not None
+
     def has(self, api_id: str) -> bool:
         return api_id in self._apis
 

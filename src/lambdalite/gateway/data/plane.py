@@ -101,6 +101,14 @@ class DataPlane:
         server's root is otherwise an HTTP API's)."""
         return parse_full_path(path) is not None or parse_short_path(path)[0] in self._short
 
+    def short_claim(self, path: str) -> float | None:
+        """When the stage owning the path's short form `/{stage}/...` was made; None when no stage
+        owns it (or the path is a full form)."""
+        if parse_full_path(path) is not None:
+            return None
+        owner = self._short.get(parse_short_path(path)[0])
+        return owner.stage.created if owner is not None else None
+
     def has(self, api_id: str) -> bool:
         return any(key[0] == api_id for key in self._stages)
 
