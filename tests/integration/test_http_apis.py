@@ -50,6 +50,8 @@ def handler(event, context):
         raise ValueError("asked to")
     if "bad" in query:
         return {"statusCode": "nope"}
+    if "unjsonable" in query:
+        return {"statusCode": 200, "body": {1, 2}}   # a set: the runtime cannot serialise it
     return {"statusCode": 200, "headers": {"content-type": "application/json"}, "cookies": ["a=1", "b=2"],
             "body": json.dumps(event)}
 """
@@ -103,6 +105,8 @@ def test_what_http_apis_answer_themselves(http_server: Server, tmp_path: Path) -
     r = requests.get(url + "x", params={"fail": "1"}, timeout=30)
     assert (r.status_code, r.text) == (500, '{"message":"Internal Server Error"}')
     r = requests.get(url + "x", params={"bad": "1"}, timeout=30)
+    assert (r.status_code, r.json()) == (500, {"message": "Internal Server Error"})
+    r = requests.get(url + "x", params={"unjsonable": "1"}, timeout=30)
     assert (r.status_code, r.json()) == (500, {"message": "Internal Server Error"})
     r = requests.get(url, timeout=30)   # no route for / ({proxy+} needs a segment) and no $default route
     assert (r.status_code, r.text) == (404, '{"message":"Not Found"}')
@@ -406,6 +410,8 @@ def test_an_http_api_body_over_lambdas_6_mb_is_refused_before_the_function(http_
                       headers={"Content-Type": "text/plain"})
     assert (r.status_code, r.json()) == (500, {"message": "Internal Server Error"})
     assert requests.post(url + "orders/1", data=b"x" * 1024, timeout=60).status_code == 200
+    r = requests.post(url + "orders/1", data=b"x" * (10 * 1024 * 1024 + 1), timeout=60)   # over HTTP APIs' 10 MB
+    assert (r.status_code, r.json()) == (413, {"message": "Request Entity Too Large"})
 
 
 def test_lambdalite_apis_lists_http_apis_and_their_urls(http_server: Server, tmp_path: Path) -> None:
