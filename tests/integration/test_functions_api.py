@@ -12,7 +12,7 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from tests.conftest import ROLE, create_function, error_of, unique, zip_of
+from tests.conftest import ROLE, boto_client, create_function, error_of, unique, zip_of
 
 HELLO = "def handler(event, context):\n    return {'hello': event.get('name', 'world')}\n"
 DATE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000$")
@@ -281,6 +281,57 @@ def test_permission_statement_conditions_in_aws_order(lam) -> None:  # type: ign
     out = lam.add_permission(FunctionName=name, StatementId="alexaSkill", Action="lambda:InvokeFunction",
                              Principal="*", EventSourceToken=token)
     assert json.loads(out["Statement"])["Condition"] == {"StringEquals": {"lambda:EventSourceToken": token}}
+
+
+def test_event_invoke_config_answers_as_aws_recorded(server, lam) -> None:  # type: ignore[no-untyped-def]
+    # AWS-recorded: test_lambda_api.py::TestLambdaEventInvokeConfig::test_lambda_eventinvokeconfig_exceptions
+    # (the keys named below) and TestLambdaFunction::test_ops_on_nonexisting_fn[get_function_event_invoke_config].
+    raw = boto_client(server.base, parameter_validation=False)
+    name = unique("eic")
+    arn = create_function(lam, name, HELLO)["FunctionArn"]
+    missing = f"none-{name}"
+    none_arn = arn.replace(name, missing)
+    # put_functionname_nootherargs: the body is checked before the function is looked for
+    assert error_of(raw.put_function_event_invoke_config, FunctionName=missing) == (
+        "InvalidParameterValueException", 400,
+        "You must specify at least one of error handling or destination setting.")
+    # put_destination_invalid_service_arn
+    iam = arn.replace(":lambda:", ":iam:")
+    assert error_of(raw.put_function_event_invoke_config, FunctionName=name,
+                    DestinationConfig={"OnSuccess": {"Destination": iam}}) == (
+        "InvalidParameterValueException", 400, f"The provided destination config DestinationConfig(onSuccess="
+        f"OnSuccess(destination={iam}), onFailure=null) is invalid.")
+    # put_destination_invalid_arn_pattern
+    bad = arn.replace(":lambda:", ":_-/!lambda:")
+    assert error_of(raw.put_function_event_invoke_config, FunctionName=name,
+                    DestinationConfig={"OnFailure": {"Destination": bad}}) == (
+        "ValidationException", 400, f"1 validation error detected: Value '{bad}' at 'destinationConfig.onFailure."
+        "destination' failed to satisfy constraint: Member must satisfy regular expression pattern: "
+        r"$|kafka://([^.]([a-zA-Z0-9\-_.]{0,248}))|arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:((eusc-)?[a-z]{2}"
+        r"((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1})?:(\d{12})?:(.*)")
+    # put_alias_doesnotexist
+    assert error_of(raw.put_function_event_invoke_config, FunctionName=name, Qualifier="nosuchalias",
+                    MaximumRetryAttempts=1) == ("ResourceNotFoundException", 404, "The function doesn't exist.")
+    # get_function_doesnotexist, delete_function_doesnotexist, get_qualifier_doesnotexist: no function looked for
+    for call in (raw.get_function_event_invoke_config, raw.delete_function_event_invoke_config):
+        assert error_of(call, FunctionName=missing) == (
+            "ResourceNotFoundException", 404, f"The function {none_arn}:$LATEST doesn't have an EventInvokeConfig")
+    assert error_of(raw.get_function_event_invoke_config, FunctionName=name, Qualifier="doesnotexist") == (
+        "ResourceNotFoundException", 404, f"The function {arn}:doesnotexist doesn't have an EventInvokeConfig")
+    # list_function_doesnotexist
+    assert error_of(raw.list_function_event_invoke_configs, FunctionName=missing) == (
+        "ResourceNotFoundException", 404, "The function doesn't exist.")
+    # paging (the test's MaxItems=2 of 3 and the lifecycle test's Marker)
+    lam.publish_version(FunctionName=name)
+    lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
+    for qualifier in ("$LATEST", "1", "live"):
+        lam.put_function_event_invoke_config(FunctionName=name, Qualifier=qualifier, MaximumRetryAttempts=1)
+    page = lam.list_function_event_invoke_configs(FunctionName=name, MaxItems=2)
+    assert len(page["FunctionEventInvokeConfigs"]) == 2 and page["NextMarker"]
+    rest = lam.list_function_event_invoke_configs(FunctionName=name, Marker=page["NextMarker"], MaxItems=2)
+    assert "NextMarker" not in rest
+    listed = page["FunctionEventInvokeConfigs"] + rest["FunctionEventInvokeConfigs"]
+    assert sorted(c["FunctionArn"] for c in listed) == [f"{arn}:$LATEST", f"{arn}:1", f"{arn}:live"]
 
 
 def test_account_settings(lam) -> None:  # type: ignore[no-untyped-def]

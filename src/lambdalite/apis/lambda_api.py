@@ -25,6 +25,7 @@ from .http import Receive, Request, Scope, Send, answer, read_body, read_request
 
 INVOKE_LIMIT = SYNC_PAYLOAD_LIMIT   # bytes, RequestResponse
 PAGE_LIMIT = 50                   # ListFunctions returns at most 50 per page
+EVENT_CONFIG_PAGE_LIMIT = 50      # ListFunctionEventInvokeConfigs' MaxItems: 1 to 50
 INVOCATION_TYPES = ("Event", "RequestResponse", "DryRun")
 LOG_TYPES = ("None", "Tail")
 FUNCTIONS = "/2015-03-31/functions"
@@ -189,8 +190,16 @@ class LambdaApi:
 
     def event_config_operation(self, request: Request, ref: str, rest: list[str]) -> tuple[int, Any]:
         method, qualifier, fns = request.method, request.query.get("Qualifier"), self.functions
-        if rest == ["list"] and method == "GET":
-            return 200, {"FunctionEventInvokeConfigs": [c.render(arn) for c, arn in fns.list_event_configs(ref)]}
+        if rest == ["list"] and method == "GET":   # pages of at most 50 (AWS's model)
+            size = page_size(request.query.get("MaxItems"), EVENT_CONFIG_PAGE_LIMIT)
+            configs = fns.list_event_configs(ref)
+            keys = [q for _, _, q in configs]
+            start = decode_marker(request.query["Marker"], keys) if request.query.get("Marker") else 0
+            page = configs[start:start + size]
+            out: dict[str, Any] = {"FunctionEventInvokeConfigs": [c.render(arn) for c, arn, _ in page]}
+            if start + size < len(configs):
+                out["NextMarker"] = base64.urlsafe_b64encode(keys[start + size - 1].encode()).decode()
+            return 200, out
         if rest:
             raise errors.NotBuilt(f"{method} {request.path} is not an event invoke config operation Lambdalite knows.")
         if method in ("PUT", "POST"):   # Put replaces; Update (POST) merges
@@ -393,17 +402,18 @@ def client_context(header: str | None) -> str | None:
     return text
 
 
-def page_size(raw: str | None) -> int:
+def page_size(raw: str | None, high: int = 10000) -> int:
+    """MaxItems, at most `high` (the model's bound) and served in pages of at most PAGE_LIMIT."""
     if raw is None:
-        return PAGE_LIMIT
+        return min(PAGE_LIMIT, high)
     try:
         value = int(raw)
     except ValueError:
         raise errors.ValidationError(
             f"1 validation error detected: Value '{raw}' at 'maxItems' failed to satisfy constraint: "
             "Member must be a number") from None
-    if not 1 <= value <= 10000:
-        bound = "greater than or equal to 1" if value < 1 else "less than or equal to 10000"
+    if not 1 <= value <= high:
+        bound = "greater than or equal to 1" if value < 1 else f"less than or equal to {high}"
         raise errors.ValidationError(
             f"1 validation error detected: Value '{value}' at 'maxItems' failed to satisfy constraint: "
             f"Member must have value {bound}")

@@ -5,6 +5,7 @@ outcome goes. Rules and texts: reference/aws-lambda.md §4.7.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +17,12 @@ from .names import constraint_violation, validation_message
 
 DEFAULT_RETRIES = 2
 DEFAULT_MAX_AGE_S = 21600
+# The model's pattern for a destination (AWS-recorded: put_destination_invalid_arn_pattern)
+DESTINATION_PATTERN = (r"$|kafka://([^.]([a-zA-Z0-9\-_.]{0,248}))|arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:"
+                       r"((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1})?:(\d{12})?:(.*)")
+_DESTINATION = re.compile(DESTINATION_PATTERN)
+# What an asynchronous invocation's outcome may go to (AWS's docs: SQS, SNS, Lambda, EventBridge, S3)
+DESTINATION_SERVICES = ("sqs", "sns", "lambda", "events", "s3")
 NOTHING_GIVEN = "You must specify at least one of error handling or destination setting."
 SELF_DESTINATION = "You can't specify the function as a destination for itself."
 
@@ -54,7 +61,13 @@ def check_body(body: dict[str, Any], function_arn_prefix: str) -> dict[str, Any]
     """The members a Put/Update gives, checked (types, ranges, destinations)."""
     validate.check_types(body, {"MaximumRetryAttempts": int, "MaximumEventAgeInSeconds": int,
                                 "DestinationConfig": dict, "Qualifier": str})
-    violations = []
+    destinations = body.get("DestinationConfig") or {}
+    violations = [constraint_violation(f"destinationConfig.{key[0].lower()}{key[1:]}.destination",
+                                       target["Destination"],
+                                       f"Member must satisfy regular expression pattern: {DESTINATION_PATTERN}")
+                  for key in ("OnSuccess", "OnFailure")
+                  if isinstance(target := destinations.get(key), dict) and isinstance(target.get("Destination"), str)
+                  and not _DESTINATION.fullmatch(target["Destination"])]
     retries, age = body.get("MaximumRetryAttempts"), body.get("MaximumEventAgeInSeconds")
     if retries is not None and not 0 <= retries <= 2:
         bound = "greater than or equal to 0" if retries < 0 else "less than or equal to 2"
@@ -66,12 +79,18 @@ def check_body(body: dict[str, Any], function_arn_prefix: str) -> dict[str, Any]
         raise errors.ValidationError(validation_message(violations))
     given: dict[str, Any] = {k: body[k] for k in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds")
                              if body.get(k) is not None}
-    destinations = body.get("DestinationConfig") or {}
     for key in ("OnSuccess", "OnFailure"):
         if destinations.get(key) is not None:
             given[key] = _destination(key, destinations[key], function_arn_prefix)
     if not given:
         raise errors.InvalidParameterValue(NOTHING_GIVEN)
+    if any(arn and arn.startswith("arn:") and arn.split(":")[2] not in DESTINATION_SERVICES
+           for arn in (given.get("OnSuccess"), given.get("OnFailure"))):
+        shown = {key: f"{key}(destination={given[key]})" if key in given else "null"
+                 for key in ("OnSuccess", "OnFailure")}
+        raise errors.InvalidParameterValue(   # AWS's text (recorded: put_destination_invalid_service_arn)
+            f"The provided destination config DestinationConfig(onSuccess={shown['OnSuccess']}, "
+            f"onFailure={shown['OnFailure']}) is invalid.")
     return given
 
 

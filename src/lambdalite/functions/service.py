@@ -44,6 +44,7 @@ from .timefmt import aws_timestamp
 log = logging.getLogger("lambdalite.functions")
 
 IN_PROGRESS_REASON = "The function is being created."
+NO_SUCH_FUNCTION = "The function doesn't exist."
 DEFAULT_ACCOUNT_CONCURRENCY = 1000   # AWS's account limit; the server passes its --max-concurrency
 SERVING = "serving"   # the stored document's key for the snapshot that serves while an update settles
 Key = tuple[str, str]   # (name, version)
@@ -501,9 +502,16 @@ class FunctionService:
     # event invoke configs (asynchronous invocations' retries, age and destinations) -----------
     def put_event_config(self, ref: str, qualifier: str | None, body: dict[str, Any],
                          merge: bool = False) -> tuple[EventConfig, str]:
-        """PutFunctionEventInvokeConfig (replaces), or UpdateFunctionEventInvokeConfig (`merge`)."""
-        name, q = self._event_config_target(ref, qualifier, missing="The function doesn't exist.")
+        """PutFunctionEventInvokeConfig (replaces), or UpdateFunctionEventInvokeConfig (`merge`). The
+        body is checked before the function is looked for; a missing function, version or alias is
+        "The function doesn't exist." (AWS-recorded: test_lambda_eventinvokeconfig_exceptions)."""
+        name, q = names.parse_function_ref(ref, qualifier, self.region, self.account)
         given = check_event_config(body, self.arn(name))
+        try:
+            self.resolve(name, q)
+        except errors.ResourceNotFound:
+            raise errors.ResourceNotFound(NO_SUCH_FUNCTION) from None
+        q = q or LATEST
         if merge and self.event_configs.find(name, q) is None:
             raise errors.ResourceNotFound(f"The function {self.arn(name, q)} doesn't have an EventInvokeConfig")
         for key in ("OnSuccess", "OnFailure"):
@@ -511,34 +519,31 @@ class FunctionService:
         return self.event_configs.put(name, q, given, merge), self.arn(name, q)
 
     def get_event_config(self, ref: str, qualifier: str | None) -> tuple[EventConfig, str]:
-        name, q = self._event_config_target(ref, qualifier)
-        config = self.event_configs.find(name, q)
+        """Not looking for the function: AWS names the config missing, the function there or not (recorded)."""
+        name, q = names.parse_function_ref(ref, qualifier, self.region, self.account)
+        config = self.event_configs.find(name, q or LATEST)
         if config is None:
-            raise errors.ResourceNotFound(f"The function {self.arn(name, q)} doesn't have an EventInvokeConfig")
-        return config, self.arn(name, q)
+            raise errors.ResourceNotFound(f"The function {self.arn(name, q or LATEST)} doesn't have an "
+                                          "EventInvokeConfig")
+        return config, self.arn(name, q or LATEST)
 
     def delete_event_config(self, ref: str, qualifier: str | None) -> None:
-        name, q = self._event_config_target(ref, qualifier)
-        if not self.event_configs.delete(name, q):
-            raise errors.ResourceNotFound(f"The function {self.arn(name, q)} doesn't have an EventInvokeConfig")
+        name, q = names.parse_function_ref(ref, qualifier, self.region, self.account)
+        if not self.event_configs.delete(name, q or LATEST):
+            raise errors.ResourceNotFound(f"The function {self.arn(name, q or LATEST)} doesn't have an "
+                                          "EventInvokeConfig")
 
-    def list_event_configs(self, ref: str) -> builtins.list[tuple[EventConfig, str]]:
-        fn, _ = self.resolve(ref, None)
-        return [(config, self.arn(fn.name, q)) for q, config in self.event_configs.of(fn.name)]
+    def list_event_configs(self, ref: str) -> builtins.list[tuple[EventConfig, str, str]]:
+        """(config, its FunctionArn, its qualifier) for each, by qualifier."""
+        try:
+            fn, _ = self.resolve(ref, None)
+        except errors.ResourceNotFound:
+            raise errors.ResourceNotFound(NO_SUCH_FUNCTION) from None
+        return [(config, self.arn(fn.name, q), q) for q, config in self.event_configs.of(fn.name)]
 
     def event_config_for(self, name: str, qualifier: str | None) -> EventConfig:
         """What an async invocation of `name` (as qualified) follows: its qualifier's config, or AWS's defaults."""
         return self.event_configs.find(name, qualifier or LATEST) or EventConfig()
-
-    def _event_config_target(self, ref: str, qualifier: str | None, missing: str | None = None) -> tuple[str, str]:
-        name, q = names.parse_function_ref(ref, qualifier, self.region, self.account)
-        try:
-            fn, _ = self.resolve(name, q)
-        except errors.ResourceNotFound:
-            if missing is not None and self.get(name) is None:
-                raise errors.ResourceNotFound(missing) from None
-            raise
-        return fn.name, q or LATEST
 
     def _check_destination(self, arn: str | None) -> None:
         """A Lambda destination must exist (other kinds are kept as records: no service here)."""
