@@ -302,3 +302,49 @@ def test_update_rest_api_binary_media_types_and_compression(gw) -> None:  # type
         assert error_of(update, patchOperations=[{"op": "replace", "path": "/minimumCompressionSize",
                                                   "value": value}]) == (
             "BadRequestException", 400, "Invalid minimum compression size, must be between 0 and 10485760")
+
+
+# Methods --------------------------------------------------------------------------------------------
+def test_update_method_validation(gw) -> None:  # type: ignore[no-untyped-def]
+    # AWS recorded: test_apigateway_api.py::TestApiGatewayApiMethod::test_update_method_validation
+    api = gw.create_rest_api(name=unique("methods"))
+    key = {"restApiId": api["id"], "resourceId": api["rootResourceId"], "httpMethod": "ANY"}
+    gw.put_method(**key, authorizationType="NONE", apiKeyRequired=True)
+    before = clean(gw.get_method(**key))
+    only_replace = ("BadRequestException", 400, "Invalid patch operation specified. Must be one of: [replace]")
+    assert error_of(gw.update_method, **key, patchOperations=[
+        {"op": "add", "path": "/operationName", "value": "operationName"}]) == only_replace
+    assert error_of(gw.update_method, **key, patchOperations=[
+        {"op": "add", "path": "/requestValidatorId", "value": "wrong-id"}]) == only_replace
+    no_authorizer = ("BadRequestException", 400, "Invalid authorizer ID specified. Setting the authorization type "
+                                                 "to CUSTOM or COGNITO_USER_POOLS requires a valid authorizer.")
+    assert error_of(gw.update_method, **key, patchOperations=[
+        {"op": "replace", "path": "/authorizationType", "value": "CUSTOM"}]) == no_authorizer
+    assert error_of(gw.update_method, **key, patchOperations=[
+        {"op": "replace", "path": "/authorizationType", "value": "CUSTOM"},
+        {"op": "replace", "path": "/authorizerId", "value": "abc123"}]) == no_authorizer
+    assert clean(gw.get_method(**key)) == before   # nothing kept of the refused patches
+    # an authorizer id on a method without an authorizer type is ignored (skip-auth-id-with-wrong-type)
+    out = gw.update_method(**key, patchOperations=[{"op": "replace", "path": "/authorizerId", "value": "abc123"}])
+    assert clean(out) == before
+    assert "authorizerId" not in gw.get_method(**key)
+
+
+def test_delete_model_names_the_newer_resources_method(gw) -> None:  # type: ignore[no-untyped-def]
+    # AWS recorded: test_apigateway_api.py::TestApiGatewayApiMethod::test_put_method_model
+    # (delete-model-used-by-2-method, delete-model-used-by-method-1)
+    api = gw.create_rest_api(name=unique("models"))
+    api_id, root = api["id"], api["rootResourceId"]
+    gw.create_model(restApiId=api_id, name="MySchemaTwo", contentType="application/json",
+                    schema=json.dumps({"title": "MySchemaTwo", "type": "object"}))
+    gw.put_method(restApiId=api_id, resourceId=root, httpMethod="ANY", authorizationType="NONE",
+                  requestModels={"application/json": "MySchemaTwo"})
+    test = gw.create_resource(restApiId=api_id, parentId=root, pathPart="test")["id"]
+    gw.put_method(restApiId=api_id, resourceId=test, httpMethod="ANY", authorizationType="NONE",
+                  requestModels={"application/json": "MySchemaTwo"})
+    assert error_of(gw.delete_model, restApiId=api_id, modelName="MySchemaTwo") == (
+        "ConflictException", 409, "Cannot delete model 'MySchemaTwo', is referenced in method request: /test/ANY")
+    gw.update_method(restApiId=api_id, resourceId=test, httpMethod="ANY", patchOperations=[
+        {"op": "remove", "path": "/requestModels/application~1json", "value": "MySchemaTwo"}])
+    assert error_of(gw.delete_model, restApiId=api_id, modelName="MySchemaTwo") == (
+        "ConflictException", 409, "Cannot delete model 'MySchemaTwo', is referenced in method request: //ANY")

@@ -205,8 +205,17 @@ METHOD_SCALARS: dict[str, Converter] = {
 }
 
 
+NO_AUTHORIZER = ("Invalid authorizer ID specified. Setting the authorization type to CUSTOM or COGNITO_USER_POOLS "
+                 "requires a valid authorizer.")
+
+
 def apply_method(method: dict[str, Any], ops: Iterable[Op], has_model: Callable[[str], bool],
-                 has_validator: Callable[[str], bool]) -> None:
+                 has_validator: Callable[[str], bool],
+                 has_authorizer: Callable[[str], bool] = lambda _id: False) -> None:
+    """AWS-recorded (TestApiGatewayApiMethod::test_update_method_validation): the method's own members
+    take only replace; an authorizer type needs an authorizer that exists (Lambdalite has none: authorizers
+    are not built), and an authorizerId on a method of another type is dropped."""
+    auth_touched = False
     for op in check_ops(ops, "updateMethodInput"):
         kind, path, value = op["op"], str(op.get("path")), op.get("value")
         parts = split_path(path)
@@ -217,11 +226,23 @@ def apply_method(method: dict[str, Any], ops: Iterable[Op], has_model: Callable[
                 raise BadRequestException(f"Invalid model identifier specified: {value}")
             patch_map_entry(method, "requestModels", parts[1], kind, value)
         elif path in METHOD_SCALARS:
+            if kind != "replace":
+                raise BadRequestException("Invalid patch operation specified. Must be one of: [replace]")
             if path == "/requestValidatorId" and value and not has_validator(str(value)):
                 raise BadRequestException("Invalid Request Validator identifier specified")
+            auth_touched = auth_touched or path in ("/authorizationType", "/authorizerId")
             set_scalar(method, path[1:], kind, value, METHOD_SCALARS[path])
         else:
             raise BadRequestException(f"Invalid patch path {path}")
+    if auth_touched:
+        _check_authorizer(method, has_authorizer)
+
+
+def _check_authorizer(method: dict[str, Any], has_authorizer: Callable[[str], bool]) -> None:
+    if method.get("authorizationType") not in ("CUSTOM", "COGNITO_USER_POOLS"):
+        method.pop("authorizerId", None)
+    elif not has_authorizer(str(method.get("authorizerId") or "")):
+        raise BadRequestException(NO_AUTHORIZER)
 
 
 def apply_method_response(response: dict[str, Any], ops: Iterable[Op]) -> None:
