@@ -149,6 +149,40 @@ def test_the_minimum_unreserved_follows_max_concurrency_and_survives_restart(own
     assert lam.get_account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"] == 2
 
 
+def test_put_on_a_missing_function_names_latest(lam) -> None:  # type: ignore[no-untyped-def]
+    # AWS-recorded: test_lambda_api.py::TestLambdaReservedConcurrency::test_function_concurrency_exceptions
+    # "put_function_concurrency_with_function_name_doesnotexist" (Get's 404 has no qualifier:
+    # test_ops_on_nonexisting_fn[get_function_concurrency])
+    name = unique("nope")
+    arn = f"arn:aws:lambda:us-east-1:000000000000:function:{name}"
+    assert error_of(lam.put_function_concurrency, FunctionName=name, ReservedConcurrentExecutions=1) == (
+        "ResourceNotFoundException", 404, f"Function not found: {arn}:$LATEST")
+    assert error_of(lam.get_function_concurrency, FunctionName=name) == (
+        "ResourceNotFoundException", 404, f"Function not found: {arn}")
+
+
+def test_provisioned_concurrency_keeps_the_accounts_unreserved_minimum(own_server) -> None:  # type: ignore[no-untyped-def]
+    # AWS-recorded: test_lambda_api.py::TestLambdaProvisionedConcurrency::test_provisioned_concurrency_limits
+    # "put_provisioned_concurrency_account_limit_exceeded" (the number: the account's unreserved concurrency)
+    # and "put_provisioned_concurrency_below_unreserved_min_value". A small account, so that nothing is started.
+    own_server.extra = ("--max-concurrency", "20")
+    own_server.start()
+    lam = boto_client(own_server.base)
+    name = unique("prov")
+    create_function(lam, name, HELLO)
+    lam.publish_version(FunctionName=name)
+    assert error_of(lam.put_provisioned_concurrency_config, FunctionName=name, Qualifier="1",
+                    ProvisionedConcurrentExecutions=21) == (
+        "InvalidParameterValueException", 400,
+        "Specified ConcurrentExecutions for function is greater than account's unreserved concurrency [20].")
+    assert error_of(lam.put_provisioned_concurrency_config, FunctionName=name, Qualifier="1",
+                    ProvisionedConcurrentExecutions=20) == (
+        "InvalidParameterValueException", 400,
+        "Specified ConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its "
+        "minimum value of [2].")
+    assert lam.list_provisioned_concurrency_configs(FunctionName=name)["ProvisionedConcurrencyConfigs"] == []
+
+
 def test_the_aws_cli_puts_gets_and_deletes_a_reservation(server, lam) -> None:  # type: ignore[no-untyped-def]
     name = unique("cli")
     create_function(lam, name, HELLO)

@@ -85,6 +85,9 @@ class ProvisionedBook:
     def of(self, function: str) -> list[ProvisionedConfig]:
         return sorted((c for (fn, _), c in self._configs.items() if fn == function), key=lambda c: c.qualifier)
 
+    def every(self) -> list[ProvisionedConfig]:
+        return list(self._configs.values())
+
     def total(self, function: str, leaving_out: str | None = None) -> int:
         return sum(c.requested for c in self.of(function) if c.qualifier != leaving_out)
 

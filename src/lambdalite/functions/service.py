@@ -31,7 +31,7 @@ from . import names, permissions, provisioned, validate
 from .aliases import Alias, AliasBook, check_alias_body, is_alias_name
 from .archive import CodeLimits
 from .code import Code, CodeStore, decode_zip, to_hex, update_code_source
-from .concurrency import ConcurrencyBook
+from .concurrency import ConcurrencyBook, unreserved_minimum
 from .eventconfig import EventConfig, EventConfigBook
 from .eventconfig import check_body as check_event_config
 from .layers import LayerBook
@@ -407,10 +407,29 @@ class FunctionService:
             raise errors.InvalidParameterValue(
                 "Requested Provisioned Concurrency should not be greater than the reservedConcurrentExecution "
                 "for function")
+        if reserved is None:
+            self._check_unreserved_room(name, q, count)
         self._refuse_overlapping_provisioned(name, q)
         config = self.provisioned.put(ProvisionedConfig(name, q, count, last_modified=provisioned.timestamp()))
         self._schedule_provision(name, {self._provisioned_version(config)})
         return config
+
+    def _check_unreserved_room(self, name: str, qualifier: str, count: int) -> None:
+        """Provisioned instances of a function without a reservation come out of the account's
+        unreserved concurrency, which keeps its minimum (AWS's texts, recorded:
+        test_provisioned_concurrency_limits)."""
+        unreserved = self.concurrency.unreserved
+        if count > unreserved:
+            raise errors.InvalidParameterValue(
+                f"Specified ConcurrentExecutions for function is greater than account's unreserved concurrency "
+                f"[{unreserved}].")
+        others = sum(c.requested for c in self.provisioned.every()
+                     if (c.function, c.qualifier) != (name, qualifier) and self.concurrency.get(c.function) is None)
+        minimum = unreserved_minimum(self.concurrency.account_limit)
+        if unreserved - others - count < minimum:
+            raise errors.InvalidParameterValue(
+                "Specified ConcurrentExecutions for function decreases account's UnreservedConcurrentExecution "
+                f"below its minimum value of [{minimum}].")
 
     def _refuse_overlapping_provisioned(self, name: str, qualifier: str) -> None:
         """A version gets provisioned instances through itself or through one alias, not both (AWS's 409s)."""
@@ -630,7 +649,7 @@ class FunctionService:
 
     # reserved concurrency (the function's, never a version's) ------------------------------
     def put_concurrency(self, ref: str, body: dict[str, Any]) -> int:
-        name = self._unqualified(ref)
+        name = self._unqualified(ref, putting=True)
         provisioned_total = self.provisioned.total(name)
         value = body.get("ReservedConcurrentExecutions")
         if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < provisioned_total:
@@ -645,12 +664,16 @@ class FunctionService:
     def delete_concurrency(self, ref: str) -> None:
         self.concurrency.delete(self._unqualified(ref))
 
-    def _unqualified(self, ref: str) -> str:
+    def _unqualified(self, ref: str, *, putting: bool = False) -> str:
+        """The function's name; `putting`: PutFunctionConcurrency, whose 404 names $LATEST (AWS-recorded:
+        test_function_concurrency_exceptions; GetFunctionConcurrency's does not)."""
         name, qualifier = names.parse_function_ref(ref, None, self.region, self.account)
         if qualifier is not None:
             raise errors.InvalidParameterValue(
                 "This operation is permitted on Lambda functions only. Aliases and versions do not support "
                 "this operation. Please specify either a function name or an unqualified function ARN.")
+        if putting and self.get(name) is None:
+            raise errors.ResourceNotFound(f"Function not found: {self.arn(name, LATEST)}")
         fn, _ = self.resolve(name, None)
         return fn.name
 
