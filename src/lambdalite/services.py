@@ -104,7 +104,7 @@ class Services:
         self.data_plane = DataPlane(self.invoker, settings.account, settings.base_url, self._execution_log)
         self.gateway.on_change(lambda: self.data_plane.publish(self.gateway.deployed_stages()))
         self.http_apis = HttpApiService(self.db, settings.region)
-        self.http_plane = HttpPlane(self.invoker, settings.account, settings.region, self.clock.now)
+        self.http_plane = HttpPlane(self.invoker, settings.account, settings.region, self.clock.now, self._access_log)
         self.http_apis.on_change(lambda: self.http_plane.publish(self.http_apis.served(),
                                                                  root_owner(self.http_apis.served())))
         # a REST short form /{stage}/... and the HTTP root: the older owner wins (docs/http-apis.md)
@@ -239,6 +239,10 @@ class Services:
         """API Gateway's execution log of one request, in its group of the Logs API."""
         self.recorder.note(LogEvent(f"{EXECUTION_LOG_GROUP}{api_id}/{stage}", int(time.time() * 1000), request_id,
                                     "\n".join(lines) + "\n", self._execution_stream))
+
+    def _access_log(self, group: str, request_id: str, line: str) -> None:
+        """One request's line in an API stage's access log group (its AccessLogSettings)."""
+        self.recorder.note(LogEvent(group, int(time.time() * 1000), request_id, line + "\n", self._execution_stream))
 
     def _budget_warning(self, scope: str, text: str) -> None:
         now_ms = int(time.time() * 1000)

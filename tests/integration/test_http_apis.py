@@ -620,3 +620,59 @@ def test_hand_written_routes_integrations_and_quick_create_in_a_template(own_ser
     done = cli(own_server, "deploy", str(project))
     assert done.returncode != 0 and "Target must be integrations/" in done.stderr + done.stdout
     assert requests.get(outputs["Url"] + "/items/8", timeout=30).json()["id"] == "8"
+
+
+ACCESS_LOGGED = """\
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Api:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+      AccessLogSettings:
+        DestinationArn: arn:aws:logs:us-east-1:000000000000:log-group:/shop/access
+        Format: '{"requestId":"$context.requestId","route":"$context.routeKey","status":"$context.status","ip":"$context.identity.sourceIp","error":"$context.error.message","integ":"$context.integrationStatus","len":"$context.responseLength"}'
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: app/
+      Handler: app.handler
+      Runtime: python3.11
+      Events:
+        Item: {Type: HttpApi, Properties: {ApiId: !Ref Api, Path: "/items/{id}", Method: GET}}
+"""
+
+
+def test_access_logs_of_an_http_api_stage(own_server: Server, tmp_path: Path) -> None:
+    own_server.start()
+    project = tmp_path / "logged"
+    (project / "app").mkdir(parents=True)
+    (project / "template.yaml").write_text(ACCESS_LOGGED)
+    (project / "app" / "app.py").write_text(APP)
+    done = cli(own_server, "deploy", str(project))
+    assert done.returncode == 0, done.stderr + done.stdout
+    ok = requests.get(own_server.base + "/items/1", params={"say": "hi"}, timeout=30)
+    missing = requests.get(own_server.base + "/nowhere", timeout=30)
+    failed = requests.get(own_server.base + "/items/2", params={"fail": "1"}, timeout=30)
+    assert (ok.status_code, missing.status_code, failed.status_code) == (200, 404, 500)
+    logs = boto_client(own_server.base, "logs")
+    lines = [json.loads(e["message"]) for e in logs.filter_log_events(logGroupName="/shop/access")["events"]]
+    assert [line["requestId"] for line in lines] == [r.headers["apigw-requestid"] for r in (ok, missing, failed)]
+    assert lines[0] == {"requestId": lines[0]["requestId"], "route": "GET /items/{id}", "status": "200",
+                        "ip": "127.0.0.1", "error": "-", "integ": "200", "len": str(len(ok.content))}
+    assert (lines[1]["route"], lines[1]["status"], lines[1]["error"], lines[1]["integ"]) == \
+        ("-", "404", "Not Found", "-")
+    assert (lines[2]["status"], lines[2]["error"], lines[2]["integ"]) == ("500", "Internal Server Error", "200")
+
+    # bad settings are refused, in API Gateway's code; the stage keeps its own
+    v2 = boto_client(own_server.base, "apigatewayv2")
+    api_id = v2.get_apis()["Items"][0]["ApiId"]
+    before = v2.get_stage(ApiId=api_id, StageName="$default")["AccessLogSettings"]
+    for bad in ({"DestinationArn": "arn:aws:s3:::bucket", "Format": "$context.requestId"},
+                {"DestinationArn": "arn:aws:logs:us-east-1:000000000000:log-group:g", "Format": "$context.status"}):
+        assert error_of(v2.update_stage, ApiId=api_id, StageName="$default", AccessLogSettings=bad)[:2] == \
+            ("BadRequestException", 400)
+    assert v2.get_stage(ApiId=api_id, StageName="$default")["AccessLogSettings"] == before
+    # a template with a bad one fails the deploy, saying where
+    (project / "template.yaml").write_text(ACCESS_LOGGED.replace("$context.requestId", "$context.status"))
+    done = cli(own_server, "deploy", str(project))
+    assert done.returncode != 0 and "AccessLogSettings" in done.stderr + done.stdout

@@ -72,6 +72,7 @@ class HttpStage:
     variables: Mapping[str, str] = field(default_factory=dict)
     throttle: tuple[int, float] | None = None             # DefaultRouteSettings: (burst, rate per s)
     route_throttles: Mapping[str, tuple[int, float]] = field(default_factory=dict)   # RouteSettings by key
+    access_log: tuple[str, str] | None = None             # AccessLogSettings: (log group, format)
 
 
 @dataclass(frozen=True)

@@ -474,7 +474,7 @@ class Applier:
         self.undo.append((f"restore HTTP API {api.api_id}", restore))
         try:
             service.put_from_openapi(api.api_id, api.name, api.definition, api.stages, api.description, api.cors,
-                                     api.stage_settings, api.route_settings)
+                                     api.stage_settings, api.route_settings, api.access_logs)
         except ValueError as e:
             raise Problems([f"its OpenAPI definition cannot be served: {e}"]) from None
 

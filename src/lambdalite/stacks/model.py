@@ -134,6 +134,7 @@ class PlannedHttpApi:
     cors: dict[str, Any] | None = None                   # CorsConfiguration (CloudFormation's)
     stage_settings: dict[str, dict[str, Any]] = field(default_factory=dict)   # stage -> DefaultRouteSettings
     route_settings: dict[str, dict[str, Any]] = field(default_factory=dict)   # stage -> RouteSettings by key
+    access_logs: dict[str, dict[str, Any]] = field(default_factory=dict)      # stage -> AccessLogSettings
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from typing import Any
 from .. import errors
 from ..errors import Problems
 from ..functions.names import function_arn
+from ..gateway import accesslog
 from ..gateway.control.openapi import OpenApiImportError, parse_openapi
 from ..gateway.httpapi import routes_from_openapi
 from ..invoke import cron
@@ -693,6 +694,7 @@ class _Planner:
         stages: dict[str, dict[str, dict[str, str]]] = {lid: {} for lid in by_id.values()}
         settings: dict[str, dict[str, dict[str, Any]]] = {lid: {} for lid in by_id.values()}
         by_route: dict[str, dict[str, dict[str, Any]]] = {lid: {} for lid in by_id.values()}
+        logs: dict[str, dict[str, dict[str, Any]]] = {lid: {} for lid in by_id.values()}
         parts: dict[str, list[tuple[str, str, dict[str, Any]]]] = {lid: [] for lid in by_id.values()}
         for lid, props in resolved.items():
             kind = active[lid]["Type"]
@@ -707,12 +709,22 @@ class _Planner:
                 stages[api][stage] = {str(k): str(v) for k, v in _dict(props.get("StageVariables")).items()}
                 settings[api][stage] = _dict(props.get("DefaultRouteSettings"))
                 by_route[api][stage] = _dict(props.get("RouteSettings"))
+                logs[api][stage] = self._access_log(lid, props.get("AccessLogSettings"))
         out = []
         for api_id, lid in by_id.items():
             planned = self._http_api(lid, api_id, resolved[lid], parts[lid], stages[lid])
             if planned is not None:
-                out.append(replace(planned, stage_settings=settings[lid], route_settings=by_route[lid]))
+                out.append(replace(planned, stage_settings=settings[lid], route_settings=by_route[lid],
+                                   access_logs={k: v for k, v in logs[lid].items() if v}))
         return out
+
+    def _access_log(self, lid: str, given: Any) -> dict[str, Any]:
+        try:
+            accesslog.settings_of(given)
+        except ValueError as e:
+            self.problems.append(f"Resource {lid}: AccessLogSettings: {e}")
+            return {}
+        return _dict(given)
 
     def _http_api(self, lid: str, api_id: str, props: dict[str, Any], parts: list[tuple[str, str, dict[str, Any]]],
                   stages: dict[str, dict[str, str]]) -> PlannedHttpApi | None:

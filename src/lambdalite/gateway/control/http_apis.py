@@ -27,6 +27,7 @@ import yaml
 
 from ...errors import BadRequestException, ConflictException, NotFoundException
 from ...store import Database
+from .. import accesslog
 from ..httpapi import (
     DEFAULT_ROUTE,
     DEFAULT_STAGE,
@@ -128,10 +129,12 @@ class HttpApiService:
                          stages: Mapping[str, Mapping[str, str]], description: str | None = None,
                          cors: Mapping[str, Any] | None = None,
                          stage_settings: Mapping[str, Mapping[str, Any]] | None = None,
-                         route_settings: Mapping[str, Mapping[str, Any]] | None = None) -> Document:
+                         route_settings: Mapping[str, Mapping[str, Any]] | None = None,
+                         access_logs: Mapping[str, Mapping[str, Any]] | None = None) -> Document:
         """The API made (or remade) whole from an OpenAPI 3 definition and its auto-deploying stages
         (name -> stage variables; `stage_settings`: name -> DefaultRouteSettings; `route_settings`:
-        name -> RouteSettings by route key), with a CorsConfiguration (or the definition's
+        name -> RouteSettings by route key; `access_logs`: name -> AccessLogSettings), with a
+        CorsConfiguration (or the definition's
         `x-amazon-apigateway-cors`). ValueError (the definition's problem) leaves everything as it was."""
         routes = routes_from_openapi(definition)
         for stage_name in stages:
@@ -180,6 +183,9 @@ class HttpApiService:
                 "defaultRouteSettings": {"detailedMetricsEnabled": False,
                                          **(cors_config((stage_settings or {}).get(stage_name)) or {})},
                 "routeSettings": by_route, "tags": {}}
+            logs = _access_log_settings((access_logs or {}).get(stage_name), ValueError)
+            if logs:
+                stage_docs[stage_name]["accessLogSettings"] = logs
             if old and old.get("deploymentId"):
                 stage_docs[stage_name]["deploymentId"] = old["deploymentId"]
         document = {"api": api, "routes": route_docs, "integrations": integrations, "stages": stage_docs,
@@ -345,6 +351,8 @@ class HttpApiService:
                      "routeSettings": _checked_route_settings(doc, body.get("routeSettings")), "tags": {}}
             if body.get("deploymentId") is not None:
                 stage["deploymentId"] = _deployment_of(doc, body["deploymentId"])
+            if logs := _access_log_settings(body.get("accessLogSettings")):
+                stage["accessLogSettings"] = logs
             doc["stages"][name] = stage
         return dict(doc["stages"][name])
 
@@ -363,6 +371,10 @@ class HttpApiService:
                                           **_checked_route_settings(doc, body["routeSettings"])}
             if body.get("deploymentId") is not None:
                 stage["deploymentId"] = _deployment_of(doc, body["deploymentId"])
+            if "accessLogSettings" in body:
+                stage.pop("accessLogSettings", None)
+                if logs := _access_log_settings(body["accessLogSettings"]):
+                    stage["accessLogSettings"] = logs
             stage["lastUpdatedDate"] = iso_now()
         return dict(doc["stages"][name])
 
@@ -458,7 +470,8 @@ class HttpApiService:
                     MappingProxyType(dict(stage.get("stageVariables") or {})),
                     _throttle(stage.get("defaultRouteSettings") or {}),
                     MappingProxyType({key: throttle for key, settings in (stage.get("routeSettings") or {}).items()
-                                      if (throttle := _throttle(settings)) is not None}))
+                                      if (throttle := _throttle(settings)) is not None}),
+                    accesslog.settings_of(stage.get("accessLogSettings")))
             served[api_id] = HttpApiSnapshot(api_id, doc["api"]["name"], float(doc["created"]),
                                              MappingProxyType(stages))
         self._deployed = compiled
@@ -600,6 +613,18 @@ def _checked_route_settings(doc: Document, given: Any) -> dict[str, dict[str, An
         return _route_settings(given, {r["routeKey"] for r in doc["routes"].values()})
     except ValueError as e:
         raise BadRequestException(str(e)) from None
+
+
+def _access_log_settings(given: Any, error: type[Exception] = BadRequestException) -> dict[str, str] | None:
+    """A stage's accessLogSettings in the wire shape, checked; None to log nothing."""
+    try:
+        settings = accesslog.settings_of(cors_config(given) if isinstance(given, Mapping) else given)
+    except ValueError as e:
+        raise error(str(e)) from None
+    if settings is None:
+        return None
+    wire = cors_config(given) or {}
+    return {"destinationArn": str(wire["destinationArn"]), "format": str(wire["format"])}
 
 
 def _throttle(settings: Mapping[str, Any]) -> tuple[int, float] | None:

@@ -21,13 +21,14 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any
 
 from ... import errors
 from ...asgi import Receive, Scope, Send, read_body, send_response
 from ...invoke.invoker import SYNC_PAYLOAD_LIMIT, Invoker
-from ..httpapi import DEFAULT_STAGE, Deployed, HttpApiSnapshot, Integration, RouteTable
+from .. import accesslog
+from ..httpapi import DEFAULT_STAGE, Deployed, HttpApiSnapshot, HttpStage, Integration, RouteTable
 from ..urls import parse_http_api_path
 from .events import GatewayRequest, InvocationInfo, parse_proxy_response, proxy_event_v1
 from .http_events import ResponseError, event_v2, response_v2
@@ -38,8 +39,10 @@ PAYLOAD_LIMIT = 10 * 1024 * 1024
 
 
 class HttpPlane:
-    def __init__(self, invoker: Invoker, account: str, region: str, now: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, invoker: Invoker, account: str, region: str, now: Callable[[], float] = time.monotonic,
+                 access_log: Callable[[str, str, str], None] | None = None) -> None:
         self.invoker = invoker
+        self.access_log = access_log   # (log group, request id, line): a stage's access log
         self.account = account
         self.region = region
         self._now = now   # the server clock: throttling buckets refill on it
@@ -95,12 +98,59 @@ class HttpPlane:
 
     async def serve(self, scope: Scope, receive: Receive, send: Send, api_id: str, stage: str, path: str) -> None:
         request_id = _request_id()
-        body, too_large = await read_body(receive, PAYLOAD_LIMIT)
         found = self._apis.get(api_id)
+        served = found.stages.get(stage) if found is not None else None
+        if served is None or served.access_log is None or self.access_log is None:
+            await self._serve(scope, receive, send, api_id, stage, path, request_id, served, {})
+            return
+        started = time.time()
+        facts: dict[str, object] = {}
+        answer: dict[str, Any] = {"status": 0, "length": 0, "error": b""}
+
+        async def watched(message: MutableMapping[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                answer["status"] = message["status"]
+            else:
+                chunk = message.get("body", b"")
+                answer["length"] += len(chunk)
+                if answer["status"] >= 400:
+                    answer["error"] += chunk[:1000]
+            await send(message)
+        try:
+            await self._serve(scope, receive, watched, api_id, stage, path, request_id, served, facts)
+        finally:
+            self._access_log(served.access_log, scope, api_id, stage, path, request_id, started, answer, facts)
+
+    def _access_log(self, settings: tuple[str, str], scope: Scope, api_id: str, stage: str, path: str,
+                    request_id: str, started: float, answer: Mapping[str, Any], facts: Mapping[str, object]) -> None:
+        """The request's line in the stage's access log (AccessLogSettings), with its `$context`."""
+        group, fmt = settings
+        try:
+            message = json.loads(answer["error"])["message"] if answer["error"] else None
+        except (ValueError, TypeError, KeyError):
+            message = None
+        client = scope.get("client")
+        headers = _headers(scope)
+        context = {
+            "requestId": request_id, "extendedRequestId": request_id, "apiId": api_id, "stage": stage,
+            "accountId": self.account, "domainName": f"{api_id}.execute-api.{self.region}.amazonaws.com",
+            "domainPrefix": api_id, "httpMethod": scope["method"],
+            "protocol": f"HTTP/{scope.get('http_version', '1.1')}",
+            "path": path if stage == DEFAULT_STAGE else f"/{stage}{path}", "status": answer["status"],
+            "responseLength": answer["length"], "requestTime": accesslog.request_time(started),
+            "requestTimeEpoch": int(started * 1000), "responseLatency": int((time.time() - started) * 1000),
+            "identity.sourceIp": client[0] if client else "127.0.0.1",
+            "identity.userAgent": _header(headers, "user-agent"), "error.message": message,
+            "error.messageString": json.dumps(message) if message else None, **facts}
+        assert self.access_log is not None
+        self.access_log(group, request_id, accesslog.render(fmt, context))
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send, api_id: str, stage: str, path: str,
+                     request_id: str, served: HttpStage | None, facts: dict[str, object]) -> None:
+        body, too_large = await read_body(receive, PAYLOAD_LIMIT)
         if too_large:
             await _answer(send, 413, "Request Entity Too Large", request_id)
             return
-        served = found.stages.get(stage) if found is not None else None
         if served is None or served.deployed is None:   # no such stage, or nothing deployed to it yet
             await _answer(send, 404, "Not Found", request_id)
             return
@@ -123,6 +173,7 @@ class HttpPlane:
         if match is None:
             await _answer(send, 404, "Not Found", request_id)
             return
+        facts["routeKey"] = match.key
         raw_path = path if stage == DEFAULT_STAGE else f"/{stage}{path}"
         client = scope.get("client")
         epoch_ms = int(time.time() * 1000)
@@ -142,7 +193,7 @@ class HttpPlane:
                              protocol=f"HTTP/{scope.get('http_version', '1.1')}",
                              domain=f"{api_id}.execute-api.{self.region}.amazonaws.com")
         cors = deployed.cors.answer(origin) if deployed.cors is not None else None
-        await self._integrate(send, integration, event, request_id, api_id, match.key, cors)
+        await self._integrate(send, integration, event, request_id, api_id, match.key, cors, facts)
 
     def _admit(self, key: tuple[str, str, str], throttle: tuple[int, float] | None) -> bool:
         """Throttling: a token bucket of `burst`, refilled at `rate` per second of the server clock;
@@ -160,7 +211,8 @@ class HttpPlane:
         return True
 
     async def _integrate(self, send: Send, integration: Integration, event: dict[str, Any], request_id: str,
-                         api_id: str, route: str, cors: list[tuple[str, str]] | None) -> None:
+                         api_id: str, route: str, cors: list[tuple[str, str]] | None,
+                         facts: dict[str, object]) -> None:
         try:
             fn, invoked_arn = self.invoker.resolve(integration.function, None)
         except errors.ServiceError as e:
@@ -174,16 +226,23 @@ class HttpPlane:
                         len(payload), SYNC_PAYLOAD_LIMIT)
             await _answer(send, 500, "Internal Server Error", request_id)
             return
+        called = time.perf_counter()
         try:
             async with asyncio.timeout(integration.timeout_ms / 1000):
                 result = await self.invoker.invoke(fn, invoked_arn, payload)
         except TimeoutError:
+            facts["integrationErrorMessage"] = facts["integration.error"] = "Integration timeout"
             await _answer(send, 503, "Service Unavailable", request_id)
             return
         except errors.TooManyRequests:
+            facts["integration.status"] = facts["integrationStatus"] = 429
             await _answer(send, 429, "Too Many Requests", request_id)
             return
+        facts["integration.latency"] = facts["integrationLatency"] = int((time.perf_counter() - called) * 1000)
+        facts["integration.status"] = facts["integrationStatus"] = 200
+        facts["integration.requestId"] = result.request_id
         if result.function_error:
+            facts["integrationErrorMessage"] = facts["integration.error"] = "The Lambda function returned an error"
             await _answer(send, 500, "Internal Server Error", request_id)
             return
         try:
