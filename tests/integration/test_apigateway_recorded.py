@@ -348,3 +348,27 @@ def test_delete_model_names_the_newer_resources_method(gw) -> None:  # type: ign
         {"op": "remove", "path": "/requestModels/application~1json", "value": "MySchemaTwo"}])
     assert error_of(gw.delete_model, restApiId=api_id, modelName="MySchemaTwo") == (
         "ConflictException", 409, "Cannot delete model 'MySchemaTwo', is referenced in method request: //ANY")
+
+
+# Integrations ---------------------------------------------------------------------------------------
+def test_request_parameters_of_the_wrong_kind(raw_gw) -> None:  # type: ignore[no-untyped-def]
+    # AWS recorded: test_apigateway_api.py::TestApigatewayIntegration::test_put_integration_request_parameter_bool_type
+    gw = raw_gw
+    api = gw.create_rest_api(name=unique("params"))
+    key = {"restApiId": api["id"], "resourceId": api["rootResourceId"]}
+    out = gw.put_method(**key, httpMethod="GET", authorizationType="NONE",
+                        requestParameters={"method.request.path.testPath": True})
+    assert out["requestParameters"] == {"method.request.path.testPath": True}
+    # a key that is not method.request.{location}.{name} (boto3 sends the key True as "true")
+    assert error_of(gw.put_method, **key, httpMethod="POST", authorizationType="NONE",
+                    requestParameters={"method.request.path.testPath": True, True: True}) == (
+        "BadRequestException", 400, "Invalid mapping expression specified: Validation Result: warnings : [], "
+                                    "errors : [Invalid mapping expression specified: true]")
+    # an integration's parameter values are strings: a boolean is refused by the deserializer, first of all
+    for params in ({True: True}, {"integration.request.path.testPath": True}):
+        code, status, message = aws_error_of(gw.put_integration, **key, httpMethod="GET", type="HTTP_PROXY",
+                                             requestParameters=params)
+        assert (code, status, message) == (   # not a modeled error: no "message" key
+            "SerializationException", 400, "class java.lang.Boolean can not be converted to an String")
+    assert "POST" not in (gw.get_resource(**key).get("resourceMethods") or {})
+    assert error_of(gw.get_integration, **key, httpMethod="GET")[2] == "Invalid Integration identifier specified"

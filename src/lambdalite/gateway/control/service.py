@@ -300,6 +300,8 @@ class GatewayService:
     # Integrations ---------------------------------------------------------------------------------
     def put_integration(self, api_id: str, resource_id: str, verb: str, body: dict[str, Any]) -> dict[str, Any]:
         """Replaces the whole integration, its integration responses included (AWS's upsert)."""
+        for member in ("requestParameters", "requestTemplates"):   # the body's deserialization comes first
+            shapes.check_template_values(body.get(member))
         shapes.check_integration_type(body)
         with self._editing(api_id, NO_RESOURCE) as doc:
             method = rules.method_of(doc, resource_id, verb)

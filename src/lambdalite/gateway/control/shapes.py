@@ -18,6 +18,8 @@ INTEGRATION_TYPES = ("HTTP", "MOCK", "AWS_PROXY", "HTTP_PROXY", "AWS")
 PASSTHROUGH = ("WHEN_NO_MATCH", "WHEN_NO_TEMPLATES", "NEVER")
 STATUS_CODE = re.compile(r"[1-5]\d\d")
 PATH_PART = re.compile(r"[A-Za-z0-9._\-:]+|\{[A-Za-z0-9._\-:]+\+?\}")
+METHOD_PARAMETER = re.compile(r"method\.request\.(path|querystring|header|multivaluequerystring|multivalueheader)"
+                              r"\..+")
 AWS_ARN = re.compile(r"arn:aws:apigateway:[^:]+:[^:]+:(path|action)/.+")
 DEFAULT_TIMEOUT_MS = 29000
 DRAFT4 = "http://json-schema.org/draft-04/schema#"
@@ -155,6 +157,7 @@ def new_method(verb: str, body: dict[str, Any]) -> dict[str, Any]:
                                   "or COGNITO_USER_POOLS requires a valid authorizer.")
     params = body.get("requestParameters")
     if params:
+        check_method_parameter_names(params)
         check_unique_parameter_names(params)
     method: dict[str, Any] = {"httpMethod": verb, "authorizationType": auth,
                               "apiKeyRequired": bool(body.get("apiKeyRequired", False))}
@@ -167,6 +170,16 @@ def new_method(verb: str, body: dict[str, Any]) -> dict[str, Any]:
     if body.get("authorizationScopes"):
         method["authorizationScopes"] = list(body["authorizationScopes"])
     return method
+
+
+def check_method_parameter_names(params: dict[str, Any]) -> None:
+    """Each key is method.request.{path|querystring|header|multivaluequerystring|multivalueheader}.{name}
+    (AWS-recorded text: TestApigatewayIntegration::test_put_integration_request_parameter_bool_type)."""
+    bad = [key for key in params if not METHOD_PARAMETER.fullmatch(str(key))]
+    if bad:
+        errors = ", ".join(f"Invalid mapping expression specified: {key}" for key in bad)
+        raise BadRequestException(f"Invalid mapping expression specified: Validation Result: warnings : [], "
+                                  f"errors : [{errors}]")
 
 
 def check_unique_parameter_names(params: dict[str, Any]) -> None:
@@ -295,7 +308,9 @@ def check_template_values(templates: Any) -> None:
     """Mapping templates are strings: AWS's deserializer refuses anything else before any rule is
     checked (AWS-recorded text for a number)."""
     for value in templates.values() if isinstance(templates, dict) else ():
-        if isinstance(value, int | float) and not isinstance(value, bool):
+        if isinstance(value, bool):   # AWS-recorded (test_put_integration_request_parameter_bool_type)
+            raise SerializationException("class java.lang.Boolean can not be converted to an String")
+        if isinstance(value, int | float):
             raise SerializationException("class com.amazon.coral.value.json.numbers.TruncatingBigNumber can not "
                                          "be converted to an String")
         if value is not None and not isinstance(value, str):
