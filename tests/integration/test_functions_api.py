@@ -334,6 +334,33 @@ def test_event_invoke_config_answers_as_aws_recorded(server, lam) -> None:  # ty
     assert sorted(c["FunctionArn"] for c in listed) == [f"{arn}:$LATEST", f"{arn}:1", f"{arn}:live"]
 
 
+TAGGABLE = (r"arn:(aws[a-zA-Z-]*):lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:"
+            r"(function:[a-zA-Z0-9-_]+(:(\$LATEST|[a-zA-Z0-9-_]+))?|layer:([a-zA-Z0-9-_]+)|"
+            r"code-signing-config:csc-[a-z0-9]{17}|event-source-mapping:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-"
+            r"[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|capacity-provider:[a-zA-Z0-9-_]+)")
+
+
+def test_tag_resource_arns_and_limits(lam) -> None:  # type: ignore[no-untyped-def]
+    # AWS-recorded: test_lambda_api.py::TestLambdaTags::test_tag_exceptions "tag_lambda_invalidarn",
+    # TestLambdaTag::test_tag_exceptions[lambda_function] "invalid_arn_exception",
+    # TestLambdaTag::test_tag_exceptions[event_source_mapping] "not_found_exception_list" and
+    # TestLambdaTags::test_tag_limits "create_function_invalid_tags".
+    prefix = "arn:aws:lambda:us-east-1:000000000000:"
+    for arn in ("arn:aws:something", f"{prefix}foobar:{unique('x')}"):
+        assert error_of(lam.list_tags, Resource=arn) == (
+            "ValidationException", 400, f"1 validation error detected: Value '{arn}' at 'resource' failed to "
+            f"satisfy constraint: Member must satisfy regular expression pattern: {TAGGABLE}")
+    esm = f"{prefix}event-source-mapping:{uuid.uuid4()}"
+    assert error_of(lam.tag_resource, Resource=esm, Tags={"A": "B"}) == (
+        "ResourceNotFoundException", 404, f"Event source mapping not found: {esm}")
+    name = unique("tags")
+    many = {f"{k}_key": f"{k}_value" for k in range(51)}
+    assert error_of(lam.create_function, FunctionName=name, Runtime="python3.12", Role=ROLE, Handler="app.handler",
+                    Code={"ZipFile": zip_of(HELLO)}, Tags=many) == (
+        "InvalidParameterValueException", 400, "Number of tags exceeds resource tag limit.")
+    assert error_of(lam.get_function, FunctionName=name)[1] == 404
+
+
 def test_account_settings(lam) -> None:  # type: ignore[no-untyped-def]
     out = lam.get_account_settings()
     assert out["AccountLimit"]["CodeSizeUnzipped"] == 4096 * 1024 * 1024   # this server's limits (serve settings)

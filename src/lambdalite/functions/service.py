@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -593,7 +594,18 @@ class FunctionService:
                                   revision_id=new_revision()))
 
     def _tagged(self, arn: str) -> FunctionVersion:
-        """Tags belong to the function: its unqualified ARN names it (AWS refuses the others)."""
+        """Tags belong to the function: its unqualified ARN names it (AWS refuses the others). The
+        ARN is checked against the model's pattern first; event source mappings and capacity
+        providers are not built, so there are none (AWS's not-found texts, recorded:
+        TestLambdaTag::test_tag_exceptions)."""
+        if not _TAGGABLE.fullmatch(arn):
+            raise errors.ValidationError(names.validation_message([names.constraint_violation(
+                "resource", arn, f"Member must satisfy regular expression pattern: {TAGGABLE_PATTERN}")]))
+        kind = arn.split(":")[5]
+        if kind in _NOT_TAGGABLE_HERE:
+            raise errors.ResourceNotFound(f"{_NOT_TAGGABLE_HERE[kind]} not found: {arn}")
+        if kind != "function":
+            raise errors.NotBuilt(f"Lambdalite does not tag {kind} resources yet; tags are kept on functions.")
         name, qualifier = names.parse_function_ref(arn, None, self.region, self.account)
         if qualifier is not None:
             raise errors.InvalidParameterValue(
@@ -842,7 +854,14 @@ class FunctionService:
                 + self.arn(fn.name))
 
 
-MAX_TAGS = 50   # AWS's limit per function
+MAX_TAGS = validate.MAX_TAGS
+# What TagResource, UntagResource and ListTags take (the model's pattern; AWS-recorded in its messages)
+TAGGABLE_PATTERN = (r"arn:(aws[a-zA-Z-]*):lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:"
+                    r"(function:[a-zA-Z0-9-_]+(:(\$LATEST|[a-zA-Z0-9-_]+))?|layer:([a-zA-Z0-9-_]+)|"
+                    r"code-signing-config:csc-[a-z0-9]{17}|event-source-mapping:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-"
+                    r"[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|capacity-provider:[a-zA-Z0-9-_]+)")
+_TAGGABLE = re.compile(TAGGABLE_PATTERN)
+_NOT_TAGGABLE_HERE = {"event-source-mapping": "Event source mapping", "capacity-provider": "Capacity provider"}
 
 
 def _policy_key(name: str, qualifier: str | None) -> str:

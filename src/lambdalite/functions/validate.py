@@ -84,6 +84,7 @@ KMS_KEY_ARN_PATTERN = r"(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()"
 RESERVED_ENV_KEYS = ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_SESSION_TOKEN", "AWS_ACCESS_KEY_ID",
                      "AWS_SECRET_ACCESS_KEY")
 ENV_SIZE_LIMIT = 4096
+MAX_TAGS = 50   # AWS's limit per function
 _RANGES = {"Timeout": ("timeout", 1, 900), "MemorySize": ("memorySize", 128, 10240)}
 
 _ROLE = re.compile(r"arn:(?:aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+")
@@ -451,6 +452,8 @@ def validate_create(
 
 def _check_lambda_rules(body: dict[str, Any]) -> None:
     _refuse_unbuilt(body)
+    if len(body.get("Tags") or {}) > MAX_TAGS:   # AWS-recorded: test_tag_limits create_function_invalid_tags
+        raise InvalidParameterValue("Number of tags exceeds resource tag limit.")
     if "Environment" in body:
         _check_environment(body["Environment"])
 
