@@ -101,7 +101,8 @@ class Services:
         self.lambda_api = LambdaApi(self.functions, self.invoker, settings.base_url, self.events)
         self.gateway = GatewayService(self.db, settings.region, settings.account)
         self.apigateway_api = ApiGatewayApi(self.gateway)
-        self.data_plane = DataPlane(self.invoker, settings.account, settings.base_url, self._execution_log)
+        self.data_plane = DataPlane(self.invoker, settings.account, settings.base_url, self._execution_log,
+                                    self._access_log, settings.region)
         self.gateway.on_change(lambda: self.data_plane.publish(self.gateway.deployed_stages()))
         self.http_apis = HttpApiService(self.db, settings.region)
         self.http_plane = HttpPlane(self.invoker, settings.account, settings.region, self.clock.now, self._access_log)

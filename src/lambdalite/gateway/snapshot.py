@@ -18,6 +18,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ..errors import TemplateSyntaxError
+from . import accesslog
 from .data.vtl import CompiledTemplate, compile_template
 
 log = logging.getLogger("lambdalite.gateway")
@@ -46,6 +47,7 @@ class DeployedStage:
     created: float = 0.0           # the stage's createdDate: the oldest stage of a name owns its short URL
     logging_level: str = "ERROR"   # execution logs: OFF, ERROR (failed requests) or INFO (every request)
     data_trace: bool = False       # INFO with bodies and headers
+    access_log: tuple[str, str] | None = None   # accessLogSettings: (log group, format)
 
 
 def freeze(document: dict[str, Any]) -> dict[str, Any]:
@@ -101,7 +103,17 @@ def deployed_stage(document: dict[str, Any], stage: dict[str, Any],
         resources=frozen["resources"], validators=frozen["validators"], models=frozen["models"],
         binary_media_types=frozen["binaryMediaTypes"], templates=MappingProxyType(dict(templates)),
         logging_level=level, data_trace=data_trace, created=float(stage.get("createdDate") or 0),
+        access_log=access_log_of(stage),
     )
+
+
+def access_log_of(stage: dict[str, Any]) -> tuple[str, str] | None:
+    """The stage's access log (group, format); None when off or when its settings cannot be used
+    (UpdateStage checks them; a stage stored before it did logs nothing)."""
+    try:
+        return accesslog.settings_of(stage.get("accessLogSettings"))
+    except ValueError:
+        return None
 
 
 def logging_settings(stage: dict[str, Any]) -> tuple[str, bool]:

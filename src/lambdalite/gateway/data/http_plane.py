@@ -21,7 +21,7 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ... import errors
@@ -30,6 +30,7 @@ from ...invoke.invoker import SYNC_PAYLOAD_LIMIT, Invoker
 from .. import accesslog
 from ..httpapi import DEFAULT_STAGE, Deployed, HttpApiSnapshot, HttpStage, Integration, RouteTable
 from ..urls import parse_http_api_path
+from . import access
 from .events import GatewayRequest, InvocationInfo, parse_proxy_response, proxy_event_v1
 from .http_events import ResponseError, event_v2, response_v2
 
@@ -103,47 +104,15 @@ class HttpPlane:
         if served is None or served.access_log is None or self.access_log is None:
             await self._serve(scope, receive, send, api_id, stage, path, request_id, served, {})
             return
-        started = time.time()
         facts: dict[str, object] = {}
-        answer: dict[str, Any] = {"status": 0, "length": 0, "error": b""}
-
-        async def watched(message: MutableMapping[str, Any]) -> None:
-            if message["type"] == "http.response.start":
-                answer["status"] = message["status"]
-            else:
-                chunk = message.get("body", b"")
-                answer["length"] += len(chunk)
-                if answer["status"] >= 400:
-                    answer["error"] += chunk[:1000]
-            await send(message)
+        watched = access.Watched(send)
         try:
             await self._serve(scope, receive, watched, api_id, stage, path, request_id, served, facts)
         finally:
-            self._access_log(served.access_log, scope, api_id, stage, path, request_id, started, answer, facts)
-
-    def _access_log(self, settings: tuple[str, str], scope: Scope, api_id: str, stage: str, path: str,
-                    request_id: str, started: float, answer: Mapping[str, Any], facts: Mapping[str, object]) -> None:
-        """The request's line in the stage's access log (AccessLogSettings), with its `$context`."""
-        group, fmt = settings
-        try:
-            message = json.loads(answer["error"])["message"] if answer["error"] else None
-        except (ValueError, TypeError, KeyError):
-            message = None
-        client = scope.get("client")
-        headers = _headers(scope)
-        context = {
-            "requestId": request_id, "extendedRequestId": request_id, "apiId": api_id, "stage": stage,
-            "accountId": self.account, "domainName": f"{api_id}.execute-api.{self.region}.amazonaws.com",
-            "domainPrefix": api_id, "httpMethod": scope["method"],
-            "protocol": f"HTTP/{scope.get('http_version', '1.1')}",
-            "path": path if stage == DEFAULT_STAGE else f"/{stage}{path}", "status": answer["status"],
-            "responseLength": answer["length"], "requestTime": accesslog.request_time(started),
-            "requestTimeEpoch": int(started * 1000), "responseLatency": int((time.time() - started) * 1000),
-            "identity.sourceIp": client[0] if client else "127.0.0.1",
-            "identity.userAgent": _header(headers, "user-agent"), "error.message": message,
-            "error.messageString": json.dumps(message) if message else None, **facts}
-        assert self.access_log is not None
-        self.access_log(group, request_id, accesslog.render(fmt, context))
+            group, fmt = served.access_log
+            context = access.context(scope, watched, request_id, api_id, stage,
+                                     path if stage == DEFAULT_STAGE else f"/{stage}{path}", self.account, self.region)
+            self.access_log(group, request_id, accesslog.render(fmt, {**context, **facts}))
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send, api_id: str, stage: str, path: str,
                      request_id: str, served: HttpStage | None, facts: dict[str, object]) -> None:

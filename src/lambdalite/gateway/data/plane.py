@@ -29,8 +29,10 @@ from ... import errors
 from ...asgi import HEADER_NAMES, Receive, Scope, Send, read_body, send_response
 from ...ids import request_id as new_request_id
 from ...invoke.invoker import SYNC_PAYLOAD_LIMIT, Invoker, InvokeResult
+from .. import accesslog
 from ..snapshot import DeployedStage
 from ..urls import parse_full_path, parse_short_path, short_owners
+from . import access
 from . import integration as rules
 from .compiled import CompiledIntegration, CompiledMethod, CompiledStage, compile_stage
 from .events import GatewayRequest, InvocationInfo, parse_proxy_response, proxy_event_v1, request_context_v1
@@ -77,9 +79,12 @@ class Call:
 
 class DataPlane:
     def __init__(self, invoker: Invoker, account: str, base_url: str,
-                 execution_log: ExecutionLog | None = None) -> None:
+                 execution_log: ExecutionLog | None = None,
+                 access_log: Callable[[str, str, str], None] | None = None, region: str = "us-east-1") -> None:
         self.invoker = invoker
         self.account = account
+        self.region = region
+        self.access_log = access_log   # (log group, request id, line): a stage's access log
         self.base_url = base_url
         self.execution_log = execution_log
         self._stages: dict[tuple[str, str], CompiledStage] = {}
@@ -145,6 +150,22 @@ class DataPlane:
 
     async def serve(self, compiled: CompiledStage, scope: Scope, receive: Receive, send: Send, path: str) -> None:
         request_id = new_request_id()
+        settings = compiled.stage.access_log
+        if settings is None or self.access_log is None:
+            await self._serve(compiled, scope, receive, send, path, request_id, {})
+            return
+        facts: dict[str, object] = {}
+        watched = access.Watched(send)
+        try:
+            await self._serve(compiled, scope, receive, watched, path, request_id, facts)
+        finally:
+            stage = compiled.stage
+            context = access.context(scope, watched, request_id, stage.api_id, stage.stage_name,
+                                     f"/{stage.stage_name}{path}", self.account, self.region)
+            self.access_log(settings[0], request_id, accesslog.render(settings[1], {**context, **facts}))
+
+    async def _serve(self, compiled: CompiledStage, scope: Scope, receive: Receive, send: Send, path: str,
+                     request_id: str, facts: dict[str, object]) -> None:
         body, too_large = await read_body(receive, PAYLOAD_LIMIT)
         level = compiled.stage.logging_level if self.execution_log else "OFF"
         trace: list[str] | None = [] if level == "INFO" else None
@@ -152,6 +173,7 @@ class DataPlane:
             if too_large:
                 raise errors.RequestTooLong()
             call = self._call(compiled, scope, path, body, request_id, trace)
+            facts["resourcePath"], facts["resourceId"] = call.match.resource_path, call.match.resource_id
             status, headers, out = await self._integrate(call)
         except errors.GatewayError as failure:
             if failure.status >= 500 and failure.reason:   # the API's configuration or its function: one line
