@@ -122,3 +122,65 @@ def test_code_and_layers_together_over_the_unzipped_limit_are_refused(own_server
     assert (code, status) == ("InvalidParameterValueException", 400)
     assert message.startswith("The function's code and layers unzipped must be smaller than 1048576 bytes")
     assert lam.list_functions()["Functions"] == []
+
+
+ENUM = ("[nodejs20.x, python3.14, provided.al2023, python3.12, python3.13, nodejs24.x, nodejs22.x, java25, "
+        "python3.10, python3.11, java21, ruby3.3, ruby3.4, ruby3.2, python3.8, python3.9, java17, nodejs16.x, "
+        "dotnet10, dotnet8, java11, dotnet6, nodejs18.x, provided.al2, java8.al2]")
+LAYER_ARN = (r"(arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:"
+             r"layer:[a-zA-Z0-9-_]+:[0-9]+)|(arn:[a-zA-Z0-9-]+:lambda:::awslayer:[a-zA-Z0-9-_]+)")
+
+
+def test_layer_model_checks_as_aws_recorded(lam) -> None:  # type: ignore[no-untyped-def]
+    # AWS-recorded: test_lambda_api.py::TestLambdaLayer::test_layer_exceptions (keys named below) and
+    # test_layer_compatibilities (retired runtimes such as python3.7 are still accepted on a layer).
+    code, status, message = error_of(lam.list_layers, CompatibleRuntime="runtimedoesnotexist")
+    assert (code, status) == ("ValidationException", 400)   # list_layers_exc_compatibleruntime_invalid
+    assert message.startswith("1 validation error detected: Value 'runtimedoesnotexist' at 'compatibleRuntime' "
+                              "failed to satisfy constraint: Member must satisfy enum value set: [ruby3.5, ruby2.6, ")
+    assert error_of(lam.list_layers, CompatibleArchitecture="archdoesnotexist") == (
+        "ValidationException", 400, "1 validation error detected: Value 'archdoesnotexist' at "
+        "'compatibleArchitecture' failed to satisfy constraint: Member must satisfy enum value set: [x86_64, arm64]")
+    name = unique("layer")
+    zipped = {"ZipFile": zip_of({"python/x.py": "X = 1\n"})}
+    assert error_of(lam.publish_layer_version, LayerName=name, Content=zipped,   # ..._partially_invalid_values
+                    CompatibleRuntimes=["invalidruntime", "invalidruntime2", "nodejs20.x"],
+                    CompatibleArchitectures=["invalidarch", "x86_64"]) == (
+        "ValidationException", 400, "2 validation errors detected: Value '[invalidruntime, invalidruntime2, "
+        f"nodejs20.x]' at 'compatibleRuntimes' failed to satisfy constraint: Member must satisfy enum value set: "
+        f"{ENUM}; Value '[invalidarch, x86_64]' at 'compatibleArchitectures' failed to satisfy constraint: Member "
+        "must satisfy constraint: [Member must satisfy enum value set: [x86_64, arm64], Member must not be null]")
+    old = lam.publish_layer_version(LayerName=name, Content=zipped, CompatibleRuntimes=["python3.7", "nodejs12.x"],
+                                    CompatibleArchitectures=["arm64"])
+    assert name in {x["LayerName"] for x in lam.list_layers(CompatibleArchitecture="arm64")["Layers"]}
+    assert name not in {x["LayerName"] for x in lam.list_layers(CompatibleArchitecture="x86_64")["Layers"]}
+    assert error_of(lam.get_layer_version_by_arn, Arn=old["LayerArn"]) == (   # get_layer_version_by_arn_exc_invalidarn
+        "ValidationException", 400, f"1 validation error detected: Value '{old['LayerArn']}' at 'arn' failed to "
+        f"satisfy constraint: Member must satisfy regular expression pattern: {LAYER_ARN}")
+
+
+def test_a_functions_layers_as_aws_recorded(lam) -> None:  # type: ignore[no-untyped-def]
+    # AWS-recorded: test_lambda_api.py::TestLambdaLayer::test_layer_function_exceptions (keys named below).
+    name = unique("layer")
+    versions = [publish(lam, name, {"python/x.py": f"X = {i}\n"})["LayerVersionArn"] for i in range(3)]
+    fn = unique("fn")
+    create_function(lam, fn, "def handler(e, c):\n    return 1\n")
+    same = ("Two different versions of the same layer are not allowed to be referenced in the same function. "
+            "{} and {} are versions of the same layer.")
+    for layers, pair in [(versions[:2], versions[:2]), (versions, versions[:2]),   # two_/three_layer_versions_...
+                         ([versions[0], versions[0]], [versions[0], versions[0]])]:   # two_identical_...
+        assert error_of(lam.update_function_configuration, FunctionName=fn, Layers=layers) == (
+            "InvalidParameterValueException", 400, same.format(*pair))
+    unversioned = versions[0].rsplit(":", 1)[0]
+    # add_layer_arn_without_version_exc
+    assert error_of(lam.update_function_configuration, FunctionName=fn, Layers=[unversioned]) == (
+        "ValidationException", 400, f"1 validation error detected: Value '[{unversioned}]' at 'layers' failed to "
+        "satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 2048, "
+        "Member must have length greater than or equal to 1, Member must satisfy regular expression pattern: "
+        f"{LAYER_ARN}, Member must not be null]")
+    elsewhere = versions[0].replace(":us-east-1:", ":us-west-2:")
+    # create_function_with_layer_in_different_region: refused before the name is found taken
+    assert error_of(lam.create_function, FunctionName=fn, Runtime="python3.12", Role=ROLE, Handler="app.handler",
+                    Code={"ZipFile": zip_of("def handler(e, c):\n    return 1\n")}, Layers=[elsewhere]) == (
+        "InvalidParameterValueException", 400,
+        "Layers are not in the same region as the function. Layers are expected to be in region us-east-1.")

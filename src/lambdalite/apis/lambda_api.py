@@ -233,14 +233,15 @@ class LambdaApi:
         if not rest and method == "GET":
             if request.query.get("find") == "LayerVersion":
                 return 200, self.render_layer(book.by_arn(request.query.get("Arn", "")))
-            layers = book.latest(request.query.get("CompatibleRuntime"))
+            layers = book.latest(request.query.get("CompatibleRuntime"), request.query.get("CompatibleArchitecture"))
             return 200, {"Layers": [{"LayerName": v.name, "LayerArn": book.layer_arn(v.name),
                                      "LatestMatchingVersion": layers_api.list_item(book, v)} for v in layers]}
         if len(rest) == 2 and rest[1] == "versions":
             if method == "POST":
                 return 201, self.render_layer(await book.publish(rest[0], request.json()))
             if method == "GET":
-                versions = book.versions(rest[0], request.query.get("CompatibleRuntime"))
+                versions = book.versions(rest[0], request.query.get("CompatibleRuntime"),
+                                         request.query.get("CompatibleArchitecture"))
                 return 200, {"LayerVersions": [layers_api.list_item(book, v) for v in versions]}
         if len(rest) == 3 and rest[1] == "versions":
             number = layer_version_number(rest[2])

@@ -18,13 +18,57 @@ from typing import Any
 from .. import errors
 from ..store import Database
 from .code import CodeStore, decode_zip, to_hex
+from .names import constraint_violation, validation_message
 from .timefmt import aws_timestamp
+from .validate import AWS_RUNTIME_ENUM_TEXT
+from .validate import LAYER_VERSION_ARN_PATTERN as VERSION_ARN_PATTERN
 
 LAYER_NAME = re.compile(r"[a-zA-Z0-9-_]{1,140}")
 LAYER_VERSION_ARN = re.compile(r"arn:[a-zA-Z0-9-]+:lambda:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):layer:"
                                r"(?P<name>[a-zA-Z0-9-_]+):(?P<version>[0-9]+)")
 MAX_LAYERS = 5
 NOT_FOUND = "The resource you requested does not exist."
+# The model's patterns and enums as AWS prints them (AWS-recorded: test_lambda_api.py::TestLambdaLayer
+# test_layer_exceptions, test_layer_function_exceptions; the runtimes a layer may name are the wider set
+# ListLayers prints, though PublishLayerVersion's message prints the functions' set)
+_VERSION_ARN = re.compile(VERSION_ARN_PATTERN)
+LAYER_RUNTIMES_ENUM_TEXT = (
+    "[ruby3.5, ruby2.6, dotnetcore1.0, python3.7, nodejs8.10, nasa, ruby2.7, python2.7-greengrass, dotnetcore2.0, "
+    "python3.8, java21, dotnet6, dotnetcore2.1, python3.9, java11, nodejs6.10, provided, dotnetcore3.1, dotnet8, "
+    "java25, java17, nodejs, nodejs4.3, java8.al2, go1.x, dotnet10, nodejs20.x, go1.9, byol, nodejs10.x, "
+    "provided.al2023, nodejs22.x, python3.10, java8, nodejs12.x, python3.11, nodejs24.x, nodejs8.x, python3.12, "
+    "nodejs14.x, nodejs8.9, nodejs26.x, python3.13, python3.14, nodejs16.x, python3.15, provided.al2, "
+    "nodejs4.3-edge, nodejs18.x, ruby3.2, python3.4, ruby3.3, ruby3.4, ruby2.5, python3.6, python2.7]")
+LAYER_RUNTIMES = frozenset(LAYER_RUNTIMES_ENUM_TEXT.strip("[]").split(", "))
+ARCHITECTURES = ("x86_64", "arm64")
+ARCHITECTURE_CONSTRAINT = ("Member must satisfy constraint: [Member must satisfy enum value set: [x86_64, arm64], "
+                           "Member must not be null]")
+
+
+def check_list_filters(runtime: str | None, architecture: str | None) -> None:
+    """ListLayers / ListLayerVersions' CompatibleRuntime and CompatibleArchitecture."""
+    found = []
+    if runtime is not None and runtime not in LAYER_RUNTIMES:
+        found.append(constraint_violation("compatibleRuntime", runtime,
+                                          f"Member must satisfy enum value set: {LAYER_RUNTIMES_ENUM_TEXT}"))
+    if architecture is not None and architecture not in ARCHITECTURES:
+        found.append(constraint_violation("compatibleArchitecture", architecture,
+                                          "Member must satisfy enum value set: [x86_64, arm64]"))
+    if found:
+        raise errors.ValidationError(validation_message(found))
+
+
+def check_compatibilities(body: dict[str, Any]) -> None:
+    """PublishLayerVersion's CompatibleRuntimes and CompatibleArchitectures."""
+    found = []
+    runtimes, archs = body.get("CompatibleRuntimes") or [], body.get("CompatibleArchitectures") or []
+    if any(r not in LAYER_RUNTIMES for r in runtimes):
+        found.append(constraint_violation("compatibleRuntimes", runtimes,
+                                          f"Member must satisfy enum value set: {AWS_RUNTIME_ENUM_TEXT}"))
+    if any(a not in ARCHITECTURES for a in archs):
+        found.append(constraint_violation("compatibleArchitectures", archs, ARCHITECTURE_CONSTRAINT))
+    if found:
+        raise errors.ValidationError(validation_message(found))
 
 
 @dataclass(frozen=True)
@@ -76,6 +120,7 @@ class LayerBook:
     # the API ---------------------------------------------------------------------------------
     async def publish(self, name: str, body: dict[str, Any]) -> LayerVersion:
         name = self._name(name)
+        check_compatibilities(body)
         content = body.get("Content")
         if not isinstance(content, dict) or not content.get("ZipFile"):
             if isinstance(content, dict) and (content.get("S3Bucket") or content.get("S3Key")):
@@ -131,27 +176,27 @@ class LayerBook:
 
     def by_arn(self, arn: str) -> LayerVersion:
         found = LAYER_VERSION_ARN.fullmatch(arn)
-        if found is None:
-            raise errors.ValidationError(
-                f"1 validation error detected: Value '{arn}' at 'arn' failed to satisfy constraint: Member must "
-                "satisfy regular expression pattern: arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\\d{12}:layer:"
-                "[a-zA-Z0-9-_]+:[0-9]+")
+        if found is None or not _VERSION_ARN.fullmatch(arn):
+            raise errors.ValidationError(validation_message([constraint_violation(
+                "arn", arn, f"Member must satisfy regular expression pattern: {VERSION_ARN_PATTERN}")]))
         layer = self._versions.get((found["name"], int(found["version"])))
         if layer is None or found["region"] != self._region or found["account"] != self._account:
             raise errors.ResourceNotFound(NOT_FOUND)
         return layer
 
-    def versions(self, name: str, runtime: str | None = None) -> list[LayerVersion]:
+    def versions(self, name: str, runtime: str | None = None, architecture: str | None = None) -> list[LayerVersion]:
         """Newest first, as ListLayerVersions answers."""
+        check_list_filters(runtime, architecture)
         name = self._name(name)
         found = [v for (n, _), v in self._versions.items() if n == name]
-        return sorted((v for v in found if _fits(v, runtime)), key=lambda v: -v.version)
+        return sorted((v for v in found if _fits(v, runtime, architecture)), key=lambda v: -v.version)
 
-    def latest(self, runtime: str | None = None) -> list[LayerVersion]:
+    def latest(self, runtime: str | None = None, architecture: str | None = None) -> list[LayerVersion]:
         """Each layer's newest (matching) version, by name: ListLayers."""
+        check_list_filters(runtime, architecture)
         newest: dict[str, LayerVersion] = {}
         for (name, _), layer in sorted(self._versions.items()):
-            if _fits(layer, runtime):
+            if _fits(layer, runtime, architecture):
                 newest[name] = layer
         return [newest[n] for n in sorted(newest)]
 
@@ -173,12 +218,27 @@ class LayerBook:
             raise errors.InvalidParameterValue(f"Cannot reference more than {MAX_LAYERS} layers.")
         layers = []
         for arn in arns:
+            self.check_region(arn)
             found = LAYER_VERSION_ARN.fullmatch(arn)
             layer = self._versions.get((found["name"], int(found["version"]))) if found else None
             if found is None or layer is None or found["account"] != self._account:
                 raise errors.InvalidParameterValue(f"Layer version {arn} does not exist.")
             layers.append(layer)
+        for i, layer in enumerate(layers):   # AWS-recorded: the first two of one layer are named
+            twin = next((arns[j] for j in range(i + 1, len(layers)) if layers[j].name == layer.name), None)
+            if twin is not None:
+                raise errors.InvalidParameterValue(
+                    "Two different versions of the same layer are not allowed to be referenced in the same function. "
+                    f"{arns[i]} and {twin} are versions of the same layer.")
         return layers
+
+    def check_region(self, arn: Any) -> None:
+        """A layer of this account in another region (AWS's text; checked before the function's own
+        existence on CreateFunction: AWS-recorded)."""
+        found = LAYER_VERSION_ARN.fullmatch(arn) if isinstance(arn, str) else None
+        if found is not None and found["account"] == self._account and found["region"] != self._region:
+            raise errors.InvalidParameterValue("Layers are not in the same region as the function. Layers are "
+                                               f"expected to be in region {self._region}.")
 
     def _name(self, name: str) -> str:
         """A layer's name, given as a name or its ARN."""
@@ -192,8 +252,9 @@ class LayerBook:
         return name
 
 
-def _fits(layer: LayerVersion, runtime: str | None) -> bool:
-    return runtime is None or runtime in layer.compatible_runtimes
+def _fits(layer: LayerVersion, runtime: str | None, architecture: str | None = None) -> bool:
+    return ((runtime is None or runtime in layer.compatible_runtimes)
+            and (architecture is None or architecture in layer.compatible_architectures))
 
 
 def render(book: LayerBook, layer: LayerVersion, location: str) -> dict[str, Any]:

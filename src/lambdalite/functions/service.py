@@ -199,6 +199,8 @@ class FunctionService:
         spec = validate.validate_create(body, region=self.region, account=self.account,
                                         code_in_store=stored_code is not None)
         name = spec["FunctionName"]
+        for arn in spec.get("Layers") or []:
+            self.layers.check_region(arn)
         self._refuse_existing(name)
         self._layers(spec.get("Layers"))   # unknown layers are refused before the code is unpacked
         code = await self._code(spec.get("Code"), stored_code)

@@ -85,12 +85,16 @@ RESERVED_ENV_KEYS = ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_SESSION_TOKEN", "A
                      "AWS_SECRET_ACCESS_KEY")
 ENV_SIZE_LIMIT = 4096
 MAX_TAGS = 50   # AWS's limit per function
+LAYER_VERSION_ARN_PATTERN = (
+    r"(arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:"
+    r"layer:[a-zA-Z0-9-_]+:[0-9]+)|(arn:[a-zA-Z0-9-]+:lambda:::awslayer:[a-zA-Z0-9-_]+)")
 _RANGES = {"Timeout": ("timeout", 1, 900), "MemorySize": ("memorySize", 128, 10240)}
 
 _ROLE = re.compile(r"arn:(?:aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+")
 _HANDLER = re.compile(HANDLER_PATTERN)
 _ENV_NAME = re.compile(ENV_NAME_PATTERN)
 _LOG_GROUP = re.compile(LOG_GROUP_PATTERN)
+_LAYER_VERSION_ARN = re.compile(LAYER_VERSION_ARN_PATTERN)
 _KMS_KEY_ARN = re.compile(r"(?:arn:(?:aws[a-zA-Z-]*)?:[a-z0-9\-.]+:.*)|")
 
 REVISION_MISMATCH = ("The Revision Id provided does not match the latest Revision Id. "
@@ -234,6 +238,16 @@ def _architecture_violations(archs: list[str]) -> list[str]:
     return found
 
 
+def _layers_violations(arns: list[str]) -> list[str]:
+    """A function's Layers against the model, one violation naming them all (AWS-recorded:
+    test_layer_function_exceptions add_layer_arn_without_version_exc)."""
+    if all(1 <= len(a) <= 2048 and _LAYER_VERSION_ARN.fullmatch(a) for a in arns):
+        return []
+    return [_violation("layers", arns, "Member must satisfy constraint: [Member must have length less than or "
+                       "equal to 2048, Member must have length greater than or equal to 1, Member must satisfy "
+                       f"regular expression pattern: {LAYER_VERSION_ARN_PATTERN}, Member must not be null]")]
+
+
 def _environment_violations(env: dict[str, Any]) -> list[str]:
     variables = env.get("Variables") or {}
     if all(_ENV_NAME.fullmatch(key) for key in variables):
@@ -292,6 +306,8 @@ def _structure_violations(body: dict[str, Any]) -> list[str]:
         found += _enum("snapStart.applyOn", body["SnapStart"]["ApplyOn"], ("PublishedVersions", "None"))
     if "Environment" in body:
         found += _environment_violations(body["Environment"])
+    if "Layers" in body:
+        found += _layers_violations(body["Layers"])
     if "LoggingConfig" in body:
         found += _logging_violations(body["LoggingConfig"])
     return found
