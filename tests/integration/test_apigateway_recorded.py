@@ -372,3 +372,31 @@ def test_request_parameters_of_the_wrong_kind(raw_gw) -> None:  # type: ignore[n
             "SerializationException", 400, "class java.lang.Boolean can not be converted to an String")
     assert "POST" not in (gw.get_resource(**key).get("resourceMethods") or {})
     assert error_of(gw.get_integration, **key, httpMethod="GET")[2] == "Invalid Integration identifier specified"
+
+
+# Import -----------------------------------------------------------------------------------------------
+OAS30_MOCK_OPTIONS = {
+    "openapi": "3.0.1", "info": {"title": "mock-options", "version": "1.0"},
+    "paths": {"/": {"options": {
+        "responses": {"200": {"description": "200 response"}},
+        "x-amazon-apigateway-integration": {
+            "type": "mock", "httpMethod": "POST", "passthroughBehavior": "when_no_match",
+            "requestTemplates": {"application/json": "{\"statusCode\": 200}"},
+            "responses": {"default": {"statusCode": "200"}}}}}},
+    "components": {"schemas": {"Person": {"type": "object", "properties": {"name": {"type": "string"}}}}},
+}
+
+
+def test_import_keeps_only_the_documents_models_and_no_mock_http_method(gw) -> None:  # type: ignore[no-untyped-def]
+    # AWS recorded: test_apigateway_import.py::TestApiGatewayImportRestApi::test_import_with_circular_models
+    # (get-models: Empty, House, Person - no Error) and
+    # test_import_and_validate_rest_api[swagger-mock-cors.json] (get-models: none)
+    api_id = gw.import_rest_api(body=json.dumps(OAS30_MOCK_OPTIONS), failOnWarnings=True)["id"]
+    assert [m["name"] for m in gw.get_models(restApiId=api_id)["items"]] == ["Person"]
+    # AWS recorded: ...::test_import_with_http_method_integration (integration-root-options has no httpMethod)
+    root = gw.get_rest_api(restApiId=api_id)["rootResourceId"]
+    integration = gw.get_integration(restApiId=api_id, resourceId=root, httpMethod="OPTIONS")
+    assert integration["type"] == "MOCK" and "httpMethod" not in integration
+    # a REST API created the usual way still starts with Empty and Error
+    created = gw.create_rest_api(name=unique("models"))["id"]
+    assert sorted(m["name"] for m in gw.get_models(restApiId=created)["items"]) == ["Empty", "Error"]
