@@ -11,13 +11,13 @@ status written in the rendered request template (3.4, trap 29).
 from __future__ import annotations
 
 import enum
-import functools
 import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ...errors import IntegrationConfigurationError, JsonPathError, UnsupportedMediaType
+from . import patterns
 from .vtl import MISSING, jsonpath_find
 
 __all__ = [
@@ -87,17 +87,9 @@ def lambda_error_message(payload: bytes, function_error: bool) -> str | None:
     return message if isinstance(message, str) else ""
 
 
-@functools.lru_cache(maxsize=1024)
-def _pattern(pattern: str) -> re.Pattern[str] | None:
-    try:
-        return re.compile(pattern, re.DOTALL)
-    except re.error:
-        return None  # a pattern Python cannot read never matches
-
-
 def _matches(pattern: str, value: str) -> bool:
-    compiled = _pattern(pattern)
-    return compiled is not None and compiled.fullmatch(value) is not None
+    """A user's selectionPattern, on an engine that cannot be stalled (`patterns`)."""
+    return patterns.fullmatch(pattern, value, dotall=True)
 
 
 def _status_of(key: str, response: Mapping[str, Any]) -> int:

@@ -5,7 +5,8 @@ validator; required parameters must be present and non-blank, all missing names 
 message sorted by their full key (``header`` < ``path`` < ``querystring``); parameters are checked
 before the body; the body is validated (JSON Schema draft 4) against the model for the request's
 content type, else ``$default``, else the built-in ``Empty`` model; an empty body reads as ``{}``.
-The only module that imports jsonschema.
+The only module that imports jsonschema. A model's `pattern`, `patternProperties` and the
+`additionalProperties` they decide run on `patterns` (time-limited), not on Python's `re`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import referencing.exceptions
 from referencing.jsonschema import DRAFT4
 
 from ...errors import RequestValidationError
+from . import patterns
 
 __all__ = [
     "EMPTY_MODEL_SCHEMA",
@@ -63,6 +65,42 @@ class MethodRequest:
     body: bytes = b""
 
 
+def _pattern(validator: Any, pattern: str, instance: Any, schema: Mapping[str, Any]) -> Any:
+    if validator.is_type(instance, "string") and not patterns.search(pattern, instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _matched(schema: Mapping[str, Any], name: str) -> bool:
+    return any(patterns.search(p, name) for p in schema.get("patternProperties") or {})
+
+
+def _pattern_properties(validator: Any, given: Mapping[str, Any], instance: Any, schema: Mapping[str, Any]) -> Any:
+    if not validator.is_type(instance, "object"):
+        return
+    for pattern, subschema in given.items():
+        for key, value in instance.items():
+            if patterns.search(pattern, key):
+                yield from validator.descend(value, subschema, path=key, schema_path=pattern)
+
+
+def _additional_properties(validator: Any, given: Any, instance: Any, schema: Mapping[str, Any]) -> Any:
+    if not validator.is_type(instance, "object"):
+        return
+    known = schema.get("properties") or {}
+    extras = [key for key in instance if key not in known and not _matched(schema, key)]
+    if validator.is_type(given, "object"):
+        for extra in extras:
+            yield from validator.descend(instance[extra], given, path=extra)
+    elif not given and extras:
+        yield jsonschema.ValidationError(f"Additional properties are not allowed ({', '.join(map(repr, extras))} "
+                                         f"{'was' if len(extras) == 1 else 'were'} unexpected)")
+
+
+# Draft 4 with users' patterns on the time-limited engine
+_Draft4 = jsonschema.validators.extend(jsonschema.Draft4Validator, {
+    "pattern": _pattern, "patternProperties": _pattern_properties, "additionalProperties": _additional_properties})
+
+
 class ModelSet:
     """An API's models, compiled once per deployment (immutable): name -> draft 4 validator."""
 
@@ -72,7 +110,7 @@ class ModelSet:
         self._schemas = {"Empty": EMPTY_MODEL_SCHEMA, "Error": ERROR_MODEL_SCHEMA, **schemas}
         self._registry: referencing.Registry[Any] = referencing.Registry(retrieve=self._retrieve)  # type: ignore[call-arg]
         self._validators = {
-            name: jsonschema.Draft4Validator(schema, registry=self._registry) for name, schema in self._schemas.items()
+            name: _Draft4(schema, registry=self._registry) for name, schema in self._schemas.items()
         }
 
     def _retrieve(self, uri: str) -> referencing.Resource[Any]:
