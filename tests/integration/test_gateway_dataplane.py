@@ -873,3 +873,28 @@ def test_a_body_over_lambdas_6_mb_is_502_and_the_function_is_not_called(server: 
                          timeout=10).json()["invocations"]
     assert len(after) == before
     assert any("over Lambda's 6291456-byte limit" in line for line in execution_log(server, api, "6291456"))
+
+
+def test_a_stage_with_access_log_settings_writes_a_line_per_request(server: Server, gw: Any) -> None:
+    api = Api.create(gw, server)
+    api.mock("/ok", "GET", '{"ok": true}')
+    api.deploy()
+    group = unique("/rest/access")
+    arn = f"arn:aws:logs:us-east-1:000000000000:log-group:{group}"
+    gw.update_stage(restApiId=api.id, stageName=api.stage, patchOperations=[
+        {"op": "replace", "path": "/accessLogSettings/destinationArn", "value": arn},
+        {"op": "replace", "path": "/accessLogSettings/format",
+         "value": "$context.requestId $context.httpMethod $context.resourcePath $context.status "
+                  "$context.responseLength \"$context.error.message\""}])
+    ok = requests.get(api.url("/ok"), timeout=10)
+    missing = requests.get(api.url("/nowhere"), timeout=10)
+    assert (ok.status_code, missing.status_code) == (200, 403)
+    events = boto_client(server.base, "logs").filter_log_events(logGroupName=group)["events"]
+    assert [e["message"] for e in events] == [
+        f'{ok.headers["x-amzn-RequestId"]} GET /ok 200 {len(ok.content)} "-"',
+        f'{missing.headers["x-amzn-RequestId"]} GET - 403 {len(missing.content)} "Missing Authentication Token"']
+    # turned off: no more lines
+    gw.update_stage(restApiId=api.id, stageName=api.stage,
+                    patchOperations=[{"op": "remove", "path": "/accessLogSettings"}])
+    requests.get(api.url("/ok"), timeout=10)
+    assert len(boto_client(server.base, "logs").filter_log_events(logGroupName=group)["events"]) == 2

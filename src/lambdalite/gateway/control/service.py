@@ -22,7 +22,7 @@ from typing import Any
 from ...errors import BadRequestException, ConflictException, NotFoundException
 from ...store import Database
 from ..data.vtl import CompiledTemplate
-from ..snapshot import DeployedStage, compile_templates, deployed_stage, freeze, logging_settings
+from ..snapshot import DeployedStage, access_log_of, compile_templates, deployed_stage, freeze, logging_settings
 from ..urls import full_stage_path, short_owners
 from . import patch, rules, shapes
 from .ids import API_ID_LENGTH, new_id, now
@@ -99,6 +99,7 @@ class GatewayService:
                 if (old is not None and old.deployment_id == stage["deploymentId"]
                         and old.api_name == doc["api"]["name"] and old.variables == (stage.get("variables") or {})
                         and (old.logging_level, old.data_trace) == logging_settings(stage)
+                        and old.access_log == access_log_of(stage)
                         and old.created == float(stage.get("createdDate") or 0)):
                     stages[(api_id, name)] = old
                     continue
