@@ -400,3 +400,36 @@ def test_import_keeps_only_the_documents_models_and_no_mock_http_method(gw) -> N
     # a REST API created the usual way still starts with Empty and Error
     created = gw.create_rest_api(name=unique("models"))["id"]
     assert sorted(m["name"] for m in gw.get_models(restApiId=created)["items"]) == ["Empty", "Error"]
+
+
+def test_the_status_code_pattern_is_checked_first_by_every_response_call(raw_gw) -> None:  # type: ignore[no-untyped-def]
+    # Not recorded for these calls: answered as AWS recorded for UpdateMethodResponse
+    # (TestApigatewayMethodResponse::test_update_method_response_negative_tests/
+    # update-method-response-invalid-statuscode)
+    # and GetIntegrationResponse (TestApigatewayIntegrationResponse::test_integration_response_invalid_statuscode):
+    # the pattern of the statusCode member, before any lookup
+    gw = raw_gw
+    api_id, root = mock_get(gw)
+    key = {"restApiId": api_id, "resourceId": root, "httpMethod": "GET", "statusCode": "wrong"}
+    pattern = ("ValidationException", 400, "1 validation error detected: Value 'wrong' at 'statusCode' failed to "
+                                           f"satisfy constraint: {STATUS_PATTERN}")
+    assert aws_error_of(gw.get_method_response, **key) == pattern
+    assert aws_error_of(gw.delete_method_response, **key) == pattern
+    assert aws_error_of(gw.update_integration_response, **key, patchOperations=[
+        {"op": "replace", "path": "/selectionPattern", "value": "x"}]) == pattern
+    assert aws_error_of(gw.update_integration_response, **key, patchOperations=[
+        {"op": "wrong_op", "path": "/selectionPattern", "value": "x"}]) == (
+        "ValidationException", 400, "2 validation errors detected: Value 'wrong_op' at "
+        f"'updateIntegrationResponseInput.patchOperations.1.member.op' failed to satisfy constraint: {OP_ENUM}; "
+        f"Value 'wrong' at 'statusCode' failed to satisfy constraint: {STATUS_PATTERN}")
+
+
+def test_a_mock_integration_keeps_no_http_method(gw) -> None:  # type: ignore[no-untyped-def]
+    # AWS recorded: test_apigateway_import.py::test_import_with_http_method_integration (integration-root-options:
+    # a MOCK integration imported with httpMethod POST has none); PutIntegration is answered the same way
+    api = gw.create_rest_api(name=unique("mock"))
+    key = {"restApiId": api["id"], "resourceId": api["rootResourceId"], "httpMethod": "GET"}
+    gw.put_method(**key, authorizationType="NONE")
+    out = gw.put_integration(**key, type="MOCK", integrationHttpMethod="POST",
+                             requestTemplates={"application/json": '{"statusCode": 200}'})
+    assert "httpMethod" not in out and "httpMethod" not in gw.get_integration(**key)
