@@ -122,3 +122,19 @@ def test_retired_runtime_of_another_language(lam, runtime: str) -> None:  # type
         "InvalidParameterValueException", 400,
         f"The runtime parameter of {runtime} is no longer supported for creating or updating AWS Lambda "
         "functions. We recommend you use a supported runtime while creating or updating functions.")
+
+
+@pytest.mark.parametrize(("vpc", "member", "pattern"), [
+    ({"SubnetIds": ["bad-format-1"], "SecurityGroupIds": ["sg-123"]}, "subnetIds", "subnet-[0-9a-z]*"),
+    ({"SubnetIds": ["subnet-1"], "SecurityGroupIds": ["bad-format-2"]}, "securityGroupIds", "sg-[0-9a-zA-Z]*"),
+])
+def test_vpc_ids_of_the_wrong_form(lam, vpc: dict, member: str, pattern: str) -> None:  # type: ignore[no-untyped-def]
+    # AWS-recorded: test_lambda_api.py::TestLambdaFunction::test_invalid_vpc_config_subnet
+    # "create-response-invalid-format-subnet-id" and test_invalid_vpc_config_security_group
+    # "create-response-invalid-format-security-group".
+    bad = vpc["SubnetIds" if member == "subnetIds" else "SecurityGroupIds"][0]
+    assert refused(lam, unique("vpc"), VpcConfig=vpc) == (
+        "ValidationException", 400, f"1 validation error detected: Value '[{bad}]' at 'vpcConfig.{member}' failed to "
+        "satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 1024, "
+        "Member must have length greater than or equal to 0, Member must satisfy regular expression pattern: "
+        f"{pattern}]")

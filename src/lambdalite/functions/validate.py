@@ -248,6 +248,23 @@ def _layers_violations(arns: list[str]) -> list[str]:
                        f"regular expression pattern: {LAYER_VERSION_ARN_PATTERN}, Member must not be null]")]
 
 
+_VPC_IDS = (("SubnetIds", "subnetIds", re.compile("subnet-[0-9a-z]*"), "subnet-[0-9a-z]*"),
+            ("SecurityGroupIds", "securityGroupIds", re.compile("sg-[0-9a-zA-Z]*"), "sg-[0-9a-zA-Z]*"))
+
+
+def _vpc_violations(vpc: dict[str, Any]) -> list[str]:
+    """VpcConfig's ids against the model (AWS-recorded: test_invalid_vpc_config_subnet
+    create-response-invalid-format-subnet-id; the security groups' text is recorded alike)."""
+    found = []
+    for key, member, regex, pattern in _VPC_IDS:
+        ids = vpc.get(key) or []
+        if not all(len(i) <= 1024 and regex.fullmatch(i) for i in ids):
+            found.append(_violation(f"vpcConfig.{member}", ids, "Member must satisfy constraint: [Member must have "
+                                    "length less than or equal to 1024, Member must have length greater than or "
+                                    f"equal to 0, Member must satisfy regular expression pattern: {pattern}]"))
+    return found
+
+
 def _environment_violations(env: dict[str, Any]) -> list[str]:
     variables = env.get("Variables") or {}
     if all(_ENV_NAME.fullmatch(key) for key in variables):
@@ -308,6 +325,8 @@ def _structure_violations(body: dict[str, Any]) -> list[str]:
         found += _environment_violations(body["Environment"])
     if "Layers" in body:
         found += _layers_violations(body["Layers"])
+    if "VpcConfig" in body:
+        found += _vpc_violations(body["VpcConfig"])
     if "LoggingConfig" in body:
         found += _logging_violations(body["LoggingConfig"])
     return found
