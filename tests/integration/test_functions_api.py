@@ -368,6 +368,26 @@ def test_account_settings(lam) -> None:  # type: ignore[no-untyped-def]
     assert out["AccountUsage"]["FunctionCount"] >= 0
 
 
+def test_total_code_size_counts_versions_and_layers(lam) -> None:  # type: ignore[no-untyped-def]
+    # AWS-recorded: test_lambda_api.py::TestLambdaAccountSettings::test_account_settings_total_code_size
+    # (UpdateFunctionCode with Publish, and each layer version, add their size) and
+    # test_account_settings_total_code_size_config_update (a configuration change adds nothing; publishing does).
+    def total() -> int:
+        return int(lam.get_account_settings()["AccountUsage"]["TotalCodeSize"])
+
+    name = unique("size")
+    before = total()
+    size = create_function(lam, name, HELLO)["CodeSize"]
+    assert total() == before + size
+    lam.update_function_configuration(FunctionName=name, Timeout=9)
+    lam.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig={"Delay": 0.2})
+    assert total() == before + size
+    lam.update_function_code(FunctionName=name, ZipFile=zip_of(HELLO), Publish=True)   # version 1, same code
+    assert total() == before + 2 * size
+    layer = lam.publish_layer_version(LayerName=unique("sizelayer"), Content={"ZipFile": zip_of({"python/x.py": ""})})
+    assert total() == before + 2 * size + layer["Content"]["CodeSize"]
+
+
 def test_operations_not_built_yet_say_so(lam) -> None:  # type: ignore[no-untyped-def]
     name = unique("nb")
     create_function(lam, name, HELLO)

@@ -351,13 +351,18 @@ class LambdaApi:
         return out
 
     def account_settings(self) -> dict[str, Any]:
+        """AccountUsage.TotalCodeSize counts every version's code (published ones too) and every
+        layer version's (AWS-recorded: test_account_settings_total_code_size and
+        test_account_settings_total_code_size_config_update)."""
         fns, concurrency = self.functions.list(), self.functions.concurrency
+        code_size = sum(v.code_size for fn in fns for v in self.functions.versions(fn.name))
+        code_size += self.functions.layers.total_code_size()
         return {
             "AccountLimit": {"TotalCodeSize": 80530636800, "CodeSizeUnzipped": self.functions.code.limits.unzipped,
                              "CodeSizeZipped": self.functions.code.limits.zipped,
                              "ConcurrentExecutions": concurrency.account_limit,
                              "UnreservedConcurrentExecutions": concurrency.unreserved},
-            "AccountUsage": {"TotalCodeSize": sum(f.code_size for f in fns), "FunctionCount": len(fns)},
+            "AccountUsage": {"TotalCodeSize": code_size, "FunctionCount": len(fns)},
         }
 
     def render(self, fn: Any, qualifier: str | None) -> dict[str, Any]:

@@ -113,6 +113,10 @@ class LayerBook:
     def environments(self) -> set[str]:
         return {v.environment for v in self._versions.values() if v.environment}
 
+    def total_code_size(self) -> int:
+        """The zipped size of every layer version there is (GetAccountSettings' TotalCodeSize counts it)."""
+        return sum(v.code_size for v in self._versions.values())
+
     def in_use(self) -> set[str]:
         """The archives (hex) the layer versions hold."""
         return {v.code_hex for v in self._versions.values()}
