@@ -622,6 +622,11 @@ def test_hand_written_routes_integrations_and_quick_create_in_a_template(own_ser
     assert requests.get(outputs["Url"] + "/items/8", timeout=30).json()["id"] == "8"
 
 
+ACCESS_FORMAT = json.dumps({"requestId": "$context.requestId", "route": "$context.routeKey",
+                            "status": "$context.status", "ip": "$context.identity.sourceIp",
+                            "error": "$context.error.message", "integ": "$context.integrationStatus",
+                            "len": "$context.responseLength"},
+                           separators=(",", ":"))
 ACCESS_LOGGED = """\
 Transform: AWS::Serverless-2016-10-31
 Resources:
@@ -630,7 +635,7 @@ Resources:
     Properties:
       AccessLogSettings:
         DestinationArn: arn:aws:logs:us-east-1:000000000000:log-group:/shop/access
-        Format: '{"requestId":"$context.requestId","route":"$context.routeKey","status":"$context.status","ip":"$context.identity.sourceIp","error":"$context.error.message","integ":"$context.integrationStatus","len":"$context.responseLength"}'
+        Format: '%(format)s'
   Fn:
     Type: AWS::Serverless::Function
     Properties:
@@ -646,7 +651,7 @@ def test_access_logs_of_an_http_api_stage(own_server: Server, tmp_path: Path) ->
     own_server.start()
     project = tmp_path / "logged"
     (project / "app").mkdir(parents=True)
-    (project / "template.yaml").write_text(ACCESS_LOGGED)
+    (project / "template.yaml").write_text(ACCESS_LOGGED % {"format": ACCESS_FORMAT})
     (project / "app" / "app.py").write_text(APP)
     done = cli(own_server, "deploy", str(project))
     assert done.returncode == 0, done.stderr + done.stdout
@@ -673,6 +678,7 @@ def test_access_logs_of_an_http_api_stage(own_server: Server, tmp_path: Path) ->
             ("BadRequestException", 400)
     assert v2.get_stage(ApiId=api_id, StageName="$default")["AccessLogSettings"] == before
     # a template with a bad one fails the deploy, saying where
-    (project / "template.yaml").write_text(ACCESS_LOGGED.replace("$context.requestId", "$context.status"))
+    (project / "template.yaml").write_text(ACCESS_LOGGED % {"format": ACCESS_FORMAT.replace("$context.requestId",
+                                                                                          "$context.status")})
     done = cli(own_server, "deploy", str(project))
     assert done.returncode != 0 and "AccessLogSettings" in done.stderr + done.stdout
