@@ -38,7 +38,7 @@ from .compiled import CompiledIntegration, CompiledMethod, CompiledStage, compil
 from .events import GatewayRequest, InvocationInfo, parse_proxy_response, proxy_event_v1, request_context_v1
 from .routing import RouteMatch
 from .validation import MethodRequest, validate_request
-from .vtl import VtlContext
+from .vtl import CompiledTemplate, RenderResult, VtlContext
 
 log = logging.getLogger("lambdalite.gateway")
 
@@ -244,7 +244,7 @@ class DataPlane:
             return await self._lambda_proxy(call, integration)
         if integration.kind == "AWS":
             return await self._lambda_custom(call, integration)
-        return self._mock(call, integration)
+        return await self._mock(call, integration)
 
     # integrations -----------------------------------------------------------------------------
     async def _lambda_proxy(self, call: Call, integration: CompiledIntegration) -> Answer:
@@ -262,17 +262,25 @@ class DataPlane:
         return answer.status, headers, answer.body
 
     async def _lambda_custom(self, call: Call, integration: CompiledIntegration) -> Answer:
-        payload = self._request_payload(call, integration)
+        payload = await self._request_payload(call, integration)
         result = await self._invoke(integration, payload, call)
         selection = rules.lambda_error_message(result.body, result.function_error)
-        return self._respond(call, integration, selection, result.body)
+        return await self._respond(call, integration, selection, result.body)
 
-    def _mock(self, call: Call, integration: CompiledIntegration) -> Answer:
-        rendered = self._request_payload(call, integration).decode()
+    async def _mock(self, call: Call, integration: CompiledIntegration) -> Answer:
+        rendered = (await self._request_payload(call, integration)).decode()
         status = rules.mock_status_code(rendered)
-        return self._respond(call, integration, str(status), b"")
+        return await self._respond(call, integration, str(status), b"")
 
-    def _request_payload(self, call: Call, integration: CompiledIntegration) -> bytes:
+    @staticmethod
+    async def _render(template: CompiledTemplate, variables: VtlContext) -> RenderResult:
+        """A template with a loop renders on a worker thread (bounded by its own limits, `vtl`): the
+        event loop keeps answering meanwhile."""
+        if template.heavy:
+            return await asyncio.to_thread(template.render_with_overrides, variables)
+        return template.render_with_overrides(variables)
+
+    async def _request_payload(self, call: Call, integration: CompiledIntegration) -> bytes:
         key = integration.request_template(call.headers.get("content-type"))
         if key is rules.PASSTHROUGH:
             return call.request.body or b"{}"
@@ -280,9 +288,10 @@ class DataPlane:
         if template.simple is not None:   # only $input.params('x'): no VTL on the request path
             return template.render_params(call.match.path_parameters, call.request.query,
                                           call.request.headers).encode()
-        return template.render(self._vtl(call, call.request.body)).encode()
+        return (await self._render(template, self._vtl(call, call.request.body))).text.encode()
 
-    def _respond(self, call: Call, integration: CompiledIntegration, selection: str | None, body: bytes) -> Answer:
+    async def _respond(self, call: Call, integration: CompiledIntegration, selection: str | None,
+                       body: bytes) -> Answer:
         status, response = integration.response_for(selection)
         templates = response.get("responseTemplates") or {}
         key = rules.select_response_template(templates, call.headers.get("accept"))
@@ -291,7 +300,7 @@ class DataPlane:
         mapped = rules.map_response_parameters(parameters, body=body, context=call.request_context(),
                                                stage_variables=stage.variables) if parameters else {}
         if key is not None and templates[key]:
-            result = integration.template(templates[key]).render_with_overrides(self._vtl(call, body))
+            result = await self._render(integration.template(templates[key]), self._vtl(call, body))
             body = result.text.encode()
             status = result.overrides.response_status or status
             mapped.update(result.overrides.response_headers)

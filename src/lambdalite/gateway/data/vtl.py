@@ -13,6 +13,13 @@ Pure, and the only module that imports airspeed. ``compile_template`` parses onc
 Java-isms airspeed lacks are added: ``$map.size()``, ``containsKey``, ``isEmpty``, ``entrySet``,
 ``$s.toLowerCase()``, ``trim()``... (trap 26). Null and undefined print as ``""`` (trap 24); maps
 from ``$input.path`` print Java style ``{a=b}`` and lists as compact JSON (AWS-recorded).
+
+No template can stall the server: ``#foreach`` stops after 1,000 iterations (API Gateway's documented
+limit; a loop over a list it grows, or over ``[1..$n]``, ends there), neither the output nor a value
+set with ``#set`` may pass API Gateway's 10 MB, a render has a time budget (``RENDER_BUDGET_S``), and
+``replaceAll`` runs users' patterns with a time limit. Past a limit the render fails
+(``TemplateRenderError``: the caller gets a 500). A template with a loop is ``heavy``: the data plane
+renders it off the event loop's thread.
 """
 
 from __future__ import annotations
@@ -21,6 +28,8 @@ import base64
 import binascii
 import json
 import re
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +37,7 @@ from urllib.parse import quote_plus, unquote_plus
 
 import airspeed
 import airspeed.operators
+import regex
 
 from ...errors import JsonPathError, TemplateRenderError, TemplateSyntaxError
 
@@ -366,8 +376,10 @@ def _register_java_methods() -> None:
             "indexOf": lambda s, sub: s.find(sub),
             "lastIndexOf": lambda s, sub: s.rfind(sub),
             "charAt": lambda s, i: s[i],
-            "replaceAll": lambda s, pattern, repl: re.sub(pattern, _java_replacement(repl), s),
-            "replaceFirst": lambda s, pattern, repl: re.sub(pattern, _java_replacement(repl), s, count=1),
+            "replaceAll": lambda s, pattern, repl: regex.sub(pattern, _java_replacement(repl), s,
+                                                             timeout=PATTERN_TIMEOUT_S),
+            "replaceFirst": lambda s, pattern, repl: regex.sub(pattern, _java_replacement(repl), s, count=1,
+                                                               timeout=PATTERN_TIMEOUT_S),
         }
     )
     table[dict].update(
@@ -387,6 +399,80 @@ def _register_java_methods() -> None:
 
 
 _register_java_methods()
+
+
+# --------------------------------------------------------------------------------------------
+# Limits: API Gateway bounds every template; so does this server
+
+FOREACH_LIMIT = 1000                 # iterations of one #foreach (AWS documents 1,000)
+OUTPUT_LIMIT = 10 * 1024 * 1024      # characters of output, or of one value #set makes (API Gateway's 10 MB)
+RENDER_BUDGET_S = 1.0                # of one render
+PATTERN_TIMEOUT_S = 0.1              # of one replaceAll / replaceFirst
+_render = threading.local()          # .deadline of the render under way on this thread
+
+
+def _check(stream: Any) -> None:
+    deadline = getattr(_render, "deadline", None)
+    if deadline is not None and time.monotonic() > deadline:
+        raise TemplateRenderError(f"the mapping template ran past its time budget of {RENDER_BUDGET_S:g} s")
+    if stream.tell() > OUTPUT_LIMIT:
+        raise TemplateRenderError(f"the mapping template's output passed {OUTPUT_LIMIT} characters")
+
+
+def _foreach(self: Any, stream: Any, namespace: Any, loader: Any) -> None:
+    """airspeed's #foreach, stopping after FOREACH_LIMIT iterations and within the render's limits."""
+    iterable = self.value.calculate(namespace, loader)
+    if iterable is None:
+        return
+    if hasattr(iterable, "keys"):
+        iterable = iterable.keys()
+    try:
+        iter(iterable)
+    except TypeError:
+        raise ValueError(f"value for ${self.loop_var_name} is not iterable in #foreach: {iterable}") from None
+    length = min(len(iterable), FOREACH_LIMIT) if hasattr(iterable, "__len__") else FOREACH_LIMIT
+    for counter, item in enumerate(iterable, 1):
+        if counter > FOREACH_LIMIT:
+            break
+        _check(stream)
+        local = airspeed.operators.LocalNamespace(namespace)
+        local["velocityCount"] = counter
+        local["velocityHasNext"] = counter < length
+        local["foreach"] = {"count": counter, "index": counter - 1, "hasNext": counter < length,
+                            "first": counter == 1, "last": counter == length}
+        local[self.loop_var_name] = item
+        self.block.evaluate(stream, local, loader)
+
+
+_assign = airspeed.operators.Assignment.evaluate_raw
+
+
+def _bounded_assignment(self: Any, stream: Any, namespace: Any, loader: Any) -> Any:
+    """#set, refusing a text value past OUTPUT_LIMIT (`#set($s = "$s$s")` thirty times is 1 GB)."""
+    _check(stream)
+    result = _assign(self, stream, namespace, loader)
+    name = self.root_term
+    value = namespace[name] if not self.terms and name in namespace else None
+    if isinstance(value, str) and len(value) > OUTPUT_LIMIT:
+        raise TemplateRenderError(f"the mapping template set ${name} to more than {OUTPUT_LIMIT} characters")
+    return result
+
+
+def _range(self: Any, namespace: Any, loader: Any) -> range:
+    """`[a..b]`, its ends numbers or numeric text (`[1..$input.params('n')]`), as a lazy range: a
+    #foreach over it stops at FOREACH_LIMIT however far it reaches."""
+    def number(value: Any) -> int:
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise TemplateRenderError(f"a range end must be a whole number, not {value!r}") from None
+    start, end = number(self.value1.calculate(namespace, loader)), number(self.value2.calculate(namespace, loader))
+    return range(start, end - 1, -1) if end < start else range(start, end + 1)
+
+
+airspeed.operators.ForeachDirective.evaluate_raw = _foreach
+airspeed.operators.Range.calculate = _range
+airspeed.operators.Assignment.evaluate_raw = _bounded_assignment
 
 
 # --------------------------------------------------------------------------------------------
@@ -506,7 +592,7 @@ class CompiledTemplate:
     (``render_params``): the same text, in a fraction of the time (the guide's template costs 20 us
     through airspeed on the request path)."""
 
-    __slots__ = ("_template", "text", "_overrides", "_uses_context", "simple")
+    __slots__ = ("_template", "text", "_overrides", "_uses_context", "simple", "heavy")
 
     def __init__(self, text: str, template: Any, fast: bool = True) -> None:
         self.text = text
@@ -516,6 +602,8 @@ class CompiledTemplate:
         # Wrapping $context for VTL costs more than rendering the guide's template: only when used.
         self._uses_context = "context" in text
         self.simple = simple_parts(text) if fast else None
+        # a loop can take a while even within its limits: the data plane renders it off the event loop
+        self.heavy = "#foreach" in text.lower()
 
     def render_params(self, path: Mapping[str, str], query: Mapping[str, str],
                       headers: Iterable[tuple[str, str]]) -> str:
@@ -538,6 +626,7 @@ class CompiledTemplate:
             "context": context,
             "stageVariables": VtlMap(variables.stage_variables),
         }
+        _render.deadline = time.monotonic() + RENDER_BUDGET_S
         try:
             text = self._template.merge(namespace)
         except TemplateRenderError:
@@ -545,6 +634,10 @@ class CompiledTemplate:
         except Exception as exc:  # airspeed's own and whatever a value's method raised
             cause = exc.__cause__ if isinstance(exc.__cause__, TemplateRenderError) else None
             raise TemplateRenderError(str(cause or exc)) from None
+        finally:
+            _render.deadline = None
+        if len(text) > OUTPUT_LIMIT:
+            raise TemplateRenderError(f"the mapping template's output passed {OUTPUT_LIMIT} characters")
         return RenderResult(str(text), _overrides(context) if self._overrides else variables.overrides)
 
 

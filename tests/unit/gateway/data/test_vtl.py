@@ -468,3 +468,53 @@ def test_a_value_json_cannot_carry_prints_as_null_or_text() -> None:
 def test_the_live_document_starts_afresh_for_each_render() -> None:
     compiled = compile_template("#set($b = $input.path('$'))#set($b.n = $b.n + 1)$input.json('$.n')")
     assert [compiled.render(VtlContext(body='{"n": 1}')) for _ in range(2)] == ["2", "2"]
+
+
+# ---- limits: no template stalls the server (issue 23) -------------------------------------------
+
+
+@pytest.mark.timeout(20)
+def test_a_loop_over_the_list_it_grows_stops_at_1000_iterations() -> None:
+    assert render('#set($l=[1])#foreach($i in $l)#set($d=$l.add(1))#end$l.size()') == "1001"
+
+
+@pytest.mark.timeout(20)
+def test_a_range_from_the_query_stops_at_1000_iterations() -> None:
+    out = render("#foreach($i in [1..$input.params('n')])x#end", query={"n": "1000000000"})
+    assert out == "x" * 1000
+    assert render("#foreach($i in [3..1])$i#end") == "321"
+    assert render("#foreach($i in [1..3])$foreach.count$foreach.hasNext,#end") == "1true,2true,3false,"
+    with pytest.raises(TemplateRenderError, match="whole number"):
+        render("#foreach($i in [1..$input.params('n')])x#end", query={"n": "lots"})
+
+
+@pytest.mark.timeout(20)
+def test_a_value_doubled_past_10_mb_is_refused() -> None:
+    with pytest.raises(TemplateRenderError, match="more than 10485760 characters"):
+        render('#set($s="aaaaaaaaaaaaaaaa")' + '#set($s="$s$s")' * 30 + "$s.length()")
+
+
+@pytest.mark.timeout(20)
+def test_output_past_10_mb_is_refused() -> None:
+    big = "y" * 20_000
+    with pytest.raises(TemplateRenderError, match="output passed"):
+        render(f"#foreach($i in [1..1000]){big}#end")
+
+
+@pytest.mark.timeout(20)
+def test_nested_loops_end_at_the_render_budget() -> None:
+    with pytest.raises(TemplateRenderError, match="time budget"):
+        render("#foreach($i in [1..1000])#foreach($j in [1..1000])#foreach($k in [1..1000])#set($x=1)#end#end#end")
+
+
+@pytest.mark.timeout(20)
+def test_replace_all_runs_a_catastrophic_pattern_with_a_time_limit() -> None:
+    assert render('$input.body.replaceAll("a+", "b")', body="aaa-aa") == "b-b"
+    with pytest.raises(TemplateRenderError):
+        render('$input.body.replaceAll("(a|aa)+b", "x")', body="a" * 60)
+
+
+def test_templates_with_loops_are_heavy() -> None:
+    assert compile_template("#foreach($i in [1..2])x#end").heavy
+    assert compile_template("#FOREACH($i in [1..2])x#end").heavy
+    assert not compile_template(GUIDE_TEMPLATE).heavy
