@@ -4,6 +4,10 @@
 `{"Condition": "C"}`, every other `!Name` -> `{"Fn::Name": ...}`. Timestamps stay text (an unquoted
 `Version: 2012-10-17` in a policy is a string to CloudFormation, a date to plain YAML). Every refusal
 is a `Problems` saying where and what to do.
+
+YAML aliases are resolved (as SAM CLI resolves them), but a document they expand past
+`MAX_VALUES` values is refused before anything walks it: a 749-byte "billion laughs" template would
+otherwise be 10^8 values to every step after the parser. Nesting too deep for the parser is refused too.
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ import yaml
 
 from ..errors import Problems
 
-__all__ = ["SHORT_TAGS", "load_template"]
+__all__ = ["MAX_VALUES", "SHORT_TAGS", "TemplateTooLarge", "load_template"]
+
+MAX_VALUES = 500_000   # as OpenAPI imports (gateway.control.openapi): far past any real template
 
 SHORT_TAGS = (
     "Ref", "Condition", "GetAtt", "Sub", "Join", "Select", "Split", "If", "Equals", "Not", "And", "Or",
@@ -72,11 +78,38 @@ _TemplateLoader.add_multi_constructor("!", _construct_tag)
 _TemplateLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_text)
 
 
+class TemplateTooLarge(yaml.YAMLError):
+    """A document its aliases expand past MAX_VALUES values, or nested too deeply to read."""
+
+
+def check_expansion(document: Any) -> None:
+    """TemplateTooLarge when `document`, its aliases expanded, holds more than MAX_VALUES values (a
+    walk that stops at the limit: a billion-laughs document costs MAX_VALUES steps, not 10^8)."""
+    budget = MAX_VALUES
+    pending = [document]
+    while pending:
+        value = pending.pop()
+        budget -= 1
+        if isinstance(value, dict):
+            budget -= len(value)
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+        if budget < 0:
+            raise TemplateTooLarge(f"its YAML aliases expand it past {MAX_VALUES:,} values (a 'billion laughs' "
+                                   "document?): write the repeated parts out, or nest fewer aliases")
+
+
 def load_document(text: str) -> Any:
     """A YAML or JSON document with CloudFormation's short tags, as `lambdalite deploy` reads a
-    template or an included file on the client: raises yaml.YAMLError; duplicate keys are left for
-    `load_template` on the server to report."""
-    return yaml.load(text, Loader=_TemplateLoader)  # noqa: S506 - a SafeLoader subclass
+    template or an included file on the client: raises yaml.YAMLError (TemplateTooLarge for one its
+    aliases make huge); duplicate keys are left for `load_template` on the server to report."""
+    try:
+        document = yaml.load(text, Loader=_TemplateLoader)  # noqa: S506 - a SafeLoader subclass
+    except RecursionError:
+        raise TemplateTooLarge("it is nested too deeply to read") from None
+    check_expansion(document)
+    return document
 
 
 def load_template(text: str) -> dict[str, Any]:
@@ -114,6 +147,8 @@ def _load_json(text: str) -> Any:
         document = json.loads(text, object_pairs_hook=pairs)
     except ValueError:
         return None
+    except RecursionError:
+        raise Problems(["Template: nested too deeply to read: flatten it"]) from None
     if problems:
         raise Problems(problems)
     return document
@@ -124,6 +159,11 @@ def _load_yaml(text: str) -> Any:
     try:
         root = loader.get_single_node()
         document = loader.construct_document(root) if root is not None else None
+        check_expansion(document)
+    except TemplateTooLarge as error:
+        raise Problems([f"Template: {error}"]) from None
+    except RecursionError:
+        raise Problems(["Template: nested too deeply to read: flatten it"]) from None
     except yaml.YAMLError as error:
         raise Problems([_yaml_problem(error)]) from None
     finally:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lambdalite.errors import Problems
-from lambdalite.stacks.template import load_template
+from lambdalite.stacks.template import TemplateTooLarge, load_document, load_template
 
 
 def problems_of(text: str) -> list[str]:
@@ -106,3 +106,38 @@ def test_two_resources_with_one_logical_id() -> None:
 def test_duplicate_key_elsewhere_names_its_line() -> None:
     (problem,) = problems_of("Resources:\n  R:\n    Type: T\n    Type: U\n")
     assert "'Type' appears twice" in problem and "line 4" in problem
+
+
+# -- documents that would stall whatever walks them (issue 23) -------------------------------------
+
+LAUGHS = ("Transform: AWS::Serverless-2016-10-31\nMetadata:\n  l0: &l0 [" + ", ".join(["lol"] * 10) + "]\n"
+          + "".join(f"  l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 10)}]\n" for i in range(1, 8)) + "Resources: {}\n")
+
+
+@pytest.mark.timeout(20)
+def test_a_billion_laughs_template_is_refused_naming_the_limit() -> None:
+    with pytest.raises(Problems) as refused:
+        load_template(LAUGHS)
+    assert "500,000 values" in str(refused.value) and "aliases" in str(refused.value)
+    with pytest.raises(TemplateTooLarge):
+        load_document(LAUGHS)
+
+
+def test_a_few_aliases_are_resolved_as_sam_cli_resolves_them() -> None:
+    text = ("Globals: &g {Function: {Timeout: 3}}\nResources:\n  A: {Type: AWS::SNS::Topic, Metadata: *g}\n"
+            "  B: {Type: AWS::SNS::Topic, Metadata: *g}\n")
+    template = load_template(text)
+    assert template["Resources"]["B"]["Metadata"] == {"Function": {"Timeout": 3}}
+
+
+@pytest.mark.timeout(20)
+def test_a_document_nested_too_deeply_is_refused() -> None:
+    for text in ("[" * 100_000 + "]" * 100_000, '{"Resources": ' + "[" * 100_000 + "]" * 100_000 + "}"):
+        with pytest.raises(Problems, match="nested too deeply"):
+            load_template(text)
+
+
+@pytest.mark.timeout(20)
+def test_an_alias_that_contains_itself_is_refused() -> None:
+    with pytest.raises(Problems, match="values"):
+        load_template("Resources: &r\n  A: *r\n")

@@ -23,8 +23,6 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
-import yaml
-
 from ...errors import BadRequestException, ConflictException, NotFoundException
 from ...store import Database
 from .. import accesslog
@@ -47,6 +45,8 @@ from ..httpapi import (
 from ..urls import http_stage_url
 from . import rules
 from .ids import new_id
+from .openapi import OpenApiImportError
+from .openapi import load_document as load_openapi
 
 Document = dict[str, Any]
 # API Gateway's own texts for what auto-deploying makes (seen in GetDeployments and GetStage answers)
@@ -262,10 +262,10 @@ class HttpApiService:
 
     def import_api(self, text: str, api_id: str | None = None) -> Document:
         """ImportApi / ReimportApi: an OpenAPI 3 document (JSON or YAML); stages are kept on reimport."""
-        try:
-            definition = yaml.safe_load(text)
-        except yaml.YAMLError as e:
-            raise BadRequestException(f"Invalid OpenAPI definition: {e}") from None
+        try:   # bounded: aliases cannot make it huge, nesting cannot overflow the stack
+            definition = load_openapi(text)
+        except OpenApiImportError as e:
+            raise BadRequestException(f"Invalid OpenAPI definition: {e.message}") from None
         if not isinstance(definition, dict) or not str(definition.get("openapi", "")).startswith("3."):
             raise BadRequestException("Invalid OpenAPI definition: an OpenAPI 3 document is required")
         current = self.documents.get(api_id) if api_id else None
