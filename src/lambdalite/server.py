@@ -30,7 +30,7 @@ from .apis import logs as logs_api
 from .apis import observe as observe_api
 from .apis import stacks as stacks_api
 from .apis.cloudformation import is_query_call
-from .asgi import HEADER_NAMES, Receive, Scope, Send, read_body, replay, send_response
+from .asgi import Receive, Scope, Send, read_body, replay, send_response
 from .config import Settings
 from .errors import AddressInUse
 from .gateway.urls import parse_full_path, parse_http_api_path
@@ -226,26 +226,12 @@ def listen(host: str, port: int) -> socket.socket:
 
 
 def http_protocol() -> Any:
-    """uvicorn's httptools protocol, also keeping the header names as the client spelled them.
-
-    ASGI lower-cases header names, but API Gateway passes them on in the client's casing (the v1
-    proxy event, `$input.params().header`; reference 5.1, trap 11). The names as received go in
-    `scope["extensions"]["lambdalite.header_names"]["names"]`, one per entry of `scope["headers"]`.
-    Without httptools, uvicorn's own choice (names lower-cased)."""
+    """uvicorn's httptools protocol, keeping the header names as the client spelled them and bounding
+    a request's head (`protocol.CasePreservingProtocol`); without httptools, uvicorn's own choice
+    (names lower-cased, heads bounded by h11)."""
     try:
-        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+        from .protocol import CasePreservingProtocol
     except ImportError:
         return "auto"
-
-    class CasePreservingProtocol(HttpToolsProtocol):
-        def on_message_begin(self) -> None:
-            super().on_message_begin()
-            self.header_names: list[bytes] = []
-            self.scope["extensions"] = {HEADER_NAMES: {"names": self.header_names}}  # ASGI: a dict each
-
-        def on_header(self, name: bytes, value: bytes) -> None:
-            super().on_header(name, value)
-            self.header_names.append(name)
-
     return CasePreservingProtocol
 

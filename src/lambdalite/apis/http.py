@@ -46,6 +46,9 @@ class Request:
             value = json.loads(self.body)
         except (ValueError, UnicodeDecodeError) as e:
             raise errors.InvalidRequestContent(f"Could not parse request body into json: {e}") from None
+        except RecursionError:
+            raise errors.InvalidRequestContent("Could not parse request body into json: it is nested too deeply") \
+                from None
         if not isinstance(value, dict):
             raise errors.InvalidRequestContent(
                 "Could not parse request body into json: the body must be a JSON object")
@@ -56,7 +59,7 @@ def json_object(body: bytes) -> dict[str, Any]:
     """An AWS JSON 1.0/1.1 request body ({} when empty); ValueError saying what is wrong otherwise."""
     try:
         value = json.loads(body or b"{}")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise ValueError("The request is not JSON.") from None
     if not isinstance(value, dict):
         raise ValueError("The request must be a JSON object.")

@@ -393,6 +393,9 @@ def check_payload(body: bytes) -> None:
     except (ValueError, UnicodeDecodeError) as e:
         raise errors.InvalidRequestContent(
             f"Could not parse request body into json: Could not parse payload into json: {e}") from None
+    except RecursionError:   # the function's runtime could not read it either
+        raise errors.InvalidRequestContent("Could not parse request body into json: Could not parse payload into "
+                                           "json: it is nested too deeply") from None
 
 
 def client_context(header: str | None) -> str | None:
@@ -402,7 +405,7 @@ def client_context(header: str | None) -> str | None:
         text = base64.b64decode(header, validate=True).decode()
         if not isinstance(json.loads(text), dict):
             raise ValueError("not an object")
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
         raise errors.InvalidRequestContent(
             "Client context must be a valid Base64-encoded JSON object.") from None
     return text

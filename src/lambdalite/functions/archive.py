@@ -42,6 +42,8 @@ ZIPPED_LIMIT = 52_428_800          # ZipFile uploaded directly (AWS: 50 MB)
 UNZIPPED_LIMIT = 262_144_000       # function code unzipped (AWS: 250 MB)
 MB = 1024 * 1024
 SYMLINK_TARGET_LIMIT = 4096
+NAME_LIMIT = 255                   # bytes of one path part of a member (Linux's, and so Lambda's file system's)
+PATH_LIMIT = 4096                  # bytes of a member's whole path
 _CHUNK = 1 << 20
 
 NOT_A_ZIP = "Could not unzip uploaded file. Please check your file, then try to upload again."
@@ -124,6 +126,11 @@ def _normal_name(name: str) -> str:
     normal = posixpath.normpath(unified)
     if normal == ".." or normal.startswith("../"):
         raise _bad_member(name, "points outside the code folder")
+    if len(normal.encode("utf-8", "surrogateescape")) > PATH_LIMIT or any(
+            len(part.encode("utf-8", "surrogateescape")) > NAME_LIMIT for part in normal.split("/")):
+        raise _bad_member(name[:80] + ("..." if len(name) > 80 else ""),
+                          f"has a name too long for a file system (a part over {NAME_LIMIT} bytes, or a path "
+                          f"over {PATH_LIMIT})")
     return normal
 
 

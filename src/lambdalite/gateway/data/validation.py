@@ -145,7 +145,7 @@ def check_model_schema(schema_text: str | None) -> str | None:
         return _NO_SCHEMA
     try:
         schema = json.loads(schema_text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return _INVALID_SCHEMA
     if not isinstance(schema, dict):
         return _INVALID_SCHEMA
@@ -198,7 +198,7 @@ def _model_name(request_models: Mapping[str, str] | None, content_type: str) -> 
 def _body_is_valid(method: Mapping[str, Any], models: ModelSet, request: MethodRequest) -> bool:
     try:
         instance = json.loads(request.body.decode("utf-8")) if request.body.strip() else {}
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):   # nested too deeply is not a valid body either
         return False
     return models.is_valid(_model_name(method.get("requestModels"), _content_type(request)), instance)
 
