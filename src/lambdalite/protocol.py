@@ -26,12 +26,13 @@ class CasePreservingProtocol(HttpToolsProtocol):
     client gets 431 and the connection closes, before more of it is held in memory."""
 
     in_head = True          # reading a request line and headers (not a body)
-    head_bytes = 0
+    head_bytes = 0          # read while in the same head, over several reads
+    heads = 0               # heads completed on this connection
 
     def data_received(self, data: bytes) -> None:
-        was_head = self.in_head
+        was_head, heads = self.in_head, self.heads
         super().data_received(data)
-        if was_head and self.in_head and not self.transport.is_closing():   # all of it went to the head
+        if was_head and self.heads == heads and not self.transport.is_closing():   # all of it went to one head
             self.head_bytes += len(data)
             if self.head_bytes > HEAD_LIMIT:
                 self.refuse_head()
@@ -52,7 +53,7 @@ class CasePreservingProtocol(HttpToolsProtocol):
         self.header_bytes += len(name) + len(value) + 4
 
     def on_headers_complete(self) -> None:
-        self.in_head, self.head_bytes = False, 0
+        self.in_head, self.head_bytes, self.heads = False, 0, self.heads + 1
         if self.header_bytes > HEAD_LIMIT:   # a head that arrived whole in one read
             self.refuse_head()
             return

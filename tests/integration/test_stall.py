@@ -174,3 +174,18 @@ def test_huge_headers(stall_server: Server, size: int) -> None:
     assert requests.get(f"{stall_server.base}/_lambdalite/health", timeout=10).status_code == 200
     ok = requests.get(f"{stall_server.base}/2015-03-31/functions", headers={"X-Fine": "a" * 8000}, timeout=10)
     assert ok.status_code == 200
+
+
+def test_a_whole_request_with_a_large_body_in_one_read_is_not_a_large_head(stall_server: Server) -> None:
+    """The head limit counts the head only: a request of 100 KB arriving whole in one read passes, and
+    so do the next ones on the same connection (a first version counted such a read as head)."""
+    import http.client
+    conn = http.client.HTTPConnection("127.0.0.1", stall_server.port, timeout=30)
+    try:
+        for size in (100_000, 60_000, 100_000, 150_000, 100_000):   # whole, each sent with one write
+            body = json.dumps({"num": 1, "pad": "x" * size}).encode()
+            conn.request("POST", "/2015-03-31/functions/warm/invocations", body=body)
+            answer = conn.getresponse()
+            assert (answer.status, answer.read()) == (200, b"6")
+    finally:
+        conn.close()
