@@ -149,11 +149,19 @@ def _dropped(conn: http.client.HTTPConnection) -> bool:
 class Client:
     """A client of one Lambdalite server. Keeps its connections alive; safe to share across threads."""
 
-    def __init__(self, endpoint: str | None = None, region: str = "us-east-1",
+    def __init__(self, endpoint: str | None = None, region: str | None = None,
                  timeout: float = DEFAULT_TIMEOUT_S,
-                 connect_timeout: float = DEFAULT_CONNECT_TIMEOUT_S) -> None:
+                 connect_timeout: float = DEFAULT_CONNECT_TIMEOUT_S,
+                 credentials: tuple[str, str] | None = None) -> None:
+        """`credentials` (access key id, secret) sign every request (SigV4, as the server checks them);
+        by default LAMBDALITE_ACCESS_KEY_ID / _SECRET_ACCESS_KEY, else AWS_ACCESS_KEY_ID / ..., else the
+        AWS_PROFILE (or default) profile of ~/.aws/credentials; none: requests go unsigned. `region`
+        (the server's; signatures are scoped to it): LAMBDALITE_REGION, else us-east-1."""
+        from .signing import client_credentials
+
         self.endpoint = (endpoint or os.environ.get("LAMBDALITE_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
-        self.region = region
+        self.region = region or os.environ.get("LAMBDALITE_REGION") or "us-east-1"
+        self._credentials = credentials or client_credentials(os.environ)
         self.timeout = timeout
         self.connect_timeout = connect_timeout
         url = urllib.parse.urlsplit(self.endpoint)
@@ -164,6 +172,8 @@ class Client:
         self._host = url.hostname
         self._port = url.port
         self._base_path = url.path.rstrip("/")
+        self._netloc = url.netloc
+        self._origin = f"{url.scheme}://{url.netloc}"
         self._idle: list[http.client.HTTPConnection] = []
         self._lock = threading.Lock()
 
@@ -615,6 +625,10 @@ class Client:
         return answer
 
     def _send(self, method: str, target: str, body: bytes | None, headers: dict[str, str]) -> _Answer:
+        if self._credentials is not None:   # every request signed (SigV4), as the server checks them
+            from .signing import sign
+            headers = sign(method, f"{self._origin}{target}", {"Host": self._netloc, **headers}, body,
+                           self._credentials, self.region)
         conn, reused = self._checkout()
         try:
             try:

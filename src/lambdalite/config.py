@@ -54,6 +54,9 @@ class Settings:
     max_metric_series: int = DEFAULT_MAX_METRIC_SERIES
     price_table: Path | None = None        # a JSON price table replacing AWS's us-east-1 prices
     free_tier: bool = False                # count AWS's monthly free tier in the cost
+    allowed_hosts: tuple[str, ...] = ()    # Host names answered besides loopback's and the bound address
+    insecure: bool = False                 # listen beyond loopback though requests are not checked
+    metrics_token: str | None = None       # bearer token for /_lambdalite/metrics from beyond loopback
 
     @property
     def base_url(self) -> str:
@@ -97,6 +100,10 @@ class Settings:
             price_table=_pick(given.get("price_table"), "LAMBDALITE_PRICE_TABLE", None,
                               lambda v: Path(v).expanduser().resolve()),
             free_tier=_pick(given.get("free_tier"), "LAMBDALITE_FREE_TIER", False, _boolean),
+            insecure=bool(given.get("insecure")),
+            metrics_token=_pick(given.get("metrics_token"), "LAMBDALITE_METRICS_TOKEN", None, str),
+            allowed_hosts=tuple(given.get("allowed_hosts") or ()) or tuple(
+                h.strip() for h in os.environ.get("LAMBDALITE_ALLOWED_HOSTS", "").split(",") if h.strip()),
         )
 
 

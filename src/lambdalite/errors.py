@@ -12,6 +12,8 @@
     │   ├── TooManyRequests              429 TooManyRequestsException   (with "Reason")
     │   ├── AccessDenied                 403 AccessDeniedException      (an ARN of another account)
     │   ├── Forbidden                    403 ForbiddenException         (e.g. moving a real clock)
+    │   ├── ForeignRequest               403 AccessDeniedException      (a browser's Origin, a rebound Host)
+    │   ├── UnsupportedMediaTypeError    415 UnsupportedMediaTypeException (a body of a browser's type)
     │   ├── UnsupportedOperation         400 InvalidParameterValueException for what is not built yet
     │   ├── NotFoundRoute                404 UnknownOperationException  (no operation at this method and path)
     │   ├── NotBuilt                     501 NotImplemented             (an AWS operation not built yet)
@@ -161,6 +163,20 @@ class Forbidden(ServiceError):
     """403 for an operation this server is not set up to allow (Lambdalite's own endpoints)."""
 
     status, code, error_type = 403, "ForbiddenException", None
+
+
+class ForeignRequest(ServiceError):
+    """403: a request from a web page of another origin, or for a Host this server does not answer
+    to (DNS rebinding): refused before it is read (`perimeter`)."""
+
+    status, code, message_key = 403, "AccessDeniedException", "Message"
+
+
+class UnsupportedMediaTypeError(ServiceError):
+    """415: a body of a type no AWS protocol sends (`text/plain`, a form), as browsers send without a
+    preflight; never parsed."""
+
+    status, code, message_key = 415, "UnsupportedMediaTypeException", "message"
 
 
 class ServiceFailure(ServiceError):
@@ -374,6 +390,10 @@ class ServerCannotStart(LambdaliteError):
 class HomeUnusable(ServerCannotStart):
     """The home cannot be used: another server holds it, or its store is from a newer Lambdalite or
     is not a Lambdalite store at all."""
+
+
+class NotOnLoopback(ServerCannotStart):
+    """Listening beyond loopback with no credentials to check requests against (without --insecure)."""
 
 
 class AddressInUse(ServerCannotStart):

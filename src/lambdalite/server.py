@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
 import socket
 import sys
 from typing import Any
@@ -30,11 +31,16 @@ from .apis import logs as logs_api
 from .apis import observe as observe_api
 from .apis import stacks as stacks_api
 from .apis.cloudformation import is_query_call
+from .apis.http import send_error
 from .asgi import Receive, Scope, Send, read_body, replay, send_response
+from .clock import wall_time
 from .config import Settings
-from .errors import AddressInUse
+from .errors import AddressInUse, Forbidden, HomeUnusable, NotOnLoopback, RequestTooLarge, ServiceError
 from .gateway.urls import parse_full_path, parse_http_api_path
+from .ids import request_id as new_request_id
+from .perimeter import Perimeter
 from .services import Services
+from .signing import Verifier, server_keys
 from .store import check_home, lock_home
 
 log = logging.getLogger("lambdalite")
@@ -45,6 +51,7 @@ LAMBDA_PREFIXES = ("/2015-03-31/", "/2014-11-13/", "/2016-08-19/", "/2017-03-31/
                    "/2018-10-31/", "/2019-09-25/", "/2019-09-30/", "/2020-04-22/", "/2020-06-30/",
                    "/2021-10-31/", "/2021-11-15/")
 QUERY_BODY_LIMIT = 16 * 1024 * 1024   # a form-encoded POST / is read whole to tell a query call apart
+SIGNED_BODY_LIMIT = 128 * 1024 * 1024   # a signed request's body is read whole to check its hash (a 50 MB zip in JSON)
 
 
 class App:
@@ -53,6 +60,8 @@ class App:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.platform: Services | None = None
+        self.perimeter = Perimeter(settings.host, settings.allowed_hosts)
+        self.verifier: Verifier | None = None   # made at startup when the server has keys
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -64,6 +73,15 @@ class App:
         platform = self.platform
         assert platform is not None
         path: str = scope["path"]
+        if _management(scope, path):
+            admitted = await self.admit(scope, receive, send, path)
+            if admitted is not None:
+                await self.route(scope, admitted, send, path, platform)
+        else:
+            await self.route(scope, receive, send, path, platform)
+
+    async def route(self, scope: Scope, receive: Receive, send: Send, path: str, platform: Services) -> None:
+        """The surface a request is for: one port answers every API (DESIGN.md)."""
         if path.startswith(INVOKE_PREFIX) and path.endswith(INVOKE_SUFFIX) and scope["method"] == "POST":
             ref = path[len(INVOKE_PREFIX):-len(INVOKE_SUFFIX)]
             if "/" not in ref:
@@ -71,11 +89,9 @@ class App:
                 return
         if path.startswith(LAMBDA_PREFIXES):
             await platform.lambda_api.handle(scope, receive, send)
-        elif path == "/restapis" or path.startswith("/restapis/"):
-            if parse_full_path(path) is not None:
-                await platform.data_plane.handle(scope, receive, send)
-            else:
-                await platform.apigateway_api.handle(scope, receive, send)
+        elif path == "/restapis" or path.startswith("/restapis/"):   # a stage's full form, or the management API
+            rest = platform.data_plane if parse_full_path(path) is not None else platform.apigateway_api
+            await rest.handle(scope, receive, send)
         elif stacks_api.handles(path):
             await platform.stacks_api.handle(scope, receive, send)
         elif path.startswith(("/httpapis/", "/v2/")):
@@ -87,6 +103,61 @@ class App:
             await self.root_post(scope, receive, send, platform)
         else:
             await api_traffic(platform, scope, receive, send)
+
+    async def refused(self, scope: Scope, send: Send, path: str) -> bool:
+        """Browsers and rebound names kept out of the management and invoke APIs (`perimeter`)."""
+        server = scope.get("server")
+        refusal = self.perimeter.refusal(scope["headers"], server[1] if server else None,
+                                         form_allowed=path == "/" or path.startswith("/_lambdalite/"))
+        if refusal is not None:
+            await send_error(send, refusal, new_request_id())
+        return refusal is not None
+
+    async def admit(self, scope: Scope, receive: Receive, send: Send, path: str) -> Receive | None:
+        """A management or invoke request past the perimeter (and its signature, when the server has
+        keys): the `receive` to go on with; None when it was refused (the answer is sent)."""
+        if await self.refused(scope, send, path):
+            return None
+        if self.verifier is None:
+            return receive
+        return await self.authenticated(scope, receive, send, path)
+
+    async def authenticated(self, scope: Scope, receive: Receive, send: Send, path: str) -> Receive | None:
+        """A signed request's body, handed on (`replay`); None when it was refused (the 403 is sent).
+        What the headers can tell is checked before a body is read from anyone."""
+        assert self.verifier is not None
+        if path == "/_lambdalite/metrics":
+            if self.scraper_ok(scope):
+                return receive
+            await _refuse(send, Forbidden(
+                "Scraping /_lambdalite/metrics from beyond loopback needs Authorization: Bearer <--metrics-token>"))
+            return None
+        raw = scope.get("raw_path")
+        raw_path = raw.decode("latin-1") if raw else path
+        query = scope["query_string"].decode("latin-1")
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
+        try:
+            self.verifier.check(scope["method"], raw_path, query, headers, None)
+            length = next((int(v) for k, v in headers if k.lower() == "content-length" and v.isdigit()), 0)
+            if length > SIGNED_BODY_LIMIT:
+                raise RequestTooLarge(f"Request must be smaller than {SIGNED_BODY_LIMIT} bytes")
+            body, too_large = await read_body(receive, SIGNED_BODY_LIMIT)
+            if too_large:
+                raise RequestTooLarge(f"Request must be smaller than {SIGNED_BODY_LIMIT} bytes")
+            self.verifier.check(scope["method"], raw_path, query, headers, body)
+        except ServiceError as e:
+            await _refuse(send, e)
+            return None
+        return replay(body)
+
+    def scraper_ok(self, scope: Scope) -> bool:
+        """Metrics: open to loopback (a local Prometheus), else the bearer token when one is set."""
+        client = scope.get("client")
+        if client and client[0] in ("127.0.0.1", "::1"):
+            return True
+        token = self.settings.metrics_token
+        given = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"), "")
+        return bool(token) and given == f"Bearer {token}"
 
     async def http_apis(self, scope: Scope, receive: Receive, send: Send, platform: Services) -> None:
         """An HTTP API's long form, or the API Gateway v2 management API."""
@@ -127,6 +198,10 @@ class App:
                 try:
                     self.platform = Services(self.settings)
                     await self.platform.start()
+                    keys = server_keys(os.environ, self.settings.home)
+                    if keys:
+                        self.verifier = Verifier(keys, self.settings.region, wall_time(self.platform.clock),
+                                                 lambda: server_keys(os.environ, self.settings.home))
                 except Exception as e:  # noqa: BLE001 - reported to uvicorn, which exits
                     log.exception("startup failed")
                     await send({"type": "lifespan.startup.failed", "message": str(e)})
@@ -163,6 +238,22 @@ async def api_traffic(platform: Services, scope: Scope, receive: Receive, send: 
         await platform.data_plane.handle(scope, receive, send)
 
 
+async def _refuse(send: Send, error: ServiceError) -> None:
+    await send_error(send, error, new_request_id())
+
+
+def _management(scope: Scope, path: str) -> bool:
+    """Whether the request is for a management or invoke API (the perimeter checks it), not an API
+    stage's data plane (API Gateway's own rules) nor the health probe."""
+    if path.startswith(LAMBDA_PREFIXES) or path.startswith(("/v2/", "/_lambdalite/")) or stacks_api.handles(path):
+        return path != "/_lambdalite/health"
+    if path == "/restapis" or path.startswith("/restapis/"):
+        return parse_full_path(path) is None
+    if path == "/" and scope["method"] == "POST":
+        return logs_api.handles(scope) or cloudwatch_api.handles(scope) or _form_encoded(scope)
+    return False
+
+
 def _named_api(scope: Scope) -> str | None:
     """The API id of a Host header `{apiId}.execute-api.localhost[:port]` (curl and browsers resolve
     `*.localhost` to loopback), else None."""
@@ -184,6 +275,15 @@ def serve(settings: Settings) -> None:
     Raises ServerCannotStart (AddressInUse, HomeUnusable) before anything is started or written."""
     import uvicorn
 
+    try:
+        keys = server_keys(os.environ, settings.home)
+    except ValueError as e:
+        raise HomeUnusable(str(e)) from None
+    if not keys and not _loopback(settings.host) and not settings.insecure:
+        raise NotOnLoopback(
+            f"refusing to listen on {settings.host}: no credentials are configured, so anyone who can reach the "
+            "port could run code on this machine. Set LAMBDALITE_ACCESS_KEY_ID / LAMBDALITE_SECRET_ACCESS_KEY "
+            "(or run `lambdalite keys create`), or listen on 127.0.0.1; --insecure starts it anyway.")
     listener = listen(settings.host, settings.port)
     settings = dataclasses.replace(settings, port=listener.getsockname()[1])   # --port 0: the one chosen
     try:
@@ -200,7 +300,11 @@ def serve(settings: Settings) -> None:
                             stream=sys.stderr)
         print(json.dumps({"lambdalite": __version__, "listening": settings.base_url,
                           "home": str(settings.home), "region": settings.region,
-                          "account": settings.account}), flush=True)
+                          "account": settings.account, "requests": "signed" if keys else "not checked"}),
+              flush=True)
+        if not keys:
+            log.warning("requests are not checked (no credentials configured): anyone who can reach %s can "
+                        "run code here; see docs/security.md", settings.base_url)
         config = uvicorn.Config(
             App(settings), log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=15,
             http=http_protocol(), proxy_headers=False)  # nothing sits in front of it; the middleware costs
@@ -208,6 +312,10 @@ def serve(settings: Settings) -> None:
     finally:
         listener.close()
         home_lock.release()
+
+
+def _loopback(host: str) -> bool:
+    return host in ("127.0.0.1", "localhost", "::1") or host.startswith("127.")
 
 
 def listen(host: str, port: int) -> socket.socket:

@@ -22,6 +22,7 @@ from lambdalite.cli.functions import (
     schedules_command,
     traffic_command,
 )
+from lambdalite.cli.keys import keys
 from lambdalite.cli.logs import logs
 from lambdalite.cli.observe import budget, cost, stats
 from lambdalite.cli.serve import serve
@@ -40,7 +41,7 @@ def main() -> None:
 
 for command in (serve, deploy, export_app, invoke, run_test, list_functions, logs, remove_function, list_apis,
                 publish, alias_command, traffic_command, map_command, schedules_command,
-                failed_command, cost, budget, stats):
+                failed_command, cost, budget, stats, keys):
     main.add_command(command)
 
 __all__ = ["main"]

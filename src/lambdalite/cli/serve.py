@@ -88,6 +88,16 @@ def _default(variable: str, value: object) -> str:
 @click.option("--free-tier/--no-free-tier", default=None,
               help="Count AWS's monthly free tier (1M requests, 400,000 GB-s) in the cost. "
                    + _default("LAMBDALITE_FREE_TIER", "off: the cost shown is what the work costs"))
+@click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
+              help="Another Host name the management and invoke APIs answer to (repeatable; besides localhost, "
+                   "127.0.0.1, [::1], the --host address and *.execute-api.localhost). "
+                   "[default: LAMBDALITE_ALLOWED_HOSTS, comma-separated]")
+@click.option("--insecure", is_flag=True,
+              help="Listen beyond loopback although no credentials are configured, so that anyone who can "
+                   "reach the port can run code on this machine. See docs/security.md.")
+@click.option("--metrics-token", metavar="TOKEN",
+              help="Bearer token /_lambdalite/metrics asks of scrapers beyond loopback (Prometheus cannot "
+                   "sign). [default: LAMBDALITE_METRICS_TOKEN]")
 @click.option("--test-clock", is_flag=True,
               help="Timers (idle timeouts, ...) wait on a clock that stands still until "
                    "POST /_lambdalite/clock {\"advance_s\": N} moves it. For tests.")
