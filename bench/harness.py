@@ -81,8 +81,9 @@ def wait_ok(url: str, data: bytes | None = None, timeout: float = 60) -> None:
 
 
 @contextlib.contextmanager
-def process(cmd: list[str]) -> Iterator[subprocess.Popen[bytes]]:
-    p = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def process(cmd: list[str], env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
+    p = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         env={**os.environ, **env} if env else None)
     try:
         yield p
     finally:

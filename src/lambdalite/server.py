@@ -137,14 +137,14 @@ class App:
         query = scope["query_string"].decode("latin-1")
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
         try:
-            self.verifier.check(scope["method"], raw_path, query, headers, None)
-            length = next((int(v) for k, v in headers if k.lower() == "content-length" and v.isdigit()), 0)
-            if length > SIGNED_BODY_LIMIT:
+            pending = self.verifier.check_headers(scope["method"], raw_path, query, headers)
+            length = next((v for k, v in scope["headers"] if k == b"content-length"), b"0")
+            if length.isdigit() and int(length) > SIGNED_BODY_LIMIT:
                 raise RequestTooLarge(f"Request must be smaller than {SIGNED_BODY_LIMIT} bytes")
             body, too_large = await read_body(receive, SIGNED_BODY_LIMIT)
             if too_large:
                 raise RequestTooLarge(f"Request must be smaller than {SIGNED_BODY_LIMIT} bytes")
-            self.verifier.check(scope["method"], raw_path, query, headers, body)
+            self.verifier.check_body(pending, body)
         except ServiceError as e:
             await _refuse(send, e)
             return None

@@ -110,10 +110,11 @@ def replayed(signed_server: Server) -> None:
     headers = dict(request.headers.items())
     assert requests.get(request.url, headers=headers, timeout=30).status_code == 200
     move = AWSRequest(method="POST", url=f"{signed_server.base}/_lambdalite/clock",
-                      data=json.dumps({"advance_s": 301}).encode(), headers={"Content-Type": "application/json"})
+                      data=json.dumps({"advance_s": 400}).encode(), headers={"Content-Type": "application/json"})
     SigV4Auth(Credentials(KEY, SECRET), "lambda", "us-east-1").add_auth(move)
     assert requests.post(move.url, data=move.data, headers=dict(move.headers.items()), timeout=30).ok
-    # the server clock moved on 301 s; the signed request is replayed
+    # the server clock moved on 400 s (its wall time stood at its start, a second or two before the
+    # request was signed); the signed request is replayed past Lambda's 5 minutes
     r = requests.get(request.url, headers=headers, timeout=30)
     assert r.status_code == 403 and r.json()["message"].startswith(f"Signature expired: {headers['X-Amz-Date']} "
                                                                    "is now earlier than ")
