@@ -189,3 +189,19 @@ def test_a_whole_request_with_a_large_body_in_one_read_is_not_a_large_head(stall
             assert (answer.status, answer.read()) == (200, b"6")
     finally:
         conn.close()
+
+
+def test_importing_a_large_yaml_document_does_not_stall_the_server(stall_server: Server) -> None:
+    """ImportRestApi of a 1 MB YAML document takes seconds to read: on a worker thread, while the warm
+    function keeps answering."""
+    import yaml
+    uri = ("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:"
+           "function:warm/invocations")
+    paths = {f"/r{i}/{{id}}": {"get": {"responses": {"200": {"description": "ok"}},
+                                       "x-amazon-apigateway-integration": {"type": "aws_proxy", "httpMethod": "POST",
+                                                                           "uri": uri}}}
+             for i in range(2500)}
+    document = yaml.safe_dump({"swagger": "2.0", "info": {"title": unique("big"), "version": "1"}, "paths": paths})
+    gw = boto_client(stall_server.base, "apigateway")
+    api = meanwhile(stall_server, lambda: gw.import_rest_api(body=document.encode()))
+    assert len(gw.get_resources(restApiId=api["id"], limit=500)["items"]) == 500

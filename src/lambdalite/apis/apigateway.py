@@ -8,11 +8,13 @@ Parse the path and query, call `GatewayService`, render AWS's answer: lists as `
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 from typing import Any
 
 from .. import errors
+from ..gateway.control.importer import parse as parse_import
 from ..gateway.control.service import GatewayService
 from .http import Receive, Request, Scope, Send, answer, read_request
 
@@ -33,6 +35,16 @@ class ApiGatewayApi:
         await answer(send, request, error, self._route)
 
     async def _route(self, request: Request) -> Answer:
+        """A document to import is read (and a new API built) on a worker thread: a large YAML document
+        takes seconds, which the event loop spends answering others meanwhile."""
+        path = request.path.rstrip("/")
+        if request.method == "POST" and path == "/restapis" and request.query.get("mode") == "import":
+            built = await asyncio.to_thread(self.gateway.build_import, request.body, request.query)
+            return 201, self.gateway.import_rest_api(request.body, request.query, built)
+        if request.method == "PUT" and path.count("/") == 2 and path.startswith("/restapis/"):
+            mode = request.query.get("mode") or "merge"
+            imported = await asyncio.to_thread(parse_import, request.body, request.query, mode)
+            return 200, self.gateway.put_rest_api(path.rsplit("/", 1)[1], request.body, request.query, imported)
         return self.route(request)
 
     def route(self, request: Request) -> Answer:

@@ -3,13 +3,14 @@ member names in lower camel case, lists as `{"items": [...]}`, dates ISO 8601).
 
 Apis (Create with quick create's `target`, Get, Update, Delete, Import and Reimport from OpenAPI 3),
 routes, integrations (AWS_PROXY to Lambda) and stages (Create, Get, Update, Delete), deployments
-(records: every stage serves the API's current routes); `lambdalite deploy` makes them from SAM's
-HttpApi too. Anything else answers 400 saying it is not built yet.
+(snapshots: a stage serves the one it points at; auto-deploying stages get one per change);
+`lambdalite deploy` makes them from SAM's HttpApi too. Anything else answers 400 saying it is not built yet.
 Errors are `{"message": ...}` with `x-amzn-ErrorType`, as API Gateway sends them.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from .. import errors
@@ -38,6 +39,10 @@ class ApiGatewayV2Api:
         parts = request.path.strip("/").split("/")   # ["v2", "apis", id?, kind?, item?]
         if parts[:2] != ["v2", "apis"] or len(parts) > 5:
             raise errors.NotFoundException(f"No apigatewayv2 operation answers {request.method} {request.path}")
+        if request.method == "PUT" and len(parts) <= 3:   # Import / ReimportApi: read off the event loop
+            definition = await asyncio.to_thread(self.apis.read_definition, _definition(request))
+            api_id = parts[2] if len(parts) == 3 else None
+            return 201, self.apis.import_api("", api_id, definition)["api"]
         if len(parts) == 2:
             return self.apis_call(request)
         if len(parts) == 3:
@@ -53,8 +58,6 @@ class ApiGatewayV2Api:
             return 200, {"items": [doc["api"] for doc in self.apis.ordered()]}
         if request.method == "POST":   # CreateApi (quick create with target)
             return 201, self.apis.create(request.json())["api"]
-        if request.method == "PUT":    # ImportApi
-            return 201, self.apis.import_api(_definition(request))["api"]
         raise _not_built(request)
 
     def api_call(self, request: Request, api_id: str) -> Answer:
@@ -62,8 +65,6 @@ class ApiGatewayV2Api:
             return 200, self.apis.get(api_id)["api"]
         if request.method == "PATCH":
             return 200, self.apis.update_api(api_id, request.json())["api"]
-        if request.method == "PUT":    # ReimportApi
-            return 201, self.apis.import_api(_definition(request), api_id)["api"]
         if request.method == "DELETE":
             self.apis.delete(api_id)
             return 204, None

@@ -260,14 +260,22 @@ class HttpApiService:
         except ValueError as e:
             raise BadRequestException(str(e)) from None
 
-    def import_api(self, text: str, api_id: str | None = None) -> Document:
-        """ImportApi / ReimportApi: an OpenAPI 3 document (JSON or YAML); stages are kept on reimport."""
-        try:   # bounded: aliases cannot make it huge, nesting cannot overflow the stack
+    @staticmethod
+    def read_definition(text: str) -> dict[str, Any]:
+        """An OpenAPI 3 document (JSON or YAML) read, bounded (aliases cannot make it huge, nesting
+        cannot overflow the stack); pure, so the API layer runs it on a worker thread."""
+        try:
             definition = load_openapi(text)
         except OpenApiImportError as e:
             raise BadRequestException(f"Invalid OpenAPI definition: {e.message}") from None
         if not isinstance(definition, dict) or not str(definition.get("openapi", "")).startswith("3."):
             raise BadRequestException("Invalid OpenAPI definition: an OpenAPI 3 document is required")
+        return definition
+
+    def import_api(self, text: str, api_id: str | None = None, definition: dict[str, Any] | None = None) -> Document:
+        """ImportApi / ReimportApi: an OpenAPI 3 document (JSON or YAML; `definition`: already read);
+        stages are kept on reimport."""
+        definition = definition if definition is not None else self.read_definition(text)
         current = self.documents.get(api_id) if api_id else None
         if api_id and current is None:
             self.get(api_id)

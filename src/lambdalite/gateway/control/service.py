@@ -27,6 +27,7 @@ from ..urls import full_stage_path, short_owners
 from . import patch, rules, shapes
 from .ids import API_ID_LENGTH, new_id, now
 from .importer import api_fields, apply_import, parse
+from .openapi import ImportedApi as Imported
 from .rules import NO_INTEGRATION, NO_RESOURCE, NO_STATUS
 
 log = logging.getLogger("lambdalite.gateway")
@@ -536,20 +537,32 @@ class GatewayService:
                 "name no other API uses)."]
 
     # Import (OpenAPI) -----------------------------------------------------------------------------
-    def import_rest_api(self, document: bytes, query: Mapping[str, str]) -> dict[str, Any]:
-        """ImportRestApi: the API is built whole in memory, then stored once (a refused one leaves nothing)."""
+    def build_import(self, document: bytes, query: Mapping[str, str]) -> tuple[Document, Imported]:
+        """ImportRestApi's work that touches nothing served: the document read and the API built whole
+        in memory (seconds for a large YAML document: the API layer runs it on a worker thread)."""
         imported = parse(document, query, mode="import")
         doc = self._new_document(api_fields(imported, query))
         doc["models"] = {}   # AWS-recorded (test_apigateway_import.py): only the document's models, no Empty/Error
         apply_import(doc, imported, overwrite=False, new_id=new_id, region=self.region)
+        return doc, imported
+
+    def import_rest_api(self, document: bytes, query: Mapping[str, str],
+                        built: tuple[Document, Imported] | None = None) -> dict[str, Any]:
+        """ImportRestApi: the API is built whole in memory (`build_import`), then stored once (a refused one
+        leaves nothing)."""
+        doc, imported = built or self.build_import(document, query)
+        if doc["api"]["id"] in self.documents:   # taken meanwhile (built on another thread): a new id
+            doc["api"]["id"] = new_id(API_ID_LENGTH, taken=self.documents)
         self.db.put_rest_api(doc["api"]["id"], doc)
         self.documents[doc["api"]["id"]] = doc
         return {**shapes.render_rest_api(doc["api"]), **_warnings(imported.warnings)}
 
-    def put_rest_api(self, api_id: str, document: bytes, query: Mapping[str, str]) -> dict[str, Any]:
-        """PutRestApi: mode merge (the default) or overwrite; stages keep serving their deployments."""
+    def put_rest_api(self, api_id: str, document: bytes, query: Mapping[str, str],
+                     imported: Imported | None = None) -> dict[str, Any]:
+        """PutRestApi: mode merge (the default) or overwrite; stages keep serving their deployments.
+        `imported`: the document already read (`parse_put`, on a worker thread)."""
         mode = query.get("mode") or "merge"
-        imported = parse(document, query, mode=mode)
+        imported = imported or parse(document, query, mode=mode)
         with self._editing(api_id) as doc:
             apply_import(doc, imported, overwrite=mode == "overwrite", new_id=new_id, region=self.region)
         return {**shapes.render_rest_api(doc["api"], with_tags=True), **_warnings(imported.warnings)}
