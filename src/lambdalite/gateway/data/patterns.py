@@ -28,24 +28,21 @@ def compiled(pattern: str, dotall: bool = False) -> regex.Pattern[str] | None:
 
 def fullmatch(pattern: str, value: str, dotall: bool = False) -> bool:
     """Whether `pattern` matches the whole of `value` (Java's `String.matches`, as API Gateway's)."""
-    found = compiled(pattern, dotall)
-    if found is None:
-        return False
-    try:
-        return found.fullmatch(value, timeout=TIMEOUT_S) is not None
-    except TimeoutError:
-        log.warning("pattern %r ran out of time (%.1f s) against %d characters: no match", pattern, TIMEOUT_S,
-                    len(value))
-        return False
+    return _matches(pattern, value, dotall, whole=True)
 
 
 def search(pattern: str, value: str) -> bool:
     """Whether `pattern` matches somewhere in `value` (JSON Schema's `pattern`)."""
-    found = compiled(pattern)
+    return _matches(pattern, value, False, whole=False)
+
+
+def _matches(pattern: str, value: str, dotall: bool, whole: bool) -> bool:
+    found = compiled(pattern, dotall)
     if found is None:
         return False
     try:
-        return found.search(value, timeout=TIMEOUT_S) is not None
+        match = found.fullmatch if whole else found.search
+        return match(value, timeout=TIMEOUT_S) is not None
     except TimeoutError:
         log.warning("pattern %r ran out of time (%.1f s) against %d characters: no match", pattern, TIMEOUT_S,
                     len(value))
