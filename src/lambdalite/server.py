@@ -110,7 +110,7 @@ class App:
         refusal = self.perimeter.refusal(scope["headers"], server[1] if server else None,
                                          form_allowed=path == "/" or path.startswith("/_lambdalite/"))
         if refusal is not None:
-            await send_error(send, refusal, new_request_id())
+            await _refuse(send, refusal)
         return refusal is not None
 
     async def admit(self, scope: Scope, receive: Receive, send: Send, path: str) -> Receive | None:
