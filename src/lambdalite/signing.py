@@ -40,6 +40,7 @@ from . import errors
 ALGORITHM = "AWS4-HMAC-SHA256"
 SKEW_S = 300   # Lambda's: a request dated more than 5 minutes from now is refused
 TIMESTAMP = "%Y%m%dT%H%M%SZ"
+_AUTHORIZATION = re.compile(r"AWS4-HMAC-SHA256 Credential=([^,\s]+), ?SignedHeaders=([^,\s]+), ?Signature=(\w+)")
 _CREDENTIAL = re.compile(r"^(?P<key>[^/]+)/(?P<day>\d{8})/(?P<region>[^/]+)/(?P<service>[^/]+)/aws4_request$")
 MISMATCH = ("The request signature we calculated does not match the signature you provided. Check your AWS Secret "
             "Access Key and signing method. Consult the service documentation for details.")
@@ -129,7 +130,7 @@ class Verifier:
         if found["service"] not in allowed:
             raise InvalidSignature(f"Credential should be scoped to correct service: '{sorted(allowed)[0]}'. ")
         self._check_time(timestamp, found["day"])
-        names = [n for n in signed_names.split(";") if n]
+        names = set(signed_names.split(";"))
         if "host" not in names:
             raise InvalidSignature("'Host' must be a signed header.")
         return Pending(method, raw_path, query, [(k, v) for k, v in given if k.lower() in names], signature, timestamp,
@@ -283,6 +284,9 @@ def _signature_parts(headers: Mapping[str, str], query: list[tuple[str, str]]
         if not authorization.startswith(ALGORITHM + " "):
             raise InvalidSignature(f"Authorization header requires 'Credential' parameter. "
                                    f"Authorization={authorization[:80]}")
+        usual = _AUTHORIZATION.fullmatch(authorization)   # botocore's order and spacing: one match
+        if usual is not None:
+            return usual[1], usual[2], usual[3], headers.get("x-amz-date", ""), False
         parts = dict(part.strip().partition("=")[::2] for part in authorization[len(ALGORITHM) + 1:].split(","))
         missing = [p for p in ("Credential", "SignedHeaders", "Signature") if p not in parts]
         if missing:
