@@ -102,10 +102,11 @@ class Services:
         self.gateway = GatewayService(self.db, settings.region, settings.account)
         self.apigateway_api = ApiGatewayApi(self.gateway)
         self.data_plane = DataPlane(self.invoker, settings.account, settings.base_url, self._execution_log,
-                                    self._access_log, settings.region)
+                                    self._access_log, settings.region, self._apigateway_may_invoke)
         self.gateway.on_change(lambda: self.data_plane.publish(self.gateway.deployed_stages()))
         self.http_apis = HttpApiService(self.db, settings.region)
-        self.http_plane = HttpPlane(self.invoker, settings.account, settings.region, self.clock.now, self._access_log)
+        self.http_plane = HttpPlane(self.invoker, settings.account, settings.region, self.clock.now, self._access_log,
+                                    self._apigateway_may_invoke)
         self.http_apis.on_change(lambda: self.http_plane.publish(self.http_apis.served(),
                                                                  root_owner(self.http_apis.served())))
         # a REST short form /{stage}/... and the HTTP root: the older owner wins (docs/http-apis.md)
@@ -240,6 +241,14 @@ class Services:
         """API Gateway's execution log of one request, in its group of the Logs API."""
         self.recorder.note(LogEvent(f"{EXECUTION_LOG_GROUP}{api_id}/{stage}", int(time.time() * 1000), request_id,
                                     "\n".join(lines) + "\n", self._execution_stream))
+
+    def _apigateway_may_invoke(self, invoked_arn: str, source_arn: str) -> bool:
+        """Whether the invoked function's resource policy (its alias's or version's when qualified) lets
+        API Gateway invoke it from `source_arn`."""
+        parts = invoked_arn.split(":")   # arn aws lambda region account function name [qualifier]
+        name, qualifier = parts[6], (parts[7] if len(parts) > 7 else None)
+        key = name if qualifier in (None, "$LATEST") else f"{name}:{qualifier}"
+        return self.functions.policies.service_may_invoke(key, "apigateway.amazonaws.com", source_arn)
 
     def _access_log(self, group: str, request_id: str, line: str) -> None:
         """One request's line in an API stage's access log group (its AccessLogSettings)."""

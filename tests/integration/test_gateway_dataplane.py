@@ -116,10 +116,19 @@ class Api:
         key = self.key(path, verb)
         self.gw.put_method(**key, authorizationType="NONE", **method)
         self.gw.put_integration(**key, **integration)
+        if "uri" in integration:
+            self.permit(integration["uri"])
         for status, response in (responses or {}).items():
             headers = {target: False for target in response.get("responseParameters", {})}
             self.gw.put_method_response(**key, statusCode=status, responseParameters=headers)
             self.gw.put_integration_response(**key, statusCode=status, **response)
+
+    def permit(self, uri: str) -> None:
+        """Let this API invoke the integration's function, as the console does when one picks it."""
+        found = re.search(r"function:([A-Za-z0-9_-]+)(?::([A-Za-z0-9_$-]+))?/invocations", uri)
+        if found is None:
+            return   # a stage variable picks the function: the test permits each itself
+        permit(self.base, self.id, found[1], found[2])
 
     def proxy(self, path: str, verb: str, function: str, **integration: Any) -> None:
         self.method(path, verb, {"type": "AWS_PROXY", "integrationHttpMethod": "POST", "uri": lambda_uri(function),
@@ -145,6 +154,20 @@ class Api:
 
     def full_url(self, path: str = "/") -> str:
         return f"{self.base}/restapis/{self.id}/{self.stage}/_user_request_{path}"
+
+
+def permit(base: str, api_id: str, function: str, qualifier: str | None = None) -> None:
+    """add_permission for API `api_id` on `function` (or its alias/version `qualifier`)."""
+    from botocore.exceptions import ClientError
+    lam = boto_client(base)
+    extra = {"Qualifier": qualifier} if qualifier else {}
+    try:
+        lam.add_permission(FunctionName=function, StatementId=f"apigw-{api_id}", Action="lambda:InvokeFunction",
+                           Principal="apigateway.amazonaws.com",
+                           SourceArn=f"arn:aws:execute-api:us-east-1:000000000000:{api_id}/*", **extra)
+    except ClientError as e:   # already permitted, or no such function (its integration answers 500 anyway)
+        if e.response["Error"]["Code"] not in ("ResourceConflictException", "ResourceNotFoundException"):
+            raise
 
 
 def assert_gateway_error(r: requests.Response, status: int, body: dict[str, Any], error_type: str) -> None:
@@ -399,6 +422,8 @@ def test_a_stage_variable_in_the_integration_uri_picks_the_function_per_stage(se
     api = Api.create(gw, server)
     api.proxy("/who", "GET", "${stageVariables.fn}")
     api.deploy()
+    for function in (functions.tool, functions.addfive):   # each function a stage may pick lets the API in
+        permit(server.base, api.id, function)
     gw.update_stage(restApiId=api.id, stageName=api.stage, patchOperations=[
         {"op": "replace", "path": "/variables/fn", "value": functions.tool}])
     assert echo(api.full_url("/who"))["resource"] == "/who"            # the tool echoes the proxy event
@@ -898,3 +923,43 @@ def test_a_stage_with_access_log_settings_writes_a_line_per_request(server: Serv
                     patchOperations=[{"op": "remove", "path": "/accessLogSettings"}])
     requests.get(api.url("/ok"), timeout=10)
     assert len(boto_client(server.base, "logs").filter_log_events(logGroupName=group)["events"]) == 2
+
+
+def test_api_gateway_may_invoke_only_with_the_functions_permission(server: Server, gw: Any,
+                                                                    functions: Functions) -> None:
+    """Issue 24 item 4: the function's resource policy decides, as on AWS. Without a permission, with
+    one for another API, or after it is removed: 500, and the execution log says why."""
+    api_id = gw.create_rest_api(name=unique("guarded"))["id"]
+    api = Api(gw, server.base, api_id, {"/": gw.get_resources(restApiId=api_id)["items"][0]["id"]})
+    key = api.key("/items/{id}", "GET")
+    gw.put_method(**key, authorizationType="NONE")
+    gw.put_integration(**key, type="AWS_PROXY", integrationHttpMethod="POST", uri=lambda_uri(functions.tool))
+    api.deploy()
+    lam = boto_client(server.base)
+    arn = f"arn:aws:execute-api:us-east-1:000000000000:{api_id}"
+    assert_gateway_error(requests.get(api.url("/items/1"), timeout=10), 500, INTERNAL, "InternalServerErrorException")
+    logs = boto_client(server.base, "logs")
+    lines = [e["message"] for e in logs.filter_log_events(
+        logGroupName=f"API-Gateway-Execution-Logs_{api_id}/{api.stage}")["events"]]
+    assert any("Execution failed due to configuration error: Invalid permissions on Lambda function" in line
+               for line in lines)
+
+    sid = unique("p")
+    lam.add_permission(FunctionName=functions.tool, StatementId=sid, Action="lambda:InvokeFunction",
+                       Principal="apigateway.amazonaws.com", SourceArn="arn:aws:execute-api:us-east-1:000000000000:"
+                                                                        "otherapi01/*/GET/items/*")
+    assert requests.get(api.url("/items/1"), timeout=10).status_code == 500          # another API's ARN
+    lam.remove_permission(FunctionName=functions.tool, StatementId=sid)
+    lam.add_permission(FunctionName=functions.tool, StatementId=sid, Action="lambda:InvokeFunction",
+                       Principal="apigateway.amazonaws.com", SourceArn=f"{arn}/*/POST/items/*")
+    assert requests.get(api.url("/items/1"), timeout=10).status_code == 500          # another method
+    lam.remove_permission(FunctionName=functions.tool, StatementId=sid)
+    lam.add_permission(FunctionName=functions.tool, StatementId=sid, Action="lambda:InvokeFunction",
+                       Principal="apigateway.amazonaws.com", SourceArn=f"{arn}/*/GET/items/*")   # as SAM writes it
+    assert requests.get(api.url("/items/1"), timeout=10).status_code == 200
+    lam.remove_permission(FunctionName=functions.tool, StatementId=sid)
+    assert requests.get(api.url("/items/1"), timeout=10).status_code == 500          # taken back: at once
+    lam.add_permission(FunctionName=functions.tool, StatementId=sid, Action="lambda:InvokeFunction",
+                       Principal="apigateway.amazonaws.com")   # no SourceArn: any API may
+    assert requests.get(api.url("/items/1"), timeout=10).status_code == 200
+    lam.remove_permission(FunctionName=functions.tool, StatementId=sid)

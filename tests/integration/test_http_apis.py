@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -66,6 +67,13 @@ def deploy(server: Server, tmp_path: Path, name: str) -> str:
     assert done.returncode == 0, done.stderr + done.stdout
     stack = boto_client(server.base, "cloudformation").describe_stacks(StackName=name)["Stacks"][0]
     return str({o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}["Url"])
+
+
+def let_api_gateway_in(lam: Any, function: str, source_arn: str | None = None) -> None:
+    """add_permission for API Gateway (any API of this account, or `source_arn`), as the console does."""
+    lam.add_permission(FunctionName=function, StatementId="apigateway", Action="lambda:InvokeFunction",
+                       Principal="apigateway.amazonaws.com",
+                       SourceArn=source_arn or "arn:aws:execute-api:us-east-1:000000000000:*")
 
 
 @pytest.fixture(scope="module")
@@ -338,6 +346,7 @@ def test_the_management_api_builds_an_http_api_by_hand(own_server: Server) -> No
     from tests.conftest import create_function
     create_function(lam, "by-hand", APP)
     arn = lam.get_function(FunctionName="by-hand")["Configuration"]["FunctionArn"]
+    let_api_gateway_in(lam, "by-hand")
     v2 = boto_client(own_server.base, "apigatewayv2")
     quick = v2.create_api(Name="quick", ProtocolType="HTTP", Target=arn)   # quick create: $default route + stage
     assert requests.get(own_server.base + "/anything", params={"say": "hi"}, timeout=30).text == "hi"
@@ -465,6 +474,7 @@ def test_a_stage_serves_its_deployment_a_snapshot_of_the_routes(own_server: Serv
     from tests.conftest import create_function
     create_function(lam, "snap", APP)
     arn = lam.get_function(FunctionName="snap")["Configuration"]["FunctionArn"]
+    let_api_gateway_in(lam, "snap")
     v2 = boto_client(own_server.base, "apigatewayv2")
     api_id = v2.create_api(Name="snapshots", ProtocolType="HTTP")["ApiId"]
     target = "integrations/" + v2.create_integration(ApiId=api_id, IntegrationType="AWS_PROXY", IntegrationUri=arn,
@@ -591,6 +601,20 @@ Resources:
   Quick:
     Type: AWS::ApiGatewayV2::Api
     Properties: {Name: %(name)s-quick, ProtocolType: HTTP, Target: !GetAtt Fn.Arn}
+  Permission:
+    Type: AWS::Lambda::Permission
+    Properties:
+      Action: lambda:InvokeFunction
+      FunctionName: !Ref Fn
+      Principal: apigateway.amazonaws.com
+      SourceArn: !Sub "arn:aws:execute-api:${AWS::Region}:${AWS::AccountId}:${Api}/*/GET/items/*"
+  QuickPermission:
+    Type: AWS::Lambda::Permission
+    Properties:
+      Action: lambda:InvokeFunction
+      FunctionName: !Ref Fn
+      Principal: apigateway.amazonaws.com
+      SourceArn: !Sub "arn:aws:execute-api:${AWS::Region}:${AWS::AccountId}:${Quick}/*"
 Outputs:
   Url:
     Value: !Sub "https://${Api}.execute-api.${AWS::Region}.amazonaws.com/live"
@@ -682,3 +706,24 @@ def test_access_logs_of_an_http_api_stage(own_server: Server, tmp_path: Path) ->
                                                                                           "$context.status")})
     done = cli(own_server, "deploy", str(project))
     assert done.returncode != 0 and "AccessLogSettings" in done.stderr + done.stdout
+
+
+def test_an_http_api_may_invoke_only_with_the_functions_permission(own_server: Server) -> None:
+    """Issue 24 item 4 for HTTP APIs: no permission, or one for another route, answers 500; the source
+    ARN is `{api}/{stage}/{METHOD}{route path}` (`$default` for that route)."""
+    own_server.start()
+    lam = boto_client(own_server.base)
+    from tests.conftest import create_function
+    create_function(lam, "guarded", APP)
+    arn = lam.get_function(FunctionName="guarded")["Configuration"]["FunctionArn"]
+    v2 = boto_client(own_server.base, "apigatewayv2")
+    api_id = v2.create_api(Name="guarded", ProtocolType="HTTP", Target=arn, RouteKey="GET /items/{id}")["ApiId"]
+    url = own_server.base + "/items/1"
+    assert (requests.get(url, timeout=30).status_code, requests.get(url, timeout=30).json()) == \
+        (500, {"message": "Internal Server Error"})
+    base_arn = f"arn:aws:execute-api:us-east-1:000000000000:{api_id}/$default"
+    let_api_gateway_in(lam, "guarded", base_arn + "/POST/items/*")
+    assert requests.get(url, timeout=30).status_code == 500
+    lam.remove_permission(FunctionName="guarded", StatementId="apigateway")
+    let_api_gateway_in(lam, "guarded", base_arn + "/GET/items/{id}")
+    assert requests.get(url, params={"say": "ok"}, timeout=30).text == "ok"

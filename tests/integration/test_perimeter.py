@@ -88,10 +88,12 @@ def test_api_stages_keep_api_gateways_own_rules(server: Server) -> None:
     """A stage's data plane is for browsers too: no Origin or Host check, a text/plain body passes."""
     done = cli(server, "deploy", str(ROOT / "examples" / "addfive"))
     assert done.returncode == 0, done.stderr
-    r = requests.get(f"{server.base}/PRD/addfive", params={"num": "5"}, timeout=30,
-                     headers={"Origin": "http://some.site"})
+    stack = boto_client(server.base, "cloudformation").describe_stacks(StackName="addfive")["Stacks"][0]
+    url = next(o["OutputValue"] for o in stack["Outputs"] if o["OutputKey"] == "AddFiveApiUrl")
+    r = requests.get(url, params={"num": "5"}, timeout=30, headers={"Origin": "http://some.site"})
     assert r.text == "10"
-    status, _, body = raw(server, "GET", "/PRD/addfive?num=1", {"Host": "my.example", "Origin": "null"})
+    status, _, body = raw(server, "GET", url.removeprefix(server.base) + "?num=1",
+                          {"Host": "my.example", "Origin": "null"})
     assert (status, body) == (200, b"6")
 
 

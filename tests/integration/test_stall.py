@@ -88,6 +88,9 @@ def api(stall_server: Server) -> str:
             gw.put_integration_response(restApiId=api_id, resourceId=res, httpMethod="GET", statusCode=code,
                                         responseTemplates={"application/json": '{"done": true}'},
                                         **({"selectionPattern": pattern} if pattern else {}))
+    boto_client(stall_server.base).add_permission(
+        FunctionName="raiser", StatementId="apigw", Action="lambda:InvokeFunction",
+        Principal="apigateway.amazonaws.com", SourceArn=f"arn:aws:execute-api:us-east-1:000000000000:{api_id}/*")
     gw.create_deployment(restApiId=api_id, stageName="PRD")
     return f"{stall_server.base}/PRD"
 

@@ -590,6 +590,10 @@ def test_stage_variables_send_each_stage_to_its_alias(server, lam) -> None:  # t
                        integrationHttpMethod="POST", uri=uri)
     deployment = gw.create_deployment(restApiId=api, stageName="PRD", variables={"alias": "live"})["id"]
     gw.create_stage(restApiId=api, stageName="DEV", deploymentId=deployment, variables={"alias": "dev"})
+    for alias in ("live", "dev"):   # each alias a stage may pick lets the API in (the permission is the alias's)
+        lam.add_permission(FunctionName=name, Qualifier=alias, StatementId="apigateway",
+                           Action="lambda:InvokeFunction", Principal="apigateway.amazonaws.com",
+                           SourceArn=f"arn:aws:execute-api:us-east-1:000000000000:{api}/*/GET/predict")
 
     def get(stage: str) -> str:
         return requests.get(f"{server.base}/restapis/{api}/{stage}/_user_request_/predict", timeout=30).text

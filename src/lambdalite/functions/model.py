@@ -131,7 +131,8 @@ class Prepared:
 
 @dataclass(frozen=True)
 class Policy:
-    """A function's resource-based policy: statements stored and returned, not enforced yet."""
+    """A function's resource-based policy: statements stored and returned; API Gateway's invocations are
+    checked against them (`PolicyBook.service_may_invoke`)."""
 
     function_name: str
     revision_id: str

@@ -6,6 +6,7 @@ Statements are stored and returned as AWS writes them; enforcing them is later w
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from .. import errors
@@ -54,3 +55,56 @@ def statement_of(body: dict[str, Any], resource_arn: str) -> dict[str, Any]:
     if condition:
         statement["Condition"] = condition
     return statement
+
+
+# -- evaluation: who may invoke (resource policies enforced for AWS services) ----------------------
+
+def _like(pattern: str, value: str) -> bool:
+    """IAM's ArnLike / StringLike: `*` any run of characters, `?` one; case-sensitive."""
+    return re.fullmatch("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern),
+                        value, re.DOTALL) is not None
+
+
+def _listed(value: Any) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+
+def _principal_matches(principal: Any, service: str) -> bool:
+    if principal == "*":
+        return True
+    return isinstance(principal, dict) and service in _listed(principal.get("Service", []))
+
+
+def _conditions_hold(condition: dict[str, Any], context: dict[str, str]) -> bool:
+    """The operators AddPermission writes (StringEquals, ArnLike) and their close kin; an operator
+    this server does not evaluate holds for nothing (a statement it cannot read grants nothing)."""
+    tests = {"StringEquals": lambda p, v: p == v, "ArnEquals": lambda p, v: p == v,
+             "StringLike": _like, "ArnLike": _like}
+    for operator, pairs in condition.items():
+        test = tests.get(operator)
+        if test is None or not isinstance(pairs, dict):
+            return False
+        for key, wanted in pairs.items():
+            value = context.get(key.lower())
+            if value is None or not any(test(p, value) for p in _listed(wanted)):
+                return False
+    return True
+
+
+def allows(statements: Iterable[dict[str, Any]], service: str, action: str, context: dict[str, str]) -> bool:
+    """Whether a resource policy lets AWS service `service` (`apigateway.amazonaws.com`) do `action`
+    with the request's condition keys (`context`, lower-cased: `aws:sourcearn`, ...): an Allow that
+    matches and no Deny that does."""
+    allowed = False
+    for statement in statements:
+        actions = _listed(statement.get("Action", []))
+        if not any(a in ("*", "lambda:*", action) for a in actions):
+            continue
+        if not _principal_matches(statement.get("Principal"), service):
+            continue
+        if not _conditions_hold(statement.get("Condition") or {}, context):
+            continue
+        if statement.get("Effect") == "Deny":
+            return False
+        allowed = allowed or statement.get("Effect") == "Allow"
+    return allowed

@@ -1,5 +1,6 @@
 """Functions' resource-based policies: statements added and removed with AWS's rules and texts,
-kept in the store (written before the answer), stored and returned but not enforced yet.
+kept in the store (written before the answer), and enforced for API Gateway: an integration invokes a
+function only when its policy lets `apigateway.amazonaws.com` in for that API's source ARN.
 
 The functions service resolves the function first (its 404s are the service's); this book keeps
 the statements of functions that exist.
@@ -25,6 +26,7 @@ class PolicyBook:
     def __init__(self, db: Database) -> None:
         self._db = db
         self._policies: dict[str, Policy] = {}
+        self._answers: dict[tuple[str, str, str], bool] = {}   # (key, service, source ARN) -> allowed
 
     def load(self) -> None:
         self._policies = {name: Policy.from_document(name, doc) for name, doc in self._db.load_policies().items()}
@@ -34,10 +36,12 @@ class PolicyBook:
         its aliases', kept as name:qualifier)."""
         for key in [k for k in self._policies if k == function or k.startswith(function + ":")]:
             del self._policies[key]
+        self._answers.clear()
 
     def drop(self, key: str) -> None:
         """A version's or alias's policy (`name:qualifier`) went with it (the store dropped it)."""
         self._policies.pop(key, None)
+        self._answers.clear()
 
     def statement_ids(self, function: str) -> set[str]:
         policy = self._policies.get(function)
@@ -75,6 +79,22 @@ class PolicyBook:
     def _put(self, policy: Policy) -> None:
         self._db.put_policy(policy.function_name, policy.to_document())
         self._policies[policy.function_name] = policy
+        self._answers.clear()
+
+    def service_may_invoke(self, key: str, service: str, source_arn: str) -> bool:
+        """Whether the policy kept under `key` (a function's name, or name:qualifier for a version or
+        alias) lets AWS service `service` invoke it from `source_arn`. Answers are remembered until a
+        policy changes: the gateway asks on every request."""
+        cached = self._answers.get((key, service, source_arn))
+        if cached is None:
+            policy = self._policies.get(key)
+            cached = policy is not None and permissions.allows(
+                policy.statements, service, "lambda:InvokeFunction",
+                {"aws:sourcearn": source_arn, "aws:sourceaccount": source_arn.split(":")[4]})
+            if len(self._answers) > 10_000:
+                self._answers.clear()
+            self._answers[(key, service, source_arn)] = cached
+        return cached
 
 
 def policy_document(policy: Policy) -> str:

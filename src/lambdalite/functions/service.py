@@ -617,7 +617,7 @@ class FunctionService:
             raise errors.ResourceNotFound(f"Function not found: {self.arn(name)}")
         return fn
 
-    # policies (stored and returned; not enforced yet) ----------------------------------------
+    # policies (stored and returned; enforced for API Gateway) --------------------------------
     def add_permission(self, ref: str, qualifier: str | None, body: dict[str, Any]) -> dict[str, Any]:
         """A statement on the function's policy, or on a version's or alias's own (AWS keeps one
         policy per qualifier)."""

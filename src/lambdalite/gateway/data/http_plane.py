@@ -41,8 +41,10 @@ PAYLOAD_LIMIT = 10 * 1024 * 1024
 
 class HttpPlane:
     def __init__(self, invoker: Invoker, account: str, region: str, now: Callable[[], float] = time.monotonic,
-                 access_log: Callable[[str, str, str], None] | None = None) -> None:
+                 access_log: Callable[[str, str, str], None] | None = None,
+                 may_invoke: Callable[[str, str], bool] | None = None) -> None:
         self.invoker = invoker
+        self.may_invoke = may_invoke   # (function ARN, execute-api source ARN) -> the function's policy allows it
         self.access_log = access_log   # (log group, request id, line): a stage's access log
         self.account = account
         self.region = region
@@ -164,6 +166,14 @@ class HttpPlane:
         cors = deployed.cors.answer(origin) if deployed.cors is not None else None
         await self._integrate(send, integration, event, request_id, api_id, match.key, cors, facts)
 
+    def _source_arn(self, api_id: str, event: dict[str, Any], route: str) -> str:
+        """`arn:aws:execute-api:{region}:{account}:{api}/{stage}/{METHOD}{route path}` (`$default` for that
+        route), the ARN API Gateway invokes as."""
+        context = event["requestContext"]
+        method = context["http"]["method"] if "http" in context else context["httpMethod"]
+        where = route if route == "$default" else method + route.partition(" ")[2]
+        return f"arn:aws:execute-api:{self.region}:{self.account}:{api_id}/{context['stage']}/{where}"
+
     def _admit(self, key: tuple[str, str, str], throttle: tuple[int, float] | None) -> bool:
         """Throttling: a token bucket of `burst`, refilled at `rate` per second of the server clock;
         one per route with RouteSettings of its own, else one for the stage (DefaultRouteSettings)."""
@@ -187,6 +197,11 @@ class HttpPlane:
         except errors.ServiceError as e:
             log.warning("HTTP API %s route %s: its integration %s cannot be invoked: %s", api_id, route,
                         integration.function, e.message)
+            await _answer(send, 500, "Internal Server Error", request_id)
+            return
+        if self.may_invoke is not None and not self.may_invoke(invoked_arn, self._source_arn(api_id, event, route)):
+            log.warning("HTTP API %s route %s: invalid permissions on Lambda function %s (its policy does not let "
+                        "apigateway.amazonaws.com in for this API: add_permission)", api_id, route, invoked_arn)
             await _answer(send, 500, "Internal Server Error", request_id)
             return
         payload = json.dumps(event).encode()

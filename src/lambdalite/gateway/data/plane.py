@@ -80,11 +80,14 @@ class Call:
 class DataPlane:
     def __init__(self, invoker: Invoker, account: str, base_url: str,
                  execution_log: ExecutionLog | None = None,
-                 access_log: Callable[[str, str, str], None] | None = None, region: str = "us-east-1") -> None:
+                 access_log: Callable[[str, str, str], None] | None = None, region: str = "us-east-1",
+                 may_invoke: Callable[[str, str], bool] | None = None) -> None:
         self.invoker = invoker
         self.account = account
         self.region = region
         self.access_log = access_log   # (log group, request id, line): a stage's access log
+        # (invoked function ARN, execute-api source ARN) -> whether the function's policy lets API Gateway in
+        self.may_invoke = may_invoke
         self.base_url = base_url
         self.execution_log = execution_log
         self._stages: dict[tuple[str, str], CompiledStage] = {}
@@ -310,12 +313,21 @@ class DataPlane:
         headers.append((b"content-type", content_type.encode("latin-1")))
         return status, headers, body
 
+    def _source_arn(self, call: Call) -> str:
+        """The ARN API Gateway invokes a function as (what AddPermission's SourceArn is matched against):
+        `arn:aws:execute-api:{region}:{account}:{api}/{stage}/{METHOD}{resource path}`."""
+        info = call.info
+        return (f"arn:aws:execute-api:{self.region}:{self.account}:{info.api_id}/{info.stage}/"
+                f"{call.request.http_method}{info.resource_path}")
+
     async def _invoke(self, integration: CompiledIntegration, payload: bytes, call: Call) -> InvokeResult:
         try:
             fn, invoked_arn = self.invoker.resolve(integration.function, None)
         except errors.ServiceError as e:
             raise errors.IntegrationConfigurationError(
                 f"integration {integration.function} cannot be invoked: {e}") from None
+        if self.may_invoke is not None and not self.may_invoke(invoked_arn, self._source_arn(call)):
+            raise errors.IntegrationConfigurationError("Invalid permissions on Lambda function")
         if len(payload) > SYNC_PAYLOAD_LIMIT:   # Lambda refuses it; the caller gets a 502 (the function is not called)
             raise errors.IntegrationFailed(f"Execution failed: the integration request of {len(payload)} bytes is over "
                                            f"Lambda's {SYNC_PAYLOAD_LIMIT}-byte limit for a synchronous invocation")
