@@ -40,7 +40,7 @@ from .gateway.urls import parse_full_path, parse_http_api_path
 from .ids import request_id as new_request_id
 from .perimeter import Perimeter
 from .services import Services
-from .signing import Verifier, server_keys
+from .signing import Verifier, new_key, server_keys
 from .store import check_home, lock_home
 
 log = logging.getLogger("lambdalite")
@@ -197,11 +197,15 @@ class App:
             if message["type"] == "lifespan.startup":
                 try:
                     self.platform = Services(self.settings)
-                    await self.platform.start()
                     keys = server_keys(os.environ, self.settings.home)
+                    functions_key = new_key()   # what boto3 inside a function signs with (per server run)
+                    if keys:
+                        self.platform.specs.credentials = functions_key
+                    await self.platform.start()
                     if keys:
                         self.verifier = Verifier(keys, self.settings.region, wall_time(self.platform.clock),
                                                  lambda: server_keys(os.environ, self.settings.home))
+                        self.verifier.add(*functions_key)
                 except Exception as e:  # noqa: BLE001 - reported to uvicorn, which exits
                     log.exception("startup failed")
                     await send({"type": "lifespan.startup.failed", "message": str(e)})

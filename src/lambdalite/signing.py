@@ -94,6 +94,7 @@ class Verifier:
     def __init__(self, keys: Mapping[str, str], region: str, now: Callable[[], float],
                  reload: Callable[[], Mapping[str, str]] | None = None) -> None:
         self.keys = dict(keys)
+        self._own: dict[str, str] = {}   # keys this server made for itself (its functions'), kept on reload
         self.region = region
         self.now = now            # epoch seconds: the server clock's wall time (a test clock moves it)
         self._reload = reload
@@ -150,10 +151,15 @@ class Verifier:
             raise InvalidSignature(MISMATCH)
         return key_id
 
+    def add(self, key_id: str, secret: str) -> None:
+        """A key of the server's own making (the one its functions sign with), good until it stops."""
+        self._own[key_id] = secret
+        self.keys[key_id] = secret
+
     def _secret(self, key_id: str) -> str:
         secret = self.keys.get(key_id)
         if secret is None and self._reload is not None:
-            self.keys = dict(self._reload())
+            self.keys = {**self._reload(), **self._own}
             secret = self.keys.get(key_id)
         if secret is None:
             raise UnrecognizedClient("The security token included in the request is invalid.")

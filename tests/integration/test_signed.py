@@ -220,3 +220,23 @@ def test_a_signed_invoke_reaches_the_fast_path(signed_server: Server) -> None:
         assert (answer.status, json.loads(answer.read())) == (200, {"big": "x" * 100_000})
     finally:
         conn.close()
+
+
+FAN_OUT = """
+import json, boto3
+def handler(event, context):
+    lam = boto3.client("lambda")   # AWS_ENDPOINT_URL_LAMBDA and the instance's keys, as on AWS
+    answer = lam.invoke(FunctionName=event["target"], Payload=b"{}")
+    return json.loads(answer["Payload"].read())
+"""
+
+
+def test_a_function_calls_another_on_a_server_with_keys(signed_server: Server) -> None:
+    """boto3 inside a function signs with the key the server made for its functions: fan-out works with
+    keys on (what else that key may do is issue 24's function credentials)."""
+    lam = client(signed_server.base)
+    callee, caller = unique("callee"), unique("caller")
+    create_function(lam, callee, "def handler(e, c):\n    return 'called'\n")
+    create_function(lam, caller, FAN_OUT, Timeout=30)
+    answer = lam.invoke(FunctionName=caller, Payload=json.dumps({"target": callee}).encode())
+    assert "FunctionError" not in answer and json.loads(answer["Payload"].read()) == "called"

@@ -32,6 +32,9 @@ class SpecFactory:
                  preload: Callable[[str, str], tuple[str, ...]] = lambda name, version: ()) -> None:
         self._base_url = base_url
         self._region = region
+        # the key boto3 inside a function signs with: the server's own for functions when it checks
+        # signatures (set before any instance starts), else any key (nothing is checked)
+        self.credentials = ("lambdalite", "lambdalite")
         self._retire = retire
         self._preload = preload   # (name, version) -> the modules its inits imported before
         self._specs: dict[tuple[str, str], InstanceSpec] = {}   # (name, version) -> its serving snapshot's
@@ -114,10 +117,10 @@ class SpecFactory:
             "AWS_LAMBDA_LOG_STREAM_NAME": stream,
             "AWS_REGION": self._region,
             "AWS_DEFAULT_REGION": self._region,
-            # Credentials of the "execution role": any key is accepted by this server, and boto3
-            # inside the function needs some to sign its calls to AWS_ENDPOINT_URL_LAMBDA.
-            "AWS_ACCESS_KEY_ID": "lambdalite",
-            "AWS_SECRET_ACCESS_KEY": "lambdalite",
+            # Credentials of the "execution role": boto3 inside the function signs its calls to
+            # AWS_ENDPOINT_URL_LAMBDA with them (docs/security.md: what they may do)
+            "AWS_ACCESS_KEY_ID": self.credentials[0],
+            "AWS_SECRET_ACCESS_KEY": self.credentials[1],
             "AWS_SESSION_TOKEN": "lambdalite",
             "AWS_ENDPOINT_URL_LAMBDA": self._base_url,
             "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
