@@ -610,7 +610,7 @@ def _route_settings(given: Any, keys: set[str]) -> dict[str, dict[str, Any]]:
         raise ValueError("RouteSettings must be a map of route key to its settings")
     out = {}
     for key, settings in given.items():
-        if key not in keys:   # the text AWS gives (quoted in public CDK and CloudFormation issues)
+        if key not in keys:   # the text as remembered from CloudFormation failures; not confirmed by a recording
             raise ValueError(f"Unable to find Route by key {key} within the provided RouteSettings")
         out[str(key)] = _settings(settings)
     return out
