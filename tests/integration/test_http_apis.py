@@ -554,11 +554,11 @@ def test_route_settings_throttle_one_route_on_its_own(clocked: Server, tmp_path:
     api_id = v2.get_apis()["Items"][0]["ApiId"]
     stage = v2.get_stage(ApiId=api_id, StageName="$default")
     assert stage["RouteSettings"]["GET /slow"]["ThrottlingBurstLimit"] == 1
-    # a route key the API does not have: refused (the text as remembered from CloudFormation failures, not
-    # confirmed by a recording); nothing changes
+    # a route key the API does not have: AWS's 404 (as public CloudFormation/CDK failure reports quote
+    # it); nothing changes
     assert error_of(v2.update_stage, ApiId=api_id, StageName="$default",
                     RouteSettings={"GET /nope": {"ThrottlingBurstLimit": 1}}) == \
-        ("BadRequestException", 400, "Unable to find Route by key GET /nope within the provided RouteSettings")
+        ("NotFoundException", 404, "Unable to find Route by key GET /nope within the provided RouteSettings")
     assert v2.get_stage(ApiId=api_id, StageName="$default")["RouteSettings"] == stage["RouteSettings"]
 
 

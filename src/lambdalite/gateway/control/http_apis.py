@@ -610,17 +610,19 @@ def _route_settings(given: Any, keys: set[str]) -> dict[str, dict[str, Any]]:
         raise ValueError("RouteSettings must be a map of route key to its settings")
     out = {}
     for key, settings in given.items():
-        if key not in keys:   # the text as remembered from CloudFormation failures; not confirmed by a recording
+        if key not in keys:   # AWS's 404 text, as public CloudFormation/CDK failure reports quote it
             raise ValueError(f"Unable to find Route by key {key} within the provided RouteSettings")
         out[str(key)] = _settings(settings)
     return out
 
 
 def _checked_route_settings(doc: Document, given: Any) -> dict[str, dict[str, Any]]:
+    if given is not None and not isinstance(given, Mapping):
+        raise BadRequestException("Invalid input: routeSettings must be a map of route key to its settings")
     try:
         return _route_settings(given, {r["routeKey"] for r in doc["routes"].values()})
-    except ValueError as e:
-        raise BadRequestException(str(e)) from None
+    except ValueError as e:   # a key with no route: NotFoundException (404), as AWS answers it
+        raise NotFoundException(str(e)) from None
 
 
 def _access_log_settings(given: Any, error: type[Exception] = BadRequestException) -> dict[str, str] | None:
