@@ -38,7 +38,7 @@ from .config import Settings
 from .errors import AddressInUse, Forbidden, HomeUnusable, NotOnLoopback, RequestTooLarge, ServiceError
 from .gateway.urls import parse_full_path, parse_http_api_path
 from .ids import request_id as new_request_id
-from .perimeter import Perimeter
+from .perimeter import LOOPBACK, Perimeter, host_name
 from .services import Services
 from .signing import Verifier, new_key, server_keys
 from .store import check_home, lock_home
@@ -319,7 +319,7 @@ def serve(settings: Settings) -> None:
 
 
 def _loopback(host: str) -> bool:
-    return host in ("127.0.0.1", "localhost", "::1") or host.startswith("127.")
+    return host_name(host) in LOOPBACK or host.startswith("127.")
 
 
 def listen(host: str, port: int) -> socket.socket:

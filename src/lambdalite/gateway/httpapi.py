@@ -145,14 +145,19 @@ class Cors:
         return out
 
 
-def cors_config(given: Any) -> dict[str, Any] | None:
-    """A CorsConfiguration (CloudFormation's PascalCase or OpenAPI's camelCase) in apigatewayv2's wire
-    shape; None when there is none. ValueError for one that is not a mapping."""
+def camel_case(given: Any, what: str = "settings") -> dict[str, Any] | None:
+    """A mapping of CloudFormation's PascalCase or OpenAPI's camelCase keys in apigatewayv2's wire
+    shape (camelCase); None when there is none. ValueError naming `what` for one that is not a mapping."""
     if given is None:
         return None
     if not isinstance(given, Mapping):
-        raise ValueError("CorsConfiguration must be a mapping (AllowOrigins, AllowMethods, ...)")
+        raise ValueError(f"{what} must be a mapping")
     return {key[0].lower() + key[1:]: value for key, value in given.items()}
+
+
+def cors_config(given: Any) -> dict[str, Any] | None:
+    """A CorsConfiguration in apigatewayv2's wire shape (`camel_case`)."""
+    return camel_case(given, "CorsConfiguration (AllowOrigins, AllowMethods, ...)")
 
 
 def routes_from_openapi(definition: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:

@@ -36,6 +36,7 @@ from ..httpapi import (
     HttpStage,
     Integration,
     RouteKeyError,
+    camel_case,
     claims_first_segment,
     cors_config,
     function_of,
@@ -181,7 +182,7 @@ class HttpApiService:
                 "lastUpdatedDate": iso_now(),
                 "stageVariables": dict(variables),
                 "defaultRouteSettings": {"detailedMetricsEnabled": False,
-                                         **(cors_config((stage_settings or {}).get(stage_name)) or {})},
+                                         **(camel_case((stage_settings or {}).get(stage_name)) or {})},
                 "routeSettings": by_route, "tags": {}}
             logs = _access_log_settings((access_logs or {}).get(stage_name), ValueError)
             if logs:
@@ -596,7 +597,7 @@ def _compile(deployment_id: str, content: Mapping[str, Any]) -> Deployed:
 def _settings(given: Any) -> dict[str, Any]:
     """Route settings (DefaultRouteSettings or one of RouteSettings) in the wire's camelCase."""
     try:
-        return cors_config(given) or {}
+        return camel_case(given) or {}
     except ValueError:
         raise BadRequestException("Invalid input: route settings must be an object (throttlingBurstLimit, "
                                   "throttlingRateLimit, detailedMetricsEnabled, ...)") from None
@@ -627,14 +628,15 @@ def _checked_route_settings(doc: Document, given: Any) -> dict[str, dict[str, An
 
 def _access_log_settings(given: Any, error: type[Exception] = BadRequestException) -> dict[str, str] | None:
     """A stage's accessLogSettings in the wire shape, checked; None to log nothing."""
+    wire = camel_case(given) if isinstance(given, Mapping) else given
     try:
-        settings = accesslog.settings_of(cors_config(given) if isinstance(given, Mapping) else given)
+        settings = accesslog.settings_of(wire)
     except ValueError as e:
         raise error(str(e)) from None
     if settings is None:
         return None
-    wire = cors_config(given) or {}
-    return {"destinationArn": str(wire["destinationArn"]), "format": str(wire["format"])}
+    assert isinstance(wire, dict)
+    return {"destinationArn": str(wire["destinationArn"]), "format": settings[1]}
 
 
 def _throttle(settings: Mapping[str, Any]) -> tuple[int, float] | None:
