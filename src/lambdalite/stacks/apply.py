@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import errors
+from ..access import RolePolicy
 from ..codezip import inline_code_zip, sha256_hex
 from ..errors import Problems
 from ..functions import permissions, validate
@@ -40,6 +41,7 @@ from .model import (
     PlannedHttpApi,
     PlannedLayer,
     PlannedPermission,
+    PlannedRole,
     PlannedVersion,
     StackPlan,
 )
@@ -77,6 +79,7 @@ class Managed:
     schedules: dict[str, dict[str, Any]] = field(default_factory=dict)    # logical id -> PlannedSchedule document
     event_configs: dict[str, dict[str, Any]] = field(default_factory=dict)  # logical id -> {function, qualifier}
     http_apis: dict[str, str] = field(default_factory=dict)               # logical id -> HTTP API id
+    roles: dict[str, str] = field(default_factory=dict)                   # logical id -> role ARN
 
 
 class Applier:
@@ -171,6 +174,28 @@ class Applier:
             await self._step(f"{http_api.logical_id} (AWS::ApiGatewayV2::Api {http_api.api_id})",
                              self._http_api(http_api))
         await self._permissions(plan.permissions)
+        self._roles(plan.roles)
+
+    def _roles(self, planned: list[PlannedRole]) -> None:
+        """Each role's statements kept by its ARN (what its functions' keys may do); the roles the
+        stack no longer has forgotten. A rollback puts back what was there."""
+        book = self.functions.roles
+        wanted = {role.arn: RolePolicy(role.statements, role.managed) for role in planned}
+        for arn in set(self.previous.roles.values()) | set(wanted):
+            before = book.get(arn)
+            if arn in wanted:
+                book.put(arn, wanted[arn])
+            elif before is not None:
+                book.delete(arn)
+            self.undo.append((f"restore role {arn}", self._restore_role_later(arn, before)))
+
+    def _restore_role_later(self, arn: str, before: RolePolicy | None) -> Undo:
+        async def restore() -> None:
+            if before is None:
+                self.functions.roles.delete(arn)
+            else:
+                self.functions.roles.put(arn, before)
+        return restore
 
     async def _step(self, where: str, work: Awaitable[None]) -> None:
         try:

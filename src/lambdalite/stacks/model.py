@@ -146,6 +146,16 @@ class PlannedPermission:
 
 
 @dataclass(frozen=True)
+class PlannedRole:
+    """An AWS::IAM::Role: what it states (its inline policies' statements, its managed policy ARNs)."""
+
+    logical_id: str
+    arn: str
+    statements: tuple[dict[str, Any], ...] = ()
+    managed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class PlannedResource:
     """Every resource of the expanded template, for DescribeStackResources and `lambdalite ls`."""
 
@@ -173,3 +183,4 @@ class StackPlan:
     schedules: list[PlannedSchedule] = field(default_factory=list)
     event_configs: list[PlannedEventConfig] = field(default_factory=list)
     http_apis: list[PlannedHttpApi] = field(default_factory=list)
+    roles: list[PlannedRole] = field(default_factory=list)

@@ -324,7 +324,8 @@ class StackService:
             schedules={x.logical_id: x.to_document() for x in plan.schedules},
             event_configs={c.logical_id: {"function": c.function, "qualifier": c.qualifier}
                            for c in plan.event_configs},
-            http_apis={a.logical_id: a.api_id for a in plan.http_apis})
+            http_apis={a.logical_id: a.api_id for a in plan.http_apis},
+            roles={r.logical_id: r.arn for r in plan.roles})
         physical = {lid: self.functions.arn(v["function"], v["version"]) for lid, v in versions.items()}
         resources = [{"logicalId": r.logical_id, "type": r.type,
                       "physicalId": physical.get(r.logical_id, r.physical_id), "supported": r.supported}
@@ -442,6 +443,8 @@ class StackService:
             for api_id in managed.http_apis.values():
                 if self.http_apis is not None and api_id in self.http_apis.api_ids():
                     self.http_apis.delete(api_id)
+            for arn in managed.roles.values():
+                self.functions.roles.delete(arn)
             self.db.delete_stack(name)
             self._schedule(name, None)
             del self.stacks[name]
