@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -205,6 +206,28 @@ def function_instances(base: str, function: str) -> list[int]:
     answer = requests.get(f"{base}/_lambdalite/instances", params={"function": function}, timeout=10)
     answer.raise_for_status()
     return [i["pid"] for i in answer.json()["instances"]]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """As root, the session's temporary folders live under a folder of this run's own, not pytest's
+    shared /tmp/pytest-of-root: every pytest session started meanwhile (another checkout's, a second
+    terminal's) sets that one back to 0700, which would lock function users out of this run's homes."""
+    if os.geteuid() != 0 or config.option.basetemp is not None:
+        return
+    base = Path(tempfile.mkdtemp(prefix="lambdalite-tests-"))
+    base.chmod(0o711)
+    config.option.basetemp = str(base / "tmp")
+    config.stash[_RUN_BASE] = base
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    base = config.stash.get(_RUN_BASE, None)
+    if base is not None and not os.environ.get("LAMBDALITE_KEEP_TEST_TMP"):
+        shutil.rmtree(base, ignore_errors=True)
+
+
+_RUN_BASE = pytest.StashKey[Path]()
 
 
 def _reachable(home: Path) -> None:

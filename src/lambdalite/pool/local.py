@@ -596,7 +596,14 @@ class LocalProcessBackend:
         if starting is not None:
             return await asyncio.shield(starting)
         starting = self._template_starts[spec.key] = asyncio.get_running_loop().create_future()
-        launch = self._launch(spec)
+        try:
+            launch = self._launch(spec)
+            self._check_code(spec, launch)   # its init imports the code: checked first, as a cold start's
+        except BaseException as exc:
+            del self._template_starts[spec.key]
+            starting.set_exception(exc)
+            starting.exception()
+            raise
         issued = self._issue(spec)   # the keys its init signs with (each instance forked gets its own)
         key_id = issued.get("AWS_ACCESS_KEY_ID")
         launch = dataclasses.replace(launch, env={**launch.env, **issued})

@@ -55,7 +55,7 @@ class Walls:
         self.home = home
         self._numbers = numbers
         self._owned: dict[Path, int] = {}   # folders given to their group, this run
-        self.python = sys.executable        # an interpreter of the server's version that function users can run
+        self._interpreters: dict[tuple[str, str], str] = {}   # (an interpreter, X.Y) -> one users can run
 
     @classmethod
     def detect(cls, home: Path, numbers: Numbers, must_read: Iterable[Path] = ()) -> tuple[Walls | None, str]:
@@ -78,7 +78,7 @@ class Walls:
                           f"{blocked_ancestor(Path(sys.executable))}; install one "
                           f"(Debian: apt-get install python{here})")
         walls = cls(home, numbers)
-        walls.python = python
+        walls._interpreters[(sys.executable, here)] = python
         return walls, "each function's instances run as a user of their own"
 
     def secure_home(self) -> None:
@@ -95,9 +95,10 @@ class Walls:
     def interpreter(self, python: str, version: str) -> str:
         """`python`, or one of the same X.Y that function users can run (a pyenv or uv Python under
         /root is not: Debian's /usr/bin/python3.X is)."""
-        if blocked_ancestor(Path(python)) is None:
-            return python
-        return reachable_interpreter(python, version) or python
+        found = self._interpreters.get((python, version))
+        if found is None:
+            found = self._interpreters[(python, version)] = reachable_interpreter(python, version) or python
+        return found
 
     def identity(self, function_name: str, folders: Iterable[Path]) -> Identity:
         number = USER_BASE + self._numbers("function", function_name)
