@@ -310,3 +310,18 @@ def test_a_symlink_out_of_the_zip_is_refused(walled: Server) -> None:
                    Role="arn:aws:iam::000000000000:role/r", Handler="app.handler", Code={"ZipFile": buf.getvalue()})
     assert code[:2] == ("InvalidParameterValueException", 400)
 
+
+
+@ROOT_ONLY
+def test_code_removed_as_unused_and_unpacked_again_is_given_to_its_group_again(walled: Server) -> None:
+    """The folder of an archive no function uses is removed; the same archive sent again is unpacked
+    into a new folder under the same name, which must be its group's again (it was 0700, root's)."""
+    lam = client(walled.base)
+    source = f"def handler(e, c):\n    return '{unique('same')}'\n"
+    first, second = unique("first"), unique("second")
+    create_function(lam, first, source)
+    expected = json.loads(lam.invoke(FunctionName=first)["Payload"].read())
+    lam.delete_function(FunctionName=first)
+    create_function(lam, second, source)
+    answer = lam.invoke(FunctionName=second)
+    assert "FunctionError" not in answer and json.loads(answer["Payload"].read()) == expected

@@ -396,19 +396,18 @@ class LocalProcessBackend:
 
     def _check_code(self, spec: InstanceSpec, launch: Launch) -> None:
         """Before an instance starts: its code and layer folders are as unpacked (else unpacked again
-        from their archives, and said why), and given to their groups."""
-        if self._verify_code is None:
-            return
-        for digest in (spec.code, *(d for d, _ in spec.layers)):
-            reason = self._verify_code(digest)
-            if reason is not None:
-                log.warning("the code folder %s of %s was unpacked again from its archive before a cold start: %s",
-                            digest[:12], spec.function_name, reason)
-                if self._walls is not None:
-                    self._walls.disown(self._code_root / digest)
+        from their archives, and said why), and each folder it reads is its group's (a folder removed
+        as unused and unpacked or built again is a new one)."""
+        digests = (spec.code, *(d for d, _ in spec.layers))
+        if self._verify_code is not None:
+            for digest in digests:
+                reason = self._verify_code(digest)
+                if reason is not None:
+                    log.warning("the code folder %s of %s was unpacked again from its archive before a cold start: "
+                                "%s", digest[:12], spec.function_name, reason)
         if self._walls is not None:
-            for digest in (spec.code, *(d for d, _ in spec.layers)):
-                self._walls.own(self._code_root / digest)
+            for folder in (*(self._code_root / d for d in digests), *(Path(p) for p in launch.site_dirs)):
+                self._walls.own(folder)
 
     def _issue(self, spec: InstanceSpec) -> dict[str, str]:
         """An instance's AWS_ACCESS_KEY_ID / _SECRET_ACCESS_KEY / _SESSION_TOKEN: its own session keys,

@@ -54,7 +54,7 @@ class Walls:
     def __init__(self, home: Path, numbers: Numbers) -> None:
         self.home = home
         self._numbers = numbers
-        self._owned: dict[Path, int] = {}   # folders given to their group, this run
+        self._owned: dict[Path, int] = {}   # folder -> its group's number
         self._interpreters: dict[tuple[str, str], str] = {}   # (an interpreter, X.Y) -> one users can run
 
     @classmethod
@@ -109,15 +109,12 @@ class Walls:
         owns it, the group reads it, nobody else enters it. Its group's number."""
         gid = self._owned.get(folder)
         if gid is None:
-            gid = GROUP_BASE + self._numbers("folder", f"{folder.parent.name}/{folder.name}")
+            gid = self._owned[folder] = GROUP_BASE + self._numbers("folder", f"{folder.parent.name}/{folder.name}")
+        st = os.stat(folder)   # every time: a folder removed as unused and unpacked again is a new one
+        if st.st_gid != gid or st.st_uid != 0 or stat.S_IMODE(st.st_mode) != 0o750:
             os.chown(folder, 0, gid)
             os.chmod(folder, 0o750)
-            self._owned[folder] = gid
         return gid
-
-    def disown(self, folder: Path) -> None:
-        """Forget that `folder` was given to its group (it was unpacked again: a new folder)."""
-        self._owned.pop(folder, None)
 
     def open_to_all(self, folder: Path) -> None:
         """A folder every function reads (the runtime bundle, the launcher, a TMPDIR's parent)."""
