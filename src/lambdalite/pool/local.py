@@ -355,10 +355,7 @@ class LocalProcessBackend:
         try:
             launch = self._launch(spec)
             self._check_code(spec, launch)
-            tmp = self._tmp.make()
-            if launch.identity is not None:   # its own, before it starts (it cannot make it in a folder of root's)
-                tmp.mkdir(mode=0o700)
-                os.chown(tmp, launch.identity.uid, launch.identity.gid)
+            tmp = self._tmp.make(launch.identity.uid if launch.identity is not None else None)
             stream = instance_stream(spec.version)   # each instance writes a log stream of its own
             own = {**extra_env, "TMPDIR": str(tmp), "AWS_LAMBDA_LOG_STREAM_NAME": stream}
             issued = self._issue(spec)

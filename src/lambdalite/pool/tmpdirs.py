@@ -32,11 +32,20 @@ class TempDirs:
         self.root = parent / f"{os.getpid()}-{next(_backends)}"
         self.root.mkdir()
         self._ids = itertools.count()
+        self._users: set[int] = set()   # function users whose folder is made
 
-    def make(self) -> Path:
+    def make(self, uid: int | None = None) -> Path:
         """A new instance's folder: named here, made by the worker itself before user code runs
-        (off the server's cold-start path)."""
-        return self.root / f"i{next(self._ids)}"
+        (off the server's cold-start path). `uid`: a function user's instance (pool.walls), whose
+        folder goes in one of that user's own (made once, 0700), where it may make it."""
+        if uid is None:
+            return self.root / f"i{next(self._ids)}"
+        parent = self.root / f"u{uid}"
+        if uid not in self._users:
+            parent.mkdir(mode=0o700, exist_ok=True)
+            os.chown(parent, uid, uid)
+            self._users.add(uid)
+        return parent / f"i{next(self._ids)}"
 
     @staticmethod
     def remove(path: Path) -> None:

@@ -23,6 +23,7 @@ class BlobStore:
         self.code = home / "code"
         self.blobs.mkdir(parents=True, exist_ok=True)
         self.code.mkdir(parents=True, exist_ok=True)
+        self._stamps: dict[str, dict[str, object]] = {}   # read once: only `stamp` writes them
 
     def put(self, data: bytes) -> str:
         """Store `data` once; return its SHA-256 hex digest (its name)."""
@@ -52,21 +53,30 @@ class BlobStore:
         """Keep the fingerprint of `code/<digest>/` as it is now (just unpacked)."""
         print_, files = fingerprint(self.code_dir(digest))
         tmp = self.blobs / f"{digest}.stamp.tmp{os.getpid()}"
-        tmp.write_text(json.dumps({"fingerprint": print_, "files": files}))
+        data: dict[str, object] = {"fingerprint": print_, "files": files}
+        tmp.write_text(json.dumps(data))
         os.replace(tmp, self.blobs / f"{digest}.stamp")
+        self._stamps[digest] = data
 
     def stamp_of(self, digest: str) -> dict[str, object] | None:
+        known = self._stamps.get(digest)
+        if known is not None:
+            return known
         try:
             data = json.loads((self.blobs / f"{digest}.stamp").read_text())
         except (OSError, ValueError):
             return None
-        return data if isinstance(data, dict) else None
+        if not isinstance(data, dict):
+            return None
+        self._stamps[digest] = data
+        return data
 
     def remove_unused(self, in_use: set[str]) -> None:
         """Delete archives and code folders that no function refers to any more."""
         for blob in [*self.blobs.glob("*.zip"), *self.blobs.glob("*.stamp")]:
             if blob.stem not in in_use:
                 blob.unlink(missing_ok=True)
+                self._stamps.pop(blob.stem, None)
         for folder in self.code.iterdir():
             if folder.name not in in_use:
                 shutil.rmtree(folder, ignore_errors=True)

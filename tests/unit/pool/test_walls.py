@@ -103,7 +103,8 @@ def test_code_is_stamped_when_unpacked_and_unpacked_again_when_changed(tmp_path:
     assert store.verify(digest) is not None and not (folder / "extra.py").exists()
     os.rename(folder / "lib" / "util.py", folder / "lib" / "renamed.py")
     assert store.verify(digest) is not None and (folder / "lib" / "util.py").exists()
-    (blobs.blobs / f"{digest}.stamp").unlink()
+    (blobs.blobs / f"{digest}.stamp").unlink()   # a folder an older Lambdalite unpacked, read after a restart
+    store = CodeStore(BlobStore(tmp_path))
     assert "not stamped" in (store.verify(digest) or "")
     assert store.verify(digest) is None
 
