@@ -46,6 +46,7 @@ from .signing import Verifier, server_keys
 from .store import check_home, lock_home
 
 log = logging.getLogger("lambdalite")
+CONSOLE = "/_lambdalite/console/"
 
 INVOKE_PREFIX = "/2015-03-31/functions/"
 INVOKE_SUFFIX = "/invocations"
@@ -98,13 +99,24 @@ class App:
             await platform.stacks_api.handle(scope, receive, send)
         elif path.startswith(("/httpapis/", "/v2/")):
             await self.http_apis(scope, receive, send, platform)
-        elif path.startswith("/_lambdalite/"):   # metrics, cost, budgets, stats; or the others (a 404 in AWS's shape)
-            own = platform.observe_api if observe_api.handles(path) else platform.own_api
-            await own.handle(scope, receive, send)
+        elif path.startswith("/_lambdalite/") or path == CONSOLE[:-1]:
+            await self.own(scope, receive, send, path, platform)
         elif path == "/" and scope["method"] == "POST":
             await self.root_post(scope, receive, send, platform)
+        elif path == "/" and scope["method"] == "GET" and platform.http_plane.root is None and _browser(scope):
+            await send_response(send, 302, b"", [(b"location", CONSOLE.encode())])   # a person: the console
         else:
             await api_traffic(platform, scope, receive, send)
+
+    @staticmethod
+    async def own(scope: Scope, receive: Receive, send: Send, path: str, platform: Services) -> None:
+        """Lambdalite's own: the console; metrics, cost, budgets, stats; or the others (a 404 in AWS's shape)."""
+        if path.startswith(CONSOLE) or path == CONSOLE[:-1]:
+            await platform.console.handle(scope, receive, send)
+        elif observe_api.handles(path):
+            await platform.observe_api.handle(scope, receive, send)
+        else:
+            await platform.own_api.handle(scope, receive, send)
 
     async def refused(self, scope: Scope, send: Send, path: str) -> bool:
         """Browsers and rebound names kept out of the management and invoke APIs (`perimeter`)."""
@@ -259,6 +271,12 @@ async def api_traffic(platform: Services, scope: Scope, receive: Receive, send: 
 
 async def _refuse(send: Send, error: ServiceError) -> None:
     await send_error(send, error, new_request_id())
+
+
+def _browser(scope: Scope) -> bool:
+    """A browser opening a page (it asks for HTML first), not an API client."""
+    accept = next((v for k, v in scope["headers"] if k == b"accept"), b"")
+    return accept.startswith(b"text/html")
 
 
 def _management(scope: Scope, path: str) -> bool:

@@ -30,6 +30,7 @@ from .apis.stacks import StacksApi
 from .build.environments import Environments
 from .clock import Clock, RealClock, TestClock, wall_time
 from .config import Settings
+from .console import Console
 from .errors import BuildFailed
 from .functions.archive import MB, CodeLimits
 from .functions.model import FunctionVersion, Prepared
@@ -133,6 +134,7 @@ class Services:
                                    settings.base_url, self.clock, invoker=self.invoker, scheduler=self.scheduler,
                                    http_apis=self.http_apis)
         self.stacks_api = StacksApi(self.stacks, self.functions)
+        self.console = Console(self.functions, self.gateway, caught_up, settings.base_url)
         self.cloudformation_api = CloudFormationApi(self.stacks)
         self.own_api = OwnApi(self.functions, caught_up, self.clock, self.health, self.environments.builds,
                               self.backend, self.invoker.traffic, self.invoker, self.scheduler.listing,

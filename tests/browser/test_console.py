@@ -1,0 +1,114 @@
+"""The guide's GUI steps in a real Chromium: create addfive in the form, save test_1 and test_2, run
+them and read 20 and 0; its logs show the REPORT line; the API page shows the stage's invoke URL;
+names with HTML in them are shown as text."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+import requests
+
+from tests.browser.conftest import shot
+from tests.conftest import Server, boto_client, create_function, unique
+
+ADDFIVE = """import json
+
+
+def lambda_handler(event, context):
+    try:
+        return int(event['num']) + 5
+    except Exception:
+        return 0
+"""
+
+
+def test_the_guides_function_steps_in_the_console(server: Server, page: Any) -> None:
+    name = unique("addfive")
+    console = f"{server.base}/_lambdalite/console"
+    page.goto(f"{console}/functions/new")
+    page.fill('[data-testid="function-name"]', name)
+    page.fill('[data-testid="code-editor"]', ADDFIVE)
+    page.click('[data-testid="create"]')
+    page.wait_for_url(f"**/functions/{name}")
+    for event, payload in (("test_1", {"num": "15"}), ("test_2", {"num": "abc"})):
+        page.fill('[data-testid="event-name"]', event)
+        page.fill('[data-testid="event-json"]', json.dumps(payload))
+        page.click('[data-testid="save-event"]')
+        page.wait_for_selector(f'[data-testid="run-event-{event}"]')
+    result = page.locator('[data-testid="test-result"]')
+    page.click('[data-testid="run-event-test_1"]')
+    page.locator('[data-testid="test-response"]').filter(has_text="20").wait_for()
+    assert "Execution result: succeeded" in result.inner_text()
+    for label in ("Request ID", "Duration", "Billed Duration", "Memory Size", "Max Memory Used", "Init Duration"):
+        assert label in result.inner_text()
+    shot(page, "console-addfive-test_1")
+    page.click('[data-testid="run-event-test_2"]')
+    page.locator('[data-testid="test-response"]').filter(has_text="0").wait_for()
+    assert page.locator('[data-testid="test-response"]').inner_text().strip() == "0"
+    page.locator('[data-testid="logs"]').filter(has_text="REPORT RequestId").wait_for(timeout=15000)
+    page.goto(f"{console}/")
+    assert page.locator(f'a[href$="/functions/{name}"]').count() == 1
+    shot(page, "console-functions")
+    assert page.errors == []
+
+
+def test_invalid_event_json_is_refused_with_where_it_broke(server: Server, page: Any) -> None:
+    lam = boto_client(server.base)
+    name = unique("echo")
+    from tests.conftest import create_function
+    create_function(lam, name, "def handler(e, c):\n    return e\n")
+    page.goto(f"{server.base}/_lambdalite/console/functions/{name}")
+    page.fill('[data-testid="event-name"]', "broken")
+    page.fill('[data-testid="event-json"]', '{"num": 5,\n "x": }')
+    page.click('[data-testid="save-event"]')
+    message = page.locator('[data-testid="event-message"]')
+    message.filter(has_text="Not JSON").wait_for()
+    assert "line 2" in message.inner_text()
+    saved = requests.get(f"{server.base}/_lambdalite/functions/{name}/test-events", timeout=10).json()
+    assert saved["testEvents"] == {}
+
+
+def test_html_in_names_events_and_logs_is_shown_as_text(server: Server, page: Any) -> None:
+    lam = boto_client(server.base)
+    name = unique("xss")
+    create_function(lam, name, "def handler(e, c):\n    print('<img src=x onerror=alert(1)>')\n"
+                               "    return '<script>alert(2)</script>'\n")
+    requests.put(f"{server.base}/_lambdalite/functions/{name}/test-events/evil", data='{"<b>": "<i>x</i>"}',
+                 headers={"Content-Type": "application/json"}, timeout=10)
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(f"{server.base}/_lambdalite/console/functions/{name}")
+    page.click('[data-testid="run-event-evil"]')
+    page.locator('[data-testid="test-response"]').filter(has_text="<script>").wait_for()
+    page.locator('[data-testid="logs"]').filter(has_text="<img").wait_for(timeout=15000)
+    assert dialogs == [] and page.locator("img[src=x]").count() == 0 and page.errors == []
+
+
+def test_the_api_page_shows_the_stage_and_its_invoke_url(server: Server, page: Any) -> None:
+    apigw = boto3.client("apigateway", endpoint_url=server.base, region_name="us-east-1",
+                         aws_access_key_id="test", aws_secret_access_key="test")
+    api = apigw.create_rest_api(name=unique("guide"))["id"]
+    root = apigw.get_resources(restApiId=api)["items"][0]["id"]
+    res = apigw.create_resource(restApiId=api, parentId=root, pathPart="addfive")["id"]
+    apigw.put_method(restApiId=api, resourceId=res, httpMethod="GET", authorizationType="NONE",
+                     requestParameters={"method.request.querystring.num": True})
+    apigw.put_integration(restApiId=api, resourceId=res, httpMethod="GET", type="MOCK",
+                          requestTemplates={"application/json": '{"statusCode": 200}'})
+    stage = unique("st")
+    apigw.create_deployment(restApiId=api, stageName=stage)
+    page.goto(f"{server.base}/_lambdalite/console/apis/{api}")
+    url = page.locator(f'[data-testid="invoke-url-{stage}"]').inner_text()
+    assert url.startswith(server.base) and stage in url
+    assert "/addfive" in page.content() and "method.request.querystring.num" in page.content()
+    page.click("details.method summary")
+    shot(page, "console-api")
+    assert page.errors == []
+
+
+def test_a_browser_at_the_root_is_sent_to_the_console(server: Server) -> None:
+    r = requests.get(server.base + "/", headers={"Accept": "text/html"}, allow_redirects=False, timeout=10)
+    assert r.status_code == 302 and r.headers["location"] == "/_lambdalite/console/"
+    r = requests.get(server.base + "/", allow_redirects=False, timeout=10)
+    assert r.status_code == 403   # API clients keep API Gateway's answer
