@@ -590,6 +590,10 @@ class Client:
         raise ClientError(f"Function not found: {name} is neither a function nor a logical id in a stack "
                           "(`lambdalite ls` lists both)", "ResourceNotFoundException", 404)
 
+    def console_link(self) -> str:
+        """The web console's address; on a server with keys, a one-time login link for a browser."""
+        return str(self._call("POST", "/_lambdalite/console/sessions").json()["url"])
+
     def health(self) -> dict[str, Any]:
         result: dict[str, Any] = self._call("GET", "/_lambdalite/health").json()
         return result

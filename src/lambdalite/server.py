@@ -22,7 +22,9 @@ import logging
 import os
 import socket
 import sys
+import time
 from typing import Any
+from urllib.parse import parse_qsl
 
 from ._version import __version__
 from .access import Decision, action_of, decide, denial_message, role_statements
@@ -37,6 +39,7 @@ from .apis.http import send_error
 from .asgi import Receive, Scope, Send, read_body, replay, send_response
 from .clock import wall_time
 from .config import Settings
+from .console.sessions import COOKIE, SESSION_TTL_S, Sessions, cookie_of
 from .errors import AddressInUse, Forbidden, HomeUnusable, NotAuthorized, NotOnLoopback, RequestTooLarge, ServiceError
 from .gateway.urls import parse_full_path, parse_http_api_path
 from .ids import request_id as new_request_id
@@ -65,6 +68,7 @@ class App:
         self.platform: Services | None = None
         self.perimeter = Perimeter(settings.host, settings.allowed_hosts)
         self.verifier: Verifier | None = None   # made at startup when the server has keys
+        self.sessions = Sessions(time.time)     # the console's, on a server with keys
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -108,10 +112,11 @@ class App:
         else:
             await api_traffic(platform, scope, receive, send)
 
-    @staticmethod
-    async def own(scope: Scope, receive: Receive, send: Send, path: str, platform: Services) -> None:
+    async def own(self, scope: Scope, receive: Receive, send: Send, path: str, platform: Services) -> None:
         """Lambdalite's own: the console; metrics, cost, budgets, stats; or the others (a 404 in AWS's shape)."""
-        if path.startswith(CONSOLE) or path == CONSOLE[:-1]:
+        if path == CONSOLE + "sessions" and scope["method"] == "POST":
+            await self.console_link(send)
+        elif path.startswith(CONSOLE) or path == CONSOLE[:-1]:
             await platform.console.handle(scope, receive, send)
         elif observe_api.handles(path):
             await platform.observe_api.handle(scope, receive, send)
@@ -134,7 +139,37 @@ class App:
             return None
         if self.verifier is None:
             return receive
+        if path == CONSOLE + "login" and scope["method"] == "GET":
+            await self.console_login(scope, send)
+            return None
+        session = cookie_of(scope["headers"])
+        if session is not None and self.sessions.valid(session):
+            if scope["method"] in ("GET", "HEAD") or any(k == b"origin" for k, _ in scope["headers"]):
+                return receive   # a console session: the browser's own requests, from the server's own pages
+            await _refuse(send, Forbidden("A change made with a console session must come from the console's page "
+                                          "(its Origin header)"))
+            return None
         return await self.authenticated(scope, receive, send, path)
+
+    async def console_login(self, scope: Scope, send: Send) -> None:
+        """`lambdalite console`'s one-time link: a session cookie, then the console."""
+        query = dict(parse_qsl(scope["query_string"].decode("latin-1")))
+        session = self.sessions.login(query.get("token", ""))
+        if session is None:
+            await send_response(send, 403, b"<p>This login link was used already, has expired or is not one of this "
+                                b"server's. Run <code>lambdalite console</code> for a new one.</p>",
+                                [(b"content-type", b"text/html; charset=utf-8")])
+            return
+        cookie = f"{COOKIE}={session}; Path=/; HttpOnly; SameSite=Strict; Max-Age={int(SESSION_TTL_S)}"
+        await send_response(send, 302, b"", [(b"location", CONSOLE.encode()), (b"set-cookie", cookie.encode()),
+                                             (b"cache-control", b"no-store")])
+
+    async def console_link(self, send: Send) -> None:
+        """POST /_lambdalite/console/sessions (signed): a one-time link that opens the console in a browser;
+        without keys the console needs none."""
+        path = f"{CONSOLE}login?token={self.sessions.link()}" if self.verifier is not None else CONSOLE
+        body = json.dumps({"url": self.settings.base_url + path}).encode()
+        await send_response(send, 200, body, [(b"content-type", b"application/json")])
 
     async def authenticated(self, scope: Scope, receive: Receive, send: Send, path: str) -> Receive | None:
         """A signed request's body, handed on (`replay`); None when it was refused (the 403 is sent).

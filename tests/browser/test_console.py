@@ -112,3 +112,42 @@ def test_a_browser_at_the_root_is_sent_to_the_console(server: Server) -> None:
     assert r.status_code == 302 and r.headers["location"] == "/_lambdalite/console/"
     r = requests.get(server.base + "/", allow_redirects=False, timeout=10)
     assert r.status_code == 403   # API clients keep API Gateway's answer
+
+
+def test_on_a_server_with_keys_the_console_opens_with_a_one_time_link(tmp_path: Any, page: Any) -> None:
+    from tests.integration.test_signed import CREDS, client, run_cli
+
+    srv = Server(tmp_path / "home", env=CREDS)
+    srv.home.mkdir()
+    srv.start()
+    try:
+        console = f"{srv.base}/_lambdalite/console/"
+        assert requests.get(console, timeout=10).status_code == 403   # no signature, no session
+        lam = client(srv.base)
+        name = unique("keyed")
+        create_function(lam, name, "def handler(e, c):\n    return e['num'] + 5\n")
+        done = run_cli(srv, "console")
+        assert done.returncode == 0, done.stderr
+        link = done.stdout.strip()
+        assert link.startswith(f"{srv.base}/_lambdalite/console/login?token=")
+        page.goto(link)
+        page.wait_for_url(console)
+        page.goto(f"{console}functions/{name}")
+        page.fill('[data-testid="event-name"]', "five")
+        page.fill('[data-testid="event-json"]', '{"num": 5}')
+        page.click('[data-testid="run-form-event"]')
+        page.locator('[data-testid="test-response"]').filter(has_text="10").wait_for()
+        assert page.errors == []
+        assert requests.get(link, timeout=10, allow_redirects=False).status_code == 403   # used once
+        cookie = next(c for c in page.context.cookies() if c["name"] == "lambdalite_console")
+        assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+        jar = {"lambdalite_console": cookie["value"]}
+        invoke = f"{srv.base}/2015-03-31/functions/{name}/invocations"
+        assert requests.post(invoke, data=b'{"num": 1}', cookies=jar, timeout=10).status_code == 403   # no Origin
+        assert requests.post(invoke, data=b'{"num": 1}', cookies=jar, timeout=10,
+                             headers={"Origin": "http://evil.example"}).status_code == 403
+        assert requests.post(invoke, data=b'{"num": 1}', cookies=jar, timeout=10,
+                             headers={"Origin": srv.base}).text == "6"
+        assert requests.get(console, cookies={"lambdalite_console": "forged"}, timeout=10).status_code == 403
+    finally:
+        srv.stop()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import click
 
 from lambdalite.cli.apis import list_apis
+from lambdalite.cli.console import console
 from lambdalite.cli.functions import (
     alias_command,
     failed_command,
@@ -41,7 +42,7 @@ def main() -> None:
 
 for command in (serve, deploy, export_app, invoke, run_test, list_functions, logs, remove_function, list_apis,
                 publish, alias_command, traffic_command, map_command, schedules_command,
-                failed_command, cost, budget, stats, keys):
+                failed_command, cost, budget, stats, keys, console):
     main.add_command(command)
 
 __all__ = ["main"]

@@ -95,12 +95,9 @@ class Console:
             fn = self.functions.get(name)
             if fn is None:
                 continue
-            stats = self.history.stat_rows(name, since_ms)
-            durations = sorted(d for d, _, _ in stats)
+            invocations, failed, p99 = self.history.function_stats(name, since_ms)
             rows.append({"name": name, "state": fn.state, "runtime": fn.runtime, "memory": fn.memory_size,
-                         "modified": fn.last_modified, "invocations": len(stats),
-                         "errors": sum(1 for _, outcome, _ in stats if outcome != "success"),
-                         "p99": _quantile(durations, 0.99)})
+                         "modified": fn.last_modified, "invocations": invocations, "errors": failed, "p99": p99})
         return self._render("functions.html", rows=rows, page=page, pages=pages, total=len(names))
 
     def function_page(self, name: str) -> str:
@@ -162,12 +159,6 @@ def _int(value: str | None, default: int) -> int:
         return int(value) if value is not None else default
     except ValueError:
         return default
-
-
-def _quantile(ordered: list[float], q: float) -> float | None:
-    if not ordered:
-        return None
-    return ordered[min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1)]
 
 
 MAX_EDITABLE = 256 * 1024

@@ -68,6 +68,10 @@ class History:
         return [(int(t), float(d), str(o)) for t, d, o in self._db.records_between(
             start_ms, end_ms, "started_ms, duration_ms, outcome", function, qualifier, version)]
 
+    def function_stats(self, function: str, since_ms: int) -> tuple[int, int, float | None]:
+        """(invocations, errors, p99 duration ms) since a time."""
+        return self._db.function_stats(function, since_ms)
+
     def stat_rows(self, function: str, since_ms: int) -> list[tuple[float, str, int]]:
         """(duration ms, outcome, cold) of a function's records since a time."""
         return [(float(d), str(o), int(c)) for d, o, c in self._db.records_between(

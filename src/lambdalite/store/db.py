@@ -80,6 +80,9 @@ class StoredLogEvent:
     message: str
 
 
+P99_SAMPLE = 5000   # the console's p99 column: over a function's latest calls, this many at most
+
+
 class Database:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -430,6 +433,23 @@ class Database:
                 params.append(value)
         with self._lock:
             return self._conn.execute(sql, params).fetchall()
+
+    def function_stats(self, function: str, since_ms: int) -> tuple[int, int, float | None]:
+        """(invocations, errors, p99 duration ms) of a function's records since a time, counted by
+        SQLite from an index (a busy function has many: none of them is read into Python); the p99 is
+        of the latest P99_SAMPLE of them."""
+        with self._lock:
+            count, failed = self._conn.execute(
+                "SELECT COUNT(*), COALESCE(SUM(outcome NOT IN ('ok', 'throttled')), 0) FROM invocations "
+                "WHERE function = ? AND started_ms >= ?", (function, since_ms)).fetchone()
+            if not count:
+                return 0, 0, None
+            sample = min(int(count), P99_SAMPLE)
+            row = self._conn.execute(
+                "SELECT duration_ms FROM (SELECT duration_ms FROM invocations WHERE function = ? AND started_ms >= ? "
+                "ORDER BY started_ms DESC LIMIT ?) ORDER BY duration_ms LIMIT 1 OFFSET ?",
+                (function, since_ms, sample, max(0, -(-99 * sample // 100) - 1))).fetchone()
+        return int(count), int(failed), float(row[0]) if row else None
 
     # the CloudWatch Logs API's reads ------------------------------------------------------------
     def log_groups(self) -> list[tuple[str, int, int]]:

@@ -114,3 +114,16 @@ def test_function_versions_are_kept_per_name_and_version(tmp_path: Path) -> None
         assert db.load_policies() == {} and db.test_events("f") == {}
     finally:
         db.close()
+
+
+def test_function_stats_count_in_sqlite(tmp_path: Path) -> None:
+    from lambdalite.store import Database
+
+    db = Database(tmp_path / "lambdalite.db")
+    rows = [(f"r{i}", 1000 + i, float(i), "error" if i % 10 == 0 else "ok") for i in range(1, 201)]
+    rows += [("t", 5000, 0.0, "throttled"), ("old", 10, 999.0, "error")]
+    db._conn.executemany("INSERT INTO invocations (request_id, function, version, started_ms, duration_ms, billed_ms, "
+                         "memory_mb, max_memory_mb, outcome) VALUES (?, 'f', '$LATEST', ?, ?, 1, 128, 10, ?)", rows)
+    assert db.function_stats("f", 1000) == (201, 20, 198.0)   # the 199th of 201 ordered (0.0 first)
+    assert db.function_stats("g", 0) == (0, 0, None)
+    db.close()
