@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, quote
 import jinja2
 
 from .. import errors
-from ..apis.http import Receive, Scope, Send, send_response
+from ..asgi import Receive, Scope, Send, send_response
 from ..functions.service import FunctionService
 from ..gateway.control.service import GatewayService
 from ..gateway.urls import stage_url
