@@ -92,6 +92,8 @@ class App:
         elif path == "/restapis" or path.startswith("/restapis/"):   # a stage's full form, or the management API
             rest = platform.data_plane if parse_full_path(path) is not None else platform.apigateway_api
             await rest.handle(scope, receive, send)
+        elif _usage_path(path):
+            await platform.apigateway_api.handle(scope, receive, send)
         elif stacks_api.handles(path):
             await platform.stacks_api.handle(scope, receive, send)
         elif path.startswith(("/httpapis/", "/v2/")):
@@ -253,9 +255,16 @@ def _management(scope: Scope, path: str) -> bool:
         return path != "/_lambdalite/health"
     if path == "/restapis" or path.startswith("/restapis/"):
         return parse_full_path(path) is None
+    if _usage_path(path):
+        return True
     if path == "/" and scope["method"] == "POST":
         return logs_api.handles(scope) or cloudwatch_api.handles(scope) or _form_encoded(scope)
     return False
+
+
+def _usage_path(path: str) -> bool:
+    """API Gateway's account-wide API keys and usage plans (`/apikeys`, `/usageplans`): reserved prefixes."""
+    return path in ("/apikeys", "/usageplans") or path.startswith(("/apikeys/", "/usageplans/"))
 
 
 def _named_api(scope: Scope) -> str | None:

@@ -90,6 +90,7 @@ class InvocationInfo:
     stage_variables: Mapping[str, str] | None = None
     operation_name: str | None = None
     extra_context: Mapping[str, Any] = field(default_factory=dict)
+    identity_extra: Mapping[str, Any] = field(default_factory=dict)   # apiKey, apiKeyId of a keyed method
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +169,7 @@ def request_context_v1(request: GatewayRequest, info: InvocationInfo) -> dict[st
     identity: dict[str, Any] = dict.fromkeys(_IDENTITY_NULL_KEYS)
     identity["sourceIp"] = request.source_ip
     identity["userAgent"] = header_value(request.headers, "user-agent")
+    identity.update(info.identity_extra)
     context: dict[str, Any] = {
         "resourceId": info.resource_id,
         "resourcePath": info.resource_path,
