@@ -322,7 +322,8 @@ class DataPlane:
                 raise errors.QuotaExceeded(f"API Key {key.key_id} used up usage plan {plan.plan_id}'s quota")
             call.info = replace(call.info, identity_extra={"apiKey": key.value, "apiKeyId": key.key_id})
             call.context = None
-            call.log(f"API Key {key.key_id} authorized through usage plan {plan.plan_id}")
+            if call.trace is not None:
+                call.log(f"API Key {key.key_id} authorized through usage plan {plan.plan_id}")
 
     async def _authorize(self, call: Call, authorizer: auth.CompiledAuthorizer) -> tuple[Decision, int]:
         """The authorizer's decision for this request (cached by identity), checked against the method ARN."""
@@ -351,7 +352,8 @@ class DataPlane:
             if identity:
                 self.decisions.put(key, decision, authorizer.ttl_s, now)
         decision.check(arn)
-        call.log(f"Authorizer {authorizer.authorizer_id} allowed {arn} for principal {decision.principal_id}")
+        if call.trace is not None:
+            call.log(f"Authorizer {authorizer.authorizer_id} allowed {arn} for principal {decision.principal_id}")
         return decision, latency_ms
 
     async def _invoke_authorizer(self, authorizer: auth.CompiledAuthorizer, api_id: str,

@@ -60,7 +60,8 @@ class Decision:
             raise AuthorizerDenied(f"the authorizer's policy does not allow {method_arn}", message=NOT_COVERED)
 
     def authorizer_context(self, latency_ms: int) -> dict[str, Any]:
-        """`requestContext.authorizer` of the proxy event (= `$context.authorizer`)."""
+        """`requestContext.authorizer` of the proxy event (= `$context.authorizer`); a fresh dict each time
+        (a template may change what it is given)."""
         out: dict[str, Any] = dict(self.context)
         out["principalId"] = self.principal_id
         out["integrationLatency"] = latency_ms

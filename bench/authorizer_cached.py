@@ -1,0 +1,113 @@
+"""What a cached Lambda authorizer decision costs: warm GET /open vs GET /authorized of one REST API,
+both proxy integrations of the same function, the second behind a TOKEN authorizer whose decision is
+cached (TTL 300 s; warmed before measuring), each sent by wrk at c=1.
+
+    .venv/bin/python bench/authorizer_cached.py [--seconds 4] [--rounds 5] [--conns 1]
+
+Goal (issue 25): a cached decision adds at most 5% to a warm gateway call at c=1. The rounds
+alternate between the two paths (at least 5) and the medians are compared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import zipfile
+from io import BytesIO
+from pathlib import Path
+
+from harness import BIN, boto, ensure_wrk, free_port, process, run_wrk, wait_ok
+
+REGION, ACCOUNT = "us-east-1", "000000000000"
+HELLO = 'def handler(event, context):\n    return {"statusCode": 200, "body": "hello"}\n'
+AUTHORIZER = '''
+def handler(event, context):
+    effect = "Allow" if event["authorizationToken"] == "good-token" else "Deny"
+    return {"principalId": "bench", "context": {"plan": "gold"}, "policyDocument": {"Version": "2012-10-17",
+            "Statement": [{"Action": "execute-api:Invoke", "Effect": effect, "Resource": "*"}]}}
+'''
+TOKEN_SCRIPT = 'wrk.headers["Authorization"] = "good-token"\n'
+
+
+def zipped(source: str) -> bytes:
+    buf = BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("app.py", source)
+    return buf.getvalue()
+
+
+def uri(name: str) -> str:
+    return (f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/arn:aws:lambda:{REGION}:{ACCOUNT}:"
+            f"function:{name}/invocations")
+
+
+def setup(base: str) -> str:
+    """The API; its id."""
+    lam, gw = boto(base), boto(base, "apigateway")
+    for name, source in (("hello", HELLO), ("authorizer", AUTHORIZER)):
+        lam.create_function(FunctionName=name, Runtime="python3.11", Handler="app.handler",
+                            Role="arn:aws:iam::000000000000:role/r", Code={"ZipFile": zipped(source)})
+        lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1})
+    api = gw.create_rest_api(name="bench")["id"]
+    root = gw.get_resources(restApiId=api)["items"][0]["id"]
+    auth = gw.create_authorizer(restApiId=api, name="tokens", type="TOKEN", authorizerUri=uri("authorizer"),
+                                identitySource="method.request.header.Authorization",
+                                authorizerResultTtlInSeconds=300)["id"]
+    for part, extra in (("open", {"authorizationType": "NONE"}),
+                        ("authorized", {"authorizationType": "CUSTOM", "authorizerId": auth})):
+        res = gw.create_resource(restApiId=api, parentId=root, pathPart=part)["id"]
+        gw.put_method(restApiId=api, resourceId=res, httpMethod="GET", **extra)
+        gw.put_integration(restApiId=api, resourceId=res, httpMethod="GET", type="AWS_PROXY",
+                           integrationHttpMethod="POST", uri=uri("hello"))
+    for name in ("hello", "authorizer"):
+        lam.add_permission(FunctionName=name, StatementId="apigw", Action="lambda:InvokeFunction",
+                           Principal="apigateway.amazonaws.com",
+                           SourceArn=f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{api}/*")
+    gw.create_deployment(restApiId=api, stageName="bench")
+    return str(api)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=4.0)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--conns", type=int, default=1)
+    args = parser.parse_args()
+    if args.rounds < 5:
+        sys.exit("--rounds must be at least 5")
+    wrk = ensure_wrk()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    folder = tempfile.mkdtemp(prefix="bench-authorizer-")
+    script = f"{folder}/token.lua"
+    with open(script, "w") as f:
+        f.write(TOKEN_SCRIPT)
+    with process([str(BIN / "lambdalite"), "serve", "--port", str(port), "--home", f"{folder}/home"]):
+        wait_ok(base + "/_lambdalite/health")
+        setup(base)
+        paths = {"open": ("/bench/open", None), "authorized (cached)": ("/bench/authorized", Path(script))}
+        for path, lua in paths.values():   # warm-up: instances started, the decision cached
+            run_wrk(wrk, base + path, args.conns, 2, lua)
+        rows: dict[str, list[dict[str, float]]] = {label: [] for label in paths}
+        for _ in range(args.rounds):
+            for label, (path, lua) in paths.items():
+                row = run_wrk(wrk, base + path, args.conns, args.seconds, lua)
+                if row["errors"]:
+                    sys.exit(f"{label}: {row['errors']} errors")
+                rows[label].append(row)
+    print(f"\nwarm GET through a REST API, c={args.conns}, {args.rounds} alternating rounds x {args.seconds:g} s, "
+          "medians")
+    print(f"{'method':<20} | {'req/s':>7} | {'p50 ms':>6} | {'p99 ms':>6} | rounds req/s")
+    medians = {}
+    for label, runs in rows.items():
+        medians[label] = statistics.median(r["rps"] for r in runs)
+        print(f"{label:<20} | {medians[label]:>7.0f} | {statistics.median(r['p50'] for r in runs):>6.3f} | "
+              f"{statistics.median(r['p99'] for r in runs):>6.3f} | {[round(r['rps']) for r in runs]}")
+    cost = 1 - medians["authorized (cached)"] / medians["open"]
+    print(f"a cached authorizer decision costs {cost * 100:.1f}% of throughput (goal: at most 5%)")
+
+
+if __name__ == "__main__":
+    main()
