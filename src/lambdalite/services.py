@@ -129,7 +129,7 @@ class Services:
         self.apigatewayv2_api = ApiGatewayV2Api(self.http_apis)
         self.stacks = StackService(self.db, self.functions, self.gateway, settings.region, settings.account,
                                    settings.base_url, self.clock, invoker=self.invoker, scheduler=self.scheduler,
-                                   http_apis=self.http_apis)
+                                   http_apis=self.http_apis, keys=self.keys)
         self.stacks_api = StacksApi(self.stacks, self.functions)
         self.cloudformation_api = CloudFormationApi(self.stacks)
         self.own_api = OwnApi(self.functions, caught_up, self.clock, self.health, self.environments.builds,

@@ -65,6 +65,11 @@ class KeyService:
 
     # API keys ---------------------------------------------------------------------------------------
     def create_api_key(self, body: dict[str, Any]) -> dict[str, Any]:
+        key = self._new_key(body, new_id(API_ID_LENGTH, self.keys))
+        self._save(KEYS, key)
+        return render_key(key, with_value=True)
+
+    def _new_key(self, body: dict[str, Any], key_id: str) -> dict[str, Any]:
         name, value = body.get("name"), body.get("value")
         _check_key_fields(name, body.get("description"))
         if value:
@@ -72,12 +77,12 @@ class KeyService:
                 raise BadRequestException("API Key value should be at least 20 characters")
             if len(str(value)) > MAX_VALUE:
                 raise BadRequestException("API Key value exceeds maximum size of 128 characters")
-            if any(k["value"] == value for k in self.keys.values()):
+            if any(k["value"] == value and k["id"] != key_id for k in self.keys.values()):
                 raise ConflictException("API Key already exists")   # UNCONFIRMED (moto's text)
         else:   # AWS generates 40 letters and digits (moto's observation, reference 1.5)
             value = "".join(secrets.choice(VALUE_ALPHABET) for _ in range(40))
         created = now()
-        key: dict[str, Any] = {"id": new_id(API_ID_LENGTH, self.keys), "value": str(value),
+        key: dict[str, Any] = {"id": key_id, "value": str(value),
                                "enabled": bool(body.get("enabled", False)), "createdDate": created,
                                "lastUpdatedDate": created, "stageKeys": _stage_keys(body.get("stageKeys"))}
         for member in ("name", "description", "customerId"):
@@ -85,8 +90,7 @@ class KeyService:
                 key[member] = str(body[member])
         if body.get("tags"):
             key["tags"] = dict(body["tags"])
-        self._save(KEYS, key)
-        return render_key(key, with_value=True)
+        return key
 
     def get_api_key(self, key_id: str, include_value: bool) -> dict[str, Any]:
         return render_key(self._key(key_id), with_value=include_value, with_tags=True)
@@ -132,8 +136,12 @@ class KeyService:
 
     # usage plans ------------------------------------------------------------------------------------
     def create_usage_plan(self, body: dict[str, Any]) -> dict[str, Any]:
-        plan: dict[str, Any] = {"id": new_id(CHILD_PLAN_ID_LENGTH, self.plans), "name": str(body.get("name") or ""),
-                                "apiStages": []}
+        plan = self._new_plan(body, new_id(CHILD_PLAN_ID_LENGTH, self.plans))
+        self._save(PLANS, plan)
+        return render_plan(plan)
+
+    def _new_plan(self, body: dict[str, Any], plan_id: str) -> dict[str, Any]:
+        plan: dict[str, Any] = {"id": plan_id, "name": str(body.get("name") or ""), "apiStages": []}
         if not plan["name"]:
             raise BadRequestException("Invalid usage plan name specified")   # UNCONFIRMED
         if body.get("description"):
@@ -149,8 +157,7 @@ class KeyService:
         if body.get("tags"):
             plan["tags"] = dict(body["tags"])
         plan["keys"] = []
-        self._save(PLANS, plan)
-        return render_plan(plan)
+        return plan
 
     def _api_stage(self, given: Any) -> dict[str, Any]:
         """An apiStages entry checked against the stages that exist. The text is the one CloudFormation
@@ -296,6 +303,37 @@ class KeyService:
         self.db.put_usage_object(PLANS, plan["id"], changed)
         self.plans[plan["id"]] = changed
         self.on_key_left(plan["id"], key_id)
+
+    # stacks (AWS::ApiGateway::ApiKey / UsagePlan / UsagePlanKey): upserts by the id the plan chose ------
+    def put_api_key(self, key_id: str, body: dict[str, Any]) -> None:
+        """A stack's key: its value is kept across deployments unless the template gives one."""
+        existing = self.keys.get(key_id)
+        key = self._new_key({**body, "value": body.get("value") or (existing or {}).get("value")}, key_id)
+        if existing is not None:
+            key["createdDate"] = existing["createdDate"]
+        self._save(KEYS, key)
+
+    def put_usage_plan(self, plan_id: str, body: dict[str, Any], key_ids: list[str]) -> None:
+        """A stack's plan with exactly the keys its UsagePlanKeys name (they must exist)."""
+        for key_id in key_ids:
+            self._key(key_id)
+        plan = {**self._new_plan(body, plan_id), "keys": list(key_ids)}
+        for key_id in set(self.plans.get(plan_id, {}).get("keys") or []) - set(key_ids):
+            self.on_key_left(plan_id, key_id)
+        self._save(PLANS, plan)
+
+    def saved(self, table: str, object_id: str) -> dict[str, Any] | None:
+        found = (self.keys if table == KEYS else self.plans).get(object_id)
+        return copy.deepcopy(found) if found is not None else None
+
+    def restore(self, table: str, object_id: str, saved: dict[str, Any] | None) -> None:
+        """Put back what `saved` returned (a stack rolling back), or remove what was not there."""
+        if saved is None:
+            self.db.delete_usage_object(table, object_id)
+            (self.keys if table == KEYS else self.plans).pop(object_id, None)
+            self._publish()
+        else:
+            self._save(table, saved)
 
     def forget_missing(self, api_ids: set[str]) -> None:
         """Stages of REST APIs that are gone leave every plan (a deleted API takes its stages along)."""
