@@ -44,11 +44,48 @@ def function_of(uri: str) -> str:
 
 
 @dataclass(frozen=True)
+class RouteAuth:
+    """A route's authorizer as deployed: JWT (issuer, audiences, scopes the route needs) or a Lambda
+    (REQUEST) authorizer (function, payload format, simple responses, TTL); `problem` when unusable."""
+
+    kind: str                                   # JWT | CUSTOM
+    authorizer_id: str
+    identity_source: tuple[str, ...]            # "$request.header.Authorization", "$request.querystring.q", ...
+    issuer: str = ""
+    audience: tuple[str, ...] = ()
+    scopes: tuple[str, ...] = ()
+    function: str = ""
+    payload_format: str = "2.0"
+    simple: bool = False
+    ttl_s: int = 0
+    problem: str | None = None
+
+
+def route_auth_of(raw: Mapping[str, Any] | None) -> RouteAuth | None:
+    if not raw:
+        return None
+    authorizer = raw.get("authorizer")
+    if not authorizer:
+        return RouteAuth(str(raw.get("type")), "", (), problem="the route's authorizer does not exist")
+    sources = authorizer.get("identitySource") or []
+    config = authorizer.get("jwtConfiguration") or {}
+    return RouteAuth(str(raw.get("type")), str(authorizer.get("authorizerId")),
+                     tuple(sources if isinstance(sources, list) else [sources]),
+                     issuer=str(config.get("issuer") or ""), audience=tuple(config.get("audience") or ()),
+                     scopes=tuple(raw.get("scopes") or ()),
+                     function=function_of(str(authorizer.get("authorizerUri") or "")),
+                     payload_format=str(authorizer.get("authorizerPayloadFormatVersion") or "2.0"),
+                     simple=bool(authorizer.get("enableSimpleResponses")),
+                     ttl_s=int(authorizer.get("authorizerResultTtlInSeconds") or 0))
+
+
+@dataclass(frozen=True)
 class Integration:
     integration_id: str
     function: str                       # the function's ARN (or name)
     payload_format: str = "2.0"
     timeout_ms: int = DEFAULT_TIMEOUT_MS
+    auth: RouteAuth | None = None       # the route's authorizer (JWT or Lambda), as deployed
 
 
 @dataclass(frozen=True)

@@ -41,10 +41,11 @@ from ..httpapi import (
     cors_config,
     function_of,
     parse_route_key,
+    route_auth_of,
     routes_from_openapi,
 )
 from ..urls import http_stage_url
-from . import rules
+from . import http_authorizers, rules
 from .ids import new_id
 from .openapi import OpenApiImportError
 from .openapi import load_document as load_openapi
@@ -313,6 +314,8 @@ class HttpApiService:
                 raise ConflictException(f"Route with key {key} already exists for this API")
             route_id = new_id(7, taken=doc["routes"])
             route = {"routeId": route_id, "routeKey": key, "authorizationType": "NONE", "apiKeyRequired": False}
+            route.update({k: body[k] for k in ROUTE_AUTH_KEYS if body.get(k) is not None})
+            http_authorizers.check_route(route, doc.get("authorizers") or {})
             doc["routes"][route_id] = route
             self._set_target(doc, route, body.get("target"))
         return dict(route)
@@ -327,7 +330,22 @@ class HttpApiService:
                 route["routeKey"] = body["routeKey"]
             if "target" in body:
                 self._set_target(doc, route, body["target"])
+            route.update({k: body[k] for k in ROUTE_AUTH_KEYS if body.get(k) is not None})
+            http_authorizers.check_route(route, doc.get("authorizers") or {})
         return dict(route)
+
+    def create_authorizer(self, api_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        with self._editing(api_id) as doc:
+            authorizers = doc.setdefault("authorizers", {})
+            authorizer = http_authorizers.new_authorizer(body, new_id(6, taken=authorizers))
+            authorizers[authorizer["authorizerId"]] = authorizer
+        return dict(authorizer)
+
+    def update_authorizer(self, api_id: str, authorizer_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        with self._editing(api_id) as doc:
+            authorizer = _item(doc, "authorizers", authorizer_id)
+            http_authorizers.update_authorizer(authorizer, body)
+        return dict(authorizer)
 
     def create_integration(self, api_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
         with self._editing(api_id) as doc:
@@ -395,6 +413,9 @@ class HttpApiService:
         """DeleteRoute / DeleteIntegration / DeleteStage / DeleteDeployment."""
         with self._editing(api_id) as doc:
             _item(doc, kind, item_id)
+            if kind == "authorizers" and any(r.get("authorizerId") == item_id for r in doc["routes"].values()):
+                raise ConflictException(f"Authorizer {item_id} is used by a route: change the route's "
+                                        "authorization first")   # UNCONFIRMED text
             if kind == "integrations" and any(r.get("target") == f"integrations/{item_id}"
                                               for r in doc["routes"].values()):
                 raise ConflictException(f"Integration {item_id} is used by a route: delete the route or change "
@@ -502,7 +523,9 @@ def check_route_key(key: str) -> None:
         raise BadRequestException(str(e)) from None
 
 
-KINDS = {"routes": "Route", "integrations": "Integration", "stages": "Stage", "deployments": "Deployment"}
+KINDS = {"routes": "Route", "integrations": "Integration", "stages": "Stage", "deployments": "Deployment",
+         "authorizers": "Authorizer"}
+ROUTE_AUTH_KEYS = ("authorizationType", "authorizerId", "authorizationScopes")
 
 
 def _item(doc: Document, kind: str, item_id: str) -> dict[str, Any]:
@@ -545,8 +568,10 @@ def _deployable(doc: Document) -> dict[str, Any]:
     for route in doc["routes"].values():
         integration = doc["integrations"].get((route.get("target") or "").removeprefix("integrations/"))
         if integration is not None:
+            auth = http_authorizers.route_auth(route, doc.get("authorizers") or {})
             routes.append([route["routeKey"], {"integrationId": integration["integrationId"],
-                                               **{k: integration[k] for k in INTEGRATION_KEYS if k in integration}}])
+                                               **{k: integration[k] for k in INTEGRATION_KEYS if k in integration},
+                                               **({"auth": auth} if auth else {})}])
     content: dict[str, Any] = {"routes": sorted(routes, key=lambda r: r[0])}
     if doc["api"].get("corsConfiguration"):
         content["cors"] = doc["api"]["corsConfiguration"]
@@ -589,7 +614,8 @@ def _deployment_of(doc: Document, deployment_id: Any) -> str:
 def _compile(deployment_id: str, content: Mapping[str, Any]) -> Deployed:
     routes = tuple((key, Integration(i["integrationId"], function_of(i["integrationUri"]),
                                      i.get("payloadFormatVersion", "2.0"),
-                                     int(i.get("timeoutInMillis", DEFAULT_TIMEOUT_MS))))
+                                     int(i.get("timeoutInMillis", DEFAULT_TIMEOUT_MS)),
+                                     route_auth_of(i.get("auth"))))
                    for key, i in content["routes"])
     return Deployed(deployment_id, routes, Cors.of(content["cors"]) if content.get("cors") else None)
 
