@@ -170,3 +170,44 @@ def test_authorizer_management(own_server: Server, issuer: Issuer) -> None:
     v2.delete_authorizer(ApiId=api_id, AuthorizerId=made["AuthorizerId"])
     assert error_of(v2.get_authorizer, ApiId=api_id, AuthorizerId=made["AuthorizerId"])[:2] == (
         "NotFoundException", 404)
+
+
+SAM_TEMPLATE = """\
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Api:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+      Auth:
+        DefaultAuthorizer: Jwt
+        Authorizers:
+          Jwt:
+            IdentitySource: $request.header.Authorization
+            JwtConfiguration: {issuer: "%(issuer)s", audience: [partners]}
+  Echo:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: echo/
+      Handler: app.handler
+      Runtime: python3.11
+      Events:
+        Get:
+          Type: HttpApi
+          Properties: {ApiId: !Ref Api, Path: /things, Method: get, Auth: {AuthorizationScopes: [read]}}
+"""
+
+
+def test_sam_http_api_auth_with_a_jwt_default_authorizer(own_server: Server, issuer: Issuer,
+                                                         tmp_path: Any) -> None:
+    from tests.integration.test_cli import cli
+    own_server.start()
+    (tmp_path / "echo").mkdir()
+    (tmp_path / "echo" / "app.py").write_text(ECHO)
+    (tmp_path / "template.yaml").write_text(SAM_TEMPLATE % {"issuer": issuer.url})
+    done = cli(own_server, "deploy", str(tmp_path), "--stack-name", "jwt")
+    assert done.returncode == 0, done.stdout + done.stderr
+    url = f"{own_server.base}/things"
+    assert requests.get(url, timeout=30).status_code == 401
+    assert requests.get(url, headers={"Authorization": issuer.token(scope="admin")}, timeout=30).status_code == 403
+    ok = requests.get(url, headers={"Authorization": issuer.token()}, timeout=30)
+    assert ok.status_code == 200 and ok.json()["jwt"]["claims"]["sub"] == "ada"

@@ -36,6 +36,7 @@ from ..httpapi import (
     HttpStage,
     Integration,
     RouteKeyError,
+    authorizers_from_openapi,
     camel_case,
     claims_first_segment,
     cors_config,
@@ -157,6 +158,8 @@ class HttpApiService:
         integrations: dict[str, dict[str, Any]] = {}
         by_target: dict[tuple[str, str, int], str] = {}
         route_docs: dict[str, dict[str, Any]] = {}
+        authorizers = self._authorizers_of(definition, previous)
+        ids = {a["name"]: a_id for a_id, a in authorizers.items()}
         for key, integration in routes:
             target = (integration["integrationUri"], integration["payloadFormatVersion"],
                       integration["timeoutInMillis"])
@@ -170,7 +173,8 @@ class HttpApiService:
                     "timeoutInMillis": integration["timeoutInMillis"]}
             route_id = new_id(7, taken=route_docs)
             route_docs[route_id] = {"routeId": route_id, "routeKey": key, "target": f"integrations/{integration_id}",
-                                    "authorizationType": "NONE", "apiKeyRequired": False}
+                                    "authorizationType": "NONE", "apiKeyRequired": False,
+                                    **_route_security(integration["security"], authorizers, ids)}
         old_stages = previous["stages"] if previous else {}
         stage_docs = {}
         keys = {key for key, _ in routes}
@@ -191,12 +195,26 @@ class HttpApiService:
             if old and old.get("deploymentId"):
                 stage_docs[stage_name]["deploymentId"] = old["deploymentId"]
         document = {"api": api, "routes": route_docs, "integrations": integrations, "stages": stage_docs,
+                    "authorizers": authorizers,
                     "deployments": previous.get("deployments", {}) if previous else {},
                     "deployed": previous.get("deployed", {}) if previous else {},
                     # when it was made, finer than createdDate's seconds: the oldest holds the root
                     "created": previous["created"] if previous else time.time()}
         self._store(api_id, document)
         return document
+
+    @staticmethod
+    def _authorizers_of(definition: Mapping[str, Any], previous: Document | None) -> dict[str, dict[str, Any]]:
+        """The definition's authorizers, keeping the ids of those of the same name (ValueError if one is bad)."""
+        kept = {a["name"]: a_id for a_id, a in ((previous or {}).get("authorizers") or {}).items()}
+        out: dict[str, dict[str, Any]] = {}
+        for name, body in authorizers_from_openapi(definition).items():
+            authorizer_id = kept.get(name) or new_id(6, taken=out)
+            try:
+                out[authorizer_id] = http_authorizers.new_authorizer(body, authorizer_id)
+            except BadRequestException as e:
+                raise ValueError(f"authorizer {name}: {e.message}") from None
+        return out
 
     def _stage_date(self, name: str) -> str:
         """A new stage's createdDate: now; a `$default` stage's at least a second after every REST stage."""
@@ -541,6 +559,18 @@ def _variables(given: Any) -> dict[str, str]:
     if not isinstance(given, Mapping):
         raise BadRequestException("Invalid input: stageVariables must be a map of strings")
     return {str(k): str(v) for k, v in given.items()}
+
+
+def _route_security(security: list[tuple[str, list[str]]], authorizers: Mapping[str, Mapping[str, Any]],
+                    ids: Mapping[str, str]) -> dict[str, Any]:
+    """A route's authorization from its operation's `security` naming one of the authorizers."""
+    for name, scopes in security:
+        authorizer = authorizers.get(ids.get(name, ""))
+        if authorizer is not None:
+            kind = "JWT" if authorizer["authorizerType"] == "JWT" else "CUSTOM"
+            return {"authorizationType": kind, "authorizerId": authorizer["authorizerId"],
+                    **({"authorizationScopes": scopes} if scopes and kind == "JWT" else {})}
+    return {}
 
 
 def _integration_fields(integration: dict[str, Any], body: Mapping[str, Any], creating: bool) -> None:
