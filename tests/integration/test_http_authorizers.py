@@ -118,7 +118,7 @@ def test_jwt_authorizer_checks_signature_issuer_audience_expiry_kid_algorithm_an
         "wrong audience": issuer.token(aud="strangers"),
         "expired": issuer.token(exp=int(time.time()) - 60),
         "unknown kid": issuer.token(kid="k2"),
-        "algorithm none": jwt.encode({"iss": issuer.url, "aud": "partners", "exp": int(time.time()) + 600}, None,
+        "algorithm none": jwt.encode({"iss": issuer.url, "aud": "partners", "exp": int(time.time()) + 600}, "",
                                      algorithm="none", headers={"kid": "k1"}),
         "shared secret": jwt.encode({"iss": issuer.url, "aud": "partners", "exp": int(time.time()) + 600},
                                     "secret-0123456789abcdef0123456789abcdef", algorithm="HS256",
