@@ -96,3 +96,14 @@ def test_identity_sources_and_the_validation_expression() -> None:
 def test_the_method_arn_names_the_concrete_path() -> None:
     assert method_arn("us-east-1", "000000000000", "abc123", "prod", "GET", "/pets/7") == ARN
     assert method_arn("us-east-1", "1", "a", "s", "GET", "/").endswith("a/s/GET/")
+
+
+def test_amended_keeps_every_field_of_the_invocation_info() -> None:
+    import dataclasses
+
+    from lambdalite.gateway.data.events import InvocationInfo, amended
+    values = {f.name: f"v-{f.name}" for f in dataclasses.fields(InvocationInfo)}
+    info = InvocationInfo(**values)  # type: ignore[arg-type]
+    assert amended(info) == info
+    assert amended(info, extra_context={"a": 1}) == dataclasses.replace(info, extra_context={"a": 1})
+    assert amended(info, identity_extra={"k": 1}).identity_extra == {"k": 1}

@@ -22,7 +22,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from ... import errors
@@ -37,7 +37,14 @@ from . import access
 from . import authorizers as auth
 from . import integration as rules
 from .compiled import CompiledIntegration, CompiledMethod, CompiledStage, compile_stage
-from .events import GatewayRequest, InvocationInfo, parse_proxy_response, proxy_event_v1, request_context_v1
+from .events import (
+    GatewayRequest,
+    InvocationInfo,
+    amended,
+    parse_proxy_response,
+    proxy_event_v1,
+    request_context_v1,
+)
 from .policy import Decision, parse_decision, unauthorized_error
 from .routing import RouteMatch
 from .validation import MethodRequest, validate_request
@@ -305,7 +312,7 @@ class DataPlane:
         if call.method.authorizer is not None:
             decision, latency_ms = await self._authorize(call, call.method.authorizer)
             extra = {**call.info.extra_context, "authorizer": decision.authorizer_context(latency_ms)}
-            call.info = replace(call.info, extra_context=extra)
+            call.info = amended(call.info, extra_context=extra)
             call.context = None
             usage_key = decision.usage_key
         if call.method.api_key_required:
@@ -320,7 +327,7 @@ class DataPlane:
                 raise errors.UsageThrottled(f"API Key {key.key_id} is over usage plan {plan.plan_id}'s rate")
             if refused == "quota":
                 raise errors.QuotaExceeded(f"API Key {key.key_id} used up usage plan {plan.plan_id}'s quota")
-            call.info = replace(call.info, identity_extra={"apiKey": key.value, "apiKeyId": key.key_id})
+            call.info = amended(call.info, identity_extra={"apiKey": key.value, "apiKeyId": key.key_id})
             call.context = None
             if call.trace is not None:
                 call.log(f"API Key {key.key_id} authorized through usage plan {plan.plan_id}")
