@@ -11,6 +11,9 @@ floor is a bare `os.fork()` of this process, the child exiting at once, waited f
 With iris (the default): examples/iris/app (scikit-learn, pandas, a joblib model) the same way.
 Targets (issue 17): addfive via zygote <= 3 ms p50; iris via zygote <= 60 ms, via a snapshot
 (LAMBDALITE_SNAPSHOT=init, a third function on the default server) <= 20 ms and >= 50x fresh.
+The walls (issue 24): as root the default server runs each function as a user of its own and checks
+its code folder's stamp before each cold start; a fourth server with LAMBDALITE_ISOLATION=off is the
+baseline (target: the default within 10% of it). Not root: both rows are the same mode.
 """
 
 from __future__ import annotations
@@ -91,11 +94,11 @@ def bare_fork(rounds: int) -> list[float]:
 
 
 @contextlib.contextmanager
-def server(*flags: str) -> Iterator[tuple[int, object]]:
+def server(*flags: str, env: dict[str, str] | None = None) -> Iterator[tuple[int, object]]:
     home = tempfile.mkdtemp(prefix="bench-cold-")
     port = free_port()
     try:
-        with process([str(BIN / "lambdalite"), "serve", "--port", str(port), "--home", home, *flags]):
+        with process([str(BIN / "lambdalite"), "serve", "--port", str(port), "--home", home, *flags], env=env):
             wait_ok(f"http://127.0.0.1:{port}/_lambdalite/health")
             yield port, boto(f"http://127.0.0.1:{port}")
     finally:
@@ -114,14 +117,18 @@ def main() -> None:
     args = parser.parse_args()
     rows: list[tuple[str, list[float]]] = [("bare os.fork() + exit + wait (floor)", bare_fork(args.rounds))]
     role = "arn:aws:iam::000000000000:role/r"
-    for label, flags in (("fresh interpreter (--no-zygotes)", ("--no-zygotes",)), ("zygote (default)", ())):
-        with server(*flags) as (port, lam):
+    runs: list[tuple[str, tuple[str, ...], dict[str, str] | None]] = [
+        ("fresh interpreter (--no-zygotes)", ("--no-zygotes",), None),
+        ("zygote, no walls (ISOLATION=off)", (), {"LAMBDALITE_ISOLATION": "off"}),
+        ("zygote (default)", (), None)]
+    for label, flags, env in runs:
+        with server(*flags, env=env) as (port, lam):
             lam.create_function(FunctionName="addfive", Runtime="python3.11", Role=role,  # type: ignore[attr-defined]
                                 Handler="lambda_function.lambda_handler", Code={"ZipFile": addfive_zip()})
             settle(lam, "addfive")
             invoke(port, "addfive", b'{"num": "1"}')
             rows.append((f"addfive, {label}", cold(lam, port, "addfive", b'{"num": "5"}', args.rounds)))
-            if not args.no_iris:
+            if not args.no_iris and env is None:
                 lam.create_function(FunctionName="iris", Runtime="python3.11", Role=role, MemorySize=1024,  # type: ignore[attr-defined]
                                     Timeout=60, Handler="app.lambda_handler", Code={"ZipFile": iris_zip()})
                 print(f"building iris's environment for {label} ...", file=sys.stderr)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 import uuid
@@ -91,6 +93,7 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> Server:
+        _reachable(self.home)
         with open(self.home / "server.log", "ab") as log:  # the child keeps its own descriptor
             self.proc = subprocess.Popen(
                 [LAMBDALITE, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--home",
@@ -205,6 +208,51 @@ def function_instances(base: str, function: str) -> list[int]:
     return [i["pid"] for i in answer.json()["instances"]]
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """As root, the session's temporary folders live under a folder of this run's own, not pytest's
+    shared /tmp/pytest-of-root: every pytest session started meanwhile (another checkout's, a second
+    terminal's) sets that one back to 0700, which would lock function users out of this run's homes."""
+    if os.geteuid() != 0 or config.option.basetemp is not None:
+        return
+    base = Path(tempfile.mkdtemp(prefix="lambdalite-tests-"))
+    base.chmod(0o711)
+    config.option.basetemp = str(base / "tmp")
+    config.stash[_RUN_BASE] = base
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    base = config.stash.get(_RUN_BASE, None)
+    if base is not None and not os.environ.get("LAMBDALITE_KEEP_TEST_TMP"):
+        shutil.rmtree(base, ignore_errors=True)
+
+
+_RUN_BASE = pytest.StashKey[Path]()
+
+
+def _reachable(home: Path) -> None:
+    """As root (as CI runs), the server starts each function's instances as a user of its own, which
+    must reach the home: pytest makes its temporary folders 0700, so the ones above a test's home are
+    made traversable (0711: entered, not listed; pytest sets its own root back to 0700 next run)."""
+    if os.geteuid() != 0:
+        return
+    base = Path(tempfile.gettempdir()).resolve()
+    for folder in home.resolve().parents:
+        if folder == base or base not in folder.parents:
+            break
+        folder.chmod(folder.stat().st_mode & 0o7777 | 0o011)
+
+
+@pytest.fixture(autouse=True)
+def _scratch_shared_with_functions(request: pytest.FixtureRequest) -> None:
+    """As root, functions run as users of their own: a test's `tmp_path`, where its functions leave
+    marks for it, is shared with them as /tmp is (sticky, writable by all), and reachable."""
+    if os.geteuid() == 0 and "tmp_path" in request.fixturenames:
+        path: Path = request.getfixturevalue("tmp_path")
+        path.chmod(0o1777)
+        _reachable(path / "scratch")
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A server shared by the tests of a session (tests use unique function names)."""
@@ -257,7 +305,7 @@ def lam(server: Server):  # type: ignore[no-untyped-def]
 def create_function(lam, name: str, source: str | dict[str, str], handler: str = "app.handler",  # type: ignore[no-untyped-def]
                     wait: bool = True, **config: object) -> dict:
     out = lam.create_function(
-        FunctionName=name, Runtime=config.pop("Runtime", "python3.11"), Role=ROLE, Handler=handler,
+        FunctionName=name, Runtime=config.pop("Runtime", "python3.11"), Role=config.pop("Role", ROLE), Handler=handler,
         Code={"ZipFile": zip_of(source)}, **config,
     )
     if wait:

@@ -25,8 +25,19 @@ DEFAULT_MAX_METRIC_SERIES = 1000  # (function, version) label sets per metric; l
 T = TypeVar("T")
 
 
+ROOT_HOME = Path("/var/lib/lambdalite")
+
+
 def default_home() -> Path:
-    return Path(os.environ.get("LAMBDALITE_HOME") or Path.home() / ".lambdalite")
+    """LAMBDALITE_HOME, else ~/.lambdalite; for root /var/lib/lambdalite, which function users can
+    reach (/root cannot be entered by them: docs/security.md), unless /root/.lambdalite exists already."""
+    given = os.environ.get("LAMBDALITE_HOME")
+    if given:
+        return Path(given)
+    own = Path.home() / ".lambdalite"
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and not own.exists():
+        return ROOT_HOME
+    return own
 
 
 @dataclass(frozen=True)

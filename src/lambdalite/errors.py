@@ -11,6 +11,7 @@
     │   ├── PreconditionFailed           412 PreconditionFailedException
     │   ├── TooManyRequests              429 TooManyRequestsException   (with "Reason")
     │   ├── AccessDenied                 403 AccessDeniedException      (an ARN of another account)
+    │   ├── NotAuthorized                403 AccessDeniedException      (a function's role does not allow it)
     │   ├── Forbidden                    403 ForbiddenException         (e.g. moving a real clock)
     │   ├── ForeignRequest               403 AccessDeniedException      (a browser's Origin, a rebound Host)
     │   ├── UnsupportedMediaTypeError    415 UnsupportedMediaTypeException (a body of a browser's type)
@@ -163,6 +164,13 @@ class AccessDenied(ServiceError):
 
     def body(self) -> dict[str, Any]:
         return {**self.extra, "Message": None}
+
+
+class NotAuthorized(ServiceError):
+    """403 AccessDeniedException: signed with a function instance's keys, for an action its role's
+    policy does not allow (IAM's text: "User: ... is not authorized to perform: ...")."""
+
+    status, code, message_key = 403, "AccessDeniedException", "Message"
 
 
 class Forbidden(ServiceError):

@@ -25,6 +25,8 @@ import sys
 from typing import Any
 
 from ._version import __version__
+from .access import Decision, action_of, decide, denial_message, role_statements
+from .access import Request as AccessRequest
 from .apis import apigatewayv2 as apigatewayv2_api
 from .apis import cloudwatch as cloudwatch_api
 from .apis import logs as logs_api
@@ -35,12 +37,12 @@ from .apis.http import send_error
 from .asgi import Receive, Scope, Send, read_body, replay, send_response
 from .clock import wall_time
 from .config import Settings
-from .errors import AddressInUse, Forbidden, HomeUnusable, NotOnLoopback, RequestTooLarge, ServiceError
+from .errors import AddressInUse, Forbidden, HomeUnusable, NotAuthorized, NotOnLoopback, RequestTooLarge, ServiceError
 from .gateway.urls import parse_full_path, parse_http_api_path
 from .ids import request_id as new_request_id
 from .perimeter import LOOPBACK, Perimeter, host_name
 from .services import Services
-from .signing import Verifier, new_key, server_keys
+from .signing import Verifier, server_keys
 from .store import check_home, lock_home
 
 log = logging.getLogger("lambdalite")
@@ -146,11 +148,27 @@ class App:
             body, too_large = await read_body(receive, SIGNED_BODY_LIMIT)
             if too_large:
                 raise RequestTooLarge(f"Request must be smaller than {SIGNED_BODY_LIMIT} bytes")
-            self.verifier.check_body(pending, body)
+            key_id = self.verifier.check_body(pending, body)
+            self.authorize(key_id, scope, path, headers, body)
         except ServiceError as e:
             await _refuse(send, e)
             return None
         return replay(body)
+
+    def authorize(self, key_id: str, scope: Scope, path: str, headers: list[tuple[str, str]], body: bytes) -> None:
+        """A function instance's keys may do what its role allows (access.policy); the server's own
+        keys may do everything. Raises AccessDenied with IAM's text."""
+        book = self.platform.credentials if self.platform is not None else None
+        issued = book.get(key_id) if book is not None else None
+        if issued is None:
+            return
+        request = AccessRequest(scope["method"], path, scope["query_string"].decode("latin-1"),
+                                {k.lower(): v for k, v in headers}, body)
+        action, resource = action_of(request, self.settings.region, self.settings.account)
+        assert self.platform is not None
+        decision = decide(role_statements(self.platform.role_policy(issued.principal.role_arn)), action, resource)
+        if decision is not Decision.ALLOW:
+            raise NotAuthorized(denial_message(issued.principal.arn, action, resource, decision))
 
     def scraper_ok(self, scope: Scope) -> bool:
         """Metrics: open to loopback (a local Prometheus), else the bearer token when one is set."""
@@ -198,16 +216,13 @@ class App:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 try:
-                    self.platform = Services(self.settings)
                     keys = server_keys(os.environ, self.settings.home)
-                    functions_key = new_key()   # what boto3 inside a function signs with (per server run)
-                    if keys:
-                        self.platform.specs.credentials = functions_key
+                    self.platform = Services(self.settings, signed=bool(keys))
                     await self.platform.start()
                     if keys:
                         self.verifier = Verifier(keys, self.settings.region, wall_time(self.platform.clock),
-                                                 lambda: server_keys(os.environ, self.settings.home))
-                        self.verifier.add(*functions_key)
+                                                 lambda: server_keys(os.environ, self.settings.home),
+                                                 book=self.platform.credentials)
                 except Exception as e:  # noqa: BLE001 - reported to uvicorn, which exits
                     log.exception("startup failed")
                     await send({"type": "lifespan.startup.failed", "message": str(e)})

@@ -17,6 +17,7 @@ import time
 from typing import Any
 
 from ._version import __version__
+from .access import CredentialBook, RolePolicy
 from .apis.apigateway import ApiGatewayApi
 from .apis.apigatewayv2 import ApiGatewayV2Api
 from .apis.cloudformation import CloudFormationApi
@@ -52,6 +53,7 @@ from .observe.spending import SERVER, Budgets, Spending
 from .pool.interpreters import build_runtime_bundle, find_interpreter, python_version
 from .pool.local import LocalProcessBackend
 from .pool.types import Backend
+from .pool.walls import Walls, runtime_files
 from .stacks.service import StackService
 from .store import DATABASE_NAME, BlobStore, Database, LogEvent
 
@@ -64,7 +66,8 @@ BUDGET_GROUP = "/lambdalite/budgets"   # the log group of budget warnings (a fun
 
 
 class Services:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, signed: bool = False) -> None:
+        """`signed`: the server checks signatures, so each function instance gets keys of its own."""
         self.settings = settings
         home = settings.home
         home.mkdir(parents=True, exist_ok=True)
@@ -76,12 +79,22 @@ class Services:
         self.spending = Spending(PriceTable.load(settings.price_table), settings.free_tier, wall_time(self.clock))
         self.budgets = Budgets(self.db, self.spending, self._budget_warning)
         self.environments = Environments(home / "envs", self.db, settings.build_timeout_s, clock=self.clock.now)
+        self.credentials = CredentialBook(wall_time(self.clock), settings.account) if signed else None
+        bundle = build_runtime_bundle(home)
+        self.walls, self.isolation = Walls.detect(home, self.db.principal_number, must_read=runtime_files(bundle))
+        if self.walls is not None:
+            self.walls.secure_home()
+        else:
+            log.warning("function instances run as the server's own user (%s): a function can read what the "
+                        "server can; docs/security.md says what that leaves open", self.isolation)
         self.backend: Backend = LocalProcessBackend(
-            home / "runtime", self.blobs.code, build_runtime_bundle(home), idle_timeout_s=settings.idle_timeout_s,
+            home / "runtime", self.blobs.code, bundle, idle_timeout_s=settings.idle_timeout_s,
             clock=self.clock.now, envs_root=self.environments.root, zygotes=settings.zygotes,
             zygote_idle_timeout_s=settings.zygote_idle_timeout_s, max_instances=settings.max_instances,
             record_modules=lambda spec, names: self.functions.init_modules.record(spec.function_name, spec.version,
-                                                                                  names))
+                                                                                  names),
+            credentials=self.credentials, walls=self.walls,
+            verify_code=lambda digest: self.functions.code.verify(digest))
         limits = CodeLimits(settings.max_zip_mb * MB, settings.max_unzipped_mb * MB)
         self.functions = FunctionService(self.db, self.blobs, settings.region, settings.account, prepare=self.prepare,
                                          limits=limits, build_layer=self.build_layer,
@@ -296,6 +309,10 @@ class Services:
                     self.events.oldest_age(), builds, budgets, self.metrics.budget_warnings, self.recorder.dropped,
                     self.recorder.failures)
 
+    def role_policy(self, arn: str) -> RolePolicy | None:
+        """What an execution role a stack defined states; None for a role no stack defined."""
+        return self.functions.roles.get(arn)
+
     def health(self) -> dict[str, Any]:
         settings = self.settings
         return {"status": "ok", "version": __version__, "pid": os.getpid(), "region": settings.region,
@@ -304,4 +321,5 @@ class Services:
                 "limits": {"maxZipBytes": self.functions.code.limits.zipped,
                            "maxUnzippedBytes": self.functions.code.limits.unzipped},
                 "instanceLimits": self.backend.limits, "cores": os.cpu_count() or 1,
+                "isolation": "users" if self.walls is not None else f"none: {self.isolation}",
                 "asyncEventsPending": self.events.pending}

@@ -36,6 +36,7 @@ from typing import NamedTuple
 from urllib.parse import parse_qsl, quote
 
 from . import errors
+from .access import CredentialBook
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 SKEW_S = 300   # Lambda's: a request dated more than 5 minutes from now is refused
@@ -56,6 +57,10 @@ class UnrecognizedClient(errors.ServiceError):
 
 class InvalidSignature(errors.ServiceError):
     status, code, message_key, error_type = 403, "InvalidSignatureException", "message", None
+
+
+class ExpiredToken(errors.ServiceError):
+    status, code, message_key, error_type = 403, "ExpiredTokenException", "message", None
 
 
 def services_for(path: str, headers: Mapping[str, str]) -> frozenset[str]:
@@ -92,9 +97,9 @@ class Verifier:
     a key it does not know (a key made with `lambdalite keys create` while the server runs)."""
 
     def __init__(self, keys: Mapping[str, str], region: str, now: Callable[[], float],
-                 reload: Callable[[], Mapping[str, str]] | None = None) -> None:
+                 reload: Callable[[], Mapping[str, str]] | None = None, book: CredentialBook | None = None) -> None:
         self.keys = dict(keys)
-        self._own: dict[str, str] = {}   # keys this server made for itself (its functions'), kept on reload
+        self.book = book   # function instances' session keys (access.credentials)
         self.region = region
         self.now = now            # epoch seconds: the server clock's wall time (a test clock moves it)
         self._reload = reload
@@ -124,7 +129,8 @@ class Verifier:
         if found is None:
             raise InvalidSignature(f"Authorization header requires 'Credential' parameter. Authorization={ALGORITHM} "
                                    f"Credential={credential}")
-        secret = self._secret(found["key"])
+        token = lowered.get("x-amz-security-token") or dict(query).get("X-Amz-Security-Token")
+        secret = self._secret(found["key"], token)
         if found["region"] != self.region:
             raise InvalidSignature("Credential should be scoped to a valid region. ")
         allowed = services_for(raw_path, lowered)
@@ -151,15 +157,17 @@ class Verifier:
             raise InvalidSignature(MISMATCH)
         return key_id
 
-    def add(self, key_id: str, secret: str) -> None:
-        """A key of the server's own making (the one its functions sign with), good until it stops."""
-        self._own[key_id] = secret
-        self.keys[key_id] = secret
-
-    def _secret(self, key_id: str) -> str:
+    def _secret(self, key_id: str, token: str | None = None) -> str:
+        if self.book is not None and key_id.startswith("ASIA"):
+            issued = self.book.get(key_id)
+            if issued is not None and token is not None and hmac.compare_digest(issued.token, token):
+                if self.book.expired(issued):
+                    raise ExpiredToken("The security token included in the request is expired")
+                return issued.secret
+            raise UnrecognizedClient("The security token included in the request is invalid.")
         secret = self.keys.get(key_id)
         if secret is None and self._reload is not None:
-            self.keys = {**self._reload(), **self._own}
+            self.keys = dict(self._reload())
             secret = self.keys.get(key_id)
         if secret is None:
             raise UnrecognizedClient("The security token included in the request is invalid.")

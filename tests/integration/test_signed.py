@@ -232,8 +232,8 @@ def handler(event, context):
 
 
 def test_a_function_calls_another_on_a_server_with_keys(signed_server: Server) -> None:
-    """boto3 inside a function signs with the key the server made for its functions: fan-out works with
-    keys on (what else that key may do is issue 24's function credentials)."""
+    """boto3 inside a function signs with its instance's own session keys: fan-out works with keys on
+    (test_walls.py: what else they may do)."""
     lam = client(signed_server.base)
     callee, caller = unique("callee"), unique("caller")
     create_function(lam, callee, "def handler(e, c):\n    return 'called'\n")

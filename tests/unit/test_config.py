@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-from lambdalite.config import DEFAULT_IDLE_TIMEOUT_S, DEFAULT_MAX_CONCURRENCY, DEFAULT_PORT, Settings
+from lambdalite.config import DEFAULT_IDLE_TIMEOUT_S, DEFAULT_MAX_CONCURRENCY, DEFAULT_PORT, ROOT_HOME, Settings
 
 VARIABLES = ("LAMBDALITE_HOME", "LAMBDALITE_HOST", "LAMBDALITE_PORT", "LAMBDALITE_REGION", "LAMBDALITE_ACCOUNT",
              "LAMBDALITE_MAX_CONCURRENCY", "LAMBDALITE_IDLE_TIMEOUT", "LAMBDALITE_ZYGOTES",
@@ -24,8 +25,15 @@ def test_defaults(tmp_path: Path) -> None:
     settings = Settings.from_env()
     assert (settings.port, settings.max_concurrency, settings.idle_timeout_s) == (
         DEFAULT_PORT, DEFAULT_MAX_CONCURRENCY, DEFAULT_IDLE_TIMEOUT_S)
-    assert settings.home == (tmp_path / ".lambdalite").resolve()
+    assert settings.home == (ROOT_HOME if os.geteuid() == 0 else (tmp_path / ".lambdalite").resolve())
     assert settings.test_clock is False
+
+
+def test_root_keeps_a_home_it_already_has_in_root(tmp_path: Path) -> None:
+    """As root the default is /var/lib/lambdalite (function users can reach it; /root they cannot
+    enter), unless ~/.lambdalite exists already: a server's functions never vanish with an upgrade."""
+    (tmp_path / ".lambdalite").mkdir()
+    assert Settings.from_env().home == (tmp_path / ".lambdalite").resolve()
 
 
 def test_zero_flags_are_values_not_absences(monkeypatch: pytest.MonkeyPatch) -> None:

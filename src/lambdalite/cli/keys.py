@@ -13,7 +13,8 @@ from lambdalite.config import default_home
 from lambdalite.signing import KEYS_FILE, create_key, load_keys
 
 HOME = click.option("--home", type=click.Path(file_okay=False, path_type=Path),
-                    help="The server's home. [default: LAMBDALITE_HOME, else ~/.lambdalite]")
+                    help="The server's home. "
+                    "[default: LAMBDALITE_HOME, else ~/.lambdalite; as root /var/lib/lambdalite]")
 
 
 @click.group()

@@ -35,7 +35,8 @@ def _default(variable: str, value: object) -> str:
 @click.option("--port", type=click.IntRange(0, 65535),
               help=f"Port to listen on; 0 picks a free one. {_default('LAMBDALITE_PORT', DEFAULT_PORT)}")
 @click.option("--home", type=click.Path(file_okay=False, path_type=Path),
-              help="Where functions, code and logs are kept. [default: LAMBDALITE_HOME, else ~/.lambdalite]")
+              help="Where functions, code and logs are kept. "
+                   "[default: LAMBDALITE_HOME, else ~/.lambdalite; as root /var/lib/lambdalite]")
 @click.option("--region", help=f"Region in ARNs and URLs. {_default('LAMBDALITE_REGION', DEFAULT_REGION)}")
 @click.option("--account", help=f"Account id in ARNs. {_default('LAMBDALITE_ACCOUNT', DEFAULT_ACCOUNT)}")
 @click.option("--max-concurrency", type=click.IntRange(min=0),

@@ -177,7 +177,8 @@ def inspect_zip(data: bytes, *, max_unzipped: int = UNZIPPED_LIMIT) -> ArchiveSu
 def extract_zip(data: bytes, dest: Path, *, max_unzipped: int = UNZIPPED_LIMIT) -> ArchiveSummary:
     """Unpack a checked zip into ``dest``, which must not exist yet; all or nothing.
 
-    File modes come from the zip (executable bits kept), made world-readable; folders are 0755.
+    File modes come from the zip (executable bits kept), made world-readable and writable by the
+    owner only; folders are 0755, the top one 0700 (pool.walls gives it to its group when it runs).
     Raises what ``inspect_zip`` raises, InvalidParameterValue when a member fails the extraction
     filter or the bytes written pass ``max_unzipped``, FileExistsError when ``dest`` exists.
     """
@@ -190,7 +191,7 @@ def extract_zip(data: bytes, dest: Path, *, max_unzipped: int = UNZIPPED_LIMIT) 
     try:
         with _open_zip(data) as archive:
             _Extractor(archive, staging, max_unzipped).run()
-        staging.chmod(0o755)
+        staging.chmod(0o700)
         os.rename(staging, dest)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -309,7 +310,8 @@ def _as_tarinfo(info: zipfile.ZipInfo, link_target: str | None) -> tarfile.TarIn
 
 
 def _file_mode(mode: int | None) -> int:
-    # World-readable (Lambda's rule: unreadable files break imports); executable for all when the
-    # owner could execute it; never setuid/setgid/sticky (the filter already dropped those).
-    mode = (mode if mode is not None else 0o644) & 0o777 | 0o444
+    # World-readable (Lambda's rule: unreadable files break imports), writable by its owner only (no
+    # function may write code, docs/security.md); executable for all when the owner could execute it;
+    # never setuid/setgid/sticky (the filter already dropped those).
+    mode = (mode if mode is not None else 0o644) & 0o755 | 0o444
     return mode | 0o111 if mode & 0o100 else mode

@@ -11,11 +11,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import os
+import shutil
 from pathlib import Path
 from typing import Any
 
 from .. import errors
 from ..store import BlobStore
+from ..store.blobs import fingerprint
 from . import archive
 
 NO_LIMIT = 1 << 62   # reading an archive's own sizes; the limits are checked against them after
@@ -50,7 +53,7 @@ class CodeStore:
             raise self.limits.unzipped_too_large()
         self._unzipped[digest] = summary.unzipped_size
         if not target.exists():
-            await asyncio.to_thread(archive.extract_zip, zip_bytes, target, max_unzipped=self.limits.unzipped)
+            await asyncio.to_thread(self._unpack, zip_bytes, digest)
         await asyncio.to_thread(self._blobs.put, zip_bytes)
         return Code(sha_b64, len(zip_bytes))
 
@@ -61,9 +64,47 @@ class CodeStore:
             raise errors.InvalidParameterValue(f"The code archive {digest} is not on this server; upload it first.")
         if not self._blobs.code_dir(digest).exists():
             data = await asyncio.to_thread(blob.read_bytes)
-            await asyncio.to_thread(archive.extract_zip, data, self._blobs.code_dir(digest),
-                                    max_unzipped=self.limits.unzipped)
+            await asyncio.to_thread(self._unpack, data, digest)
         return Code(base64.b64encode(bytes.fromhex(digest)).decode(), blob.stat().st_size)
+
+    def _unpack(self, data: bytes, digest: str) -> None:
+        archive.extract_zip(data, self._blobs.code_dir(digest), max_unzipped=self.limits.unzipped)
+        self._blobs.stamp(digest)
+
+    def verify(self, digest: str) -> str | None:
+        """Before a cold start: the code folder is as it was unpacked (its stamp), else it is
+        unpacked again from its archive. Why it was, or None when it was intact."""
+        folder = self._blobs.code_dir(digest)
+        stamp = self._blobs.stamp_of(digest)
+        try:
+            now = fingerprint(folder)[0]
+        except OSError:
+            now = None
+        if stamp is not None and now is not None and stamp.get("fingerprint") == now:
+            return None
+        if not self._blobs.path(digest).exists():
+            return None   # nothing to unpack it from (a folder made before archives were kept): left as is
+        reason = ("it was not stamped when unpacked (an older Lambdalite)" if stamp is None
+                  else "it is missing" if now is None
+                  else "it changed after it was unpacked (a file written, added, removed or renamed)")
+        data = self._blobs.read(digest)
+        fresh = folder.with_name(f".{digest}.again")
+        shutil.rmtree(fresh, ignore_errors=True)
+        archive.extract_zip(data, fresh, max_unzipped=NO_LIMIT)
+        old = folder.with_name(f".{digest}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        if folder.exists():
+            os.rename(folder, old)
+        os.rename(fresh, folder)
+        shutil.rmtree(old, ignore_errors=True)
+        self._blobs.stamp(digest)
+        return reason
+
+    def stamped_files(self, digest: str) -> int:
+        """How many entries the folder had when unpacked (0: unknown)."""
+        stamp = self._blobs.stamp_of(digest)
+        files = stamp.get("files") if stamp is not None else None
+        return files if isinstance(files, int) else 0
 
     def unzipped_size(self, digest: str) -> int:
         """An archive's size unzipped (from its central directory), kept once known."""

@@ -40,6 +40,7 @@ from .model import LATEST, FunctionVersion, Policy, Prepared
 from .policies import PolicyBook, new_revision
 from .preload import InitModuleBook
 from .provisioned import ProvisionedBook, ProvisionedConfig
+from .roles import Roles
 from .timefmt import aws_timestamp
 
 log = logging.getLogger("lambdalite.functions")
@@ -63,6 +64,7 @@ class FunctionService:
         self.region = region
         self.account = account
         self.policies = PolicyBook(db)
+        self.roles = Roles(db)
         self.layers = LayerBook(db, self.code, region, account, build_layer)
         self.concurrency = ConcurrencyBook(db, account_concurrency)
         self.init_modules = InitModuleBook(db)

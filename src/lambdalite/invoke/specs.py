@@ -32,9 +32,6 @@ class SpecFactory:
                  preload: Callable[[str, str], tuple[str, ...]] = lambda name, version: ()) -> None:
         self._base_url = base_url
         self._region = region
-        # the key boto3 inside a function signs with: the server's own for functions when it checks
-        # signatures (set before any instance starts), else any key (nothing is checked)
-        self.credentials = ("lambdalite", "lambdalite")
         self._retire = retire
         self._preload = preload   # (name, version) -> the modules its inits imported before
         self._specs: dict[tuple[str, str], InstanceSpec] = {}   # (name, version) -> its serving snapshot's
@@ -102,7 +99,7 @@ class SpecFactory:
             environment=fn.environment, layers=tuple(zip(fn.layer_code, _padded(fn.layer_environments,
                                                                                  len(fn.layer_code)), strict=True)),
             snapshot=wants_snapshot(fn), preload=self._preload(fn.name, fn.version),
-            ephemeral_mb=int((fn.config.get("EphemeralStorage") or {}).get("Size") or 512))
+            ephemeral_mb=int((fn.config.get("EphemeralStorage") or {}).get("Size") or 512), role=fn.role)
 
     def environment(self, fn: FunctionVersion) -> dict[str, str]:
         stream = time.strftime("%Y/%m/%d/", time.gmtime()) + f"[{fn.version}]{secrets.token_hex(16)}"
@@ -117,11 +114,8 @@ class SpecFactory:
             "AWS_LAMBDA_LOG_STREAM_NAME": stream,
             "AWS_REGION": self._region,
             "AWS_DEFAULT_REGION": self._region,
-            # Credentials of the "execution role": boto3 inside the function signs its calls to
-            # AWS_ENDPOINT_URL_LAMBDA with them (docs/security.md: what they may do)
-            "AWS_ACCESS_KEY_ID": self.credentials[0],
-            "AWS_SECRET_ACCESS_KEY": self.credentials[1],
-            "AWS_SESSION_TOKEN": "lambdalite",
+            # AWS_ACCESS_KEY_ID, _SECRET_ACCESS_KEY and _SESSION_TOKEN: each instance's own, made by the
+            # pool when it starts (access.credentials; docs/security.md says what they may do)
             "AWS_ENDPOINT_URL_LAMBDA": self._base_url,
             "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
             "LANG": "en_US.UTF-8",

@@ -197,7 +197,9 @@ class Cgroups:
             return None
         return cls(bases)
 
-    def create(self, memory_mb: int) -> InstanceGroup:
+    def create(self, memory_mb: int, owner: int | None = None) -> InstanceGroup:
+        """A group for one instance. `owner`: the uid its worker runs as (pool.walls), which joins the
+        group itself and so must be able to write its `cgroup.procs` (nothing else of it)."""
         name = f"i{next(self._ids)}"
         memory, pids = self._bases["memory"] / name, self._bases["pids"] / name
         memory.mkdir()
@@ -208,6 +210,9 @@ class Cgroups:
             if self.swap_accounted:
                 (memory / "memory.memsw.limit_in_bytes").write_text(limit)
             (pids / "pids.max").write_text(str(PIDS_MAX))
+            if owner is not None:
+                for folder in (memory, pids):
+                    os.chown(folder / "cgroup.procs", owner, -1)
         except OSError:
             InstanceGroup(memory, pids, memory_mb).remove()
             raise

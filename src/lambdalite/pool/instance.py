@@ -87,6 +87,8 @@ class Instance:
         self.provisioned = False                   # kept while provisioned concurrency asks for it
         self.ready = False                         # init has finished
         self.log_stream: str | None = None         # AWS_LAMBDA_LOG_STREAM_NAME of this instance
+        self.key_id: str | None = None             # its session credentials' key (revoked once it has ended)
+        self.started_at = 0.0                      # on the pool's clock: it stops before its keys expire
         self._out_of_memory = False                # ended for passing MemorySize (no cgroup)
 
     @classmethod

@@ -15,8 +15,10 @@ import socket
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..runtime import protocol
+from .walls import Identity
 
 RUNTIME_PACKAGE = Path(__file__).resolve().parent.parent / "runtime"
 LINK_NAME = "_lambdalite_runtime"
@@ -57,13 +59,21 @@ class Launch:
     env: dict[str, str]
     handler: str
     site_dirs: tuple[str, ...] = ()   # entries of sys_path whose .pth files count (dependency environments)
-
+    identity: Identity | None = None  # the function's own user (pool.walls), None: the server's
 
     @property
-    def zygote_key(self) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    def zygote_key(self) -> tuple[str, tuple[str, ...], tuple[str, ...], Identity | None]:
         """Instances whose launches share this key may fork from one zygote: same interpreter,
-        same path after the function's folder (environment, layers, bundle)."""
-        return self.python, self.sys_path[1:], self.site_dirs
+        same path after the function's folder (environment, layers, bundle), same user and groups
+        (with walls, a zygote is its function's: it runs as that function's user with the groups of
+        its folders, and nothing of another function's is ever in its memory)."""
+        return self.python, self.sys_path[1:], self.site_dirs, self.identity
+
+    def as_user(self) -> dict[str, Any]:
+        """Popen's arguments that start a process as the launch's user (none without walls)."""
+        if self.identity is None:
+            return {}
+        return {"user": self.identity.uid, "group": self.identity.gid, "extra_groups": list(self.identity.groups)}
 
 
 @dataclass
@@ -116,7 +126,7 @@ def spawn(launch: Launch, launcher: Path, cgroups: tuple[str, ...] = (), peak_fi
         process = subprocess.Popen(
             [launch.python, "-I", "-S", "-c", LAUNCH_CODE, str(launcher)],
             cwd=launch.cwd, env=env, stdin=subprocess.DEVNULL, stdout=ends.pipe_w, stderr=ends.pipe_w,
-            pass_fds=(ends.child.fileno(),), start_new_session=True,
+            pass_fds=(ends.child.fileno(),), start_new_session=True, **launch.as_user(),
         )
     except BaseException:
         ends.close()
@@ -138,13 +148,13 @@ def spawn_zygote(launch: Launch, launcher: Path, env: dict[str, str],
             full[protocol.HANDLER_VARIABLE] = launch.handler
         else:
             zygote_launch = Launch(python=launch.python, cwd="/", sys_path=launch.sys_path[1:], env=env,
-                                   handler="", site_dirs=launch.site_dirs)
+                                   handler="", site_dirs=launch.site_dirs, identity=launch.identity)
             code, cwd, full = ZYGOTE_CODE, "/", _environment(zygote_launch, child.fileno())
         process = subprocess.Popen(
             [launch.python, "-I", "-S", "-c", code, str(launcher)],
             cwd=cwd, env=full, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL if template else None, pass_fds=(child.fileno(),),
-            start_new_session=True,
+            start_new_session=True, **launch.as_user(),
         )
     except BaseException:
         parent.close()

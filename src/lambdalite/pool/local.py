@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -26,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from .. import errors
+from ..access import CredentialBook
+from ..access.credentials import LIFETIME_S
 from .cgroups import Cgroups, InstanceGroup
 from .instance import Instance
 from .interpreters import find_interpreter, python_version
@@ -33,6 +36,7 @@ from .launch import Launch, ensure_launcher, spawn
 from .process import ChildProcess, WorkerProcess
 from .tmpdirs import TempDirs, usage_mb
 from .types import InstanceInfo, InstanceSpec, Invocation, Outcome
+from .walls import Walls
 from .zygote import Zygote, zygote_environment
 
 log = logging.getLogger(__name__)
@@ -46,6 +50,8 @@ SPARE_MEMORY_MB = 10240   # a spare's group until it is taken (then its function
 SNAPSHOT_INIT_S = 130.0   # a snapshot's init may take max(130 s, the timeout), as SnapStart allows
 MAX_ZYGOTE_DEATHS = 3   # a zygote that dies this often in a row is not started again for its key
 STOP_TIMEOUT_S = 10.0   # SIGKILL is not refused; this only guards against a process stuck in the kernel
+# An instance is stopped (when idle, or after its invocation) before its session credentials expire.
+MAX_INSTANCE_AGE_S = LIFETIME_S - 3600.0
 
 
 class _KeyPool:
@@ -75,7 +81,9 @@ class LocalProcessBackend:
                  clock: Callable[[], float] = time.monotonic, envs_root: Path | None = None,
                  zygotes: bool = True, zygote_idle_timeout_s: float = 600, cgroups: bool = True,
                  max_instances: int | None = None, cores: int | None = None,
-                 record_modules: Callable[[InstanceSpec, list[str]], object] | None = None) -> None:
+                 record_modules: Callable[[InstanceSpec, list[str]], object] | None = None,
+                 credentials: CredentialBook | None = None, walls: Walls | None = None,
+                 verify_code: Callable[[str], str | None] | None = None) -> None:
         self._launcher = ensure_launcher(Path(runtime_dir))
         self._tmp = TempDirs(Path(runtime_dir))
         self._code_root = code_root
@@ -108,6 +116,14 @@ class LocalProcessBackend:
         self._watchdog: asyncio.TimerHandle | None = None   # MemorySize where no cgroup enforces it
         self._report_modules = record_modules   # keeps what each init imported with its function version
         self._provision_slots = asyncio.Semaphore(self._start_slots)
+        self._credentials = credentials   # each instance's keys (None: the placeholders any server takes)
+        self._walls = walls               # per-function users (None: instances run as the server's user)
+        self._verify_code = verify_code   # digest -> why its folder was unpacked again, or None (intact)
+        if walls is not None:
+            walls.open_to_all(self._tmp.root.parent)
+            os.chmod(self._tmp.root, 0o711)
+            walls.open_to_all(self._launcher)
+            walls.open_to_all(bundle)
 
     @property
     def in_flight(self) -> int:
@@ -170,8 +186,8 @@ class LocalProcessBackend:
         now = self._clock()
         old: list[Instance] = []
         for pool in self._pools.values():
-            keep = [i for i in pool.idle if i.provisioned or now - i.last_used < self._idle_timeout_s]
-            old += [i for i in pool.idle if not i.provisioned and now - i.last_used >= self._idle_timeout_s]
+            keep = [i for i in pool.idle if not self._expired(i, now)]
+            old += [i for i in pool.idle if self._expired(i, now)]
             pool.idle = keep
         await self._stop(old)
         tables: tuple[dict[Any, Zygote], ...] = (self._zygotes, self._templates)
@@ -181,6 +197,12 @@ class LocalProcessBackend:
                     del table[key]
                     zygote.kill("idle")
         return len(old)
+
+    def _expired(self, instance: Instance, now: float) -> bool:
+        """Idle past the idle timeout (unless provisioned), or so old its keys are about to expire."""
+        if now - instance.started_at >= MAX_INSTANCE_AGE_S:
+            return True
+        return not instance.provisioned and now - instance.last_used >= self._idle_timeout_s
 
     async def close(self, drain_s: float = 5.0) -> None:
         """Refuse new invocations, let running ones finish for up to drain_s, then kill them all."""
@@ -332,13 +354,25 @@ class LocalProcessBackend:
         tmp = None
         try:
             launch = self._launch(spec)
+            self._check_code(spec, launch)
             tmp = self._tmp.make()
+            if launch.identity is not None:   # its own, before it starts (it cannot make it in a folder of root's)
+                tmp.mkdir(mode=0o700)
+                os.chown(tmp, launch.identity.uid, launch.identity.gid)
             stream = instance_stream(spec.version)   # each instance writes a log stream of its own
-            process, sock, pipe_fd, group = await self._new_worker(
-                launch, spec, {**extra_env, "TMPDIR": str(tmp), "AWS_LAMBDA_LOG_STREAM_NAME": stream})
+            own = {**extra_env, "TMPDIR": str(tmp), "AWS_LAMBDA_LOG_STREAM_NAME": stream}
+            issued = self._issue(spec)
+            own.update(issued)
+            key_id = issued.get("AWS_ACCESS_KEY_ID")
+            try:
+                process, sock, pipe_fd, group = await self._new_worker(launch, spec, own)
+            except BaseException:
+                self._revoke(key_id)
+                raise
             try:
                 instance = await Instance.start(spec, process, sock, pipe_fd)
             except BaseException:
+                self._revoke(key_id)
                 if group is not None:
                     group.discard(asyncio.get_running_loop())
                 raise
@@ -346,6 +380,8 @@ class LocalProcessBackend:
             instance.group = group
             instance.tmp = tmp
             instance.log_stream = stream
+            instance.key_id = key_id
+            instance.started_at = self._clock()
             if spec.nice:
                 _lower_priority(instance.pid, spec.nice)
             return instance
@@ -357,6 +393,33 @@ class LocalProcessBackend:
             if tmp is not None:
                 self._tmp.remove(tmp)
             return errors.InstanceFailure(f"could not start a worker for {spec.function_name}: {exc}")
+
+    def _check_code(self, spec: InstanceSpec, launch: Launch) -> None:
+        """Before an instance starts: its code and layer folders are as unpacked (else unpacked again
+        from their archives, and said why), and each folder it reads is its group's (a folder removed
+        as unused and unpacked or built again is a new one)."""
+        digests = (spec.code, *(d for d, _ in spec.layers))
+        if self._verify_code is not None:
+            for digest in digests:
+                reason = self._verify_code(digest)
+                if reason is not None:
+                    log.warning("the code folder %s of %s was unpacked again from its archive before a cold start: "
+                                "%s", digest[:12], spec.function_name, reason)
+        if self._walls is not None:
+            for folder in (*(self._code_root / d for d in digests), *(Path(p) for p in launch.site_dirs)):
+                self._walls.own(folder)
+
+    def _issue(self, spec: InstanceSpec) -> dict[str, str]:
+        """An instance's AWS_ACCESS_KEY_ID / _SECRET_ACCESS_KEY / _SESSION_TOKEN: its own session keys,
+        or placeholders where the server checks no signature (boto3 needs some to sign with)."""
+        if self._credentials is None:
+            return {"AWS_ACCESS_KEY_ID": "lambdalite", "AWS_SECRET_ACCESS_KEY": "lambdalite",
+                    "AWS_SESSION_TOKEN": "lambdalite"}
+        return self._credentials.issue(spec.function_name, spec.role).environment()
+
+    def _revoke(self, key_id: str | None) -> None:
+        if key_id is not None and self._credentials is not None:
+            self._credentials.revoke(key_id)
 
     # -- provisioned concurrency ------------------------------------------------------------------
 
@@ -436,7 +499,7 @@ class LocalProcessBackend:
                 else:
                     self._zygote_deaths.pop(launch.zygote_key, None)
                     return forked
-        group = self._cgroups.create(spec.memory_mb) if self._cgroups is not None else None
+        group = self._cgroups.create(spec.memory_mb, _uid(launch)) if self._cgroups is not None else None
         cgroups = tuple(str(d) for d in group.dirs) if group is not None else ()
         try:
             spawned = spawn(launch, self._launcher, cgroups, group.peak_file if group is not None else None, extra_env)
@@ -462,7 +525,7 @@ class LocalProcessBackend:
         if spare is not None:
             group = spare.group
         else:
-            group = self._cgroups.create(spec.memory_mb) if self._cgroups is not None else None
+            group = self._cgroups.create(spec.memory_mb, _uid(launch)) if self._cgroups is not None else None
         try:
             # With a spare, the cgroups are named too: the zygote may have dropped that spare (a
             # preload came first) and then forks a new child, which must join the same group.
@@ -482,7 +545,7 @@ class LocalProcessBackend:
         if self._cgroups is None or self._closing or not zygote.alive or zygote.spares or zygote.arming:
             return
         try:
-            zygote.arm(self._cgroups.create(SPARE_MEMORY_MB))
+            zygote.arm(self._cgroups.create(SPARE_MEMORY_MB, zygote.owner))
         except OSError as exc:
             log.info("no spare for zygote %s: %s", zygote.pid, exc)
 
@@ -510,6 +573,7 @@ class LocalProcessBackend:
                 self._log_fresh(key, f"the zygote could not start: {exc}")
                 zygote = None
             else:
+                zygote.owner = _uid(launch)
                 zygote.banned = self._banned.setdefault(key, set())
                 zygote.on_dead = self._zygote_died
                 zygote.on_spare_lost = self._spare_lost
@@ -532,15 +596,29 @@ class LocalProcessBackend:
             return await asyncio.shield(starting)
         starting = self._template_starts[spec.key] = asyncio.get_running_loop().create_future()
         try:
-            template = await Zygote.start(spec.key, self._launch(spec), self._launcher, {}, self._clock,
+            launch = self._launch(spec)
+            self._check_code(spec, launch)   # its init imports the code: checked first, as a cold start's
+        except BaseException as exc:
+            del self._template_starts[spec.key]
+            starting.set_exception(exc)
+            starting.exception()
+            raise
+        issued = self._issue(spec)   # the keys its init signs with (each instance forked gets its own)
+        key_id = issued.get("AWS_ACCESS_KEY_ID")
+        launch = dataclasses.replace(launch, env={**launch.env, **issued})
+        try:
+            template = await Zygote.start(spec.key, launch, self._launcher, {}, self._clock,
                                           template_timeout_s=max(SNAPSHOT_INIT_S, spec.timeout_s))
         except BaseException as exc:
+            self._revoke(key_id)
             starting.set_exception(exc)
             starting.exception()   # retrieved here: concurrent waiters re-raise it
             raise
         finally:
             del self._template_starts[spec.key]
         self._templates[spec.key] = template
+        template.owner = _uid(launch)
+        template.on_dead = lambda dead, reason: self._revoke(key_id)
         template.on_spare_lost = self._spare_lost
         self._arm(template)
         starting.set_result(template)
@@ -592,9 +670,15 @@ class LocalProcessBackend:
                 if environment is not None:   # its requirements, built as `sam build` puts them in python/
                     layers.append(str(self._envs_root / environment))
                     layer_sites.append(layers[-1])
+            identity = None
+            if self._walls is not None:   # its user, in the groups of every folder it reads
+                python = self._walls.interpreter(python, version)
+                folders = [code, *(self._code_root / d for d, _ in spec.layers), *(Path(p) for p in site),
+                           *(Path(p) for p in layer_sites)]
+                identity = self._walls.identity(spec.function_name, folders)
             launch = self._launches[spec.key] = Launch(
                 python=python, cwd=str(code), sys_path=(str(code), *site, *layers, str(self._bundle)),
-                env=env, handler=spec.handler, site_dirs=(*site, *layer_sites))
+                env=env, handler=spec.handler, site_dirs=(*site, *layer_sites), identity=identity)
         return launch
 
     def _layer_path(self, digest: str, version: str) -> list[str]:
@@ -618,7 +702,8 @@ class LocalProcessBackend:
                 pool.busy.add(instance)
                 waiter.set_result(instance)
                 return
-        if pool.retired or instance.retiring or self._idle_timeout_s <= 0:   # --idle-timeout 0: one call at most
+        if pool.retired or instance.retiring or self._idle_timeout_s <= 0 \
+                or self._clock() - instance.started_at >= MAX_INSTANCE_AGE_S:   # --idle-timeout 0: one call at most
             self._stop_soon(instance)
             return
         instance.last_used = self._clock()
@@ -631,6 +716,9 @@ class LocalProcessBackend:
         if instance.tmp is not None and not instance.alive:
             self._tmp.remove(instance.tmp)
             instance.tmp = None
+        if not instance.alive:
+            self._revoke(instance.key_id)
+            instance.key_id = None
         self._instances.discard(instance)
         pool.busy.discard(instance)
         with contextlib.suppress(ValueError):
@@ -698,6 +786,10 @@ class LocalProcessBackend:
 def instance_stream(version: str) -> str:
     """A log stream name as Lambda gives each execution environment: YYYY/MM/DD/[version]<32 hex>."""
     return time.strftime("%Y/%m/%d/", time.gmtime()) + f"[{version}]{secrets.token_hex(16)}"
+
+
+def _uid(launch: Launch) -> int | None:
+    return launch.identity.uid if launch.identity is not None else None
 
 
 def _lower_priority(pid: int, nice: int) -> None:

@@ -35,6 +35,7 @@ class InstanceSpec:
     nice: int = 0                 # CPU priority of its instances (shadow traffic runs at 10: after the rest)
     preload: tuple[str, ...] = ()  # modules earlier inits imported from outside the code: a zygote may
                                    # import them ahead of time (not part of `key`: they only speed up)
+    role: str = ""                # the execution role's ARN: what its instances' keys may do (access/)
 
 
 class Invocation(NamedTuple):   # a tuple: made once per invoke, on the hot path

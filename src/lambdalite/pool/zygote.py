@@ -101,6 +101,7 @@ class Zygote:
         self.spares: collections.deque[Spare] = collections.deque()
         self.on_spare_lost: Callable[[Zygote], object] = lambda zygote: None
         self.rearmed_at = float("-inf")   # when a lost spare was last replaced (on the pool's clock)
+        self.owner: int | None = None     # the uid it runs as (pool.walls), which its spares' groups admit
         self._arming: dict[int, InstanceGroup] = {}
         self._spare_procs: dict[int, ForkedProcess] = {}
         sock.setblocking(False)

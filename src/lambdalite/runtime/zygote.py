@@ -109,6 +109,8 @@ class Zygote:
                 code = self.become_worker(request, fds[0], fds[1])
             except SystemExit as exc:
                 code = exc.code if isinstance(exc.code, int) else 1
+            except BaseException as exc:   # noqa: BLE001 - said where the instance's output goes, then 70
+                _say_why(exc)
             finally:
                 os._exit(code)
         for fd in fds:
@@ -155,6 +157,8 @@ class Zygote:
                 code = self.become_worker(json.loads(data[protocol.FRAME.size:]), fds[0], fds[1], detached=True)
             except SystemExit as exc:
                 code = exc.code if isinstance(exc.code, int) else 1
+            except BaseException as exc:   # noqa: BLE001 - said where the instance's output goes, then 70
+                _say_why(exc)
             finally:
                 os._exit(code)
         its.close()
@@ -245,6 +249,19 @@ class Zygote:
                     sock.close()
                     del self.spares[spare]
             self.send(protocol.EXITED, {"pid": pid, "code": os.waitstatus_to_exitcode(status)})
+
+
+def _say_why(exc: BaseException) -> None:
+    """A forked child that could not become its instance: why, on fd 2 (the instance's output once
+    it took it, else the zygote's stderr)."""
+    try:
+        import traceback
+
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        os.write(2, f"[lambdalite] the instance could not start: {type(exc).__name__}: {exc} "
+                    f"({os.path.basename(where.filename)}:{where.lineno})\n".encode())
+    except OSError:
+        pass
 
 
 def _python_threads() -> int:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import errors
+from ..access import RolePolicy
 from ..codezip import inline_code_zip, sha256_hex
 from ..errors import Problems
 from ..functions import permissions, validate
@@ -41,6 +42,7 @@ from .model import (
     PlannedHttpApi,
     PlannedLayer,
     PlannedPermission,
+    PlannedRole,
     PlannedUsage,
     PlannedVersion,
     StackPlan,
@@ -80,6 +82,7 @@ class Managed:
     event_configs: dict[str, dict[str, Any]] = field(default_factory=dict)  # logical id -> {function, qualifier}
     http_apis: dict[str, str] = field(default_factory=dict)               # logical id -> HTTP API id
     usage: dict[str, dict[str, str]] = field(default_factory=dict)        # logical id -> {kind, id}: keys, plans
+    roles: dict[str, str] = field(default_factory=dict)                   # logical id -> role ARN
 
 
 class Applier:
@@ -176,6 +179,7 @@ class Applier:
             await self._step(f"{http_api.logical_id} (AWS::ApiGatewayV2::Api {http_api.api_id})",
                              self._http_api(http_api))
         await self._permissions(plan.permissions)
+        self._roles(plan.roles)
         for usage in plan.usage:   # after the APIs: a plan names their stages
             await self._step(f"{usage.logical_id} ({usage.kind} {usage.physical_id})", self._usage(usage))
 
@@ -193,6 +197,27 @@ class Applier:
             keys.put_api_key(usage.physical_id, dict(usage.body))
         else:
             keys.put_usage_plan(usage.physical_id, dict(usage.body), list(usage.key_ids))
+
+    def _roles(self, planned: list[PlannedRole]) -> None:
+        """Each role's statements kept by its ARN (what its functions' keys may do); the roles the
+        stack no longer has forgotten. A rollback puts back what was there."""
+        book = self.functions.roles
+        wanted = {role.arn: RolePolicy(role.statements, role.managed) for role in planned}
+        for arn in set(self.previous.roles.values()) | set(wanted):
+            before = book.get(arn)
+            if arn in wanted:
+                book.put(arn, wanted[arn])
+            elif before is not None:
+                book.delete(arn)
+            self.undo.append((f"restore role {arn}", self._restore_role_later(arn, before)))
+
+    def _restore_role_later(self, arn: str, before: RolePolicy | None) -> Undo:
+        async def restore() -> None:
+            if before is None:
+                self.functions.roles.delete(arn)
+            else:
+                self.functions.roles.put(arn, before)
+        return restore
 
     async def _step(self, where: str, work: Awaitable[None]) -> None:
         try:

@@ -157,6 +157,16 @@ class PlannedPermission:
 
 
 @dataclass(frozen=True)
+class PlannedRole:
+    """An AWS::IAM::Role: what it states (its inline policies' statements, its managed policy ARNs)."""
+
+    logical_id: str
+    arn: str
+    statements: tuple[dict[str, Any], ...] = ()
+    managed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class PlannedResource:
     """Every resource of the expanded template, for DescribeStackResources and `lambdalite ls`."""
 
@@ -185,3 +195,4 @@ class StackPlan:
     event_configs: list[PlannedEventConfig] = field(default_factory=list)
     http_apis: list[PlannedHttpApi] = field(default_factory=list)
     usage: list[PlannedUsage] = field(default_factory=list)
+    roles: list[PlannedRole] = field(default_factory=list)

@@ -29,6 +29,7 @@ from dataclasses import replace
 from typing import Any
 
 from .. import errors
+from ..access import RolePolicy
 from ..errors import Problems
 from ..functions.names import function_arn
 from ..gateway import accesslog
@@ -47,6 +48,7 @@ from .model import (
     PlannedLayer,
     PlannedPermission,
     PlannedResource,
+    PlannedRole,
     PlannedSchedule,
     PlannedVersion,
     StackPlan,
@@ -251,6 +253,7 @@ class _Planner:
                      if active[lid]["Type"] in (RULE, SCHEDULE)]
         event_configs = [self._event_config(lid, props) for lid, props in resolved.items()
                          if active[lid]["Type"] == EVENT_CONFIG]
+        roles = [self._role(lid, props) for lid, props in resolved.items() if active[lid]["Type"] == ROLE]
         apis = self._apis(active, resolved)
         http_apis = self._http_apis(active, resolved)
         usage = cfn_usage.plan_usage({lid: (str(active[lid]["Type"]), props) for lid, props in resolved.items()
@@ -274,6 +277,7 @@ class _Planner:
             aliases=[a for a in aliases if a is not None],
             schedules=[x for x in schedules if x is not None],
             event_configs=[c for c in event_configs if c is not None],
+            roles=roles,
             http_apis=http_apis,
             usage=usage,
         )
@@ -610,6 +614,23 @@ class _Planner:
         except errors.ServiceError as e:
             self.problems.append(f"Resource {lid}: Metadata Lambdalite MonthlyBudget: {e.message}")
             return None
+
+    def _role(self, lid: str, props: dict[str, Any]) -> PlannedRole:
+        """What the role states: its inline policies' statements (SAM's `Policies`, its policy templates
+        expanded) and its managed policies; the server judges its functions' calls by them."""
+        statements: list[dict[str, Any]] = []
+        for policy in props.get("Policies") or []:
+            document = _dict(_dict(policy).get("PolicyDocument"))
+            listed = document.get("Statement")
+            for statement in [listed] if isinstance(listed, dict) else listed if isinstance(listed, list) else []:
+                if isinstance(statement, dict):
+                    statements.append(statement)
+        managed = tuple(str(a) for a in props.get("ManagedPolicyArns") or [] if isinstance(a, str))
+        role = PlannedRole(lid, self.attributes[lid]["Arn"], tuple(statements), managed)
+        for arn in RolePolicy(role.statements, role.managed).unknown_managed():
+            self.warnings.append(f"{lid} (AWS::IAM::Role): the managed policy {arn} grants nothing on this server "
+                                 "(docs/security.md lists the ones it knows)")
+        return role
 
     def _permission(self, lid: str, props: dict[str, Any]) -> PlannedPermission | None:
         target, action, principal = props.get("FunctionName"), props.get("Action"), props.get("Principal")

@@ -327,7 +327,8 @@ class StackService:
             event_configs={c.logical_id: {"function": c.function, "qualifier": c.qualifier}
                            for c in plan.event_configs},
             http_apis={a.logical_id: a.api_id for a in plan.http_apis},
-            usage={u.logical_id: {"kind": u.kind, "id": u.physical_id} for u in plan.usage})
+            usage={u.logical_id: {"kind": u.kind, "id": u.physical_id} for u in plan.usage},
+            roles={r.logical_id: r.arn for r in plan.roles})
         physical = {lid: self.functions.arn(v["function"], v["version"]) for lid, v in versions.items()}
         resources = [{"logicalId": r.logical_id, "type": r.type,
                       "physicalId": physical.get(r.logical_id, r.physical_id), "supported": r.supported}
@@ -446,6 +447,8 @@ class StackService:
                 if self.http_apis is not None and api_id in self.http_apis.api_ids():
                     self.http_apis.delete(api_id)
             self._delete_usage(managed)
+            for arn in managed.roles.values():
+                self.functions.roles.delete(arn)
             self.db.delete_stack(name)
             self._schedule(name, None)
             del self.stacks[name]

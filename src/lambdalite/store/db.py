@@ -100,6 +100,36 @@ class Database:
         with self._lock:
             self._conn.execute(sql, params)
 
+    # execution roles and the numbers of instance users and groups --------------------------------
+    def load_roles(self) -> dict[str, dict[str, Any]]:
+        with self._lock:
+            rows = self._conn.execute("SELECT arn, data FROM roles").fetchall()
+        return {arn: json.loads(data) for arn, data in rows}
+
+    def put_role(self, arn: str, document: dict[str, Any]) -> None:
+        self._write("INSERT OR REPLACE INTO roles (arn, data) VALUES (?, ?)", (arn, json.dumps(document)))
+
+    def delete_role(self, arn: str) -> None:
+        self._write("DELETE FROM roles WHERE arn = ?", (arn,))
+
+    def principal_number(self, kind: str, name: str) -> int:
+        """The number of (kind, name), allocated once (the next of its kind) and kept."""
+        with self._lock:
+            row = self._conn.execute("SELECT number FROM principals WHERE kind = ? AND name = ?",
+                                     (kind, name)).fetchone()
+            if row is not None:
+                return int(row[0])
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                (number,) = self._conn.execute("SELECT COALESCE(MAX(number) + 1, 0) FROM principals WHERE kind = ?",
+                                               (kind,)).fetchone()
+                self._conn.execute("INSERT INTO principals (kind, name, number) VALUES (?, ?, ?)", (kind, name, number))
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+            return int(number)
+
     # function versions and policies: a JSON document each ---------------------------------
     def load_functions(self) -> list[dict[str, Any]]:
         """Every stored function version's document, by name then version."""

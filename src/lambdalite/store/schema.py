@@ -206,6 +206,21 @@ def _to_10(conn: sqlite3.Connection) -> None:
 
 
 def _to_11(conn: sqlite3.Connection) -> None:
+    """The walls (docs/security.md): the policies of execution roles that stacks define, and the
+    numbers of the users and groups instances run as."""
+    conn.execute("""CREATE TABLE roles (
+        arn TEXT PRIMARY KEY,
+        data TEXT NOT NULL          -- {"statements": [...], "managed": [ARN, ...], "stack": name}
+    )""")
+    conn.execute("""CREATE TABLE principals (
+        kind TEXT NOT NULL,         -- 'function' (a user) or 'folder' (a group: code, layer, environment)
+        name TEXT NOT NULL,
+        number INTEGER NOT NULL,    -- 0, 1, 2, ... per kind, never reused
+        PRIMARY KEY (kind, name)
+    )""")
+
+
+def _to_12(conn: sqlite3.Connection) -> None:
     """API Gateway's API keys and usage plans: account-wide objects, one document each."""
     conn.execute("""CREATE TABLE api_keys (
         id TEXT PRIMARY KEY,
@@ -219,7 +234,7 @@ def _to_11(conn: sqlite3.Connection) -> None:
 
 # MIGRATIONS[i] makes version i + 2
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_to_2, _to_3, _to_4, _to_5, _to_6, _to_7, _to_8, _to_9,
-                                                          _to_10, _to_11]
+                                                          _to_10, _to_11, _to_12]
 LATEST = len(MIGRATIONS) + 1
 
 

@@ -600,3 +600,40 @@ def test_an_event_pattern_rule_is_refused() -> None:
                        "      EventPattern: {source: [aws.s3]}\n"
                        "      Targets: [{Arn: !GetAtt Fn.Arn, Id: t}]\n")
     assert any("only schedule rules" in p for p in problems_of(sam(rule)))
+
+
+ROLES = """
+AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Target:
+    Type: AWS::Serverless::Function
+    Properties: {CodeUri: src, Handler: app.handler, Runtime: python3.11}
+  Caller:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: src
+      Handler: app.handler
+      Runtime: python3.11
+      Policies:
+        - LambdaInvokePolicy: {FunctionName: !Ref Target}
+        - AmazonS3ReadOnlyAccess
+        - Statement: [{Effect: Deny, Action: "lambda:DeleteFunction", Resource: "*"}]
+"""
+
+
+def test_a_functions_sam_policies_become_its_roles_statements() -> None:
+    planned = plan(ROLES)
+    roles = {r.logical_id: r for r in planned.roles}
+    assert set(roles) == {"TargetRole", "CallerRole"}
+    caller_fn = next(f for f in planned.functions if f.logical_id == "Caller")
+    assert caller_fn.create["Role"] == roles["CallerRole"].arn == f"arn:aws:iam::{ACCOUNT}:role/demo-CallerRole"
+    target = default_function_name("demo", "Target")
+    invoke = next(s for s in roles["CallerRole"].statements if s.get("Effect") == "Allow")
+    assert "lambda:InvokeFunction" in invoke["Action"]
+    assert f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{target}*" in invoke["Resource"]
+    assert {"Effect": "Deny", "Action": "lambda:DeleteFunction", "Resource": "*"} in roles["CallerRole"].statements
+    assert any("AmazonS3ReadOnlyAccess" in arn for arn in roles["CallerRole"].managed)
+    assert any("AWSLambdaBasicExecutionRole" in arn for arn in roles["TargetRole"].managed)
+    assert roles["TargetRole"].statements == ()
+    assert any("AmazonS3ReadOnlyAccess grants nothing on this server" in w for w in planned.warnings)
