@@ -1,6 +1,6 @@
 """Lambda authorizers of REST APIs (issue 25 item 2) through the real server, on a test clock (the
-decision cache expires on it). The authorizer function answers according to the token and writes each
-token it sees to a file, so a test can tell whether it was invoked.
+decision cache expires on it). The authorizer function answers according to the token and counts its
+calls in its context (with an id of its instance), so a test can tell whether it was invoked.
 
 AWS's behaviour: reference apigateway-sam.md 1.4 and 7.2; the 409 of CreateAuthorizer on an unknown
 API is AWS-recorded (`test_apigateway_api.snapshot.json` TestApiGatewayApiAuthorizer).
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,12 +26,14 @@ def handler(event, context):
 '''
 # token "allow" / "deny" / "only-a" (allows GET /a only) / "raise" / "unauthorized" / "malformed" / "nested"
 AUTHORIZER = '''
-import os
+import uuid
+
+INSTANCE, CALLS = uuid.uuid4().hex, 0
 
 def handler(event, context):
+    global CALLS
+    CALLS += 1
     token = event.get("authorizationToken") or (event.get("queryStringParameters") or {}).get("token", "")
-    with open(os.environ["SEEN"], "a") as seen:
-        seen.write(token + "\\n")
     if token == "raise":
         raise ValueError("boom")
     if token == "unauthorized":
@@ -42,7 +43,7 @@ def handler(event, context):
     arn = event["methodArn"]
     resource = arn if token != "only-a" else arn.rsplit("/", 2)[0] + "/GET/a"
     effect = "Deny" if token == "deny" else "Allow"
-    context = {"user": "ada", "level": 3, "admin": True}
+    context = {"user": "ada", "level": 3, "admin": True, "instance": INSTANCE, "calls": CALLS}
     if token == "nested":
         context = {"bad": {"no": "objects"}}
     return {"principalId": "user-" + token, "usageIdentifierKey": "usage-key-0123456789abcdef",
@@ -68,23 +69,27 @@ def gw(srv: Server):  # type: ignore[no-untyped-def]
 
 
 class Functions:
-    def __init__(self, srv: Server, seen: Path) -> None:
+    def __init__(self, srv: Server) -> None:
         lam = boto_client(srv.base)
-        self.echo, self.authorizer, self.seen = unique("echo"), unique("authorizer"), seen
+        self.echo, self.authorizer = unique("echo"), unique("authorizer")
         lam.create_function(FunctionName=self.echo, Runtime="python3.11", Role=ROLE, Handler="app.handler",
                             Code={"ZipFile": zip_of(ECHO)})
         lam.create_function(FunctionName=self.authorizer, Runtime="python3.11", Role=ROLE, Handler="app.handler",
-                            Code={"ZipFile": zip_of(AUTHORIZER)}, Environment={"Variables": {"SEEN": str(seen)}})
+                            Code={"ZipFile": zip_of(AUTHORIZER)})
         for name in (self.echo, self.authorizer):
             lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 0.1})
 
-    def invocations(self) -> list[str]:
-        return self.seen.read_text().split() if self.seen.exists() else []
-
 
 @pytest.fixture(scope="module")
-def fns(srv: Server, tmp_path_factory: pytest.TempPathFactory) -> Functions:
-    return Functions(srv, tmp_path_factory.mktemp("seen") / "tokens.txt")
+def fns(srv: Server) -> Functions:
+    return Functions(srv)
+
+
+def call_of(answer: requests.Response) -> tuple[str, str]:
+    """(the authorizer's instance, its count of calls) that made the decision behind an allowed answer."""
+    assert answer.status_code == 200, answer.text
+    authorizer = answer.json()["authorizer"]
+    return authorizer["instance"], authorizer["calls"]
 
 
 class Api:
@@ -151,8 +156,10 @@ def test_a_token_authorizer_allows_denies_and_needs_a_token(gw: Any, srv: Server
     api = Api(srv, gw, fns)
     allowed = api.get(token="allow")
     assert allowed.status_code == 200, allowed.text
-    assert allowed.json()["authorizer"] | {"integrationLatency": 0} == {
-        "principalId": "user-allow", "user": "ada", "level": "3", "admin": "true", "integrationLatency": 0}
+    got = allowed.json()["authorizer"]
+    assert {k: got[k] for k in ("principalId", "user", "level", "admin")} == {
+        "principalId": "user-allow", "user": "ada", "level": "3", "admin": "true"}
+    assert isinstance(got["integrationLatency"], int) and isinstance(got["calls"], str)
     assert_answer(api.get(token="deny"), 403, DENY, "AccessDeniedException")
     assert_answer(api.get(), 401, {"message": "Unauthorized"}, "UnauthorizedException")
     assert_answer(api.get(token="unauthorized"), 401, {"message": "Unauthorized"}, "UnauthorizedException")
@@ -161,10 +168,9 @@ def test_a_token_authorizer_allows_denies_and_needs_a_token(gw: Any, srv: Server
 def test_a_token_failing_the_validation_expression_is_401_without_invoking(gw: Any, srv: Server,
                                                                           fns: Functions) -> None:
     api = Api(srv, gw, fns, identityValidationExpression="^allow$")
-    before = len(fns.invocations())
+    instance, calls = call_of(api.get(token="allow"))
     assert_answer(api.get(token="allowed-not"), 401, {"message": "Unauthorized"}, "UnauthorizedException")
-    assert len(fns.invocations()) == before
-    assert api.get(token="allow").status_code == 200
+    assert call_of(api.get(token="allow")) == (instance, str(int(calls) + 1))   # one call between: none for the 401
 
 
 def test_an_authorizer_that_fails_or_answers_no_policy_is_500(gw: Any, srv: Server, fns: Functions) -> None:
@@ -183,16 +189,14 @@ def test_an_authorizer_function_missing_or_without_permission_is_500(gw: Any, sr
 def test_decisions_are_cached_by_token_for_the_ttl_and_checked_per_method(gw: Any, srv: Server,
                                                                         fns: Functions) -> None:
     api = Api(srv, gw, fns, authorizerResultTtlInSeconds=300)
-    before = len(fns.invocations())
-    assert [api.get("a", token="only-a").status_code for _ in range(3)] == [200, 200, 200]
-    assert len(fns.invocations()) == before + 1
+    first = call_of(api.get("a", token="only-a"))
+    assert [call_of(api.get("a", token="only-a")) for _ in range(2)] == [first, first]   # cached: not called
     # the cached policy allows GET /a only: GET /b with the same token is refused without a new call
     assert_answer(api.get("b", token="only-a"), 403, {"Message": "User is not authorized to access this resource"},
                   "AccessDeniedException")
-    assert len(fns.invocations()) == before + 1
+    assert call_of(api.get("a", token="only-a")) == first   # still the first decision: /b called nothing
     advance(srv, 301)
-    assert api.get("a", token="only-a").status_code == 200
-    assert len(fns.invocations()) == before + 2
+    assert call_of(api.get("a", token="only-a")) != first   # the TTL ran out on the server clock
 
 
 # REQUEST --------------------------------------------------------------------------------------------
