@@ -31,6 +31,12 @@
     │   ├── RequestTooLong               413
     │   ├── RequestValidationError       400  a method request validator refused the request
     │   ├── UnsupportedMediaType         415  no template for the Content-Type, and no passthrough
+    │   ├── InvalidApiKey                403  an API key required and missing, unknown, disabled or not in a plan
+    │   ├── UsageThrottled               429  over the usage plan's rate ("Too Many Requests")
+    │   ├── QuotaExceeded                429  over the usage plan's quota ("Limit Exceeded")
+    │   ├── Unauthorized                 401  an authorizer's identity source missing, or it said Unauthorized
+    │   ├── AuthorizerDenied             403  the authorizer's policy does not allow the method ("Message")
+    │   ├── AuthorizerConfigurationError 500  the authorizer failed, or answered what is not a policy
     │   ├── IntegrationConfigurationError 500 the API is configured so that it cannot answer
     │   ├── IntegrationThrottled         500  Lambda throttled the call (its 429 is not passed on)
     │   ├── TemplateRenderError          500  a mapping template failed while rendering
@@ -249,10 +255,11 @@ class GatewayError(LambdaliteError):
 
     status = 500
     error_type = "InternalServerErrorException"
-    message: str = "Internal server error"
+    message: str | None = "Internal server error"
+    message_key = "message"   # the explicit deny alone says "Message" (recorded, reference 1.4)
 
     def __init__(self, reason: str = "", *, message: str | None = None, status: int | None = None) -> None:
-        super().__init__(reason or message or self.message)
+        super().__init__(reason or message or self.message or "")
         self.reason = reason
         if message is not None:
             self.message = message
@@ -282,6 +289,46 @@ class UnsupportedMediaType(GatewayError):
     """415, before the backend is called."""
 
     status, error_type, message = 415, "BadRequestException", "Unsupported Media Type"  # header: LocalStack's
+
+
+class InvalidApiKey(GatewayError):
+    """403 INVALID_API_KEY: the method requires an API key and the request's is missing, unknown, disabled
+    or not in a usage plan of this stage."""
+
+    status, error_type, message = 403, "ForbiddenException", "Forbidden"
+
+
+class UsageThrottled(GatewayError):
+    """429 THROTTLED: over the usage plan's rate for this key."""
+
+    status, error_type, message = 429, "TooManyRequestsException", "Too Many Requests"
+
+
+class QuotaExceeded(GatewayError):
+    """429 QUOTA_EXCEEDED: the key used up its usage plan's quota for the period."""
+
+    status, error_type, message = 429, "LimitExceededException", "Limit Exceeded"
+
+
+class Unauthorized(GatewayError):
+    """401 UNAUTHORIZED: an identity source is missing or fails the validation expression, or the
+    authorizer answered the error `Unauthorized`."""
+
+    status, error_type, message = 401, "UnauthorizedException", "Unauthorized"
+
+
+class AuthorizerDenied(GatewayError):
+    """403 ACCESS_DENIED: the authorizer's policy denies the method (explicitly, or by not allowing it)."""
+
+    status, error_type, message_key = 403, "AccessDeniedException", "Message"
+    message = "User is not authorized to access this resource with an explicit deny"
+
+
+class AuthorizerConfigurationError(GatewayError):
+    """500 AUTHORIZER_CONFIGURATION_ERROR: the authorizer function is missing, may not be invoked, failed,
+    or answered something that is not a policy. AWS's body is `{"message": null}` (reference 7.2)."""
+
+    status, error_type, message = 500, "AuthorizerConfigurationException", None
 
 
 class IntegrationConfigurationError(GatewayError):

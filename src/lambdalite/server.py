@@ -99,15 +99,25 @@ class App:
         elif path == "/restapis" or path.startswith("/restapis/"):   # a stage's full form, or the management API
             rest = platform.data_plane if parse_full_path(path) is not None else platform.apigateway_api
             await rest.handle(scope, receive, send)
+        elif _usage_path(path):
+            await platform.apigateway_api.handle(scope, receive, send)
         elif stacks_api.handles(path):
             await platform.stacks_api.handle(scope, receive, send)
         elif path.startswith(("/httpapis/", "/v2/")):
             await self.http_apis(scope, receive, send, platform)
         elif path.startswith("/_lambdalite/") or path == CONSOLE[:-1]:
             await self.own(scope, receive, send, path, platform)
-        elif path == "/" and scope["method"] == "POST":
+        elif path == "/":
+            await self.root(scope, receive, send, platform)
+        else:
+            await api_traffic(platform, scope, receive, send)
+
+    async def root(self, scope: Scope, receive: Receive, send: Send, platform: Services) -> None:
+        """`/`: an AWS API call (POST), a browser sent to the console when no HTTP API serves the root,
+        or API traffic."""
+        if scope["method"] == "POST":
             await self.root_post(scope, receive, send, platform)
-        elif path == "/" and scope["method"] == "GET" and platform.http_plane.root is None and _browser(scope):
+        elif scope["method"] == "GET" and platform.http_plane.root is None and _browser(scope):
             await send_response(send, 302, b"", [(b"location", CONSOLE.encode())])   # a person: the console
         else:
             await api_traffic(platform, scope, receive, send)
@@ -321,9 +331,16 @@ def _management(scope: Scope, path: str) -> bool:
         return path != "/_lambdalite/health"
     if path == "/restapis" or path.startswith("/restapis/"):
         return parse_full_path(path) is None
+    if _usage_path(path):
+        return True
     if path == "/" and scope["method"] == "POST":
         return logs_api.handles(scope) or cloudwatch_api.handles(scope) or _form_encoded(scope)
     return False
+
+
+def _usage_path(path: str) -> bool:
+    """API Gateway's account-wide API keys and usage plans (`/apikeys`, `/usageplans`): reserved prefixes."""
+    return path in ("/apikeys", "/usageplans") or path.startswith(("/apikeys/", "/usageplans/"))
 
 
 def _named_api(scope: Scope) -> str | None:

@@ -36,9 +36,11 @@ from .functions.archive import MB, CodeLimits
 from .functions.model import FunctionVersion, Prepared
 from .functions.service import FunctionService
 from .gateway.control.http_apis import HttpApiService, root_owner
+from .gateway.control.keys import KeyService
 from .gateway.control.service import GatewayService
 from .gateway.data.http_plane import HttpPlane
 from .gateway.data.plane import DataPlane
+from .gateway.usage import UsageMeter
 from .invoke.events import EventQueue
 from .invoke.invoker import Invoker
 from .invoke.limiter import ConcurrencyLimiter
@@ -114,10 +116,19 @@ class Services:
         self.observe_api = ObserveApi(self.functions, caught_up, self.metrics, self.live, self.budgets)
         self.lambda_api = LambdaApi(self.functions, self.invoker, settings.base_url, self.events)
         self.gateway = GatewayService(self.db, settings.region, settings.account)
-        self.apigateway_api = ApiGatewayApi(self.gateway)
+        # API keys' rates refill on the server clock; their quota periods turn with its wall time
+        self.usage_meter = UsageMeter(self.clock.now, wall_time(self.clock))
+        self.keys = KeyService(self.db, settings.account, lambda api_id, stage: stage in (
+            self.gateway.documents.get(api_id) or {}).get("stages", {}))
         self.data_plane = DataPlane(self.invoker, settings.account, settings.base_url, self._execution_log,
-                                    self._access_log, settings.region, self._apigateway_may_invoke)
+                                    self._access_log, settings.region, self._apigateway_may_invoke,
+                                    clock=self.clock.now, meter=self.usage_meter)
+        self.apigateway_api = ApiGatewayApi(self.gateway, self.keys, self.usage_meter,
+                                            self.data_plane.test_invoke_authorizer)
+        self.keys.on_change(self.data_plane.use_keys)
+        self.keys.on_key_left = self.usage_meter.reset
         self.gateway.on_change(lambda: self.data_plane.publish(self.gateway.deployed_stages()))
+        self.gateway.on_change(lambda: self.keys.forget_missing(self.gateway.api_ids()))
         self.http_apis = HttpApiService(self.db, settings.region)
         self.http_plane = HttpPlane(self.invoker, settings.account, settings.region, self.clock.now, self._access_log,
                                     self._apigateway_may_invoke)
@@ -132,7 +143,7 @@ class Services:
         self.apigatewayv2_api = ApiGatewayV2Api(self.http_apis)
         self.stacks = StackService(self.db, self.functions, self.gateway, settings.region, settings.account,
                                    settings.base_url, self.clock, invoker=self.invoker, scheduler=self.scheduler,
-                                   http_apis=self.http_apis)
+                                   http_apis=self.http_apis, keys=self.keys)
         self.stacks_api = StacksApi(self.stacks, self.functions)
         self.console = Console(self.functions, self.gateway, caught_up, settings.base_url)
         self.cloudformation_api = CloudFormationApi(self.stacks)
@@ -203,6 +214,7 @@ class Services:
         self.events.start()
         self.scheduler.start()
         self.gateway.load()
+        self.keys.load()
         self.http_apis.load()
         self.stacks.load()
         self.data_plane.publish(self.gateway.deployed_stages())

@@ -1,4 +1,5 @@
-"""The API Gateway management API (REST-JSON, 2015-07-09) under `/restapis`, as boto3's `apigateway` sends it.
+"""The API Gateway management API (REST-JSON, 2015-07-09) under `/restapis`, `/apikeys` and `/usageplans`, as
+boto3's `apigateway` sends it.
 
 Parse the path and query, call `GatewayService`, render AWS's answer: lists as `{"item": [...],
 "position": ...}` (GetStages: `item` only), 201/202/204 where AWS answers them, errors as
@@ -11,11 +12,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from .. import errors
 from ..gateway.control.importer import parse as parse_import
+from ..gateway.control.keys import KeyService
 from ..gateway.control.service import GatewayService
+from ..gateway.usage import UsageMeter
 from .http import Receive, Request, Scope, Send, answer, read_request
 
 BODY_LIMIT = 6 * 1024 * 1024   # an OpenAPI document for ImportRestApi/PutRestApi fits easily
@@ -24,9 +28,16 @@ MAX_LIMIT = 500
 Answer = tuple[int, Any]
 
 
+TestAuthorizer = Callable[[str, dict[str, Any], dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
 class ApiGatewayApi:
-    def __init__(self, gateway: GatewayService) -> None:
+    def __init__(self, gateway: GatewayService, keys: KeyService | None = None, meter: UsageMeter | None = None,
+                 test_authorizer: TestAuthorizer | None = None) -> None:
         self.gateway = gateway
+        self.keys = keys
+        self.meter = meter
+        self.test_authorizer = test_authorizer   # (api id, authorizer, request body) -> TestInvokeAuthorizer's answer
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         request, too_large = await read_request(scope, receive, BODY_LIMIT)
@@ -45,6 +56,13 @@ class ApiGatewayApi:
             mode = request.query.get("mode") or "merge"
             imported = await asyncio.to_thread(parse_import, request.body, request.query, mode)
             return 200, self.gateway.put_rest_api(path.rsplit("/", 1)[1], request.body, request.query, imported)
+        parts = path.strip("/").split("/")
+        if request.method == "POST" and len(parts) == 4 and parts[0] == "restapis" and parts[2] == "authorizers" \
+                and self.test_authorizer is not None:   # TestInvokeAuthorizer invokes the function
+            authorizer = self.gateway.get_authorizer(parts[1], parts[3])
+            return 200, await self.test_authorizer(parts[1], authorizer, request.json())
+        if parts[0] in ("apikeys", "usageplans"):
+            return self.usage(request, parts)
         return self.route(request)
 
     def route(self, request: Request) -> Answer:
@@ -65,6 +83,8 @@ class ApiGatewayApi:
             return self.deployments(request, api_id, rest[1:])
         if what == "stages":
             return self.stages(request, api_id, rest[1:])
+        if what == "authorizers":
+            return self.authorizers(request, api_id, rest[1:])
         return unknown(request)
 
     # RestApi --------------------------------------------------------------------------------------
@@ -235,6 +255,83 @@ class ApiGatewayApi:
                 return 200, gw.update_stage(api_id, rest[0], operations(request))
             if method == "DELETE":
                 gw.delete_stage(api_id, rest[0])
+                return 202, None
+        return unknown(request)
+
+
+    def authorizers(self, request: Request, api_id: str, rest: list[str]) -> Answer:
+        method, gw = request.method, self.gateway
+        if not rest and method == "POST":
+            return 201, gw.create_authorizer(api_id, request.json())
+        if not rest and method == "GET":
+            return 200, page(gw.get_authorizers(api_id), request)
+        if len(rest) == 1:
+            if method == "GET":
+                return 200, gw.get_authorizer(api_id, rest[0])
+            if method == "PATCH":
+                return 200, gw.update_authorizer(api_id, rest[0], operations(request))
+            if method == "DELETE":
+                gw.delete_authorizer(api_id, rest[0])
+                return 202, None
+        return unknown(request)
+
+    # API keys, usage plans -------------------------------------------------------------------------
+    def usage(self, request: Request, parts: list[str]) -> Answer:
+        if self.keys is None:
+            return unknown(request)
+        if parts[0] == "apikeys":
+            return self.api_keys(request, self.keys, parts[1:])
+        return self.usage_plans(request, self.keys, parts[1:])
+
+    def api_keys(self, request: Request, keys: KeyService, rest: list[str]) -> Answer:
+        method, query = request.method, request.query
+        if not rest and method == "POST":
+            return 201, keys.create_api_key(request.json())
+        if not rest and method == "GET":
+            found = keys.get_api_keys(query.get("name"), query.get("customerId"), query.get("includeValues") == "true")
+            return 200, page(found, request)
+        if len(rest) == 1:
+            if method == "GET":
+                return 200, keys.get_api_key(rest[0], query.get("includeValue") == "true")
+            if method == "PATCH":
+                return 200, keys.update_api_key(rest[0], operations(request))
+            if method == "DELETE":
+                keys.delete_api_key(rest[0])
+                return 202, None
+        return unknown(request)
+
+    def usage_plans(self, request: Request, keys: KeyService, rest: list[str]) -> Answer:
+        method, query = request.method, request.query
+        if not rest and method == "POST":
+            return 201, keys.create_usage_plan(request.json())
+        if not rest and method == "GET":
+            return 200, page(keys.get_usage_plans(query.get("keyId")), request)
+        if len(rest) == 1:
+            if method == "GET":
+                return 200, keys.get_usage_plan(rest[0])
+            if method == "PATCH":
+                return 200, keys.update_usage_plan(rest[0], operations(request))
+            if method == "DELETE":
+                keys.delete_usage_plan(rest[0])
+                return 202, None
+        if len(rest) == 2 and rest[1] == "usage" and method == "GET" and self.meter is not None:
+            return 200, keys.get_usage(rest[0], self.meter, query.get("startDate", ""), query.get("endDate", ""),
+                                       query.get("keyId"))
+        if len(rest) >= 2 and rest[1] == "keys":
+            return self.usage_plan_keys(request, keys, rest[0], rest[2:])
+        return unknown(request)
+
+    def usage_plan_keys(self, request: Request, keys: KeyService, plan_id: str, rest: list[str]) -> Answer:
+        method = request.method
+        if not rest and method == "POST":
+            return 201, keys.create_usage_plan_key(plan_id, request.json())
+        if not rest and method == "GET":
+            return 200, page(keys.get_usage_plan_keys(plan_id, request.query.get("name")), request)
+        if len(rest) == 1:
+            if method == "GET":
+                return 200, keys.get_usage_plan_key(plan_id, rest[0])
+            if method == "DELETE":
+                keys.delete_usage_plan_key(plan_id, rest[0])
                 return 202, None
         return unknown(request)
 

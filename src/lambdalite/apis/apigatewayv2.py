@@ -75,7 +75,8 @@ class ApiGatewayV2Api:
             return 200, {"items": list((self.apis.get(api_id).get(kind) or {}).values())}
         if request.method == "POST":
             create = {"routes": self.apis.create_route, "integrations": self.apis.create_integration,
-                      "stages": self.apis.create_stage, "deployments": self.apis.create_deployment}[kind]
+                      "stages": self.apis.create_stage, "deployments": self.apis.create_deployment,
+                      "authorizers": self.apis.create_authorizer}[kind]
             return 201, create(api_id, request.json())
         raise _not_built(request)
 
@@ -87,7 +88,7 @@ class ApiGatewayV2Api:
             return 204, None
         if request.method == "PATCH" and kind != "deployments":
             update = {"routes": self.apis.update_route, "integrations": self.apis.update_integration,
-                      "stages": self.apis.update_stage}[kind]
+                      "stages": self.apis.update_stage, "authorizers": self.apis.update_authorizer}[kind]
             return 200, update(api_id, item_id, request.json())
         raise _not_built(request)
 

@@ -44,11 +44,48 @@ def function_of(uri: str) -> str:
 
 
 @dataclass(frozen=True)
+class RouteAuth:
+    """A route's authorizer as deployed: JWT (issuer, audiences, scopes the route needs) or a Lambda
+    (REQUEST) authorizer (function, payload format, simple responses, TTL); `problem` when unusable."""
+
+    kind: str                                   # JWT | CUSTOM
+    authorizer_id: str
+    identity_source: tuple[str, ...]            # "$request.header.Authorization", "$request.querystring.q", ...
+    issuer: str = ""
+    audience: tuple[str, ...] = ()
+    scopes: tuple[str, ...] = ()
+    function: str = ""
+    payload_format: str = "2.0"
+    simple: bool = False
+    ttl_s: int = 0
+    problem: str | None = None
+
+
+def route_auth_of(raw: Mapping[str, Any] | None) -> RouteAuth | None:
+    if not raw:
+        return None
+    authorizer = raw.get("authorizer")
+    if not authorizer:
+        return RouteAuth(str(raw.get("type")), "", (), problem="the route's authorizer does not exist")
+    sources = authorizer.get("identitySource") or []
+    config = authorizer.get("jwtConfiguration") or {}
+    return RouteAuth(str(raw.get("type")), str(authorizer.get("authorizerId")),
+                     tuple(sources if isinstance(sources, list) else [sources]),
+                     issuer=str(config.get("issuer") or ""), audience=tuple(config.get("audience") or ()),
+                     scopes=tuple(raw.get("scopes") or ()),
+                     function=function_of(str(authorizer.get("authorizerUri") or "")),
+                     payload_format=str(authorizer.get("authorizerPayloadFormatVersion") or "2.0"),
+                     simple=bool(authorizer.get("enableSimpleResponses")),
+                     ttl_s=int(authorizer.get("authorizerResultTtlInSeconds") or 0))
+
+
+@dataclass(frozen=True)
 class Integration:
     integration_id: str
     function: str                       # the function's ARN (or name)
     payload_format: str = "2.0"
     timeout_ms: int = DEFAULT_TIMEOUT_MS
+    auth: RouteAuth | None = None       # the route's authorizer (JWT or Lambda), as deployed
 
 
 @dataclass(frozen=True)
@@ -181,11 +218,42 @@ def routes_from_openapi(definition: Mapping[str, Any]) -> list[tuple[str, dict[s
                                  "integrations are served here)")
             key = DEFAULT_ROUTE if path == "/$default" else f"{method} {path}"
             parse_route_key(key)
-            out.append((key, _integration(key, integration)))
+            security = operation.get("security", definition.get("security"))
+            out.append((key, {**_integration(key, integration), "security": _security(security)}))
     keys = [k for k, _ in out]
     duplicated = sorted({k for k in keys if keys.count(k) > 1})
     if duplicated:
         raise ValueError(f"Route key {duplicated[0]} is defined twice")
+    return out
+
+
+def _security(requirements: Any) -> list[tuple[str, list[str]]]:
+    """An operation's `security`: (scheme name, scopes) of each requirement."""
+    out = []
+    for requirement in requirements if isinstance(requirements, list) else []:
+        for name, scopes in (requirement.items() if isinstance(requirement, Mapping) else ()):
+            out.append((str(name), [str(s) for s in scopes] if isinstance(scopes, list) else []))
+    return out
+
+
+def authorizers_from_openapi(definition: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """scheme name -> CreateAuthorizer body (camelCase) of each `x-amazon-apigateway-authorizer` of type
+    jwt or request among `components.securitySchemes` (what SAM's HttpApi `Auth` writes)."""
+    components = definition.get("components")
+    schemes = components.get("securitySchemes") if isinstance(components, Mapping) else None
+    out = {}
+    for name, scheme in (schemes.items() if isinstance(schemes, Mapping) else ()):
+        spec = scheme.get("x-amazon-apigateway-authorizer") if isinstance(scheme, Mapping) else None
+        if not isinstance(spec, Mapping) or str(spec.get("type")).lower() not in ("jwt", "request"):
+            continue
+        sources = spec.get("identitySource")
+        body: dict[str, Any] = {"name": str(name), "authorizerType": str(spec["type"]).upper(),
+                                "identitySource": [sources] if isinstance(sources, str) else list(sources or [])}
+        for key in ("jwtConfiguration", "authorizerUri", "authorizerPayloadFormatVersion", "enableSimpleResponses",
+                    "authorizerResultTtlInSeconds"):
+            if spec.get(key) is not None:
+                body[key] = spec[key]
+        out[str(name)] = body
     return out
 
 

@@ -1,7 +1,7 @@
 """Deployments frozen, and the stages the data plane serves: immutable snapshots, built off the hot path.
 
 A deployment copies the API's resources (each with its methods fully embedded: method, method
-responses, integration, integration responses), request validators, models and binary media types
+responses, integration, integration responses), request validators, models, authorizers and binary media types
 at the moment it is created; later edits of the API never reach it. Every mapping template of the
 copy is compiled once here (`vtl.compile_template`); a syntax error is a deployment warning, not a
 refusal, as on AWS, and that template is simply absent from `DeployedStage.templates` (the data plane
@@ -48,6 +48,8 @@ class DeployedStage:
     logging_level: str = "ERROR"   # execution logs: OFF, ERROR (failed requests) or INFO (every request)
     data_trace: bool = False       # INFO with bodies and headers
     access_log: tuple[str, str] | None = None   # accessLogSettings: (log group, format)
+    authorizers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)   # as deployed, by id
+    api_key_source: str = "HEADER"   # HEADER (x-api-key) or AUTHORIZER (its usageIdentifierKey)
 
 
 def freeze(document: dict[str, Any]) -> dict[str, Any]:
@@ -58,6 +60,7 @@ def freeze(document: dict[str, Any]) -> dict[str, Any]:
         "validators": copy.deepcopy(document["validators"]),
         "models": copy.deepcopy(document["models"]),
         "binaryMediaTypes": list(api.get("binaryMediaTypes") or []),
+        "authorizers": copy.deepcopy(document.get("authorizers") or {}),
     }
 
 
@@ -103,7 +106,8 @@ def deployed_stage(document: dict[str, Any], stage: dict[str, Any],
         resources=frozen["resources"], validators=frozen["validators"], models=frozen["models"],
         binary_media_types=frozen["binaryMediaTypes"], templates=MappingProxyType(dict(templates)),
         logging_level=level, data_trace=data_trace, created=float(stage.get("createdDate") or 0),
-        access_log=access_log_of(stage),
+        access_log=access_log_of(stage), authorizers=frozen.get("authorizers") or {},
+        api_key_source=str(document["api"].get("apiKeySource") or "HEADER"),
     )
 
 

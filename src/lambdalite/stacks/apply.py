@@ -31,6 +31,7 @@ from ..functions.service import FunctionService, as_config
 from ..gateway.control import rules
 from ..gateway.control.http_apis import HttpApiService
 from ..gateway.control.importer import parse
+from ..gateway.control.keys import KEYS, PLANS, KeyService
 from ..gateway.control.service import GatewayService
 from ..observe.spending import Budgets
 from .model import (
@@ -42,6 +43,7 @@ from .model import (
     PlannedLayer,
     PlannedPermission,
     PlannedRole,
+    PlannedUsage,
     PlannedVersion,
     StackPlan,
 )
@@ -79,14 +81,17 @@ class Managed:
     schedules: dict[str, dict[str, Any]] = field(default_factory=dict)    # logical id -> PlannedSchedule document
     event_configs: dict[str, dict[str, Any]] = field(default_factory=dict)  # logical id -> {function, qualifier}
     http_apis: dict[str, str] = field(default_factory=dict)               # logical id -> HTTP API id
+    usage: dict[str, dict[str, str]] = field(default_factory=dict)        # logical id -> {kind, id}: keys, plans
     roles: dict[str, str] = field(default_factory=dict)                   # logical id -> role ARN
 
 
 class Applier:
     def __init__(self, functions: FunctionService, gateway: GatewayService, stack: str, previous: Managed,
                  foreign_functions: set[str], foreign_apis: set[str], shifting: Shifting | None = None,
-                 budgets: Budgets | None = None, http_apis: HttpApiService | None = None) -> None:
+                 budgets: Budgets | None = None, http_apis: HttpApiService | None = None,
+                 keys: KeyService | None = None) -> None:
         self.functions = functions
+        self.keys = keys
         self.budgets = budgets
         self.http_apis = http_apis
         self.gateway = gateway
@@ -175,6 +180,23 @@ class Applier:
                              self._http_api(http_api))
         await self._permissions(plan.permissions)
         self._roles(plan.roles)
+        for usage in plan.usage:   # after the APIs: a plan names their stages
+            await self._step(f"{usage.logical_id} ({usage.kind} {usage.physical_id})", self._usage(usage))
+
+    async def _usage(self, usage: PlannedUsage) -> None:
+        keys = self.keys
+        if keys is None:
+            raise errors.UnsupportedOperation("this server has no API key service")
+        table = KEYS if usage.kind.endswith("ApiKey") else PLANS
+        saved = keys.saved(table, usage.physical_id)
+
+        async def restore() -> None:
+            keys.restore(table, usage.physical_id, saved)
+        self.undo.append((f"restore {usage.kind} {usage.physical_id}", restore))
+        if table == KEYS:
+            keys.put_api_key(usage.physical_id, dict(usage.body))
+        else:
+            keys.put_usage_plan(usage.physical_id, dict(usage.body), list(usage.key_ids))
 
     def _roles(self, planned: list[PlannedRole]) -> None:
         """Each role's statements kept by its ARN (what its functions' keys may do); the roles the
@@ -583,12 +605,24 @@ class Applier:
             await self._quietly(f"delete REST API {api_id}", self._delete_api(api_id))
         for api in plan.apis:
             await self._quietly(f"drop old deployments of {api.api_id}", self._drop_old_deployments(api.api_id))
+        await self._finish_usage(plan)
         kept_http = {api.api_id for api in plan.http_apis}
         for api_id in sorted(set(self.previous.http_apis.values()) - kept_http):
             await self._quietly(f"delete HTTP API {api_id}", self._delete_http_api(api_id))
         for fn in plan.functions:
             if fn.test_events:
                 await self._quietly(f"save the test events of {fn.name}", self._save_events(fn))
+
+    async def _finish_usage(self, plan: StackPlan) -> None:
+        """Keys and plans the template dropped go (plans before the keys they hold)."""
+        kept = {u.logical_id for u in plan.usage}
+        for lid, old in sorted(self.previous.usage.items(), key=lambda item: item[1]["kind"], reverse=True):
+            if lid not in kept and self.keys is not None:
+                await self._quietly(f"delete {old['kind']} {old['id']}", self._delete_usage(old))
+
+    async def _delete_usage(self, old: dict[str, str]) -> None:
+        assert self.keys is not None
+        delete_usage(self.keys, old)
 
     async def _finish_event_configs(self, plan: StackPlan) -> None:
         kept = {c.logical_id for c in plan.event_configs}
@@ -655,3 +689,12 @@ def definition_bytes(api: PlannedApi) -> bytes:
 
 
 
+
+
+def delete_usage(keys: KeyService, made: dict[str, str]) -> None:
+    """Remove a key or plan a stack made, when it is still there."""
+    if made["kind"].endswith("ApiKey"):
+        if made["id"] in keys.keys:
+            keys.delete_api_key(made["id"])
+    elif made["id"] in keys.plans:
+        keys.delete_usage_plan(made["id"])

@@ -138,6 +138,17 @@ class PlannedHttpApi:
 
 
 @dataclass(frozen=True)
+class PlannedUsage:
+    """An API key or a usage plan put by id after the APIs (stacks/cfn_usage.py)."""
+
+    logical_id: str
+    kind: str                          # AWS::ApiGateway::ApiKey | AWS::ApiGateway::UsagePlan
+    physical_id: str
+    body: dict[str, Any]               # CreateApiKey's / CreateUsagePlan's body
+    key_ids: tuple[str, ...] = ()      # a plan's keys (its UsagePlanKeys)
+
+
+@dataclass(frozen=True)
 class PlannedPermission:
     logical_id: str
     function_name: str
@@ -183,4 +194,5 @@ class StackPlan:
     schedules: list[PlannedSchedule] = field(default_factory=list)
     event_configs: list[PlannedEventConfig] = field(default_factory=list)
     http_apis: list[PlannedHttpApi] = field(default_factory=list)
+    usage: list[PlannedUsage] = field(default_factory=list)
     roles: list[PlannedRole] = field(default_factory=list)

@@ -9,8 +9,8 @@ collected; if there is one, `Problems` lists them all, each naming its resource 
 Resource types (the issue: "listed in one clear warning, or refused where ignoring it would change
 behaviour"): the supported ones are planned; `_IGNORED` types are listed in ONE warning because the
 stack serves the same requests without them (logs, alarms, IAM policies that are not enforced anyway,
-resource groups, usage plans). Function versions and aliases (SAM's AutoPublishAlias
-expands into both) are planned: a Version's number is decided here, before anything is resolved
+resource groups); API keys and usage plans are planned (`cfn_usage`). Function versions and aliases
+(SAM's AutoPublishAlias expands into both) are planned: a Version's number is decided here, before anything is resolved
 (kept from the previous deployment, or the function's next free number), so that an Alias, an
 Output or an integration URI that names it resolves in the plan. Every other type is refused: an
 event source, queue, table or HTTP API that silently did not exist would break the application while
@@ -37,7 +37,7 @@ from ..gateway.control.openapi import OpenApiImportError, parse_openapi
 from ..gateway.httpapi import routes_from_openapi
 from ..invoke import cron
 from ..observe.spending import parse_amount
-from . import cfn_api
+from . import cfn_api, cfn_usage
 from .intrinsics import Context, Resolver, find_cycles, pseudo_parameters, resolve_parameters
 from .model import (
     PlannedAlias,
@@ -86,7 +86,7 @@ QUEUE, TOPIC = "AWS::SQS::Queue", "AWS::SNS::Topic"
 CODEDEPLOY = frozenset({"AWS::CodeDeploy::Application", "AWS::CodeDeploy::DeploymentGroup"})
 _SUPPORTED = frozenset({FUNCTION, LAYER, PERMISSION, ROLE, REST_API, DEPLOYMENT, STAGE, API_RESOURCE, METHOD,
                         VERSION, ALIAS, RULE, SCHEDULE, EVENT_CONFIG, QUEUE, TOPIC, HTTP_API, HTTP_STAGE,
-                        HTTP_ROUTE, HTTP_INTEGRATION, HTTP_DEPLOYMENT}) | CODEDEPLOY
+                        HTTP_ROUTE, HTTP_INTEGRATION, HTTP_DEPLOYMENT, *cfn_usage.TYPES}) | CODEDEPLOY
 # (layer name, content hex, the previous deployment's ARN or None) -> the layer version's ARN
 LayerVersions = Callable[[str, str, "str | None"], str]
 # (function name, the previous deployment's version ARN or None) -> (version number, whether it exists)
@@ -94,7 +94,6 @@ FunctionVersions = Callable[[str, "str | None"], "tuple[str, bool]"]
 _IGNORED = frozenset({
     "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::Logs::LogGroup", "AWS::CloudWatch::Alarm",
     "AWS::ApiGateway::Account",
-    "AWS::ApiGateway::UsagePlan", "AWS::ApiGateway::ApiKey", "AWS::ApiGateway::UsagePlanKey",
     "AWS::ResourceGroups::Group", "AWS::ApplicationInsights::Application",
     "AWS::CloudFormation::WaitConditionHandle",
 })  # fmt: skip
@@ -257,6 +256,8 @@ class _Planner:
         roles = [self._role(lid, props) for lid, props in resolved.items() if active[lid]["Type"] == ROLE]
         apis = self._apis(active, resolved)
         http_apis = self._http_apis(active, resolved)
+        usage = cfn_usage.plan_usage({lid: (str(active[lid]["Type"]), props) for lid, props in resolved.items()
+                                      if active[lid]["Type"] in cfn_usage.TYPES}, self.refs, self.problems)
         outputs = self._outputs(resolver)
         self.problems += [p for p in resolver.problems if p not in self.problems]
         if self.ignored:
@@ -278,6 +279,7 @@ class _Planner:
             event_configs=[c for c in event_configs if c is not None],
             roles=roles,
             http_apis=http_apis,
+            usage=usage,
         )
 
     def _check_types(self) -> None:
@@ -335,6 +337,8 @@ class _Planner:
                 self.refs[lid] = self.layer_version(layer_name or lid, digest, previous)
             elif kind in (API_RESOURCE, DEPLOYMENT, HTTP_ROUTE, HTTP_INTEGRATION, HTTP_DEPLOYMENT):
                 self.refs[lid] = previous or _stable_id(f"{self.stack_name}/{lid}", 6 if kind != HTTP_ROUTE else 7)
+            elif kind in cfn_usage.TYPES:
+                self.refs[lid] = previous or _stable_id(f"{self.stack_name}/{lid}", cfn_usage.id_length(str(kind)))
             elif kind in (VERSION, ALIAS):
                 continue   # named once the functions are (_name_versions_and_aliases)
             elif kind in (QUEUE, TOPIC, RULE, SCHEDULE):

@@ -30,12 +30,13 @@ from ..functions.code import NO_LIMIT
 from ..functions.service import FunctionService
 from ..gateway.control.http_apis import HttpApiService, root_owner
 from ..gateway.control.ids import API_ID_LENGTH, new_id
+from ..gateway.control.keys import KeyService
 from ..gateway.control.service import GatewayService
 from ..invoke.invoker import Invoker
 from ..invoke.schedules import Scheduler
 from ..store import Database
 from . import plan as planner
-from .apply import Applier, Managed, Shifting, permission_entry
+from .apply import Applier, Managed, Shifting, delete_usage, permission_entry
 from .model import StackPlan
 from .urls import http_api_url, rewrite_urls, stage_url
 
@@ -97,8 +98,9 @@ class StackService:
     def __init__(self, db: Database, functions: FunctionService, gateway: GatewayService, region: str, account: str,
                  base_url: str = "http://127.0.0.1:9000", clock: Clock | None = None,
                  invoker: Invoker | None = None, scheduler: Scheduler | None = None,
-                 http_apis: HttpApiService | None = None) -> None:
+                 http_apis: HttpApiService | None = None, keys: KeyService | None = None) -> None:
         self.db = db
+        self.keys = keys
         self.functions = functions
         self.gateway = gateway
         self.http_apis = http_apis
@@ -277,7 +279,7 @@ class StackService:
                      plan: StackPlan, previous: StackRecord | None) -> DeployResult:
         applier = Applier(self.functions, self.gateway, name, previous.managed_view() if previous else Managed(),
                           self._foreign_functions(name), self._foreign_apis(name), self._shifting(name),
-                          self._invoker.budgets if self._invoker else None, self.http_apis)
+                          self._invoker.budgets if self._invoker else None, self.http_apis, self.keys)
         self._deploying = applier.held_code = set(code.values())
         try:
             applier.preflight(plan)
@@ -325,6 +327,7 @@ class StackService:
             event_configs={c.logical_id: {"function": c.function, "qualifier": c.qualifier}
                            for c in plan.event_configs},
             http_apis={a.logical_id: a.api_id for a in plan.http_apis},
+            usage={u.logical_id: {"kind": u.kind, "id": u.physical_id} for u in plan.usage},
             roles={r.logical_id: r.arn for r in plan.roles})
         physical = {lid: self.functions.arn(v["function"], v["version"]) for lid, v in versions.items()}
         resources = [{"logicalId": r.logical_id, "type": r.type,
@@ -443,11 +446,19 @@ class StackService:
             for api_id in managed.http_apis.values():
                 if self.http_apis is not None and api_id in self.http_apis.api_ids():
                     self.http_apis.delete(api_id)
+            self._delete_usage(managed)
             for arn in managed.roles.values():
                 self.functions.roles.delete(arn)
             self.db.delete_stack(name)
             self._schedule(name, None)
             del self.stacks[name]
+
+
+    def _delete_usage(self, managed: Managed) -> None:
+        """The stack's API keys and usage plans (plans before the keys they hold)."""
+        for made in sorted(managed.usage.values(), key=lambda m: m["kind"], reverse=True):
+            if self.keys is not None:
+                delete_usage(self.keys, made)
 
 
 def stack_arn(region: str, account: str, name: str) -> str:

@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 from . import schema
 
 DATABASE_NAME = "lambdalite.db"
+USAGE_TABLES = ("api_keys", "usage_plans")   # API Gateway's account-wide objects, one document each
 
 
 class InvocationRecord(NamedTuple):
@@ -335,6 +336,22 @@ class Database:
 
     def delete_rest_api(self, api_id: str) -> None:
         self._write("DELETE FROM rest_apis WHERE id = ?", (api_id,))
+
+    # API Gateway API keys and usage plans: one JSON document each -------------------------
+    def load_usage_objects(self, table: str) -> list[dict[str, Any]]:
+        """Every stored API key (`table` "api_keys") or usage plan ("usage_plans")."""
+        assert table in USAGE_TABLES
+        with self._lock:
+            rows = self._conn.execute(f"SELECT data FROM {table} ORDER BY id").fetchall()
+        return [json.loads(data) for (data,) in rows]
+
+    def put_usage_object(self, table: str, object_id: str, document: dict[str, Any]) -> None:
+        assert table in USAGE_TABLES
+        self._write(f"INSERT OR REPLACE INTO {table} (id, data) VALUES (?, ?)", (object_id, json.dumps(document)))
+
+    def delete_usage_object(self, table: str, object_id: str) -> None:
+        assert table in USAGE_TABLES
+        self._write(f"DELETE FROM {table} WHERE id = ?", (object_id,))
 
     # stacks: one JSON document each ----------------------------------------------------------
     def load_http_apis(self) -> list[dict[str, Any]]:

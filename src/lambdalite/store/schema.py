@@ -221,6 +221,18 @@ def _to_11(conn: sqlite3.Connection) -> None:
 
 
 def _to_12(conn: sqlite3.Connection) -> None:
+    """API Gateway's API keys and usage plans: account-wide objects, one document each."""
+    conn.execute("""CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        data TEXT NOT NULL          -- an ApiKey in its wire shape, value included
+    )""")
+    conn.execute("""CREATE TABLE usage_plans (
+        id TEXT PRIMARY KEY,
+        data TEXT NOT NULL          -- a UsagePlan in its wire shape, plus "keys": the ids of its API keys
+    )""")
+
+
+def _to_13(conn: sqlite3.Connection) -> None:
     """The console's list counts a function's last hour (calls, errors) from the index alone."""
     conn.execute("CREATE INDEX invocations_outcomes ON invocations (function, started_ms, outcome)")
     conn.execute("DROP INDEX IF EXISTS invocations_by_function")   # the new one serves its queries too
@@ -228,7 +240,7 @@ def _to_12(conn: sqlite3.Connection) -> None:
 
 # MIGRATIONS[i] makes version i + 2
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_to_2, _to_3, _to_4, _to_5, _to_6, _to_7, _to_8, _to_9,
-                                                          _to_10, _to_11, _to_12]
+                                                          _to_10, _to_11, _to_12, _to_13]
 LATEST = len(MIGRATIONS) + 1
 
 

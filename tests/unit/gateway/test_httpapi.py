@@ -13,6 +13,7 @@ from lambdalite.gateway.httpapi import (
     Integration,
     RouteKeyError,
     RouteTable,
+    authorizers_from_openapi,
     claims_first_segment,
     function_of,
     parse_route_key,
@@ -66,8 +67,26 @@ def test_routes_come_from_openapi_3_as_sam_writes_them() -> None:
             "type": "aws_proxy", "uri": uri, "payloadFormatVersion": "1.0", "timeoutInMillis": 5000}}}}}
     routes = dict(routes_from_openapi(definition))
     assert routes["GET /hello/{name}"]["payloadFormatVersion"] == "2.0"
-    assert routes["$default"] == {"integrationUri": uri, "payloadFormatVersion": "1.0", "timeoutInMillis": 5000}
+    assert routes["$default"] == {"integrationUri": uri, "payloadFormatVersion": "1.0", "timeoutInMillis": 5000,
+                                  "security": []}
     assert function_of(uri) == "arn:aws:lambda:us-east-1:1:function:f" and function_of("f") == "f"
+
+
+def test_authorizers_and_route_security_as_sam_writes_them() -> None:
+    integration = {"type": "aws_proxy", "uri": "f", "payloadFormatVersion": "2.0"}
+    definition = {"openapi": "3.0.1", "security": [{"Jwt": []}], "paths": {
+        "/a": {"get": {"x-amazon-apigateway-integration": integration, "security": [{"Jwt": ["read"]}]}},
+        "/b": {"get": {"x-amazon-apigateway-integration": integration}}},
+        "components": {"securitySchemes": {
+            "Jwt": {"type": "oauth2", "x-amazon-apigateway-authorizer": {
+                "type": "jwt", "identitySource": "$request.header.Authorization",
+                "jwtConfiguration": {"issuer": "https://issuer", "audience": ["x"]}}},
+            "Key": {"type": "apiKey", "name": "x-api-key", "in": "header"}}}}
+    routes = dict(routes_from_openapi(definition))
+    assert (routes["GET /a"]["security"], routes["GET /b"]["security"]) == ([("Jwt", ["read"])], [("Jwt", [])])
+    assert authorizers_from_openapi(definition) == {"Jwt": {
+        "name": "Jwt", "authorizerType": "JWT", "identitySource": ["$request.header.Authorization"],
+        "jwtConfiguration": {"issuer": "https://issuer", "audience": ["x"]}}}
 
 
 @pytest.mark.parametrize(("operation", "says"), [

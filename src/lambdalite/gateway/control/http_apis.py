@@ -36,15 +36,17 @@ from ..httpapi import (
     HttpStage,
     Integration,
     RouteKeyError,
+    authorizers_from_openapi,
     camel_case,
     claims_first_segment,
     cors_config,
     function_of,
     parse_route_key,
+    route_auth_of,
     routes_from_openapi,
 )
 from ..urls import http_stage_url
-from . import rules
+from . import http_authorizers, rules
 from .ids import new_id
 from .openapi import OpenApiImportError
 from .openapi import load_document as load_openapi
@@ -156,6 +158,8 @@ class HttpApiService:
         integrations: dict[str, dict[str, Any]] = {}
         by_target: dict[tuple[str, str, int], str] = {}
         route_docs: dict[str, dict[str, Any]] = {}
+        authorizers = self._authorizers_of(definition, previous)
+        ids = {a["name"]: a_id for a_id, a in authorizers.items()}
         for key, integration in routes:
             target = (integration["integrationUri"], integration["payloadFormatVersion"],
                       integration["timeoutInMillis"])
@@ -169,7 +173,8 @@ class HttpApiService:
                     "timeoutInMillis": integration["timeoutInMillis"]}
             route_id = new_id(7, taken=route_docs)
             route_docs[route_id] = {"routeId": route_id, "routeKey": key, "target": f"integrations/{integration_id}",
-                                    "authorizationType": "NONE", "apiKeyRequired": False}
+                                    "authorizationType": "NONE", "apiKeyRequired": False,
+                                    **_route_security(integration["security"], authorizers, ids)}
         old_stages = previous["stages"] if previous else {}
         stage_docs = {}
         keys = {key for key, _ in routes}
@@ -190,12 +195,26 @@ class HttpApiService:
             if old and old.get("deploymentId"):
                 stage_docs[stage_name]["deploymentId"] = old["deploymentId"]
         document = {"api": api, "routes": route_docs, "integrations": integrations, "stages": stage_docs,
+                    "authorizers": authorizers,
                     "deployments": previous.get("deployments", {}) if previous else {},
                     "deployed": previous.get("deployed", {}) if previous else {},
                     # when it was made, finer than createdDate's seconds: the oldest holds the root
                     "created": previous["created"] if previous else time.time()}
         self._store(api_id, document)
         return document
+
+    @staticmethod
+    def _authorizers_of(definition: Mapping[str, Any], previous: Document | None) -> dict[str, dict[str, Any]]:
+        """The definition's authorizers, keeping the ids of those of the same name (ValueError if one is bad)."""
+        kept = {a["name"]: a_id for a_id, a in ((previous or {}).get("authorizers") or {}).items()}
+        out: dict[str, dict[str, Any]] = {}
+        for name, body in authorizers_from_openapi(definition).items():
+            authorizer_id = kept.get(name) or new_id(6, taken=out)
+            try:
+                out[authorizer_id] = http_authorizers.new_authorizer(body, authorizer_id)
+            except BadRequestException as e:
+                raise ValueError(f"authorizer {name}: {e.message}") from None
+        return out
 
     def _stage_date(self, name: str) -> str:
         """A new stage's createdDate: now; a `$default` stage's at least a second after every REST stage."""
@@ -313,6 +332,8 @@ class HttpApiService:
                 raise ConflictException(f"Route with key {key} already exists for this API")
             route_id = new_id(7, taken=doc["routes"])
             route = {"routeId": route_id, "routeKey": key, "authorizationType": "NONE", "apiKeyRequired": False}
+            route.update({k: body[k] for k in ROUTE_AUTH_KEYS if body.get(k) is not None})
+            http_authorizers.check_route(route, doc.get("authorizers") or {})
             doc["routes"][route_id] = route
             self._set_target(doc, route, body.get("target"))
         return dict(route)
@@ -327,7 +348,22 @@ class HttpApiService:
                 route["routeKey"] = body["routeKey"]
             if "target" in body:
                 self._set_target(doc, route, body["target"])
+            route.update({k: body[k] for k in ROUTE_AUTH_KEYS if body.get(k) is not None})
+            http_authorizers.check_route(route, doc.get("authorizers") or {})
         return dict(route)
+
+    def create_authorizer(self, api_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        with self._editing(api_id) as doc:
+            authorizers = doc.setdefault("authorizers", {})
+            authorizer = http_authorizers.new_authorizer(body, new_id(6, taken=authorizers))
+            authorizers[authorizer["authorizerId"]] = authorizer
+        return dict(authorizer)
+
+    def update_authorizer(self, api_id: str, authorizer_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        with self._editing(api_id) as doc:
+            authorizer = _item(doc, "authorizers", authorizer_id)
+            http_authorizers.update_authorizer(authorizer, body)
+        return dict(authorizer)
 
     def create_integration(self, api_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
         with self._editing(api_id) as doc:
@@ -395,6 +431,9 @@ class HttpApiService:
         """DeleteRoute / DeleteIntegration / DeleteStage / DeleteDeployment."""
         with self._editing(api_id) as doc:
             _item(doc, kind, item_id)
+            if kind == "authorizers" and any(r.get("authorizerId") == item_id for r in doc["routes"].values()):
+                raise ConflictException(f"Authorizer {item_id} is used by a route: change the route's "
+                                        "authorization first")   # UNCONFIRMED text
             if kind == "integrations" and any(r.get("target") == f"integrations/{item_id}"
                                               for r in doc["routes"].values()):
                 raise ConflictException(f"Integration {item_id} is used by a route: delete the route or change "
@@ -502,7 +541,9 @@ def check_route_key(key: str) -> None:
         raise BadRequestException(str(e)) from None
 
 
-KINDS = {"routes": "Route", "integrations": "Integration", "stages": "Stage", "deployments": "Deployment"}
+KINDS = {"routes": "Route", "integrations": "Integration", "stages": "Stage", "deployments": "Deployment",
+         "authorizers": "Authorizer"}
+ROUTE_AUTH_KEYS = ("authorizationType", "authorizerId", "authorizationScopes")
 
 
 def _item(doc: Document, kind: str, item_id: str) -> dict[str, Any]:
@@ -518,6 +559,18 @@ def _variables(given: Any) -> dict[str, str]:
     if not isinstance(given, Mapping):
         raise BadRequestException("Invalid input: stageVariables must be a map of strings")
     return {str(k): str(v) for k, v in given.items()}
+
+
+def _route_security(security: list[tuple[str, list[str]]], authorizers: Mapping[str, Mapping[str, Any]],
+                    ids: Mapping[str, str]) -> dict[str, Any]:
+    """A route's authorization from its operation's `security` naming one of the authorizers."""
+    for name, scopes in security:
+        authorizer = authorizers.get(ids.get(name, ""))
+        if authorizer is not None:
+            kind = "JWT" if authorizer["authorizerType"] == "JWT" else "CUSTOM"
+            return {"authorizationType": kind, "authorizerId": authorizer["authorizerId"],
+                    **({"authorizationScopes": scopes} if scopes and kind == "JWT" else {})}
+    return {}
 
 
 def _integration_fields(integration: dict[str, Any], body: Mapping[str, Any], creating: bool) -> None:
@@ -545,8 +598,10 @@ def _deployable(doc: Document) -> dict[str, Any]:
     for route in doc["routes"].values():
         integration = doc["integrations"].get((route.get("target") or "").removeprefix("integrations/"))
         if integration is not None:
+            auth = http_authorizers.route_auth(route, doc.get("authorizers") or {})
             routes.append([route["routeKey"], {"integrationId": integration["integrationId"],
-                                               **{k: integration[k] for k in INTEGRATION_KEYS if k in integration}}])
+                                               **{k: integration[k] for k in INTEGRATION_KEYS if k in integration},
+                                               **({"auth": auth} if auth else {})}])
     content: dict[str, Any] = {"routes": sorted(routes, key=lambda r: r[0])}
     if doc["api"].get("corsConfiguration"):
         content["cors"] = doc["api"]["corsConfiguration"]
@@ -589,7 +644,8 @@ def _deployment_of(doc: Document, deployment_id: Any) -> str:
 def _compile(deployment_id: str, content: Mapping[str, Any]) -> Deployed:
     routes = tuple((key, Integration(i["integrationId"], function_of(i["integrationUri"]),
                                      i.get("payloadFormatVersion", "2.0"),
-                                     int(i.get("timeoutInMillis", DEFAULT_TIMEOUT_MS))))
+                                     int(i.get("timeoutInMillis", DEFAULT_TIMEOUT_MS)),
+                                     route_auth_of(i.get("auth"))))
                    for key, i in content["routes"])
     return Deployed(deployment_id, routes, Cors.of(content["cors"]) if content.get("cors") else None)
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from . import shapes
+from .authorizers import new_authorizer
 from .openapi import ImportedApi, ImportedMethod, bind_rest_api_id, parse_openapi
 
 Document = dict[str, Any]
@@ -61,10 +62,23 @@ def apply_import(doc: Document, imported: ImportedApi, overwrite: bool, new_id: 
         validator_id = by_name.get(validator.get("name", "")) or new_id(taken=doc["validators"])
         doc["validators"][validator_id] = shapes.new_validator(validator, validator_id)
         by_name[doc["validators"][validator_id]["name"]] = validator_id
+    authorizer_ids = _authorizers(doc, imported, new_id)
     for resource in imported.resources:
         target = ensure_path(doc, resource.path, new_id)
         for verb, method in resource.methods.items():
-            target.setdefault("resourceMethods", {})[verb] = _method(method, target["id"], by_name, region)
+            target.setdefault("resourceMethods", {})[verb] = _method(method, target["id"], by_name, region,
+                                                                     authorizer_ids)
+
+
+def _authorizers(doc: Document, imported: ImportedApi, new_id: Callable[..., str]) -> dict[str, str]:
+    """The document's Lambda authorizers (one of the same name is replaced, keeping its id): name -> id."""
+    existing = doc.setdefault("authorizers", {})
+    by_name = {a.get("name"): a_id for a_id, a in existing.items()}
+    for body in imported.authorizers:
+        authorizer_id = by_name.get(body["name"]) or new_id(taken=existing)
+        existing[authorizer_id] = new_authorizer(body, authorizer_id)
+        by_name[body["name"]] = authorizer_id
+    return {str(name): a_id for name, a_id in by_name.items()}
 
 
 def _apply_api_fields(api: dict[str, Any], imported: ImportedApi, overwrite: bool) -> None:
@@ -110,11 +124,15 @@ def ensure_path(doc: Document, path: str, new_id: Callable[..., str]) -> dict[st
     return current
 
 
-def _method(imported: ImportedMethod, resource_id: str, validators: dict[str, str], region: str) -> dict[str, Any]:
+def _method(imported: ImportedMethod, resource_id: str, validators: dict[str, str], region: str,
+            authorizers: Mapping[str, str]) -> dict[str, Any]:
     body = dict(imported.method)
     name = body.pop("requestValidatorName", None)
     if name and name in validators:
         body["requestValidatorId"] = validators[name]
+    authorizer = body.pop("authorizerName", None)
+    if authorizer is not None:
+        body["authorizerId"] = authorizers.get(authorizer)
     method = shapes.new_method(imported.http_method, body)
     if imported.method_responses:
         method["methodResponses"] = {code: shapes.new_method_response(code, r)

@@ -19,7 +19,9 @@ DATED_PREFIX = re.compile(r"\d{4}-\d{2}-\d{2}")
 RESERVED_STAGES = {"restapis": "the API Gateway management API",
                    "_lambdalite": "Lambdalite's own endpoints (health, logs, console)",
                    "v2": "the API Gateway v2 management API",
-                   "httpapis": "HTTP APIs' long URLs"}
+                   "httpapis": "HTTP APIs' long URLs",
+                   "apikeys": "API Gateway's API keys (management API)",
+                   "usageplans": "API Gateway's usage plans (management API)"}
 NO_RESOURCE = "Invalid Resource identifier specified"
 NO_METHOD = "Invalid Method identifier specified"
 NO_INTEGRATION = "Invalid Integration identifier specified"
@@ -106,6 +108,10 @@ def check_method_references(doc: Document, method: dict[str, Any]) -> None:
     for model in (method.get("requestModels") or {}).values():
         if model not in doc["models"]:
             raise BadRequestException(f"Invalid model identifier specified: {model}")
+    if method.get("authorizationType") in ("CUSTOM", "COGNITO_USER_POOLS") and \
+            method.get("authorizerId") not in (doc.get("authorizers") or {}):
+        raise BadRequestException("Invalid authorizer ID specified. Setting the authorization type to CUSTOM or "
+                                  "COGNITO_USER_POOLS requires a valid authorizer.")
 
 
 def check_deployable(doc: Document) -> None:

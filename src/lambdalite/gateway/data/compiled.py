@@ -19,6 +19,7 @@ from typing import Any
 from ... import errors
 from ..snapshot import DeployedStage
 from . import integration as rules
+from .authorizers import CompiledAuthorizer, compile_authorizer
 from .routing import RouteTable, compile_route_table
 from .validation import ModelSet, compile_models
 from .vtl import CompiledTemplate
@@ -67,6 +68,8 @@ class CompiledMethod:
     validator: Mapping[str, Any] | None
     integration: CompiledIntegration | None       # None when `problem` says why it cannot be served
     problem: str | None = None
+    api_key_required: bool = False
+    authorizer: CompiledAuthorizer | None = None  # a CUSTOM method's Lambda authorizer
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,11 @@ def compile_method(method: Mapping[str, Any], stage: DeployedStage) -> CompiledM
     validator_id = method.get("requestValidatorId")
     validator = stage.validators.get(validator_id) if validator_id else None
     integration, problem = _integration(method.get("methodIntegration"), stage)
-    return CompiledMethod(method, method.get("operationName"), validator, integration, problem)
+    authorizer = None
+    if method.get("authorizationType") == "CUSTOM":
+        authorizer = compile_authorizer(stage.authorizers.get(str(method.get("authorizerId"))), stage.variables)
+    return CompiledMethod(method, method.get("operationName"), validator, integration, problem,
+                          bool(method.get("apiKeyRequired")), authorizer)
 
 
 def _integration(raw: Mapping[str, Any] | None, stage: DeployedStage) -> tuple[CompiledIntegration | None, str | None]:

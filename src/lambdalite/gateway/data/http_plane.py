@@ -28,11 +28,13 @@ from ... import errors
 from ...asgi import Receive, Scope, Send, read_body, send_response
 from ...invoke.invoker import SYNC_PAYLOAD_LIMIT, Invoker
 from .. import accesslog
-from ..httpapi import DEFAULT_STAGE, Deployed, HttpApiSnapshot, HttpStage, Integration, RouteTable
+from ..httpapi import DEFAULT_STAGE, Deployed, HttpApiSnapshot, HttpStage, Integration, RouteAuth, RouteTable
 from ..urls import parse_http_api_path
 from . import access
 from .events import GatewayRequest, InvocationInfo, parse_proxy_response, proxy_event_v1
+from .http_auth import AuthRefused, JwtChecker, identity_values, lambda_decision, lambda_event
 from .http_events import ResponseError, event_v2, response_v2
+from .policy import unauthorized_error
 
 log = logging.getLogger("lambdalite.gateway")
 
@@ -51,6 +53,8 @@ class HttpPlane:
         self._now = now   # the server clock: throttling buckets refill on it
         self._buckets: dict[tuple[str, str, str], list[float]] = {}   # (api, stage, route) -> [tokens, when]
         self._apis: dict[str, HttpApiSnapshot] = {}
+        self.jwt = JwtChecker()
+        self._decisions: dict[tuple[str, str, tuple[str, ...]], tuple[float, dict[str, Any]]] = {}
         self._tables: dict[int, tuple[Deployed, RouteTable]] = {}   # id(deployment) -> its routes, compiled once
         self.root: str | None = None   # the API whose $default stage answers at the server's root
 
@@ -163,8 +167,63 @@ class HttpPlane:
                              source_ip=client[0] if client else "127.0.0.1",
                              protocol=f"HTTP/{scope.get('http_version', '1.1')}",
                              domain=f"{api_id}.execute-api.{self.region}.amazonaws.com")
+        if integration.auth is not None:
+            try:
+                event["requestContext"]["authorizer"] = await self._authorize(integration.auth, event, headers,
+                                                                              served, api_id, stage, path)
+            except AuthRefused as refused:
+                if refused.status >= 500:
+                    log.warning("HTTP API %s route %s: its authorizer failed: %s", api_id, match.key, refused.reason)
+                await _answer(send, refused.status, refused.message, request_id, refused.headers)
+                return
         cors = deployed.cors.answer(origin) if deployed.cors is not None else None
         await self._integrate(send, integration, event, request_id, api_id, match.key, cors, facts)
+
+    async def _authorize(self, auth: RouteAuth, event: dict[str, Any], headers: tuple[tuple[str, str], ...],
+                         served: HttpStage, api_id: str, stage: str, path: str) -> dict[str, Any]:
+        """The route's authorizer: `requestContext.authorizer`, or AuthRefused (the answer instead)."""
+        if auth.problem is not None:
+            raise AuthRefused(500, "Internal Server Error", auth.problem)
+        lowered = {k.lower(): v for k, v in headers}
+        query = event.get("queryStringParameters") or {}
+        identity = identity_values(auth.identity_source, lowered, query, served.variables, event["requestContext"])
+        if identity is None:
+            raise AuthRefused(401, "Unauthorized", "the authorizer's identity source is missing")
+        if auth.kind == "JWT":
+            return await self.jwt.check(auth, identity[0])
+        context = event["requestContext"]
+        method = context["http"]["method"] if "http" in context else context["httpMethod"]
+        route_arn = f"arn:aws:execute-api:{self.region}:{self.account}:{api_id}/{stage}/{method}{path}"
+        key = (api_id, auth.authorizer_id, tuple(identity))
+        cached = self._decisions.get(key)
+        if cached is not None and cached[0] > self._now():
+            return cached[1]
+        decided = await self._invoke_authorizer(auth, api_id, lambda_event(event, route_arn, identity), route_arn)
+        if auth.ttl_s > 0:
+            if len(self._decisions) > 10_000:
+                self._decisions.clear()
+            self._decisions[key] = (self._now() + auth.ttl_s, decided)
+        return decided
+
+    async def _invoke_authorizer(self, auth: RouteAuth, api_id: str, event: dict[str, Any],
+                                 route_arn: str) -> dict[str, Any]:
+        try:
+            fn, invoked_arn = self.invoker.resolve(auth.function, None)
+        except errors.ServiceError as e:
+            raise AuthRefused(500, "Internal Server Error", f"authorizer {auth.function}: {e.message}") from None
+        source = f"arn:aws:execute-api:{self.region}:{self.account}:{api_id}/authorizers/{auth.authorizer_id}"
+        if self.may_invoke is not None and not self.may_invoke(invoked_arn, source):
+            raise AuthRefused(500, "Internal Server Error", f"invalid permissions on authorizer {invoked_arn}")
+        try:
+            async with asyncio.timeout(10.0):
+                result = await self.invoker.invoke(fn, invoked_arn, json.dumps(event).encode())
+        except (TimeoutError, errors.TooManyRequests):
+            raise AuthRefused(500, "Internal Server Error", "the authorizer timed out or was throttled") from None
+        if result.function_error:
+            if unauthorized_error(result.body):
+                raise AuthRefused(401, "Unauthorized", "the authorizer answered Unauthorized")
+            raise AuthRefused(500, "Internal Server Error", "the authorizer failed")
+        return lambda_decision(auth, result.body, route_arn)
 
     def _source_arn(self, api_id: str, event: dict[str, Any], route: str) -> str:
         """`arn:aws:execute-api:{region}:{account}:{api}/{stage}/{METHOD}{route path}` (`$default` for that
@@ -271,6 +330,8 @@ def _request_id() -> str:
     return base64.b64encode(secrets.token_bytes(10)).decode()
 
 
-async def _answer(send: Send, status: int, message: str, request_id: str) -> None:
+async def _answer(send: Send, status: int, message: str, request_id: str,
+                  extra: list[tuple[str, str]] | None = None) -> None:
     await send_response(send, status, json.dumps({"message": message}, separators=(",", ":")).encode(),
-                        [(b"content-type", b"application/json"), (b"apigw-requestid", request_id.encode())])
+                        [(b"content-type", b"application/json"), (b"apigw-requestid", request_id.encode()),
+                         *((k.encode(), v.encode("latin-1", "replace")) for k, v in extra or ())])

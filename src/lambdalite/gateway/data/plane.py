@@ -32,10 +32,20 @@ from ...invoke.invoker import SYNC_PAYLOAD_LIMIT, Invoker, InvokeResult
 from .. import accesslog
 from ..snapshot import DeployedStage
 from ..urls import parse_full_path, parse_short_path, short_owners
+from ..usage import KeyTable, UsageMeter
 from . import access
+from . import authorizers as auth
 from . import integration as rules
 from .compiled import CompiledIntegration, CompiledMethod, CompiledStage, compile_stage
-from .events import GatewayRequest, InvocationInfo, parse_proxy_response, proxy_event_v1, request_context_v1
+from .events import (
+    GatewayRequest,
+    InvocationInfo,
+    amended,
+    parse_proxy_response,
+    proxy_event_v1,
+    request_context_v1,
+)
+from .policy import Decision, parse_decision, unauthorized_error
 from .routing import RouteMatch
 from .validation import MethodRequest, validate_request
 from .vtl import CompiledTemplate, RenderResult, VtlContext
@@ -49,6 +59,7 @@ Answer = tuple[int, list[tuple[bytes, bytes]], bytes]   # status, headers, body
 # AWS writes these answers without a space after the colon, `{"message":"Forbidden"}`, and the
 # others with one, `{"message": "Internal server error"}` (the bodies as recorded, reference 1.4).
 COMPACT_MESSAGES = frozenset({"Missing Authentication Token", "Forbidden", "Unsupported Media Type"})
+AUTHORIZER_TIMEOUT_S = 10.0   # how long an authorizer function may take (UNCONFIRMED: AWS documents none)
 TRACE_LIMIT = 1024   # a body or header map in an execution log line is cut after this many characters
 ExecutionLog = Callable[[str, str, str, list[str]], None]   # (api id, stage, request id, lines)
 
@@ -81,8 +92,13 @@ class DataPlane:
     def __init__(self, invoker: Invoker, account: str, base_url: str,
                  execution_log: ExecutionLog | None = None,
                  access_log: Callable[[str, str, str], None] | None = None, region: str = "us-east-1",
-                 may_invoke: Callable[[str, str], bool] | None = None) -> None:
+                 may_invoke: Callable[[str, str], bool] | None = None,
+                 clock: Callable[[], float] = time.monotonic, meter: UsageMeter | None = None) -> None:
         self.invoker = invoker
+        self.clock = clock   # the server clock: authorizer decisions expire on it
+        self.meter = meter or UsageMeter(clock, time.time)
+        self.keys = KeyTable()   # published by the control plane's KeyService
+        self.decisions = auth.DecisionCache()
         self.account = account
         self.region = region
         self.access_log = access_log   # (log group, request id, line): a stage's access log
@@ -103,6 +119,45 @@ class DataPlane:
         owners = short_owners((api_id, name, one.stage.created) for (api_id, name), one in compiled.items())
         self._stages = compiled
         self._short = {name: compiled[(api_id, name)] for name, api_id in owners.items()}
+
+    def use_keys(self, table: KeyTable) -> None:
+        """The API keys and usage plans the control plane now has (`usage.KeyTable`)."""
+        self.keys = table
+
+    async def test_invoke_authorizer(self, api_id: str, authorizer: Mapping[str, Any],
+                                     body: Mapping[str, Any]) -> dict[str, Any]:
+        """TestInvokeAuthorizer: the authorizer (as it is now, deployed or not) run on the request the body
+        describes; `clientStatus` 200, 401, 403 or 500 as a caller would get, the policy as JSON text."""
+        variables = {str(k): str(v) for k, v in (body.get("stageVariables") or {}).items()}
+        compiled = auth.compile_authorizer(authorizer, variables)
+        headers = [(str(k), str(v)) for k, v in (body.get("headers") or {}).items()]
+        path, _, query = str(body.get("pathWithQueryString") or "/").partition("?")
+        request = GatewayRequest("GET", path or "/", tuple(headers), query, str(body.get("body") or "").encode())
+        info = InvocationInfo(api_id, "test-invoke-stage", new_request_id(), "", int(time.time() * 1000), "",
+                              path or "/", self.account, None, variables or None)
+        arn = auth.method_arn(self.region, self.account, api_id, "ESTestInvoke-stage", "GET", path or "/")
+        started = time.perf_counter()
+        answer: dict[str, Any] = {"clientStatus": 200, "authorization": {}, "claims": {}}
+        try:
+            if compiled.problem is not None:
+                raise errors.AuthorizerConfigurationError(compiled.problem)
+            identity = auth.identity_of(compiled, {k.lower(): v for k, v in headers}, request.query, variables,
+                                        request_context_v1(request, info))
+            if identity is None and (compiled.sources or compiled.kind == "TOKEN"):
+                raise errors.Unauthorized("the identity source is missing or fails its validation")
+            event = (auth.token_event((identity or ("",))[0], arn) if compiled.kind == "TOKEN"
+                     else auth.request_event(proxy_event_v1(request, info, {}), arn))
+            decision = await self._invoke_authorizer(compiled, api_id, event)
+            answer["principalId"] = decision.principal_id
+            answer["policy"] = json.dumps({"Version": "2012-10-17", "Statement": [
+                {"Action": list(st.actions), "Effect": st.effect, "Resource": list(st.resources)}
+                for st in decision.statements]})
+            answer["log"] = f"Client token: {(identity or ('',))[0]}\nPolicy: {answer['policy']}"
+        except errors.GatewayError as failure:
+            answer["clientStatus"] = failure.status
+            answer["log"] = failure.reason or str(failure.message)
+        answer["latency"] = int((time.perf_counter() - started) * 1000)
+        return answer
 
     def claims(self, path: str) -> bool:
         """Whether the path is a REST stage's: its full form, or a short form some API owns (the
@@ -177,7 +232,7 @@ class DataPlane:
                 raise errors.RequestTooLong()
             call = self._call(compiled, scope, path, body, request_id, trace)
             facts["resourcePath"], facts["resourceId"] = call.match.resource_path, call.match.resource_id
-            status, headers, out = await self._integrate(call)
+            status, headers, out = await self._answer(call)
         except errors.GatewayError as failure:
             if failure.status >= 500 and failure.reason:   # the API's configuration or its function: one line
                 log.warning("gateway: %s %s on stage %s of API %s answered %d: %s", scope["method"], path,
@@ -234,10 +289,104 @@ class DataPlane:
             call.log(f"Method request query string: {_pairs(request.query.items())}")
             call.log(f"Method request headers: {_pairs(raw_headers)}", data=True)
             call.log("Method request body before transformations: " + body.decode("utf-8", "replace"), data=True)
-        if compiled_method.validator:
-            validate_request(compiled_method.method, compiled_method.validator, compiled.models,
-                             MethodRequest(match.path_parameters, request.query, call.headers, body))
         return call
+
+    async def _answer(self, call: Call) -> Answer:
+        """Who may call (authorizer, API key), then the method request's validation, then the integration."""
+        if call.method.authorizer is not None or call.method.api_key_required:
+            await self._admit(call)
+        if call.method.validator:
+            self._validate(call)
+        return await self._integrate(call)
+
+    @staticmethod
+    def _validate(call: Call) -> None:
+        """The method request validator, once the caller is admitted (AWS checks who before what)."""
+        assert call.method.validator is not None
+        validate_request(call.method.method, call.method.validator, call.stage.models,
+                         MethodRequest(call.match.path_parameters, call.request.query, call.headers, call.request.body))
+
+    # who may call: a Lambda authorizer, then the API key and its usage plan (AWS's order, reference 1.7)
+    async def _admit(self, call: Call) -> None:
+        usage_key: str | None = None
+        if call.method.authorizer is not None:
+            decision, latency_ms = await self._authorize(call, call.method.authorizer)
+            extra = {**call.info.extra_context, "authorizer": decision.authorizer_context(latency_ms)}
+            call.info = amended(call.info, extra_context=extra)
+            call.context = None
+            usage_key = decision.usage_key
+        if call.method.api_key_required:
+            stage = call.stage.stage
+            value = usage_key if stage.api_key_source == "AUTHORIZER" else call.headers.get("x-api-key")
+            found = self.keys.plan_for(stage.api_id, stage.stage_name, value)
+            if found is None:
+                raise errors.InvalidApiKey("API Key not authorized for this stage" if value else "API Key missing")
+            key, plan = found
+            refused = self.meter.admit(key.key_id, plan)
+            if refused == "throttled":
+                raise errors.UsageThrottled(f"API Key {key.key_id} is over usage plan {plan.plan_id}'s rate")
+            if refused == "quota":
+                raise errors.QuotaExceeded(f"API Key {key.key_id} used up usage plan {plan.plan_id}'s quota")
+            call.info = amended(call.info, identity_extra={"apiKey": key.value, "apiKeyId": key.key_id})
+            call.context = None
+            if call.trace is not None:
+                call.log(f"API Key {key.key_id} authorized through usage plan {plan.plan_id}")
+
+    async def _authorize(self, call: Call, authorizer: auth.CompiledAuthorizer) -> tuple[Decision, int]:
+        """The authorizer's decision for this request (cached by identity), checked against the method ARN."""
+        if authorizer.problem is not None:
+            raise errors.AuthorizerConfigurationError(authorizer.problem)
+        stage = call.stage.stage
+        identity = auth.identity_of(authorizer, call.headers, call.request.query, stage.variables,
+                                    call.request_context() if any(k == "context" for k, _ in authorizer.sources)
+                                    else None)
+        if identity is None and (authorizer.sources or authorizer.kind == "TOKEN"):
+            raise errors.Unauthorized("the authorizer's identity source is missing or fails its validation")
+        arn = auth.method_arn(self.region, self.account, stage.api_id, stage.stage_name, call.request.http_method,
+                              call.request.path)
+        key = (stage.api_id, stage.stage_name, authorizer.authorizer_id, identity or ())
+        now = self.clock()
+        decision = self.decisions.get(key, now) if identity else None
+        latency_ms = 0
+        if decision is None:
+            started = time.perf_counter()
+            if authorizer.kind == "TOKEN":
+                event = auth.token_event((identity or ("",))[0], arn)
+            else:
+                event = auth.request_event(proxy_event_v1(call.request, call.info, call.match.path_parameters), arn)
+            decision = await self._invoke_authorizer(authorizer, stage.api_id, event)
+            latency_ms = int((time.perf_counter() - started) * 1000)
+            if identity:
+                self.decisions.put(key, decision, authorizer.ttl_s, now)
+        decision.check(arn)
+        if call.trace is not None:
+            call.log(f"Authorizer {authorizer.authorizer_id} allowed {arn} for principal {decision.principal_id}")
+        return decision, latency_ms
+
+    async def _invoke_authorizer(self, authorizer: auth.CompiledAuthorizer, api_id: str,
+                                 event: dict[str, Any]) -> Decision:
+        """Invoke the authorizer function: 401 for its error `Unauthorized`, 500 for anything else wrong."""
+        try:
+            fn, invoked_arn = self.invoker.resolve(authorizer.function, None)
+        except errors.ServiceError as e:
+            raise errors.AuthorizerConfigurationError(f"authorizer {authorizer.function} cannot be invoked: {e}") \
+                from None
+        source = f"arn:aws:execute-api:{self.region}:{self.account}:{api_id}/authorizers/{authorizer.authorizer_id}"
+        if self.may_invoke is not None and not self.may_invoke(invoked_arn, source):
+            raise errors.AuthorizerConfigurationError("Invalid permissions on Lambda function (authorizer "
+                                                      f"{authorizer.function})")
+        try:
+            async with asyncio.timeout(AUTHORIZER_TIMEOUT_S):
+                result = await self.invoker.invoke(fn, invoked_arn, json.dumps(event).encode())
+        except TimeoutError:
+            raise errors.AuthorizerConfigurationError("the authorizer timed out") from None
+        except errors.TooManyRequests:
+            raise errors.AuthorizerConfigurationError("Lambda throttled the authorizer") from None
+        if result.function_error:
+            if unauthorized_error(result.body):
+                raise errors.Unauthorized("the authorizer answered Unauthorized")
+            raise errors.AuthorizerConfigurationError(f"the authorizer failed: {_error_text(result.body)}")
+        return parse_decision(result.body)
 
     async def _integrate(self, call: Call) -> Answer:
         integration = call.method.integration
@@ -373,7 +522,7 @@ async def _drain(receive: Receive) -> None:
 
 async def send_failure(send: Send, failure: errors.GatewayError, request_id: str) -> None:
     separators = (",", ":") if failure.message in COMPACT_MESSAGES else (", ", ": ")
-    body = json.dumps({"message": failure.message}, separators=separators).encode()
+    body = json.dumps({failure.message_key: failure.message}, separators=separators).encode()
     await send_response(send, failure.status, body, [
         (b"content-type", JSON), (b"x-amzn-requestid", request_id.encode()),
         (b"x-amzn-errortype", failure.error_type.encode())])
@@ -381,7 +530,7 @@ async def send_failure(send: Send, failure: errors.GatewayError, request_id: str
 
 def failure_lines(failure: errors.GatewayError) -> list[str]:
     """What API Gateway's execution log says about a request that failed, and its status."""
-    reason = failure.reason or failure.message
+    reason = failure.reason or failure.message or failure.error_type
     if isinstance(failure, errors.IntegrationTimeout):
         lines = ["Execution failed due to a timeout error"]
     elif isinstance(failure, errors.IntegrationFailed):
@@ -392,7 +541,7 @@ def failure_lines(failure: errors.GatewayError) -> list[str]:
         lines = [f"Execution failed due to configuration error: {reason}"]
     else:
         lines = [f"{failure.message}: {failure.reason}" if failure.reason and failure.reason != failure.message
-                 else failure.message]
+                 else reason]
     return [*lines, f"Method completed with status: {failure.status}"]
 
 

@@ -440,8 +440,8 @@ def test_an_x_api_key_scheme_requires_an_api_key() -> None:
     assert x.method["apiKeyRequired"] is True
 
 
-def test_authorizers_are_a_warning_and_methods_stay_open() -> None:
-    doc = oas3(
+def authorized_document(authorizer: dict[str, Any]) -> Any:
+    return oas3(
         {"/pets": get(MOCK)},
         security=[{"GatewayAuthorizer": []}],
         components={
@@ -451,18 +451,28 @@ def test_authorizers_are_a_warning_and_methods_stay_open() -> None:
                     "name": "Authorization",
                     "in": "header",
                     "x-amazon-apigateway-authtype": "custom",
-                    "x-amazon-apigateway-authorizer": {"type": "request", "authorizerUri": LAMBDA_URI},
+                    "x-amazon-apigateway-authorizer": authorizer,
                 }
             }
         },
         **{"x-amazon-apigateway-api-key-source": "authorizer"},
     )
-    api = parse_openapi(doc)
-    assert method(api, "/pets").method["authorizationType"] == "NONE"
+
+
+def test_lambda_authorizers_are_imported_and_cognito_ones_are_a_warning() -> None:
+    api = parse_openapi(authorized_document({"type": "request", "authorizerUri": LAMBDA_URI}))
+    pets = method(api, "/pets").method
+    assert (pets["authorizationType"], pets["authorizerName"]) == ("CUSTOM", "GatewayAuthorizer")
     assert api.api_key_source == "AUTHORIZER"
-    assert api.warnings == [
+    assert api.warnings == []
+    assert api.authorizers == [{"name": "GatewayAuthorizer", "type": "REQUEST", "authorizerUri": LAMBDA_URI,
+                                "authorizerResultTtlInSeconds": 300, "identitySource": "method.request.header."
+                                "Authorization", "authType": "custom"}]
+    cognito = parse_openapi(authorized_document({"type": "cognito_user_pools", "providerARNs": ["arn:x"]}))
+    assert method(cognito, "/pets").method["authorizationType"] == "NONE" and cognito.authorizers == []
+    assert cognito.warnings == [
         "x-amazon-apigateway-authorizer 'GatewayAuthorizer' is not supported by Lambdalite and was ignored: "
-        "Lambda and Cognito authorizers are not supported; methods using it are imported with authorizationType NONE"
+        "Cognito authorizers are not supported; methods using it are imported with authorizationType NONE"
     ]
 
 

@@ -3,7 +3,7 @@ the extension names, and the error a broken document raises. Pure."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ....errors import BadRequestException
@@ -82,6 +82,7 @@ class ImportedApi:
     default_validator: str | None
     resources: list[ImportedResource]
     warnings: list[str]
+    authorizers: list[dict[str, Any]] = field(default_factory=list)  # CreateAuthorizer bodies, named by scheme
 
 
 def bind_rest_api_id(schema: str, rest_api_id: str) -> str:

@@ -76,7 +76,30 @@ class Importer(Schemas):
             default_validator=default_validator,
             resources=resources,
             warnings=self.warnings,
+            authorizers=self._authorizers(),
         )
+
+    def _authorizers(self) -> list[dict[str, Any]]:
+        """CreateAuthorizer bodies of the Lambda authorizers among the security schemes: the scheme's name,
+        `type` token|request, and for a TOKEN one the header the scheme names (`in: header`)."""
+        out = []
+        for scheme_name, scheme in self.schemes.items():
+            spec = dict_of(dict_of(scheme).get(X_AUTHORIZER))
+            kind = upper(spec.get("type"))
+            if kind not in ("TOKEN", "REQUEST"):
+                continue
+            body: dict[str, Any] = {"name": scheme_name, "type": kind,
+                                    "authorizerResultTtlInSeconds": spec.get("authorizerResultTtlInSeconds", 300)}
+            for key in ("authorizerUri", "identityValidationExpression", "authorizerCredentials"):
+                if spec.get(key):
+                    body[key] = str(spec[key])
+            header = dict_of(scheme).get("name")
+            source = spec.get("identitySource") or (f"method.request.header.{header}" if header else None)
+            if source:
+                body["identitySource"] = str(source)
+            body["authType"] = str(dict_of(scheme).get("x-amazon-apigateway-authtype") or "custom")
+            out.append(body)
+        return out
 
     # ---- top level
 
@@ -92,10 +115,11 @@ class Importer(Schemas):
                     # swagger-parser's wording, which AWS's importer reports (Terraform's fail_on_warnings test)
                     self.warnings.append(f"Parse issue: attribute components.{key} is unexpected")
         for scheme_name, scheme in self.schemes.items():
-            if X_AUTHORIZER in dict_of(scheme):
+            kind = upper(dict_of(dict_of(scheme).get(X_AUTHORIZER)).get("type"))
+            if X_AUTHORIZER in dict_of(scheme) and kind not in ("TOKEN", "REQUEST"):
                 self._unsupported(
                     f"{X_AUTHORIZER} '{scheme_name}'",
-                    "Lambda and Cognito authorizers are not supported; methods using it are imported "
+                    "Cognito authorizers are not supported; methods using it are imported "
                     "with authorizationType NONE",
                 )
         if "paths" not in self.doc:
@@ -240,7 +264,10 @@ class Importer(Schemas):
             for scheme_name in dict_of(requirement):
                 scheme = dict_of(self.schemes.get(scheme_name))
                 if X_AUTHORIZER in scheme:
-                    continue  # warned about once, at the top level
+                    if upper(dict_of(scheme[X_AUTHORIZER]).get("type")) in ("TOKEN", "REQUEST"):
+                        out["authorizationType"] = "CUSTOM"
+                        out["authorizerName"] = scheme_name   # its id once the import made it (importer)
+                    continue  # a Cognito one: warned about once, at the top level
                 if scheme.get("x-amazon-apigateway-authtype") == "awsSigv4":
                     out["authorizationType"] = "AWS_IAM"
                 elif scheme.get("type") == "apiKey" and str(scheme.get("name", "")).lower() == "x-api-key":
