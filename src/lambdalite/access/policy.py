@@ -133,16 +133,23 @@ def _listed(value: Any) -> Sequence[str]:
 
 def _action_matches(statement: Statement, action: str) -> bool:
     if "NotAction" in statement:
-        return not any(_pattern(p.lower()).fullmatch(action.lower()) for p in _listed(statement["NotAction"]))
-    return any(_pattern(p.lower()).fullmatch(action.lower()) for p in _listed(statement.get("Action")))
+        return not any(like(p.lower(), action.lower()) for p in _listed(statement["NotAction"]))
+    return any(like(p.lower(), action.lower()) for p in _listed(statement.get("Action")))
 
 
 def _resource_matches(statement: Statement, resource: str) -> bool:
     if "NotResource" in statement:
-        return not any(_pattern(p).fullmatch(resource) for p in _listed(statement["NotResource"]))
-    return any(_pattern(p).fullmatch(resource) for p in _listed(statement.get("Resource")))
+        return not any(like(p, resource) for p in _listed(statement["NotResource"]))
+    return any(like(p, resource) for p in _listed(statement.get("Resource")))
 
 
-@functools.lru_cache(maxsize=1024)
+def like(pattern: str, value: str) -> bool:
+    """IAM's wildcard match (ArnLike, StringLike, an Action or a Resource): `*` is any run of
+    characters (across `:` and `/`), `?` one character; case-sensitive. The one matcher of the
+    project: identity policies, resource policies and authorizers' policies all use it."""
+    return pattern == value or pattern == "*" or _pattern(pattern).fullmatch(value) is not None
+
+
+@functools.lru_cache(maxsize=4096)
 def _pattern(text: str) -> re.Pattern[str]:
     return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in text), re.DOTALL)

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .. import errors
+from ..access.policy import like
 
 STATEMENT_ID = re.compile(r"[a-zA-Z0-9-_]+")
 SERVICE_PRINCIPAL = re.compile(r"[a-z0-9.-]+\.amazonaws\.com(\.cn)?")
@@ -59,12 +60,6 @@ def statement_of(body: dict[str, Any], resource_arn: str) -> dict[str, Any]:
 
 # -- evaluation: who may invoke (resource policies enforced for AWS services) ----------------------
 
-def _like(pattern: str, value: str) -> bool:
-    """IAM's ArnLike / StringLike: `*` any run of characters, `?` one; case-sensitive."""
-    return re.fullmatch("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern),
-                        value, re.DOTALL) is not None
-
-
 def _listed(value: Any) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else [str(value)]
 
@@ -79,7 +74,7 @@ def _conditions_hold(condition: dict[str, Any], context: dict[str, str]) -> bool
     """The operators AddPermission writes (StringEquals, ArnLike) and their close kin; an operator
     this server does not evaluate holds for nothing (a statement it cannot read grants nothing)."""
     tests = {"StringEquals": lambda p, v: p == v, "ArnEquals": lambda p, v: p == v,
-             "StringLike": _like, "ArnLike": _like}
+             "StringLike": like, "ArnLike": like}
     for operator, pairs in condition.items():
         test = tests.get(operator)
         if test is None or not isinstance(pairs, dict):

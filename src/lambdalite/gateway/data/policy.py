@@ -14,12 +14,11 @@ the well-known cached-policy trap: a policy cached for one method answers anothe
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
+from ...access.policy import like
 from ...errors import AuthorizerConfigurationError, AuthorizerDenied, Unauthorized
 
 ALLOW, DENY, IMPLICIT = "Allow", "Deny", "Implicit"
@@ -68,13 +67,7 @@ class Decision:
         return out
 
 
-@lru_cache(maxsize=4096)
-def _pattern(glob: str) -> re.Pattern[str]:
-    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in glob), re.DOTALL)
-
-
-def matches(glob: str, value: str) -> bool:
-    return glob == value or glob == "*" or _pattern(glob).fullmatch(value) is not None
+matches = like   # IAM's wildcards (access.policy.like)
 
 
 def evaluate(statements: tuple[Statement, ...], method_arn: str) -> str:
