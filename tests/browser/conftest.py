@@ -19,8 +19,10 @@ def chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Playwright's sync API runs an event loop on this thread while it is open: closed with the module,
+    so that the tests after it can run their own (asyncio.run)."""
     path = chromium()
     if path is None:
         pytest.skip("NO CHROMIUM ON THIS MACHINE: the console's browser tests did not run "
