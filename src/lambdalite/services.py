@@ -124,7 +124,7 @@ class Services:
                                     self._access_log, settings.region, self._apigateway_may_invoke,
                                     clock=self.clock.now, meter=self.usage_meter)
         self.apigateway_api = ApiGatewayApi(self.gateway, self.keys, self.usage_meter,
-                                            self.data_plane.test_invoke_authorizer)
+                                            self.data_plane.test_invoke_authorizer, self._test_invoke_method)
         self.keys.on_change(self.data_plane.use_keys)
         self.keys.on_key_left = self.usage_meter.reset
         self.gateway.on_change(lambda: self.data_plane.publish(self.gateway.deployed_stages()))
@@ -310,6 +310,13 @@ class Services:
         return Live(concurrent, instances, len(self.backend.zygote_pids()), self.events.pending,
                     self.events.oldest_age(), builds, budgets, self.metrics.budget_warnings, self.recorder.dropped,
                     self.recorder.failures)
+
+    async def _test_invoke_method(self, api_id: str, resource_id: str, verb: str,
+                                  body: dict[str, Any]) -> dict[str, Any]:
+        """TestInvokeMethod: the method as the API is now, run through the data plane."""
+        variables = {str(k): str(v) for k, v in (body.get("stageVariables") or {}).items()}
+        stage, path = self.gateway.test_stage(api_id, resource_id, verb, variables)
+        return await self.data_plane.test_invoke_method(stage, verb, path, body)
 
     def role_policy(self, arn: str) -> RolePolicy | None:
         """What an execution role a stack defined states; None for a role no stack defined."""

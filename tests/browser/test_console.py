@@ -86,7 +86,12 @@ def test_html_in_names_events_and_logs_is_shown_as_text(server: Server, page: An
     assert dialogs == [] and page.locator("img[src=x]").count() == 0 and page.errors == []
 
 
-def test_the_api_page_shows_the_stage_and_its_invoke_url(server: Server, page: Any) -> None:
+def test_the_api_page_shows_the_stage_and_tests_the_guides_method(server: Server, page: Any) -> None:
+    """The guide's API (query string num, its mapping template into addfive) on the API page: the stage's
+    invoke URL, the method's boxes, and its Test form (TestInvokeMethod) answering 10 for num=5."""
+    lam = boto_client(server.base)
+    fn = unique("addfive")
+    create_function(lam, fn, ADDFIVE, handler="app.lambda_handler")
     apigw = boto3.client("apigateway", endpoint_url=server.base, region_name="us-east-1",
                          aws_access_key_id="test", aws_secret_access_key="test")
     api = apigw.create_rest_api(name=unique("guide"))["id"]
@@ -94,15 +99,28 @@ def test_the_api_page_shows_the_stage_and_its_invoke_url(server: Server, page: A
     res = apigw.create_resource(restApiId=api, parentId=root, pathPart="addfive")["id"]
     apigw.put_method(restApiId=api, resourceId=res, httpMethod="GET", authorizationType="NONE",
                      requestParameters={"method.request.querystring.num": True})
-    apigw.put_integration(restApiId=api, resourceId=res, httpMethod="GET", type="MOCK",
-                          requestTemplates={"application/json": '{"statusCode": 200}'})
+    arn = f"arn:aws:lambda:us-east-1:000000000000:function:{fn}"
+    apigw.put_integration(restApiId=api, resourceId=res, httpMethod="GET", type="AWS", integrationHttpMethod="POST",
+                          uri=f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{arn}/invocations",
+                          requestTemplates={"application/json": '{"num": "$input.params(\'num\')"}'})
+    apigw.put_method_response(restApiId=api, resourceId=res, httpMethod="GET", statusCode="200")
+    apigw.put_integration_response(restApiId=api, resourceId=res, httpMethod="GET", statusCode="200",
+                                   selectionPattern="")
+    lam.add_permission(FunctionName=fn, StatementId="apigateway", Action="lambda:InvokeFunction",
+                       Principal="apigateway.amazonaws.com",
+                       SourceArn=f"arn:aws:execute-api:us-east-1:000000000000:{api}/*/GET/addfive")
     stage = unique("st")
     apigw.create_deployment(restApiId=api, stageName=stage)
     page.goto(f"{server.base}/_lambdalite/console/apis/{api}")
     url = page.locator(f'[data-testid="invoke-url-{stage}"]').inner_text()
     assert url.startswith(server.base) and stage in url
-    assert "/addfive" in page.content() and "method.request.querystring.num" in page.content()
+    assert "method.request.querystring.num" in page.content() and "$input.params" in page.content()
     page.click("details.method summary")
+    page.fill('[data-testid="test-path"]', "/addfive?num=5")
+    page.click('[data-testid="test-method"]')
+    page.locator('[data-testid="test-method-body"]').filter(has_text="10").wait_for()
+    result = page.locator('[data-testid="test-method-result"]').inner_text()
+    assert "Status 200" in result and '{"num": "5"}' in result   # the event the function got
     shot(page, "console-api")
     assert page.errors == []
 

@@ -29,15 +29,18 @@ Answer = tuple[int, Any]
 
 
 TestAuthorizer = Callable[[str, dict[str, Any], dict[str, Any]], Awaitable[dict[str, Any]]]
+# (api id, resource id, HTTP method, request body) -> TestInvokeMethod's answer
+TestMethod = Callable[[str, str, str, dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
 class ApiGatewayApi:
     def __init__(self, gateway: GatewayService, keys: KeyService | None = None, meter: UsageMeter | None = None,
-                 test_authorizer: TestAuthorizer | None = None) -> None:
+                 test_authorizer: TestAuthorizer | None = None, test_method: TestMethod | None = None) -> None:
         self.gateway = gateway
         self.keys = keys
         self.meter = meter
         self.test_authorizer = test_authorizer   # (api id, authorizer, request body) -> TestInvokeAuthorizer's answer
+        self.test_method = test_method
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         request, too_large = await read_request(scope, receive, BODY_LIMIT)
@@ -61,6 +64,9 @@ class ApiGatewayApi:
                 and self.test_authorizer is not None:   # TestInvokeAuthorizer invokes the function
             authorizer = self.gateway.get_authorizer(parts[1], parts[3])
             return 200, await self.test_authorizer(parts[1], authorizer, request.json())
+        if request.method == "POST" and len(parts) == 6 and parts[0] == "restapis" and parts[2] == "resources" \
+                and parts[4] == "methods" and self.test_method is not None:   # TestInvokeMethod runs the method
+            return 200, await self.test_method(parts[1], parts[3], parts[5], request.json())
         if parts[0] in ("apikeys", "usageplans"):
             return self.usage(request, parts)
         return self.route(request)

@@ -394,7 +394,38 @@ function createPage(form) {
   });
 }
 
+// -- an API's page: a method's Test form, on TestInvokeMethod ------------------------------------
+function testForms() {
+  for (const form of document.querySelectorAll("form.test-method")) {
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const panel = form.querySelector(".result");
+      const problem = parseJson(form.headers.value || "{}");
+      if (problem) { say(panel, `Headers are not JSON: ${problem}`, true); return; }
+      say(panel, "Testing ...");
+      const { api, resource, method } = form.dataset;
+      try {
+        const { text } = await call("POST", `/restapis/${enc(api)}/resources/${enc(resource)}/methods/${enc(method)}`,
+                                    { pathWithQueryString: form.path.value, headers: JSON.parse(form.headers.value || "{}"),
+                                      body: form.body.value });
+        const answer = JSON.parse(text);
+        const sent = (answer.log.split("\n").find((l) => l.includes("Endpoint request body after transformations: ")) || "")
+          .split("Endpoint request body after transformations: ")[1] || "(no integration request)";
+        panel.replaceChildren();
+        const head = document.createElement("h3");
+        head.textContent = `Status ${answer.status} · ${answer.latency} ms`;
+        head.className = answer.status < 400 ? "succeeded" : "failed";
+        const body = block("Response body", answer.body);
+        body.querySelector("pre").setAttribute("data-testid", "test-method-body");
+        panel.append(head, body, block("Response headers", JSON.stringify(answer.headers, null, 2)),
+                     block("The event the integration got (after the mapping template)", sent), block("Log", answer.log));
+      } catch (err) { say(panel, err.message, true); }
+    });
+  }
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  testForms();
   editors();
   const fn = document.getElementById("function");
   if (fn) functionPage(fn);

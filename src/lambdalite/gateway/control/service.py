@@ -30,6 +30,7 @@ from .importer import api_fields, apply_import, parse
 from .openapi import ImportedApi as Imported
 from .rules import NO_INTEGRATION, NO_RESOURCE, NO_STATUS
 
+TEST_STAGE, TEST_DEPLOYMENT = "test-invoke-stage", "test-invoke-deployment-id"   # TestInvokeMethod's, as AWS names them
 log = logging.getLogger("lambdalite.gateway")
 
 Document = dict[str, Any]
@@ -252,6 +253,19 @@ class GatewayService:
     def get_method(self, api_id: str, resource_id: str, verb: str) -> dict[str, Any]:
         doc = self._document(api_id, NO_RESOURCE)
         return shapes.render_method(rules.method_of(doc, resource_id, verb))
+
+    def test_stage(self, api_id: str, resource_id: str, verb: str,
+                   variables: Mapping[str, str]) -> tuple[DeployedStage, str]:
+        """TestInvokeMethod's stage: the API as it is now (deployed or not), logging everything, and the
+        method's resource path. NotFoundException for a method the resource lacks."""
+        doc = self._document(api_id, NO_RESOURCE)
+        rules.method_of(doc, resource_id, verb)
+        frozen = freeze(doc)
+        templates, _ = compile_templates(frozen)
+        draft = {"api": doc["api"], "deployments": {TEST_DEPLOYMENT: {"snapshot": frozen}}}
+        stage = {"stageName": TEST_STAGE, "deploymentId": TEST_DEPLOYMENT, "variables": dict(variables),
+                 "methodSettings": {"*/*": {"loggingLevel": "INFO", "dataTraceEnabled": True}}}
+        return deployed_stage(draft, stage, templates), str(doc["resources"][resource_id]["path"])
 
     def update_method(self, api_id: str, resource_id: str, verb: str,
                       operations: list[dict[str, Any]]) -> dict[str, Any]:
