@@ -169,3 +169,34 @@ def test_on_a_server_with_keys_the_console_opens_with_a_one_time_link(tmp_path: 
         assert requests.get(console, cookies={"lambdalite_console": "forged"}, timeout=10).status_code == 403
     finally:
         srv.stop()
+
+
+def test_the_guides_api_is_built_from_scratch_in_the_console(server: Server, page: Any) -> None:
+    """The guide's API Gateway steps in the console: a REST API, the resource addfive, GET with the
+    query string num and the mapping template into the function, Deploy API to a stage; the invoke URL
+    answers 10 for num=5."""
+    lam = boto_client(server.base)
+    fn = unique("addfive")
+    create_function(lam, fn, ADDFIVE, handler="app.lambda_handler")
+    page.goto(f"{server.base}/_lambdalite/console/apis")
+    page.fill('[data-testid="api-name"]', unique("guide"))
+    page.click('[data-testid="create-api"]')
+    page.wait_for_url("**/apis/*")
+    page.fill('[data-testid="resource-part"]', "addfive")
+    page.click('[data-testid="create-resource"]')
+    form = page.locator('[data-testid="method-form-/addfive"]')
+    form.wait_for(state="attached")
+    page.locator("details.new-method", has=form).locator("summary").click()
+    form.locator('[data-testid="method-query"]').fill("num")
+    form.locator('[data-testid="method-function"]').fill(fn)
+    form.locator('[data-testid="method-template"]').fill('{"num": "$input.params(\'num\')"}')
+    form.locator('[data-testid="create-method"]').click()
+    page.locator("details.method summary").wait_for()
+    stage = unique("PRD")
+    page.fill('[data-testid="deploy-stage"]', stage)
+    page.click('[data-testid="deploy-api"]')
+    link = page.locator(f'[data-testid="invoke-url-{stage}"]')
+    link.wait_for()
+    answer = requests.get(link.inner_text() + "addfive", params={"num": "5"}, timeout=30)
+    assert answer.status_code == 200 and answer.text == "10"
+    assert page.errors == []

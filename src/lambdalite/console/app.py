@@ -41,6 +41,7 @@ SECURITY_HEADERS = [(b"content-security-policy", b"default-src 'self'; img-src '
 class Console:
     def __init__(self, functions: FunctionService, gateway: GatewayService, history: History,
                  base_url: str) -> None:
+        self.region, self.account = functions.region, functions.account
         self.functions = functions
         self.gateway = gateway
         self.history = history
@@ -124,7 +125,8 @@ class Console:
         for stage in self.gateway.get_stages(api_id, None):
             short = owners.get(stage["stageName"]) == api_id
             stages.append({**stage, "url": stage_url(self.base_url, api_id, stage["stageName"], short)})
-        return self._render("api.html", api=api, resources=resources_, stages=stages,
+        return self._render("api.html", api=api, resources=resources_, stages=stages, region=self.region,
+                            account=self.account,
                             pretty=lambda value: json.dumps(value, indent=2, sort_keys=True))
 
     # -- rendering ---------------------------------------------------------------------------------

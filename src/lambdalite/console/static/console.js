@@ -424,8 +424,86 @@ function testForms() {
   }
 }
 
+// -- building an API, as the guide does in API Gateway's console --------------------------------
+function apiPage(root) {
+  const api = root.dataset.api, region = root.dataset.region, account = root.dataset.account;
+  const base = `/restapis/${enc(api)}`;
+  const reload = () => window.location.reload();
+
+  const resourceForm = document.getElementById("resource-form");
+  resourceForm.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    try {
+      await call("POST", `${base}/resources/${enc(resourceForm.parent.value)}`, { pathPart: resourceForm.part.value });
+      reload();
+    } catch (err) { say(resourceForm.querySelector(".message"), err.message, true); }
+  });
+
+  const deployForm = document.getElementById("deploy-form");
+  deployForm.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    try {
+      await call("POST", `${base}/deployments`, { stageName: deployForm.stage.value });
+      reload();
+    } catch (err) { say(deployForm.querySelector(".message"), err.message, true); }
+  });
+
+  // A method with its integration, the way the console makes it: for a Lambda function also its
+  // 200 method and integration responses, and the permission that lets API Gateway invoke it.
+  for (const form of document.querySelectorAll("form.method-form")) {
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const message = form.querySelector(".message");
+      const verb = form.verb.value, kind = form.kind.value, method = `${base}/resources/${enc(form.dataset.resource)}/methods/${verb}`;
+      const parameters = {};
+      for (const name of form.query.value.split(",").map((n) => n.trim()).filter(Boolean)) {
+        parameters[`method.request.querystring.${name}`] = false;
+      }
+      try {
+        say(message, "Saving ...");
+        await call("PUT", method, { authorizationType: "NONE", requestParameters: parameters });
+        if (kind === "MOCK") {
+          await call("PUT", `${method}/integration`, { type: "MOCK", requestTemplates: { "application/json": '{"statusCode": 200}' } });
+        } else {
+          if (!form.function.value) throw new Error("name the Lambda function");
+          const fn = `arn:aws:lambda:${region}:${account}:function:${form.function.value}`;
+          const integration = { type: kind, integrationHttpMethod: "POST",
+                                uri: `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/${fn}/invocations` };
+          if (kind === "AWS" && form.template.value) integration.requestTemplates = { "application/json": form.template.value };
+          await call("PUT", `${method}/integration`, integration);
+          const sid = `console-${api}-${verb}-${form.dataset.path}`.replace(/[^A-Za-z0-9_-]/g, "-").slice(0, 100);
+          try {
+            await call("POST", `${LAMBDA}/${enc(form.function.value)}/policy`, {
+              StatementId: sid, Action: "lambda:InvokeFunction", Principal: "apigateway.amazonaws.com",
+              SourceArn: `arn:aws:execute-api:${region}:${account}:${api}/*/${verb === "ANY" ? "*" : verb}${form.dataset.path}` });
+          } catch (err) { if (!/ResourceConflictException/.test(err.message)) throw err; }   // added before
+        }
+        if (kind !== "AWS_PROXY") {
+          await call("PUT", `${method}/responses/200`, { responseModels: { "application/json": "Empty" } });
+          await call("PUT", `${method}/integration/responses/200`, { selectionPattern: "" });
+        }
+        reload();
+      } catch (err) { say(message, err.message, true); }
+    });
+  }
+}
+
+function apisPage(form) {
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    try {
+      const { text } = await call("POST", "/restapis", { name: form.name.value });
+      window.location.assign(`${document.body.dataset.prefix}/apis/${enc(JSON.parse(text).id)}`);
+    } catch (err) { say(form.querySelector(".message"), err.message, true); }
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   testForms();
+  const apiRoot = document.getElementById("api");
+  if (apiRoot) apiPage(apiRoot);
+  const newApi = document.getElementById("create-api");
+  if (newApi) apisPage(newApi);
   editors();
   const fn = document.getElementById("function");
   if (fn) functionPage(fn);
