@@ -48,6 +48,9 @@ def test_the_guides_function_steps_in_the_console(server: Server, page: Any) -> 
     page.locator('[data-testid="test-response"]').filter(has_text="0").wait_for()
     assert page.locator('[data-testid="test-response"]').inner_text().strip() == "0"
     page.locator('[data-testid="logs"]').filter(has_text="REPORT RequestId").wait_for(timeout=15000)
+    page.reload()
+    assert page.locator('[data-testid="charts"] svg').count() == 2
+    assert page.locator('[data-testid="charts"] svg rect').count() >= 1   # this minute's two calls
     page.goto(f"{console}/")
     assert page.locator(f'a[href$="/functions/{name}"]').count() == 1
     shot(page, "console-functions")

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote
 
 import jinja2
+from markupsafe import Markup
 
 from .. import errors
 from ..asgi import Receive, Scope, Send, send_response
@@ -25,6 +26,7 @@ from ..functions.service import FunctionService
 from ..gateway.control.service import GatewayService
 from ..gateway.urls import stage_url
 from ..observe.history import History
+from . import charts
 
 log = logging.getLogger(__name__)
 PREFIX = "/_lambdalite/console"
@@ -108,7 +110,17 @@ class Console:
         code = self.functions.code.folder(fn.code_hex)
         files = _source_files(code)
         events = self.functions.test_events(name)
+        now_ms = int(time.time() * 1000)
+        minutes = charts.per_minute(self.history.recent(name, now_ms - 3_600_000, charts.CHART_SAMPLE), now_ms)
+        drawn = [
+            charts.bars("Invocations and errors per minute", [
+                ("invocations", "#0972d3", [m.invocations for m in minutes]),
+                ("errors", "#d91515", [m.errors for m in minutes])]),
+            charts.lines("Duration per minute", "ms", [
+                ("p50", "#037f0c", [m.p50 for m in minutes]), ("p99", "#ff9900", [m.p99 for m in minutes])]),
+        ]
         return self._render("function.html", fn=fn, arn=self.functions.arn(name), files=files, events=events,
+                            charts=[Markup(svg) for svg in drawn],
                             variables=json.dumps(fn.variables, indent=2),
                             editable=len(files) > 0 and all(f["editable"] for f in files),
                             versions=self.functions.versions(name) if fn.version == "$LATEST" else [],
