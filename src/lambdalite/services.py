@@ -145,7 +145,8 @@ class Services:
                                    settings.base_url, self.clock, invoker=self.invoker, scheduler=self.scheduler,
                                    http_apis=self.http_apis, keys=self.keys)
         self.stacks_api = StacksApi(self.stacks, self.functions)
-        self.console = Console(self.functions, self.gateway, caught_up, settings.base_url)
+        self.console = Console(self.functions, self.gateway, caught_up, settings.base_url, self.stacks)
+
         self.cloudformation_api = CloudFormationApi(self.stacks)
         self.own_api = OwnApi(self.functions, caught_up, self.clock, self.health, self.environments.builds,
                               self.backend, self.invoker.traffic, self.invoker, self.scheduler.listing,

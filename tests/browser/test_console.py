@@ -203,3 +203,25 @@ def test_the_guides_api_is_built_from_scratch_in_the_console(server: Server, pag
     answer = requests.get(link.inner_text() + "addfive", params={"num": "5"}, timeout=30)
     assert answer.status_code == 200 and answer.text == "10"
     assert page.errors == []
+
+
+def test_a_stacks_page_has_its_resources_and_outputs(server: Server, page: Any, tmp_path: Any) -> None:
+    from lambdalite.client import Client
+
+    app = tmp_path / "app"
+    (app / "src").mkdir(parents=True)
+    (app / "src" / "app.py").write_text("def handler(e, c):\n    return {'statusCode': 200, 'body': 'hi'}\n")
+    (app / "template.yaml").write_text(
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n  Hi:\n    Type: AWS::Serverless::Function\n"
+        "    Properties:\n      CodeUri: src/\n      Handler: app.handler\n      Runtime: python3.11\n"
+        "      Events:\n        Get: {Type: Api, Properties: {Path: /hi, Method: get}}\n"
+        "Outputs:\n  HiApi:\n    Value: !Sub 'https://${ServerlessRestApi}.execute-api.${AWS::Region}.amazonaws.com/Prod/hi/'\n")
+    stack = unique("stack")
+    with Client(server.base) as client:
+        client.deploy(app, stack)
+    page.goto(f"{server.base}/_lambdalite/console/stacks")
+    page.click(f'a[href$="/stacks/{stack}"]')
+    url = page.locator('[data-testid="output-HiApi"]').inner_text()
+    assert url.startswith(server.base) and requests.get(url, timeout=30).text == "hi"
+    assert "AWS::Lambda::Function" in page.content() and "AWS::ApiGateway::RestApi" in page.content()
+    assert page.errors == []

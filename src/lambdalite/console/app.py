@@ -26,6 +26,7 @@ from ..functions.service import FunctionService
 from ..gateway.control.service import GatewayService
 from ..gateway.urls import stage_url
 from ..observe.history import History
+from ..stacks.service import StackService
 from . import charts
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,8 @@ SECURITY_HEADERS = [(b"content-security-policy", b"default-src 'self'; img-src '
 
 class Console:
     def __init__(self, functions: FunctionService, gateway: GatewayService, history: History,
-                 base_url: str) -> None:
+                 base_url: str, stacks: StackService | None = None) -> None:
+        self.stacks = stacks
         self.region, self.account = functions.region, functions.account
         self.functions = functions
         self.gateway = gateway
@@ -84,6 +86,12 @@ class Console:
             return 200, self.api_page(parts[1])
         if parts == ["apis"]:
             return 200, self._render("apis.html", apis=self.gateway.get_rest_apis())
+        if parts == ["stacks"] and self.stacks is not None:
+            return 200, self._render("stacks.html", stacks=self.stacks.all())
+        if len(parts) == 2 and parts[0] == "stacks" and self.stacks is not None:
+            record = self.stacks.get(parts[1])   # ResourceNotFound: the missing page
+            return 200, self._render("stack.html", stack=record, outputs=self.stacks.outputs(record),
+                                     urls=self.stacks.stage_urls(record))
         raise errors.ResourceNotFound(f"No console page at {PREFIX}{path}")
 
     # -- pages -------------------------------------------------------------------------------------
