@@ -145,7 +145,10 @@ class Services:
                                    settings.base_url, self.clock, invoker=self.invoker, scheduler=self.scheduler,
                                    http_apis=self.http_apis, keys=self.keys)
         self.stacks_api = StacksApi(self.stacks, self.functions)
-        self.console = Console(self.functions, self.gateway, caught_up, settings.base_url, self.stacks)
+        prices = self.spending.prices
+        self.console = Console(self.functions, self.gateway, caught_up, settings.base_url, self.stacks,
+                               (prices.per_request, (prices.tiers.get("x86_64") or next(iter(prices.tiers.values())))[0]
+                                .per_gb_second))
 
         self.cloudformation_api = CloudFormationApi(self.stacks)
         self.own_api = OwnApi(self.functions, caught_up, self.clock, self.health, self.environments.builds,

@@ -49,7 +49,7 @@ def test_the_guides_function_steps_in_the_console(server: Server, page: Any) -> 
     assert page.locator('[data-testid="test-response"]').inner_text().strip() == "0"
     page.locator('[data-testid="logs"]').filter(has_text="REPORT RequestId").wait_for(timeout=15000)
     page.reload()
-    assert page.locator('[data-testid="charts"] svg').count() == 2
+    assert page.locator('[data-testid="charts"] svg').count() == 3
     assert page.locator('[data-testid="charts"] svg rect').count() >= 1   # this minute's two calls
     page.goto(f"{console}/")
     assert page.locator(f'a[href$="/functions/{name}"]').count() == 1

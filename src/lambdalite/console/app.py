@@ -43,8 +43,10 @@ SECURITY_HEADERS = [(b"content-security-policy", b"default-src 'self'; img-src '
 
 class Console:
     def __init__(self, functions: FunctionService, gateway: GatewayService, history: History,
-                 base_url: str, stacks: StackService | None = None) -> None:
+                 base_url: str, stacks: StackService | None = None,
+                 prices: tuple[float, float] = (0.0, 0.0)) -> None:
         self.stacks = stacks
+        self.prices = prices   # (per request, per GB-second at the first tier): the cost chart
         self.region, self.account = functions.region, functions.account
         self.functions = functions
         self.gateway = gateway
@@ -126,6 +128,8 @@ class Console:
                 ("errors", "#d91515", [m.errors for m in minutes])]),
             charts.lines("Duration per minute", "ms", [
                 ("p50", "#037f0c", [m.p50 for m in minutes]), ("p99", "#ff9900", [m.p99 for m in minutes])]),
+            charts.lines("Cost per minute at AWS's price", "$", [
+                ("dollars", "#5f6b7a", [charts.dollars(m, *self.prices) if m.invocations else None for m in minutes])]),
         ]
         return self._render("function.html", fn=fn, arn=self.functions.arn(name), files=files, events=events,
                             charts=[Markup(svg) for svg in drawn],

@@ -20,25 +20,34 @@ class Minute:
     errors: int
     p50: float | None
     p99: float | None
+    gb_seconds: float = 0.0
 
 
-def per_minute(rows: Iterable[tuple[int, float, str]], now_ms: int) -> list[Minute]:
-    """The last MINUTES minutes (oldest first) from (started ms, duration ms, outcome) rows."""
+def per_minute(rows: Iterable[tuple[int, float, str, float]], now_ms: int) -> list[Minute]:
+    """The last MINUTES minutes (oldest first) from (started ms, duration ms, outcome, billed GB-s) rows."""
     durations: list[list[float]] = [[] for _ in range(MINUTES)]
     errors = [0] * MINUTES
-    for started, duration, outcome in rows:
+    gb_seconds = [0.0] * MINUTES
+    for started, duration, outcome, gb_s in rows:
         age = (now_ms - started) // 60_000
         if 0 <= age < MINUTES:
             slot = MINUTES - 1 - int(age)
             if outcome != "throttled":
                 durations[slot].append(duration)
+                gb_seconds[slot] += gb_s
             if outcome not in ("ok", "throttled"):
                 errors[slot] += 1
     out = []
     for slot in range(MINUTES):
         ordered = sorted(durations[slot])
-        out.append(Minute(len(ordered), errors[slot], _quantile(ordered, 0.5), _quantile(ordered, 0.99)))
+        out.append(Minute(len(ordered), errors[slot], _quantile(ordered, 0.5), _quantile(ordered, 0.99),
+                          gb_seconds[slot]))
     return out
+
+
+def dollars(minute: Minute, per_request: float, per_gb_second: float) -> float:
+    """What a minute's calls would cost on AWS Lambda at the first tier's price (no free tier)."""
+    return minute.invocations * per_request + minute.gb_seconds * per_gb_second
 
 
 def _quantile(ordered: Sequence[float], q: float) -> float | None:
@@ -82,7 +91,7 @@ def lines(title: str, unit: str, series: Sequence[tuple[str, str, Sequence[float
                 shapes.append(f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="{" ".join(run)}">'
                               f'<title>{escape(name)}</title></polyline>')
             run = []
-    return _frame(title, f"{top:.1f} {unit}", shapes, series)
+    return _frame(title, f"{top:.3g} {unit}" if top < 0.1 else f"{top:.1f} {unit}", shapes, series)
 
 
 def _frame(title: str, top: str, shapes: list[str], series: Sequence[tuple[str, str, object]]) -> str:

@@ -68,9 +68,10 @@ class History:
         return [(int(t), float(d), str(o)) for t, d, o in self._db.records_between(
             start_ms, end_ms, "started_ms, duration_ms, outcome", function, qualifier, version)]
 
-    def recent(self, function: str, since_ms: int, limit: int) -> list[tuple[int, float, str]]:
-        """(started ms, duration ms, outcome) of the latest `limit` records since a time."""
-        return [(int(t), float(d), str(o)) for t, d, o in self._db.minute_rows(function, since_ms, limit)]
+    def recent(self, function: str, since_ms: int, limit: int) -> list[tuple[int, float, str, float]]:
+        """(started ms, duration ms, outcome, billed GB-seconds) of the latest `limit` records since a time."""
+        return [(int(t), float(d), str(o), float(g or 0.0))
+                for t, d, o, g in self._db.minute_rows(function, since_ms, limit)]
 
     def function_stats(self, function: str, since_ms: int) -> tuple[int, int, float | None]:
         """(invocations, errors, p99 duration ms) since a time."""

@@ -438,13 +438,14 @@ class Database:
             self._write("INSERT OR REPLACE INTO budgets VALUES (?, ?)", (scope, dollars))
 
     # CloudWatch metrics: the records in a window ----------------------------------------------
-    def minute_rows(self, function: str, since_ms: int, limit: int) -> list[tuple[int, float, str]]:
-        """(started ms, duration ms, outcome) of a function's latest `limit` records since a time, newest
-        first (the console's charts: a busy function is drawn from its latest calls)."""
+    def minute_rows(self, function: str, since_ms: int, limit: int) -> list[tuple[int, float, str, float]]:
+        """(started ms, duration ms, outcome, billed GB-seconds) of a function's latest `limit` records since
+        a time, newest first (the console's charts: a busy function is drawn from its latest calls)."""
         with self._lock:
             return self._conn.execute(
-                "SELECT started_ms, duration_ms, outcome FROM invocations WHERE function = ? AND started_ms >= ? "
-                "ORDER BY started_ms DESC LIMIT ?", (function, since_ms, limit)).fetchall()
+                "SELECT started_ms, duration_ms, outcome, billed_ms * memory_mb / 1024000.0 FROM invocations "
+                "WHERE function = ? AND started_ms >= ? ORDER BY started_ms DESC LIMIT ?",
+                (function, since_ms, limit)).fetchall()
 
     def records_between(self, start_ms: int, end_ms: int, columns: str, function: str | None = None,
                         qualifier: str | None = None, version: str | None = None) -> list[tuple[Any, ...]]:

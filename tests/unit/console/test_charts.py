@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from lambdalite.console.charts import MINUTES, bars, lines, per_minute
+from lambdalite.console.charts import MINUTES, bars, dollars, lines, per_minute
 
 NOW = 10_000_000
 
 
 def test_records_fall_into_their_minute_oldest_first() -> None:
-    rows = [(NOW - 1_000, 10.0, "ok"), (NOW - 2_000, 30.0, "error"), (NOW - 61_000, 5.0, "ok"),
-            (NOW - 59 * 60_000 - 1, 7.0, "timeout"), (NOW - 3_600_001, 1.0, "ok"), (NOW + 5_000, 1.0, "ok"),
-            (NOW - 3_000, 0.0, "throttled")]
+    rows = [(NOW - 1_000, 10.0, "ok", 0.25), (NOW - 2_000, 30.0, "error", 0.5), (NOW - 61_000, 5.0, "ok", 0.1),
+            (NOW - 59 * 60_000 - 1, 7.0, "timeout", 0.1), (NOW - 3_600_001, 1.0, "ok", 0.1),
+            (NOW + 5_000, 1.0, "ok", 0.1), (NOW - 3_000, 0.0, "throttled", 0.0)]
     minutes = per_minute(rows, NOW)
     assert len(minutes) == MINUTES
     last, before, first = minutes[-1], minutes[-2], minutes[0]
@@ -20,6 +20,7 @@ def test_records_fall_into_their_minute_oldest_first() -> None:
     assert (before.invocations, before.p50) == (1, 5.0)
     assert (first.invocations, first.errors) == (1, 1)
     assert sum(m.invocations for m in minutes) == 4   # too old, in the future, throttled: not drawn
+    assert dollars(last, 0.2e-6, 1.6667e-5) == 2 * 0.2e-6 + 0.75 * 1.6667e-5
 
 
 def test_charts_are_svg_with_names_escaped() -> None:
