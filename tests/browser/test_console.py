@@ -125,6 +125,13 @@ def test_the_api_page_shows_the_stage_and_tests_the_guides_method(server: Server
     result = page.locator('[data-testid="test-method-result"]').inner_text()
     assert "Status 200" in result and '{"num": "5"}' in result   # the event the function got
     shot(page, "console-api")
+    page.fill('[data-testid="edit-template"]', '{"num": "$input.params(\'num\')0"}')   # num=5 becomes 50
+    page.click('[data-testid="save-template"]')
+    page.wait_for_load_state("load")
+    page.click("details.method summary")
+    page.fill('[data-testid="test-path"]', "/addfive?num=5")
+    page.click('[data-testid="test-method"]')
+    page.locator('[data-testid="test-method-body"]').filter(has_text="55").wait_for()
     assert page.errors == []
 
 

@@ -448,6 +448,26 @@ function apiPage(root) {
     } catch (err) { say(deployForm.querySelector(".message"), err.message, true); }
   });
 
+  // What a method has: a query string added (Method Request), the JSON mapping template (Integration
+  // Request), each a patch of the method or its integration, as UpdateMethod / UpdateIntegration take them.
+  for (const form of document.querySelectorAll("form.edit-method, form.edit-template")) {
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const method = `${base}/resources/${enc(form.dataset.resource)}/methods/${enc(form.dataset.method)}`;
+      try {
+        if (form.classList.contains("edit-method")) {
+          await call("PATCH", method, { patchOperations: [
+            { op: "add", path: `/requestParameters/method.request.querystring.${form.query.value}`, value: "false" }] });
+        } else {
+          await call("PATCH", `${method}/integration`, { patchOperations: [
+            { op: form.template.value ? "add" : "remove", path: "/requestTemplates/application~1json",
+              value: form.template.value || undefined }] });
+        }
+        reload();
+      } catch (err) { say(form.querySelector(".message"), err.message, true); }
+    });
+  }
+
   // A method with its integration, the way the console makes it: for a Lambda function also its
   // 200 method and integration responses, and the permission that lets API Gateway invoke it.
   for (const form of document.querySelectorAll("form.method-form")) {
