@@ -9,6 +9,7 @@ sends its changes with `fetch` from the server's own origin.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import math
@@ -68,7 +69,7 @@ class Console:
             if path.startswith("/static/"):
                 await self._asset(send, path[len("/static/"):])
                 return
-            status, body = self.page(path, query)
+            status, body = await self.page(path, query)
         except errors.ResourceNotFound as e:
             status, body = 404, self._render("missing.html", message=e.message)
         except Exception:   # noqa: BLE001 - a page that cannot be drawn is a 500 page, the reason in the log
@@ -76,14 +77,14 @@ class Console:
             status, body = 500, "<p>This page could not be drawn; the server's log says why.</p>"
         await _html(send, status, body)
 
-    def page(self, path: str, query: dict[str, str]) -> tuple[int, str]:
+    async def page(self, path: str, query: dict[str, str]) -> tuple[int, str]:
         parts = [p for p in path.split("/") if p]
         if not parts:
-            return 200, self.functions_page(query)
+            return 200, await self.functions_page(query)
         if parts == ["functions", "new"]:
             return 200, self._render("new_function.html", default_code=DEFAULT_CODE)
         if len(parts) == 2 and parts[0] == "functions":
-            return 200, self.function_page(parts[1])
+            return 200, await self.function_page(parts[1])
         if len(parts) == 2 and parts[0] == "apis":
             return 200, self.api_page(parts[1])
         if parts == ["apis"]:
@@ -98,22 +99,21 @@ class Console:
 
     # -- pages -------------------------------------------------------------------------------------
 
-    def functions_page(self, query: dict[str, str]) -> str:
+    async def functions_page(self, query: dict[str, str]) -> str:
+        """The records are counted on a worker thread (a busy function's last hour takes SQLite a while:
+        the event loop answers others meanwhile); what the page shows of each function is read here."""
         names = sorted(self.functions.names())
         pages = max(1, math.ceil(len(names) / PAGE_SIZE))
         page = min(max(1, _int(query.get("page"), 1)), pages)
         since_ms = int((time.time() - 3600) * 1000)
-        rows = []
-        for name in names[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]:
-            fn = self.functions.get(name)
-            if fn is None:
-                continue
-            invocations, failed, p99 = self.history.function_stats(name, since_ms)
-            rows.append({"name": name, "state": fn.state, "runtime": fn.runtime, "memory": fn.memory_size,
-                         "modified": fn.last_modified, "invocations": invocations, "errors": failed, "p99": p99})
+        shown = [fn for fn in map(self.functions.get, names[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]) if fn is not None]
+        stats = await asyncio.to_thread(lambda: [self.history.function_stats(fn.name, since_ms) for fn in shown])
+        rows = [{"name": fn.name, "state": fn.state, "runtime": fn.runtime, "memory": fn.memory_size,
+                 "modified": fn.last_modified, "invocations": invocations, "errors": failed, "p99": p99}
+                for fn, (invocations, failed, p99) in zip(shown, stats, strict=True)]
         return self._render("functions.html", rows=rows, page=page, pages=pages, total=len(names))
 
-    def function_page(self, name: str) -> str:
+    async def function_page(self, name: str) -> str:
         fn = self.functions.get(name)
         if fn is None:
             raise errors.ResourceNotFound(f"Function not found: {name}")
@@ -121,7 +121,8 @@ class Console:
         files = _source_files(code)
         events = self.functions.test_events(name)
         now_ms = int(time.time() * 1000)
-        minutes = charts.per_minute(self.history.recent(name, now_ms - 3_600_000, charts.CHART_SAMPLE), now_ms)
+        recent = await asyncio.to_thread(self.history.recent, name, now_ms - 3_600_000, charts.CHART_SAMPLE)
+        minutes = charts.per_minute(recent, now_ms)
         drawn = [
             charts.bars("Invocations and errors per minute", [
                 ("invocations", "#0972d3", [m.invocations for m in minutes]),
@@ -129,7 +130,8 @@ class Console:
             charts.lines("Duration per minute", "ms", [
                 ("p50", "#037f0c", [m.p50 for m in minutes]), ("p99", "#ff9900", [m.p99 for m in minutes])]),
             charts.lines("Cost per minute at AWS's price", "$", [
-                ("dollars", "#5f6b7a", [charts.dollars(m, *self.prices) if m.invocations else None for m in minutes])]),
+                ("dollars", "#5f6b7a", [charts.dollars(m, *self.prices) if m.invocations else None
+                                        for m in minutes])]),
         ]
         return self._render("function.html", fn=fn, arn=self.functions.arn(name), files=files, events=events,
                             charts=[Markup(svg) for svg in drawn],
