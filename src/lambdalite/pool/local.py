@@ -200,7 +200,7 @@ class LocalProcessBackend:
 
     def _expired(self, instance: Instance, now: float) -> bool:
         """Idle past the idle timeout (unless provisioned), or so old its keys are about to expire."""
-        if now - instance.started_at >= MAX_INSTANCE_AGE_S:
+        if _too_old(instance, now):
             return True
         return not instance.provisioned and now - instance.last_used >= self._idle_timeout_s
 
@@ -700,7 +700,7 @@ class LocalProcessBackend:
                 waiter.set_result(instance)
                 return
         if pool.retired or instance.retiring or self._idle_timeout_s <= 0 \
-                or self._clock() - instance.started_at >= MAX_INSTANCE_AGE_S:   # --idle-timeout 0: one call at most
+                or _too_old(instance, self._clock()):   # --idle-timeout 0: one call at most
             self._stop_soon(instance)
             return
         instance.last_used = self._clock()
@@ -783,6 +783,11 @@ class LocalProcessBackend:
 def instance_stream(version: str) -> str:
     """A log stream name as Lambda gives each execution environment: YYYY/MM/DD/[version]<32 hex>."""
     return time.strftime("%Y/%m/%d/", time.gmtime()) + f"[{version}]{secrets.token_hex(16)}"
+
+
+def _too_old(instance: Instance, now: float) -> bool:
+    """Started so long ago that its session keys are about to expire: it is stopped, not reused."""
+    return now - instance.started_at >= MAX_INSTANCE_AGE_S
 
 
 def _uid(launch: Launch) -> int | None:
