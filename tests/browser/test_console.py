@@ -9,6 +9,7 @@ from typing import Any
 
 import boto3
 import requests
+from playwright.sync_api import expect
 
 from tests.browser.conftest import shot
 from tests.conftest import Server, boto_client, create_function, unique
@@ -39,13 +40,13 @@ def test_the_guides_function_steps_in_the_console(server: Server, page: Any) -> 
         page.wait_for_selector(f'[data-testid="run-event-{event}"]')
     result = page.locator('[data-testid="test-result"]')
     page.click('[data-testid="run-event-test_1"]')
-    page.locator('[data-testid="test-response"]').filter(has_text="20").wait_for()
+    expect(page.locator('[data-testid="test-response"]')).to_have_text("20")
     assert "Execution result: succeeded" in result.inner_text()
     for label in ("Request ID", "Duration", "Billed Duration", "Memory Size", "Max Memory Used", "Init Duration"):
         assert label in result.inner_text()
     shot(page, "console-addfive-test_1")
     page.click('[data-testid="run-event-test_2"]')
-    page.locator('[data-testid="test-response"]').filter(has_text="0").wait_for()
+    expect(page.locator('[data-testid="test-response"]')).to_have_text("0")
     assert page.locator('[data-testid="test-response"]').inner_text().strip() == "0"
     page.locator('[data-testid="logs"]').filter(has_text="REPORT RequestId").wait_for(timeout=15000)
     page.reload()
@@ -121,7 +122,7 @@ def test_the_api_page_shows_the_stage_and_tests_the_guides_method(server: Server
     page.click("details.method summary")
     page.fill('[data-testid="test-path"]', "/addfive?num=5")
     page.click('[data-testid="test-method"]')
-    page.locator('[data-testid="test-method-body"]').filter(has_text="10").wait_for()
+    expect(page.locator('[data-testid="test-method-body"]')).to_have_text("10")
     result = page.locator('[data-testid="test-method-result"]').inner_text()
     assert "Status 200" in result and '{"num": "5"}' in result   # the event the function got
     shot(page, "console-api")
@@ -131,7 +132,7 @@ def test_the_api_page_shows_the_stage_and_tests_the_guides_method(server: Server
     page.click("details.method summary")
     page.fill('[data-testid="test-path"]', "/addfive?num=5")
     page.click('[data-testid="test-method"]')
-    page.locator('[data-testid="test-method-body"]').filter(has_text="55").wait_for()
+    expect(page.locator('[data-testid="test-method-body"]')).to_have_text("55")
     assert page.errors == []
 
 
@@ -164,7 +165,7 @@ def test_on_a_server_with_keys_the_console_opens_with_a_one_time_link(tmp_path: 
         page.fill('[data-testid="event-name"]', "five")
         page.fill('[data-testid="event-json"]', '{"num": 5}')
         page.click('[data-testid="run-form-event"]')
-        page.locator('[data-testid="test-response"]').filter(has_text="10").wait_for()
+        expect(page.locator('[data-testid="test-response"]')).to_have_text("10")
         assert page.errors == []
         assert requests.get(link, timeout=10, allow_redirects=False).status_code == 403   # used once
         cookie = next(c for c in page.context.cookies() if c["name"] == "lambdalite_console")

@@ -258,6 +258,7 @@ function functionPage(root) {
     if (!button) return;
     const action = button.dataset.action;
     if (action === "run-event") {
+      say(panel, "Running ...");   // at once: the last result must not stand in for this one
       try {
         const { text } = await call("GET", `${OWN}/${enc(name)}/test-events/${enc(button.dataset.event)}`);
         await invoke(name, text, panel);
