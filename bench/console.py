@@ -2,19 +2,18 @@
 
     .venv/bin/python bench/console.py [--functions 1000] [--records 1000000] [--rounds 21]
 
-The functions are made through the Lambda API; the records are written straight into the store's
-`invocations` table (as a year of traffic would leave them: half of them one busy function's, the
-rest spread over the others, all within the last hour so that the list's last-hour columns count
-them), then the server is started again on that home. Each page is fetched `rounds` times over
-loopback; the baseline is ListFunctions' first page (50) on the same server. Target (issue 21): every
-page <= 200 ms.
+The functions are made through the Lambda API; the records are written straight into the store,
+through `Database.append` as the recorder writes them (records and their per-minute counts): half of
+them one busy function's, the rest spread over the others, all within the last hour so that the
+list's last-hour columns count them. Then the server is started again on that home. Each page is
+fetched `rounds` times over loopback; the baseline is ListFunctions' first page (50) on the same
+server. Target (issue 21): every page <= 200 ms.
 """
 
 from __future__ import annotations
 
 import argparse
 import shutil
-import sqlite3
 import statistics
 import tempfile
 import time
@@ -25,19 +24,20 @@ from harness import BIN, addfive_zip, boto, free_port, process, wait_ok
 
 
 def seed_records(db: Path, names: list[str], count: int) -> None:
-    now = int(time.time() * 1000)
-    conn = sqlite3.connect(db)
+    """Written as the recorder writes them (Database.append: the records and their per-minute counts)."""
+    from lambdalite.store import Database
+    from lambdalite.store.db import InvocationRecord
 
-    def rows():   # type: ignore[no-untyped-def]
-        for i in range(count):
-            name = names[0] if i % 2 == 0 else names[1 + i % (len(names) - 1)]
-            yield (f"bench-{i}", name, "$LATEST", now - (i % 3_500_000), 1.0 + (i % 997) / 10, 2, 128, 30, None,
-                   "error" if i % 50 == 0 else "ok", None)
-    conn.execute("BEGIN")
-    conn.executemany("INSERT INTO invocations (request_id, function, version, started_ms, duration_ms, billed_ms, "
-                     "memory_mb, max_memory_mb, init_ms, outcome, error_type) VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows())
-    conn.execute("COMMIT")
-    conn.close()
+    now = int(time.time() * 1000)
+    store = Database(db)
+    try:
+        for first in range(0, count, 50_000):
+            store.append([InvocationRecord(
+                f"bench-{i}", names[0] if i % 2 == 0 else names[1 + i % (len(names) - 1)], "$LATEST",
+                now - (i % 3_500_000), 1.0 + (i % 997) / 10, 2, 128, 30, None, "error" if i % 50 == 0 else "ok", None)
+                for i in range(first, min(count, first + 50_000))], [])
+    finally:
+        store.close()
 
 
 def timed(url: str, rounds: int) -> list[float]:
