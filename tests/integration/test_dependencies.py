@@ -4,6 +4,7 @@ builds, the import path in AWS's order, and every way a build can fail (Failed, 
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -85,6 +86,8 @@ def test_the_import_path_is_code_then_environment_then_bundle(dlam, deps_server:
     assert Path(code).parent == deps_server.home / "code"
     assert Path(env).parent == envs and got["six"].startswith(env)
     assert "/runtime/bundle/boto3-" in bundle
+    # built compiled: instances never write bytecode, so an uncompiled package is compiled at each start
+    assert list(Path(env).glob(f"__pycache__/six.{sys.implementation.cache_tag}.pyc"))
 
 
 def test_the_same_requirements_share_one_environment_and_are_resolved_once(dlam, deps_server: Server) -> None:  # type: ignore[no-untyped-def]

@@ -4,8 +4,10 @@ function's keys may invoke functions and do nothing else unless its role says so
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -292,6 +294,30 @@ def test_code_changed_under_a_function_is_unpacked_again_before_its_next_cold_st
     log = (walled.home / "server.log").read_text()
     assert f"the code folder {digest[:12]} of {name} was unpacked again" in log
     assert "changed after it was unpacked" in log
+
+
+def test_without_walls_instances_write_no_bytecode_and_cold_starts_find_the_code_as_unpacked(tmp_path: Path) -> None:
+    """As the server's own user an instance could write `__pycache__` into its code folder, which the
+    next cold start would find changed and unpack again (and so on, each cold start). The code is
+    compiled when unpacked and instances write no bytecode."""
+    srv = Server(tmp_path / "home", env={"LAMBDALITE_ISOLATION": "off"})
+    srv.home.mkdir()
+    srv.start()
+    try:
+        lam = client(srv.base)
+        name = unique("compiled")
+        create_function(lam, name, {"app.py": "import helper\ndef handler(e, c):\n    return helper.X\n",
+                                    "helper.py": "X = 42\n"})
+        digest = base64.b64decode(lam.get_function(FunctionName=name)["Configuration"]["CodeSha256"]).hex()
+        tag = sys.implementation.cache_tag
+        assert sorted(p.name for p in (srv.home / "code" / digest / "__pycache__").iterdir()) == [
+            f"app.{tag}.pyc", f"helper.{tag}.pyc"]
+        for round_ in range(3):
+            lam.update_function_configuration(FunctionName=name, Description=f"cold start {round_}")
+            assert json.loads(lam.invoke(FunctionName=name)["Payload"].read()) == 42
+        assert "unpacked again" not in (srv.home / "server.log").read_text()
+    finally:
+        srv.stop()
 
 
 def test_a_symlink_out_of_the_zip_is_refused(walled: Server) -> None:

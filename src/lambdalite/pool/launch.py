@@ -1,7 +1,9 @@
 """Starting a worker process: the command line, its environment, its file descriptors.
 
-The worker runs `python -I -S -c LAUNCH_CODE <launcher dir>`: isolated mode and no site, so
-neither site-packages, PYTHONPATH nor a script directory reach it; the platform's own packages
+The worker runs `python -I -S -B -c LAUNCH_CODE <launcher dir>`: isolated mode and no site, so
+neither site-packages, PYTHONPATH nor a script directory reach it, and no bytecode written (code
+folders are stamped and must stay as unpacked: they and environments are compiled when made, see
+functions.archive.compile_tree and build.uv.install); the platform's own packages
 (lambdalite, uvicorn, click) cannot be imported by a function. The launcher dir holds one link,
 `_lambdalite_runtime`, to `lambdalite/runtime`: the worker imports the runtime under that name,
 takes the dir off sys.path again, and sets sys.path to the function's path + the standard library.
@@ -9,6 +11,7 @@ takes the dir off sys.path again, and sets sys.path to the function's path + the
 
 from __future__ import annotations
 
+import compileall
 import contextlib
 import os
 import socket
@@ -35,7 +38,11 @@ TEMPLATE_CODE = LAUNCH_CODE.replace("bootstrap as b", "template as b")
 
 
 def ensure_launcher(runtime_dir: Path) -> Path:
-    """`<runtime_dir>/launcher/_lambdalite_runtime` -> the runtime package; returns the dir."""
+    """`<runtime_dir>/launcher/_lambdalite_runtime` -> the runtime package; returns the dir. The
+    package is compiled to bytecode where it can be (instances never write it, and an editable
+    install was never compiled): a fresh interpreter then loads the runtime instead of compiling it."""
+    with contextlib.suppress(OSError):
+        compileall.compile_dir(RUNTIME_PACKAGE, quiet=2)
     launcher = runtime_dir / "launcher"
     launcher.mkdir(parents=True, exist_ok=True)
     link = launcher / LINK_NAME
@@ -124,7 +131,7 @@ def spawn(launch: Launch, launcher: Path, cgroups: tuple[str, ...] = (), peak_fi
         if peak_file:
             env[protocol.PEAK_VARIABLE] = peak_file
         process = subprocess.Popen(
-            [launch.python, "-I", "-S", "-c", LAUNCH_CODE, str(launcher)],
+            [launch.python, "-I", "-S", "-B", "-c", LAUNCH_CODE, str(launcher)],
             cwd=launch.cwd, env=env, stdin=subprocess.DEVNULL, stdout=ends.pipe_w, stderr=ends.pipe_w,
             pass_fds=(ends.child.fileno(),), start_new_session=True, **launch.as_user(),
         )
@@ -151,7 +158,7 @@ def spawn_zygote(launch: Launch, launcher: Path, env: dict[str, str],
                                    handler="", site_dirs=launch.site_dirs, identity=launch.identity)
             code, cwd, full = ZYGOTE_CODE, "/", _environment(zygote_launch, child.fileno())
         process = subprocess.Popen(
-            [launch.python, "-I", "-S", "-c", code, str(launcher)],
+            [launch.python, "-I", "-S", "-B", "-c", code, str(launcher)],
             cwd=cwd, env=full, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL if template else None, pass_fds=(child.fileno(),),
             start_new_session=True, **launch.as_user(),

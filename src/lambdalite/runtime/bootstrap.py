@@ -1,6 +1,6 @@
 """The worker's main loop: init (import the handler) once, then one invocation per I frame.
 
-Started by the pool as `python -I -S -c LAUNCH_CODE <launcher dir>` (see lambdalite.pool.launch);
+Started by the pool as `python -I -S -B -c LAUNCH_CODE <launcher dir>` (see lambdalite.pool.launch);
 LAUNCH_CODE imports this module and calls `main()`.
 """
 

@@ -1,7 +1,7 @@
 """A snapshot template: one function version's worker that has finished init, and forks instances.
 
 What SnapStart does with a microVM snapshot, done with fork(): started by the pool as
-`python -I -S -c TEMPLATE_CODE <launcher dir>` in the function's folder with the function's own
+`python -I -S -B -c TEMPLATE_CODE <launcher dir>` in the function's folder with the function's own
 environment (AWS_LAMBDA_INITIALIZATION_TYPE=snap-start) and the private variables of a worker. It
 imports the handler (init) with its output captured, runs the before-snapshot hooks, reports S with
 the init's duration and output (or T with Lambda's error JSON, and exits: the function's create or

@@ -1,7 +1,7 @@
 """A zygote: an interpreter that has imported the runtime and an environment's modules, and forks
 workers on request so that a new instance skips the interpreter's start and those imports.
 
-Started by the pool as `python -I -S -c ZYGOTE_CODE <launcher dir>` with the private variables of
+Started by the pool as `python -I -S -B -c ZYGOTE_CODE <launcher dir>` with the private variables of
 a worker minus the handler (its path: the environment, the layers and the runtime bundle; no
 function's folder). It serves one SEQPACKET socket (protocol.py, "Zygote") from a single thread:
 a fork must happen while no other thread runs, so a preloaded module that leaves a Python thread

@@ -266,3 +266,60 @@ def test_corrupt_member_leaves_nothing(tmp_path: Path) -> None:
     with pytest.raises(InvalidParameterValue, match="Could not unzip uploaded file"):
         extract_zip(bytes(data), tmp_path / "code")
     assert leftovers(tmp_path) == []
+
+
+TAG = __import__("sys").implementation.cache_tag
+
+
+def test_python_files_are_compiled_when_unpacked(tmp_path: Path) -> None:
+    import importlib.util
+    import marshal
+
+    dest = tmp_path / "code"
+    extract_zip(make_zip(regular("app.py", "X = 1\n"), regular("pkg/__init__.py", ""), regular("pkg/mod.py", "Y = 2\n"),
+                         regular("data.txt", "not python")), dest)
+    assert sorted(str(p.relative_to(dest)) for p in dest.rglob("*.pyc")) == [
+        f"__pycache__/app.{TAG}.pyc", f"pkg/__pycache__/__init__.{TAG}.pyc", f"pkg/__pycache__/mod.{TAG}.pyc"]
+    pyc = dest / "__pycache__" / f"app.{TAG}.pyc"
+    assert pyc.read_bytes()[:4] == importlib.util.MAGIC_NUMBER   # what this interpreter loads
+    namespace: dict[str, object] = {}
+    exec(marshal.loads(pyc.read_bytes()[16:]), namespace)
+    assert namespace["X"] == 1
+    for path in [pyc, *dest.rglob("__pycache__")]:
+        assert stat.S_IMODE(path.stat().st_mode) & 0o022 == 0   # nobody but the owner writes
+
+
+def test_what_does_not_compile_is_left_for_its_import_to_report(tmp_path: Path) -> None:
+    dest = tmp_path / "code"
+    extract_zip(make_zip(regular("bad.py", "def (:\n"), regular("nul.py", b"X = 1\x00\n"), regular("ok.py", "Z = 3\n")),
+                dest)
+    assert sorted(p.name for p in dest.rglob("*.pyc")) == [f"ok.{TAG}.pyc"]
+    assert (dest / "bad.py").read_text() == "def (:\n"
+
+
+def test_big_files_and_links_are_not_compiled(tmp_path: Path) -> None:
+    dest = tmp_path / "code"
+    big = "X = 1\n" * (archive.COMPILE_LIMIT // 6 + 1)
+    extract_zip(make_zip(regular("big.py", big), regular("small.py", "Y = 1\n"),
+                         ("link.py", "small.py", stat.S_IFLNK | 0o777)), dest)
+    assert sorted(p.name for p in dest.rglob("*.pyc")) == [f"small.{TAG}.pyc"]
+
+
+def test_a_pyc_in_the_archive_is_replaced_by_one_of_its_source(tmp_path: Path) -> None:
+    import marshal
+
+    dest = tmp_path / "code"
+    stale = b"\x00" * 16 + marshal.dumps(compile("X = 'stale'", "app.py", "exec"))
+    extract_zip(make_zip(regular("app.py", "X = 'fresh'\n"), regular(f"__pycache__/app.{TAG}.pyc", stale)), dest)
+    namespace: dict[str, object] = {}
+    exec(marshal.loads((dest / "__pycache__" / f"app.{TAG}.pyc").read_bytes()[16:]), namespace)
+    assert namespace["X"] == "fresh"
+
+
+def test_compile_tree_counts_what_it_compiled(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("A = 1\n")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.py").write_text("B = 1\n")
+    (tmp_path / "c.txt").write_text("C")
+    assert archive.compile_tree(tmp_path) == 2
+    assert archive.compile_tree(tmp_path, limit=3) == 0
