@@ -172,12 +172,17 @@ def die_with_parent(parent_pid: str | None) -> None:
         os._exit(0)
 
 
+_PRCTL: list[Any] = []   # libc's prctl, looked up once (a zygote's forks use its lookup)
+
+
 def set_process_name(name: str) -> None:
     """The name `ps -o comm` and /proc/PID/comm show (15 bytes at most; Linux only)."""
     try:
-        import ctypes
+        if not _PRCTL:
+            import ctypes
 
-        ctypes.CDLL(None).prctl(15, name.encode()[:15])   # PR_SET_NAME
+            _PRCTL.append(ctypes.CDLL(None).prctl)
+        _PRCTL[0](15, name.encode()[:15])   # PR_SET_NAME
     except (OSError, AttributeError):
         pass
 
