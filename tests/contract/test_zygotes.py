@@ -215,3 +215,24 @@ async def test_a_fork_that_finds_its_spare_dropped_by_a_preload_still_joins_the_
     assert answer["seen"] is True
     memory = next(line for line in answer["cgroups"].splitlines() if ":memory:" in line)
     assert "/lambdalite-" in memory   # in a group of its own, not the server's
+
+
+@pytest.mark.skipif(not Cgroups.available(), reason="no cgroup can be made on this machine")
+async def test_cold_starts_faster_than_a_spare_matures_make_the_zygote_keep_two(make_spec, zygote_backend) -> None:
+    backend = zygote_backend()
+    source = "import os\ndef handler(event, context):\n    return os.getppid()\n"
+    first = make_spec(source)
+    assert (await invoke(first, on=backend)).body
+    [zygote] = backend.zygote_pids()
+    deadline = time.monotonic() + 5
+    while len(_spares(zygote)) < 1 and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+    assert len(_spares(zygote)) == 1   # one is kept while cold starts are rare
+    await asyncio.sleep(0.3)
+    assert len(_spares(zygote)) == 1
+    for _ in range(3):   # back to back: the next fork comes before (or just after) the new spare is forked
+        assert json.loads((await invoke(make_spec(source), on=backend)).body) == zygote
+    deadline = time.monotonic() + 5
+    while len(_spares(zygote)) < 2 and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+    assert len(_spares(zygote)) == 2

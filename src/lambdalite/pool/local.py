@@ -44,7 +44,10 @@ log = logging.getLogger(__name__)
 _Waiter = asyncio.Future["Instance | Outcome"]
 _Worker = tuple[WorkerProcess, socket.socket, int, "InstanceGroup | None"]
 WATCHDOG_S = 0.1          # how often busy instances' memory is looked at where no cgroup limits it
-ARM_AFTER_S = 0.02         # a new spare is armed this long after one was taken
+ARM_AFTER_S = 0.005         # a new spare is armed this long after one was taken
+SPARE_PATIENCE_S = 0.05    # a fork waits this long at most for a spare being armed (instead of a new child)
+SPARE_YOUNG_S = 0.05       # a spare taken sooner after it was forked may still be joining its cgroups ...
+SPARES_WHEN_BUSY = 2       # ... and its zygote keeps this many spares from then on (until it stops)
 TMP_CHECK_S = 1.0          # an instance's TMPDIR is measured at most this often (after an invocation)
 SPARE_MEMORY_MB = 10240   # a spare's group until it is taken (then its function's MemorySize)
 SNAPSHOT_INIT_S = 130.0   # a snapshot's init may take max(130 s, the timeout), as SnapStart allows
@@ -509,7 +512,11 @@ class LocalProcessBackend:
     async def _fork(self, zygote: Zygote, launch: Launch, spec: InstanceSpec, extra_env: dict[str, str]) -> _Worker:
         """Fork from `zygote` (or a template): its spare when it has one ready (already in its
         cgroups: the slow part of a cold start is done), else a new child that joins new ones."""
-        spare = zygote.take_spare() if self._cgroups is not None else None
+        spare = await zygote.next_spare(SPARE_PATIENCE_S) if self._cgroups is not None else None
+        if spare is not None:
+            if zygote.spares_taken and asyncio.get_running_loop().time() - spare.armed_at < SPARE_YOUNG_S:
+                zygote.spare_target = SPARES_WHEN_BUSY   # it may still be joining: keep one more ahead from now on
+            zygote.spares_taken += 1   # (the first is armed with the zygote, and taken young by its first fork)
         if spare is not None:
             try:
                 spare.group.limit(spec.memory_mb)
@@ -537,14 +544,19 @@ class LocalProcessBackend:
         return process, sock, pipe_fd, group
 
     def _arm(self, zygote: Zygote) -> None:
-        """Keep one spare ready per zygote and template (only worth it with cgroups: joining them
-        is what a spare does ahead of time)."""
-        if self._cgroups is None or self._closing or not zygote.alive or zygote.spares or zygote.arming:
+        """Keep a spare ready per zygote and template, two for those whose cold starts came faster
+        than a spare joins its cgroups (only worth it with cgroups: joining them is what a spare
+        does ahead of time)."""
+        if self._cgroups is None or self._closing:
             return
-        try:
-            zygote.arm(self._cgroups.create(SPARE_MEMORY_MB, zygote.owner))
-        except OSError as exc:
-            log.info("no spare for zygote %s: %s", zygote.pid, exc)
+        for _ in range(zygote.spare_target - zygote.spares_coming):
+            if not zygote.alive:
+                return
+            try:
+                zygote.arm(self._cgroups.create(SPARE_MEMORY_MB, zygote.owner))
+            except OSError as exc:
+                log.info("no spare for zygote %s: %s", zygote.pid, exc)
+                return
 
     def _spare_lost(self, zygote: Zygote) -> None:
         now = self._clock()

@@ -74,6 +74,7 @@ class Spare:
     id: int
     process: ForkedProcess
     group: InstanceGroup
+    armed_at: float = 0.0   # when the zygote said it forked it (loop time); it joins its cgroups after
 
 
 class Zygote:
@@ -102,7 +103,10 @@ class Zygote:
         self.on_spare_lost: Callable[[Zygote], object] = lambda zygote: None
         self.rearmed_at = float("-inf")   # when a lost spare was last replaced (on the pool's clock)
         self.owner: int | None = None     # the uid it runs as (pool.walls), which its spares' groups admit
+        self.spare_target = 1             # spares to keep ready (2 once cold starts outpaced one)
+        self.spares_taken = 0
         self._arming: dict[int, InstanceGroup] = {}
+        self._armed: asyncio.Future[None] | None = None   # set when a spare being armed is forked
         self._spare_procs: dict[int, ForkedProcess] = {}
         sock.setblocking(False)
         loop.add_reader(sock.fileno(), self._readable)
@@ -185,12 +189,29 @@ class Zygote:
     def arming(self) -> bool:
         return bool(self._arming)
 
+    @property
+    def spares_coming(self) -> int:
+        """Spares ready or being armed."""
+        return len(self.spares) + len(self._arming)
+
     def take_spare(self) -> Spare | None:
         while self.spares:
             spare = self.spares.popleft()
             if spare.process.pid in self._spare_procs:
                 return spare
         return None
+
+    async def next_spare(self, patience_s: float) -> Spare | None:
+        """A spare; when none is ready but one is being armed, that one once the zygote has forked it
+        (waiting at most `patience_s`). It may still be joining its cgroups, which a new child
+        would have to do too, from later on."""
+        spare = self.take_spare()
+        if spare is not None or not self._arming or not self.alive:
+            return spare
+        waiting = self._armed = self._armed if self._armed is not None else self._loop.create_future()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(waiting), patience_s)
+        return self.take_spare()
 
     def preload(self, names: list[str]) -> None:
         """Ask the zygote to import `names` (those not sent before, and not banned) ahead of the
@@ -217,6 +238,7 @@ class Zygote:
         self.spares.clear()
         self._arming.clear()
         self._spare_procs.clear()
+        self._wake_armed()
         for group in groups:
             group.discard(self._loop)
 
@@ -317,7 +339,13 @@ class Zygote:
         group = self._arming.pop(int(body["spare"]), None)
         process = self._spare_procs[int(body["pid"])] = ForkedProcess(int(body["pid"]), self.pid)
         if group is not None:
-            self.spares.append(Spare(int(body["spare"]), process, group))
+            self.spares.append(Spare(int(body["spare"]), process, group, self._loop.time()))
+        self._wake_armed()
+
+    def _wake_armed(self) -> None:
+        waiting, self._armed = self._armed, None
+        if waiting is not None and not waiting.done():
+            waiting.set_result(None)
 
     def _on_template_failed(self, body: dict[str, Any]) -> None:
         if not self._ready.done():
