@@ -236,3 +236,24 @@ async def test_cold_starts_faster_than_a_spare_matures_make_the_zygote_keep_two(
     while len(_spares(zygote)) < 2 and time.monotonic() < deadline:
         await asyncio.sleep(0.02)
     assert len(_spares(zygote)) == 2
+
+
+@pytest.mark.skipif(not Cgroups.available(), reason="no cgroup can be made on this machine")
+async def test_a_spare_killed_before_its_fork_costs_the_fork_nothing_but_speed(make_spec, zygote_backend) -> None:
+    """The pool hands a fork request to a spare directly (over the spare's socket); one that died
+    meanwhile leaves the fork to the zygote."""
+    backend = zygote_backend()
+    source = "import os\ndef handler(event, context):\n    return os.getppid()\n"
+    assert (await invoke(make_spec(source), on=backend)).body
+    [zygote] = backend.zygote_pids()
+    for _ in range(2):
+        deadline = time.monotonic() + 5
+        while not _spares(zygote) and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        spares = _spares(zygote)
+        assert spares
+        for spare in spares:
+            os.kill(spare, signal.SIGKILL)
+        while any(not _gone(spare) for spare in spares) and time.monotonic() < deadline + 5:
+            await asyncio.sleep(0.005)   # gone; the zygote's W frame may not have been read yet
+        assert json.loads((await invoke(make_spec(source), on=backend)).body) == zygote

@@ -512,7 +512,10 @@ class LocalProcessBackend:
     async def _fork(self, zygote: Zygote, launch: Launch, spec: InstanceSpec, extra_env: dict[str, str]) -> _Worker:
         """Fork from `zygote` (or a template): its spare when it has one ready (already in its
         cgroups: the slow part of a cold start is done), else a new child that joins new ones."""
-        spare = await zygote.next_spare(SPARE_PATIENCE_S) if self._cgroups is not None else None
+        # While it imports what a preload named, a fork goes through the zygote (ordered after the
+        # imports): a spare, forked before them, would lack them.
+        spare = await zygote.next_spare(SPARE_PATIENCE_S) if self._cgroups is not None and not zygote.preloading \
+            else None
         if spare is not None:
             if zygote.spares_taken and asyncio.get_running_loop().time() - spare.armed_at < SPARE_YOUNG_S:
                 zygote.spare_target = SPARES_WHEN_BUSY   # it may still be joining: keep one more ahead from now on

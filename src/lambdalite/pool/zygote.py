@@ -33,6 +33,8 @@ from .process import UNKNOWN_EXIT, ChildProcess, ExitCode
 log = logging.getLogger(__name__)
 
 READY_TIMEOUT_S = 15.0
+SPARE_SOCKET_LINGER_S = 1.0
+_CLOEXEC = getattr(socket, "MSG_CMSG_CLOEXEC", 0)   # a descriptor received is never inherited
 # What a zygote's environment keeps of the first function's while it imports: variables that
 # shape imports and libraries, and the same for every function of an environment.
 ZYGOTE_VARIABLES = ("PATH", "LANG", "LC_ALL", "TZ", "LD_LIBRARY_PATH", "AWS_REGION", "AWS_DEFAULT_REGION",
@@ -74,6 +76,7 @@ class Spare:
     id: int
     process: ForkedProcess
     group: InstanceGroup
+    sock: socket.socket     # the only end of its socket but its own: a fork request goes here
     armed_at: float = 0.0   # when the zygote said it forked it (loop time); it joins its cgroups after
 
 
@@ -104,10 +107,12 @@ class Zygote:
         self.rearmed_at = float("-inf")   # when a lost spare was last replaced (on the pool's clock)
         self.owner: int | None = None     # the uid it runs as (pool.walls), which its spares' groups admit
         self.spare_target = 1             # spares to keep ready (2 once cold starts outpaced one)
+        self.preloading = 0               # preloads sent and not answered: forks meanwhile go through it
         self.spares_taken = 0
         self._arming: dict[int, InstanceGroup] = {}
         self._armed: asyncio.Future[None] | None = None   # set when a spare being armed is forked
         self._spare_procs: dict[int, ForkedProcess] = {}
+        self._lingering: set[socket.socket] = set()   # sockets of spares just handed a request
         sock.setblocking(False)
         loop.add_reader(sock.fileno(), self._readable)
         process.watch(self._on_exit)
@@ -152,19 +157,22 @@ class Zygote:
                    extra_env: dict[str, str] | None = None) -> tuple[ForkedProcess, socket.socket, int]:
         """A new worker for `launch`: its process, the parent's ends of its socket and output pipe.
         The worker joins `cgroups` before it imports anything of the function's; or `spare`
-        (from `take_spare`, in its cgroups already) becomes the worker."""
+        (from `take_spare`, in its cgroups already, which `cgroups` names) becomes the worker: the
+        request goes to it directly. A spare that died meanwhile: the zygote forks one as usual."""
         if not self.alive:
             raise errors.ZygoteUnavailable(self.dead_reason or "the zygote is gone")
         ends = Channels.make()
         fork_id = next(self._ids)
-        future = self._forks[fork_id] = self._loop.create_future()
         request = {"id": fork_id, "cwd": launch.cwd, "path": list(launch.sys_path[:1]), "env": launch.env,
                    "handler": launch.handler, "cgroups": list(cgroups), "peak": peak_file,
                    "extra_env": extra_env or {}}
+        frame = protocol.frame(protocol.FORK, json.dumps(request).encode())
         if spare is not None:
-            request["spare"] = spare.id
-        body = json.dumps(request).encode()
-        self._send(protocol.frame(protocol.FORK, body), [ends.child.fileno(), ends.pipe_w], ends)
+            child = self._hand_to_spare(spare, frame, ends)
+            if child is not None:
+                return child, ends.sock, ends.pipe_r
+        future = self._forks[fork_id] = self._loop.create_future()
+        self._send(frame, [ends.child.fileno(), ends.pipe_w], ends)
         try:
             process = await future
         except BaseException:
@@ -173,6 +181,38 @@ class Zygote:
             os.close(ends.pipe_r)
             raise
         return process, ends.sock, ends.pipe_r
+
+    def _hand_to_spare(self, spare: Spare, frame: bytes, ends: Channels) -> ForkedProcess | None:
+        """The spare, given the fork request (None: it is gone, or going)."""
+        process = self._spare_procs.pop(spare.process.pid, None)
+        if process is None:
+            spare.sock.close()
+            return None
+        try:
+            socket.send_fds(spare.sock, [frame], [ends.child.fileno(), ends.pipe_w])
+        except OSError:
+            spare.sock.close()
+            return None   # it died meanwhile (its W frame follows, for a process no longer listed)
+        # Closed later, not now: closing a Unix socket while descriptors are in flight (these two,
+        # until the spare reads them) runs the kernel's garbage collector of in-flight descriptors,
+        # ~0.5 ms on the cold start's path here.
+        self._lingering.add(spare.sock)
+        self._loop.call_later(SPARE_SOCKET_LINGER_S, self._close_lingering, spare.sock)
+        ends.handed_over()
+        self.children[process.pid] = process
+        return process
+
+    def _close_lingering(self, sock: socket.socket) -> None:
+        self._lingering.discard(sock)
+        sock.close()
+
+    def drop_spares(self) -> None:
+        """Spares that must not become instances (forked before a preload): each exits when its
+        socket closes, and its group goes."""
+        spares, self.spares = list(self.spares), collections.deque()
+        for spare in spares:
+            spare.sock.close()
+            spare.group.discard(self._loop)
 
     def arm(self, group: InstanceGroup) -> None:
         """Have a spare forked now into `group` (the join is slow; the next fork then is not)."""
@@ -220,6 +260,7 @@ class Zygote:
         if not fresh or not self.alive:
             return
         self.preloaded.update(fresh)
+        self.preloading += 1
         self._send(protocol.frame(protocol.PRELOAD, json.dumps(fresh).encode()), [], None)
 
     def kill(self, reason: str = "it was stopped") -> None:
@@ -234,6 +275,9 @@ class Zygote:
             child.exited(UNKNOWN_EXIT)
         for process in self._spare_procs.values():
             process.kill()
+        for sock in [*(spare.sock for spare in self.spares), *self._lingering]:
+            sock.close()
+        self._lingering.clear()
         groups = [s.group for s in self.spares] + list(self._arming.values())
         self.spares.clear()
         self._arming.clear()
@@ -277,22 +321,31 @@ class Zygote:
     def _readable(self) -> None:
         while self.alive:
             try:
-                data = self._sock.recv(1 << 16)
+                data, fds, _, _ = socket.recv_fds(self._sock, 1 << 16, 1, _CLOEXEC)
             except BlockingIOError:
                 return
             except OSError as exc:
                 self._gone(f"the zygote's socket failed: {exc}")
                 return
             if not data:
+                for fd in fds:
+                    os.close(fd)
                 self._gone("the zygote closed its socket")
                 return
             try:
                 _, kind = protocol.FRAME.unpack_from(data)
                 body = json.loads(data[protocol.FRAME.size:])
-                self._on_message(kind, body)
+                if kind == protocol.ARMED:
+                    self._on_armed(body, fds)
+                    fds = []
+                else:
+                    self._on_message(kind, body)
             except (ValueError, KeyError, TypeError, AttributeError, struct_error) as exc:
                 self.kill(f"it broke the protocol: {exc!r}")
                 return
+            finally:
+                for fd in fds:
+                    os.close(fd)
 
     def _on_message(self, kind: int, body: dict[str, Any]) -> None:
         handler = self._handlers.get(kind)
@@ -305,6 +358,7 @@ class Zygote:
         if spare is not None:   # a spare that was never used (dropped after a preload, or killed)
             for held in [s for s in self.spares if s.process is spare]:
                 self.spares.remove(held)
+                held.sock.close()
                 held.group.discard(self._loop)
             spare.exited(int(body["code"]))
             self.on_spare_lost(self)
@@ -335,11 +389,21 @@ class Zygote:
         if not self._ready.done():
             self._ready.set_result(None)
 
-    def _on_armed(self, body: dict[str, Any]) -> None:
+    def _on_armed(self, body: dict[str, Any], fds: list[int]) -> None:
+        """A spare forked: `fds` holds its socket's other end (taken over here, closed if unused)."""
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET, fileno=fds[0]) if len(fds) == 1 else None
+        for fd in fds[1:]:
+            os.close(fd)
         group = self._arming.pop(int(body["spare"]), None)
         process = self._spare_procs[int(body["pid"])] = ForkedProcess(int(body["pid"]), self.pid)
-        if group is not None:
-            self.spares.append(Spare(int(body["spare"]), process, group, self._loop.time()))
+        if group is not None and sock is not None:
+            self.spares.append(Spare(int(body["spare"]), process, group, sock, self._loop.time()))
+        else:   # nothing to hand it a request with, or no group for it: it goes
+            if sock is not None:
+                sock.close()
+            process.kill()
+            if group is not None:
+                group.discard(self._loop)
         self._wake_armed()
 
     def _wake_armed(self) -> None:
@@ -355,6 +419,9 @@ class Zygote:
                                                                 float(body.get("init_ms", 0.0))))
 
     def _on_preloaded(self, body: dict[str, Any]) -> None:
+        self.preloading = max(0, self.preloading - 1)
+        if body.get("loaded"):
+            self.drop_spares()   # forked before these imports: the pool arms new ones (their W frames)
         threaded = body.get("threaded")
         if isinstance(threaded, str):
             self.banned.add(threaded)
@@ -365,8 +432,7 @@ class Zygote:
     _handlers: ClassVar[dict[int, Callable[[Zygote, dict[str, Any]], None]]] = {
         protocol.EXITED: _on_exited, protocol.FORKED: _on_forked, protocol.FORK_FAILED: _on_fork_failed,
         protocol.READY: _on_ready, protocol.PRELOAD: _on_preloaded, protocol.TEMPLATE_FAILED: _on_template_failed,
-        protocol.ARMED: _on_armed,
-    }
+    }   # ARMED carries a descriptor: _readable gives it to _on_armed
 
     def _gone(self, reason: str) -> None:
         if not self.alive:

@@ -37,12 +37,14 @@ Parent -> zygote
     M  preload: JSON [module names], imported in order by the zygote ahead of the next forks.
     A  arm a spare: JSON {"spare": int, "cgroups": [folders]}: fork a child now that takes its own
        session and joins the cgroups (moving a process between cgroups waits for an RCU grace
-       period, milliseconds), then waits; an F with "spare": that id is handed to it instead of
-       forking. A preload that imported something kills the spares (they lack it).
+       period, milliseconds), then waits on a socket of its own, whose other end the B frame
+       carries to the parent. The parent hands an F straight to a spare over that socket (the
+       zygote is not on the cold start's path); closing it makes the spare exit. Spares forked
+       before a preload that imported something lack it: the parent closes them when it reads M.
 Zygote -> parent
     S  ready: JSON {"pid": int}
     P  forked: JSON {"id": int, "pid": int}       X  fork failed: JSON {"id": int, "error": str}
-    B  armed: JSON {"spare": int, "pid": int}
+    B  armed: JSON {"spare": int, "pid": int}, with one file descriptor: the spare's socket
     W  a forked worker ended and was reaped: JSON {"pid": int, "code": exit status or -signal}
     M  preloaded: JSON {"loaded": int, "failed": [names], "threaded": name or null}; after a module
        that leaves a thread running ("threaded") the zygote exits: forking is no longer safe.

@@ -41,7 +41,6 @@ class Zygote:
         os.set_blocking(self.wake_w, False)
         signal.set_wakeup_fd(self.wake_w)
         signal.signal(signal.SIGCHLD, lambda signum, frame: None)   # the wake-up fd is what counts
-        self.spares: dict[int, tuple[int, socket.socket]] = {}     # spare id -> (pid, its socket)
         try:
             with open("/proc/self/comm") as comm:
                 self.name = comm.read().strip()
@@ -94,8 +93,6 @@ class Zygote:
                 os.close(fd)
             self.send(protocol.FORK_FAILED, {"id": request.get("id"), "error": "expected 2 descriptors"})
             return
-        if self.hand_to_spare(request, fds):
-            return
         try:
             pid = os.fork()
         except OSError as exc:
@@ -116,23 +113,6 @@ class Zygote:
         for fd in fds:
             os.close(fd)
         self.send(protocol.FORKED, {"id": request["id"], "pid": pid})
-
-    def hand_to_spare(self, request: dict[str, Any], fds: list[int]) -> bool:
-        """Give the request to the spare it names; False when there is no such spare (any more)."""
-        spare = self.spares.pop(request.get("spare", -1), None)
-        if spare is None:
-            return False
-        pid, sock = spare
-        try:
-            socket.send_fds(sock, [protocol.frame(protocol.FORK, json.dumps(request).encode())], fds)
-        except OSError:
-            return False   # it died meanwhile: fork as usual
-        finally:
-            sock.close()
-        for fd in fds:
-            os.close(fd)
-        self.send(protocol.FORKED, {"id": request["id"], "pid": pid})
-        return True
 
     def arm(self, request: dict[str, Any]) -> None:
         """Fork a spare: detached and in its cgroups ahead of time, it waits for its request."""
@@ -163,8 +143,11 @@ class Zygote:
             finally:
                 os._exit(code)
         its.close()
-        self.spares[int(request["spare"])] = (pid, ours)
-        self.send(protocol.ARMED, {"spare": request["spare"], "pid": pid})
+        try:   # the parent holds the only end from now on
+            socket.send_fds(self.control, [protocol.frame(protocol.ARMED, json.dumps(
+                {"spare": request["spare"], "pid": pid}).encode())], [ours.fileno()])
+        finally:
+            ours.close()
 
     def detach(self, request: dict[str, Any]) -> None:
         """In a forked child: a session of its own, none of the zygote's channels, death with the
@@ -176,9 +159,6 @@ class Zygote:
         self.control.close()
         os.close(self.wake_r)
         os.close(self.wake_w)
-        for _, sock in self.spares.values():
-            sock.close()
-        self.spares = {}
         bootstrap.die_with_parent(str(zygote_pid))
         bootstrap.join_cgroups(request.get("cgroups") or [])
 
@@ -222,14 +202,7 @@ class Zygote:
             if _python_threads() > 1:
                 self.send(protocol.PRELOAD, {"loaded": loaded, "failed": failed, "threaded": name})
                 raise SystemExit(3)
-        if loaded:
-            self.drop_spares()   # forked before these imports: the parent arms new ones
         self.send(protocol.PRELOAD, {"loaded": loaded, "failed": failed, "threaded": None})
-
-    def drop_spares(self) -> None:
-        for _, sock in self.spares.values():
-            sock.close()   # it sees EOF and exits; its W frame follows
-        self.spares = {}
 
     def reap(self) -> None:
         while True:
@@ -245,10 +218,6 @@ class Zygote:
             except OSError:
                 pass
             _, status = os.waitpid(pid, 0)
-            for spare, (spare_pid, sock) in list(self.spares.items()):
-                if spare_pid == pid:
-                    sock.close()
-                    del self.spares[spare]
             self.send(protocol.EXITED, {"pid": pid, "code": os.waitstatus_to_exitcode(status)})
 
 
