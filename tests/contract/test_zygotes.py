@@ -257,3 +257,12 @@ async def test_a_spare_killed_before_its_fork_costs_the_fork_nothing_but_speed(m
         while any(not _gone(spare) for spare in spares) and time.monotonic() < deadline + 5:
             await asyncio.sleep(0.005)   # gone; the zygote's W frame may not have been read yet
         assert json.loads((await invoke(make_spec(source), on=backend)).body) == zygote
+
+
+async def test_what_a_forked_instance_inherits_is_out_of_its_garbage_collectors_reach(
+        make_spec, zygote_backend) -> None:
+    """Frozen before the fork (gc.freeze): a collection in the instance never writes to the inherited
+    objects' headers, which would copy the zygote's whole heap into it."""
+    backend = zygote_backend()
+    spec = make_spec("import gc\ndef handler(event, context):\n    return gc.get_freeze_count()\n")
+    assert json.loads((await invoke(spec, on=backend)).body) > 1000
