@@ -390,13 +390,14 @@ class Zygote:
 
     def _on_armed(self, body: dict[str, Any], fds: list[int]) -> None:
         """A spare forked: `fds` holds its socket's other end (taken over here, closed if unused)."""
+        spare_id, pid = int(body["spare"]), int(body["pid"])   # (a malformed frame raises before fds are taken)
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET, fileno=fds[0]) if len(fds) == 1 else None
         for fd in fds[1:]:
             os.close(fd)
-        group = self._arming.pop(int(body["spare"]), None)
-        process = self._spare_procs[int(body["pid"])] = ForkedProcess(int(body["pid"]), self.pid)
+        group = self._arming.pop(spare_id, None)
+        process = self._spare_procs[pid] = ForkedProcess(pid, self.pid)
         if group is not None and sock is not None:
-            self.spares.append(Spare(int(body["spare"]), process, group, sock, self._loop.time()))
+            self.spares.append(Spare(spare_id, process, group, sock, self._loop.time()))
         else:   # nothing to hand it a request with, or no group for it: it goes
             if sock is not None:
                 sock.close()
