@@ -55,6 +55,7 @@ class Walls:
         self.home = home
         self._numbers = numbers
         self._owned: dict[Path, int] = {}   # folder -> its group's number
+        self._users: dict[str, int] = {}   # function name -> its user's number
         self._interpreters: dict[tuple[str, str], str] = {}   # (an interpreter, X.Y) -> one users can run
 
     @classmethod
@@ -101,7 +102,9 @@ class Walls:
         return found
 
     def identity(self, function_name: str, folders: Iterable[Path]) -> Identity:
-        number = USER_BASE + self._numbers("function", function_name)
+        number = self._users.get(function_name)
+        if number is None:   # allocated once and never changed: asked of the store once per name
+            number = self._users[function_name] = USER_BASE + self._numbers("function", function_name)
         return Identity(number, number, tuple(sorted({self.own(folder) for folder in folders})))
 
     def own(self, folder: Path) -> int:
