@@ -7,12 +7,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
 import requests
 from playwright.sync_api import expect
 
 from tests.browser.conftest import shot
 from tests.conftest import Server, boto_client, create_function, unique
+from tests.integration.test_test_invoke import guide_api
 
 ADDFIVE = """import json
 
@@ -93,26 +93,7 @@ def test_html_in_names_events_and_logs_is_shown_as_text(server: Server, page: An
 def test_the_api_page_shows_the_stage_and_tests_the_guides_method(server: Server, page: Any) -> None:
     """The guide's API (query string num, its mapping template into addfive) on the API page: the stage's
     invoke URL, the method's boxes, and its Test form (TestInvokeMethod) answering 10 for num=5."""
-    lam = boto_client(server.base)
-    fn = unique("addfive")
-    create_function(lam, fn, ADDFIVE, handler="app.lambda_handler")
-    apigw = boto3.client("apigateway", endpoint_url=server.base, region_name="us-east-1",
-                         aws_access_key_id="test", aws_secret_access_key="test")
-    api = apigw.create_rest_api(name=unique("guide"))["id"]
-    root = apigw.get_resources(restApiId=api)["items"][0]["id"]
-    res = apigw.create_resource(restApiId=api, parentId=root, pathPart="addfive")["id"]
-    apigw.put_method(restApiId=api, resourceId=res, httpMethod="GET", authorizationType="NONE",
-                     requestParameters={"method.request.querystring.num": True})
-    arn = f"arn:aws:lambda:us-east-1:000000000000:function:{fn}"
-    apigw.put_integration(restApiId=api, resourceId=res, httpMethod="GET", type="AWS", integrationHttpMethod="POST",
-                          uri=f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{arn}/invocations",
-                          requestTemplates={"application/json": '{"num": "$input.params(\'num\')"}'})
-    apigw.put_method_response(restApiId=api, resourceId=res, httpMethod="GET", statusCode="200")
-    apigw.put_integration_response(restApiId=api, resourceId=res, httpMethod="GET", statusCode="200",
-                                   selectionPattern="")
-    lam.add_permission(FunctionName=fn, StatementId="apigateway", Action="lambda:InvokeFunction",
-                       Principal="apigateway.amazonaws.com",
-                       SourceArn=f"arn:aws:execute-api:us-east-1:000000000000:{api}/*/GET/addfive")
+    apigw, api, _ = guide_api(server)
     stage = unique("st")
     apigw.create_deployment(restApiId=api, stageName=stage)
     page.goto(f"{server.base}/_lambdalite/console/apis/{api}")
