@@ -520,11 +520,11 @@ class LocalProcessBackend:
             if zygote.spares_taken and asyncio.get_running_loop().time() - spare.armed_at < SPARE_YOUNG_S:
                 zygote.spare_target = SPARES_WHEN_BUSY   # it may still be joining: keep one more ahead from now on
             zygote.spares_taken += 1   # (the first is armed with the zygote, and taken young by its first fork)
-        if spare is not None:
             try:
                 spare.group.limit(spec.memory_mb)
             except OSError as exc:   # not expected (a spare uses next to nothing): do without it
                 log.warning("a spare of zygote %s could not take MemorySize %s: %s", zygote.pid, spec.memory_mb, exc)
+                spare.sock.close()
                 spare.process.kill()
                 spare.group.discard(asyncio.get_running_loop())
                 spare = None
